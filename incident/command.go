@@ -1,0 +1,457 @@
+package incident
+
+import (
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/ooda-sre/ooda/roles"
+	"github.com/ooda-sre/ooda/timeline"
+)
+
+// Bot is the actor Ooda records for its own events.
+const Bot = "ooda"
+
+// Limits on what people type, set by what Slack can show: a Block Kit
+// section holds 3,000 characters, and a title must fit a channel topic and a
+// modal's plain-text title with room to spare.
+const (
+	MaxTitle = 150
+	MaxText  = 3000
+	MaxURL   = 2000
+)
+
+// Meta says who issued a command, when, how, and under which idempotency
+// key. The key identifies the request (a Slack trigger or event id, an API
+// request id): the same key applied twice records once.
+type Meta struct {
+	At     time.Time
+	Actor  string
+	Source timeline.Source
+	Key    string
+}
+
+// Change is what a command decided: the events to append, in order, with
+// their sequence numbers, and the effects they require.
+type Change struct {
+	Events  []timeline.Event
+	Effects []Effect
+}
+
+// Declaration is what a declare command carries.
+type Declaration struct {
+	Title    string
+	Severity int // 1–4; 0 means the default, SEV3
+	Private  bool
+	Service  string
+	// Status is StatusInvestigating for a person's declaration and
+	// StatusTriage for one raised by an alert nobody has looked at yet.
+	Status      Status
+	Description string
+}
+
+// DefaultSeverity is the severity of an incident declared without one.
+const DefaultSeverity = 3
+
+// builder accumulates the events and effects of one command, numbering
+// events from the state's last sequence.
+type builder struct {
+	inc  *Incident
+	meta Meta
+	ch   Change
+	next uint64
+}
+
+func newBuilder(inc *Incident, m Meta) *builder {
+	return &builder{inc: inc, meta: m, next: inc.LastSeq + 1}
+}
+
+func (b *builder) event(kind timeline.Kind, phase timeline.Phase, text string, attrs map[string]string) uint64 {
+	seq := b.next
+	b.next++
+	key := b.meta.Key
+	if len(b.ch.Events) > 0 {
+		key += "#" + strconv.Itoa(len(b.ch.Events))
+	}
+	b.ch.Events = append(b.ch.Events, timeline.Event{
+		Seq: seq, At: b.meta.At.UTC(), Kind: kind, Phase: phase, Actor: b.meta.Actor,
+		Text: text, Source: b.meta.Source, Key: key, Attrs: attrs,
+	})
+	return seq
+}
+
+func (b *builder) effect(seq uint64, kind EffectKind, target, template string, params map[string]string) {
+	b.ch.Effects = append(b.ch.Effects, newEffect(b.inc.Number, seq, kind, target, template, params))
+}
+
+// line posts a one-line record of the event into the incident channel.
+func (b *builder) line(seq uint64) { b.effect(seq, EffectPost, TargetIncident, TemplateLine, nil) }
+
+// topic refreshes the channel topic from the state after the command.
+func (b *builder) topic(seq uint64) { b.effect(seq, EffectSetTopic, TargetIncident, "", nil) }
+
+func (b *builder) announce(seq uint64, template string) {
+	if !b.inc.Private {
+		b.effect(seq, EffectPost, TargetAnnounce, template, nil)
+	}
+}
+
+func checkMeta(m Meta) error {
+	if m.At.IsZero() || m.Actor == "" || m.Source == "" || m.Key == "" {
+		return invalid("internal: a command needs a time, an actor, a source and an idempotency key")
+	}
+	return nil
+}
+
+func checkText(what, s string, max int) (string, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return "", invalid("the %s is empty; write it after the command", what)
+	}
+	if n := utf8.RuneCountInString(s); n > max {
+		return "", invalid("the %s is %d characters; keep it under %d", what, n, max)
+	}
+	if !utf8.ValidString(s) {
+		return "", invalid("the %s is not valid UTF-8", what)
+	}
+	return s, nil
+}
+
+// Declare opens incident number with the declarer as its Commander (unless
+// Ooda itself declared it from an alert) and asks for its channel, topic,
+// kickoff message and announcement.
+func Declare(number uint64, d Declaration, m Meta) (Change, error) {
+	if err := checkMeta(m); err != nil {
+		return Change{}, err
+	}
+	title, err := checkText("title", d.Title, MaxTitle)
+	if err != nil {
+		return Change{}, invalid("an incident needs a title of at most %d characters: `/incident declare sev2 Checkout is down`", MaxTitle)
+	}
+	if d.Severity == 0 {
+		d.Severity = DefaultSeverity
+	}
+	if d.Severity < 1 || d.Severity > 4 {
+		return Change{}, invalid("severity %d does not exist; use sev1 (worst) to sev4", d.Severity)
+	}
+	if d.Status == "" {
+		d.Status = StatusInvestigating
+	}
+	if d.Status != StatusInvestigating && d.Status != StatusTriage {
+		return Change{}, invalid("an incident is declared in triage or investigating, not %s", d.Status)
+	}
+	service := strings.TrimSpace(d.Service)
+	if len(service) > 100 {
+		return Change{}, invalid("the service name is %d characters; keep it under 100", len(service))
+	}
+	inc := &Incident{Number: number, Private: d.Private}
+	b := newBuilder(inc, m)
+	seq := b.event(timeline.KindDeclared, timeline.PhaseObserve, strings.TrimSpace(d.Description), map[string]string{
+		attrNumber:            strconv.FormatUint(number, 10),
+		timeline.AttrTitle:    title,
+		timeline.AttrSeverity: strconv.Itoa(d.Severity),
+		timeline.AttrPrivate:  strconv.FormatBool(d.Private),
+		timeline.AttrService:  service,
+		timeline.AttrStatus:   string(d.Status),
+	})
+	invite := []string{}
+	if m.Actor != Bot && !strings.Contains(m.Actor, ":") {
+		b.event(timeline.KindRoleAssigned, timeline.PhaseDecide, "", map[string]string{
+			timeline.AttrRole: string(roles.Commander), timeline.AttrUser: m.Actor,
+		})
+		invite = append(invite, m.Actor)
+	}
+	b.effect(seq, EffectCreateChannel, TargetIncident, "", map[string]string{
+		"name": ChannelName(number, title), "private": strconv.FormatBool(d.Private),
+	})
+	if len(invite) > 0 {
+		b.effect(seq, EffectInvite, TargetIncident, "", map[string]string{"users": strings.Join(invite, ",")})
+	}
+	b.topic(seq)
+	b.effect(seq, EffectPost, TargetIncident, TemplateKickoff, nil)
+	b.announce(seq, TemplateAnnounce)
+	return b.ch, nil
+}
+
+// activeCheck refuses work on an incident that is no longer active.
+func (inc *Incident) activeCheck() error {
+	switch inc.Status {
+	case StatusClosed:
+		return refused("%s is closed: its post-mortem is published. Declare a new incident with `/incident declare <title>`", inc.ID)
+	case StatusResolved:
+		return refused("%s is resolved; use `/incident reopen` to work on it again", inc.ID)
+	}
+	return nil
+}
+
+// AssignRole gives role r to user. A second assignment of a held role is a
+// handover: the new holder gets a brief.
+func (inc *Incident) AssignRole(r roles.Role, user string, m Meta) (Change, error) {
+	if err := checkMeta(m); err != nil {
+		return Change{}, err
+	}
+	if err := inc.activeCheck(); err != nil {
+		return Change{}, err
+	}
+	a, err := roles.Assign(inc.Roles, r, user)
+	if err != nil {
+		return Change{}, invalid("%s", err.Error())
+	}
+	b := newBuilder(inc, m)
+	seq := b.event(timeline.KindRoleAssigned, timeline.PhaseDecide, "", map[string]string{
+		timeline.AttrRole: string(r), timeline.AttrUser: user, timeline.AttrPrevious: a.Previous,
+	})
+	b.effect(seq, EffectInvite, TargetIncident, "", map[string]string{"users": user})
+	b.topic(seq)
+	if a.Handover() {
+		b.effect(seq, EffectPost, TargetIncident, TemplateHandover, nil)
+	} else {
+		b.line(seq)
+	}
+	return b.ch, nil
+}
+
+// SetStatus moves the incident through the status machine. Setting
+// resolved is the same as Resolve without a summary.
+func (inc *Incident) SetStatus(to Status, m Meta) (Change, error) {
+	if err := checkMeta(m); err != nil {
+		return Change{}, err
+	}
+	if err := checkTransition(inc.ID, inc.Status, to); err != nil {
+		return Change{}, err
+	}
+	if to == StatusResolved {
+		return inc.Resolve("", m)
+	}
+	if to == StatusClosed || to == StatusTriage {
+		return Change{}, invalid("status %s is set by Ooda, not by hand", to)
+	}
+	b := newBuilder(inc, m)
+	seq := b.event(timeline.KindStatusChanged, timeline.PhaseDecide, "", map[string]string{
+		timeline.AttrStatus: string(to), timeline.AttrPrevious: string(inc.Status),
+	})
+	b.topic(seq)
+	b.line(seq)
+	return b.ch, nil
+}
+
+// SetSeverity changes the severity (1 worst, 4 least).
+func (inc *Incident) SetSeverity(sev int, m Meta) (Change, error) {
+	if err := checkMeta(m); err != nil {
+		return Change{}, err
+	}
+	if sev < 1 || sev > 4 {
+		return Change{}, invalid("severity %d does not exist; use 1 (worst) to 4: `/incident sev 2`", sev)
+	}
+	if err := inc.activeCheck(); err != nil {
+		return Change{}, err
+	}
+	if sev == inc.Severity {
+		return Change{}, refused("%s is already SEV%d", inc.ID, sev)
+	}
+	b := newBuilder(inc, m)
+	seq := b.event(timeline.KindSeverityChanged, timeline.PhaseDecide, "", map[string]string{
+		timeline.AttrSeverity: strconv.Itoa(sev), timeline.AttrPrevious: strconv.Itoa(inc.Severity),
+	})
+	b.topic(seq)
+	b.line(seq)
+	return b.ch, nil
+}
+
+// SetImpact records the customer impact and marks the incident
+// customer-impacting, which makes its post-mortem mandatory.
+func (inc *Incident) SetImpact(text string, m Meta) (Change, error) {
+	if err := checkMeta(m); err != nil {
+		return Change{}, err
+	}
+	if inc.Status == StatusClosed {
+		return Change{}, inc.activeCheck()
+	}
+	t, err := checkText("impact", text, MaxText)
+	if err != nil {
+		return Change{}, err
+	}
+	b := newBuilder(inc, m)
+	b.line(b.event(timeline.KindImpactSet, timeline.PhaseObserve, t, nil))
+	return b.ch, nil
+}
+
+// AddEntry records a loop entry: an observation, orientation, decision or
+// action, or a note (PhaseNone). cause marks an orient entry as the root
+// cause for the post-mortem. Entries are accepted after resolution too,
+// because people keep learning until the post-mortem is published.
+func (inc *Incident) AddEntry(phase timeline.Phase, text string, cause bool, m Meta) (Change, error) {
+	if err := checkMeta(m); err != nil {
+		return Change{}, err
+	}
+	if inc.Status == StatusClosed {
+		return Change{}, inc.activeCheck()
+	}
+	if cause && phase != timeline.PhaseOrient {
+		return Change{}, invalid("only an orient entry can be the cause: `/incident orient --cause <text>`")
+	}
+	t, err := checkText("entry", text, MaxText)
+	if err != nil {
+		return Change{}, err
+	}
+	var attrs map[string]string
+	if cause {
+		attrs = map[string]string{timeline.AttrCause: "true"}
+	}
+	b := newBuilder(inc, m)
+	b.line(b.event(timeline.KindLoopEntry, phase, t, attrs))
+	return b.ch, nil
+}
+
+// Priorities of follow-up actions.
+var priorities = []string{"P0", "P1", "P2", "P3"}
+
+// AddAction records a follow-up action. An empty priority means the
+// default (see ActionPriority).
+func (inc *Incident) AddAction(text, owner, priority string, m Meta) (Change, error) {
+	if err := checkMeta(m); err != nil {
+		return Change{}, err
+	}
+	if inc.Status == StatusClosed {
+		return Change{}, inc.activeCheck()
+	}
+	t, err := checkText("action", text, MaxText)
+	if err != nil {
+		return Change{}, err
+	}
+	priority = strings.ToUpper(strings.TrimSpace(priority))
+	if priority != "" && !slices.Contains(priorities, priority) {
+		return Change{}, invalid("priority %q does not exist; use P0 (most urgent) to P3", priority)
+	}
+	b := newBuilder(inc, m)
+	b.line(b.event(timeline.KindActionAdded, timeline.PhaseDecide, t, map[string]string{
+		timeline.AttrActionID: strconv.Itoa(len(inc.Actions) + 1),
+		timeline.AttrOwner:    owner,
+		timeline.AttrPriority: priority,
+	}))
+	return b.ch, nil
+}
+
+// PostUpdate records a stakeholder update and posts it to the incident and
+// announcement channels.
+func (inc *Incident) PostUpdate(text string, m Meta) (Change, error) {
+	if err := checkMeta(m); err != nil {
+		return Change{}, err
+	}
+	if err := inc.activeCheck(); err != nil {
+		return Change{}, err
+	}
+	t, err := checkText("update", text, MaxText)
+	if err != nil {
+		return Change{}, err
+	}
+	b := newBuilder(inc, m)
+	seq := b.event(timeline.KindUpdatePosted, timeline.PhaseNone, t, nil)
+	b.effect(seq, EffectPost, TargetIncident, TemplateUpdate, nil)
+	b.announce(seq, TemplateUpdate)
+	return b.ch, nil
+}
+
+// Resolve ends the incident, with an optional summary.
+func (inc *Incident) Resolve(summary string, m Meta) (Change, error) {
+	if err := checkMeta(m); err != nil {
+		return Change{}, err
+	}
+	if err := inc.activeCheck(); err != nil {
+		return Change{}, err
+	}
+	summary = strings.TrimSpace(summary)
+	if utf8.RuneCountInString(summary) > MaxText {
+		return Change{}, invalid("the summary is too long; keep it under %d characters", MaxText)
+	}
+	b := newBuilder(inc, m)
+	seq := b.event(timeline.KindResolved, timeline.PhaseAct, summary, map[string]string{
+		timeline.AttrPrevious: string(inc.Status),
+	})
+	b.topic(seq)
+	b.effect(seq, EffectPost, TargetIncident, TemplateResolved, nil)
+	b.announce(seq, TemplateResolved)
+	return b.ch, nil
+}
+
+// Reopen brings a resolved incident back to investigating.
+func (inc *Incident) Reopen(m Meta) (Change, error) {
+	if err := checkMeta(m); err != nil {
+		return Change{}, err
+	}
+	switch inc.Status {
+	case StatusResolved:
+	case StatusClosed:
+		return Change{}, inc.activeCheck()
+	default:
+		return Change{}, refused("%s is %s, not resolved; there is nothing to reopen", inc.ID, inc.Status)
+	}
+	b := newBuilder(inc, m)
+	seq := b.event(timeline.KindReopened, timeline.PhaseDecide, "", nil)
+	b.topic(seq)
+	b.line(seq)
+	b.announce(seq, TemplateLine)
+	return b.ch, nil
+}
+
+// Close records that the post-mortem is published at url and closes the
+// incident for good.
+func (inc *Incident) Close(url string, m Meta) (Change, error) {
+	if err := checkMeta(m); err != nil {
+		return Change{}, err
+	}
+	switch inc.Status {
+	case StatusResolved:
+	case StatusClosed:
+		return Change{}, refused("%s is already closed", inc.ID)
+	default:
+		return Change{}, refused("%s is %s; resolve it with `/incident resolve` before publishing its post-mortem", inc.ID, inc.Status)
+	}
+	url = strings.TrimSpace(url)
+	if len(url) > MaxURL {
+		return Change{}, invalid("the post-mortem link is too long; keep it under %d characters", MaxURL)
+	}
+	b := newBuilder(inc, m)
+	seq := b.event(timeline.KindClosed, timeline.PhaseNone, "", map[string]string{timeline.AttrURL: url})
+	b.topic(seq)
+	b.line(seq)
+	return b.ch, nil
+}
+
+// ChannelCreated records the channel Slack created for the incident.
+func (inc *Incident) ChannelCreated(channelID string, m Meta) (Change, error) {
+	if err := checkMeta(m); err != nil {
+		return Change{}, err
+	}
+	if channelID == "" {
+		return Change{}, invalid("internal: channel id is empty")
+	}
+	if inc.ChannelID == channelID {
+		return Change{}, nil
+	}
+	b := newBuilder(inc, m)
+	b.event(timeline.KindChannelCreated, timeline.PhaseNone, "", map[string]string{timeline.AttrChannel: channelID})
+	return b.ch, nil
+}
+
+// Record appends a bookkeeping or captured event that needs no validation
+// beyond its shape: participants joining, messages pinned or marked, effects
+// that failed for good, nudges sent. It requires no effects.
+func (inc *Incident) Record(kind timeline.Kind, phase timeline.Phase, text string, attrs map[string]string, m Meta) (Change, error) {
+	if err := checkMeta(m); err != nil {
+		return Change{}, err
+	}
+	switch kind {
+	case timeline.KindParticipant, timeline.KindMessageCaptured, timeline.KindEffectFailed, timeline.KindNudged:
+	default:
+		return Change{}, invalid("internal: %s events are recorded through their own command", kind)
+	}
+	if kind == timeline.KindParticipant && slices.Contains(inc.Participants, attrs[timeline.AttrUser]) {
+		return Change{}, nil
+	}
+	b := newBuilder(inc, m)
+	b.event(kind, phase, text, attrs)
+	return b.ch, nil
+}

@@ -1,0 +1,53 @@
+package incident
+
+import "fmt"
+
+// EffectKind names something Ooda must do outside its own store.
+type EffectKind string
+
+// The effects the domain asks for. The Slack adapter performs them.
+const (
+	EffectCreateChannel EffectKind = "create_channel" // params: name, private
+	EffectInvite        EffectKind = "invite"         // params: users (comma-separated)
+	EffectSetTopic      EffectKind = "set_topic"      // rendered from the state when performed, so it is always current
+	EffectPost          EffectKind = "post"           // Target, Template; the event at Seq is the content
+	EffectDM            EffectKind = "dm"             // Target is a user id
+)
+
+// Targets of a post.
+const (
+	TargetIncident = "incident" // the incident's own channel
+	TargetAnnounce = "announce" // the announcement channel
+)
+
+// Message templates the Slack adapter renders.
+const (
+	TemplateKickoff  = "kickoff"
+	TemplateLine     = "line"     // a one-line record of a change
+	TemplateHandover = "handover" // a handover brief for the new role holder
+	TemplateUpdate   = "update"   // a stakeholder update
+	TemplateAnnounce = "announce" // the announcement of a new incident
+	TemplateResolved = "resolved"
+	TemplateNudge    = "nudge"
+)
+
+// Effect is something an event requires of the world. Key is deterministic
+// (incident, event sequence, kind, target), so performing an effect twice
+// can be detected and stopped.
+type Effect struct {
+	Key      string            `json:"key"`
+	Kind     EffectKind        `json:"kind"`
+	Incident uint64            `json:"incident"`
+	Seq      uint64            `json:"seq"`
+	Target   string            `json:"target,omitempty"`
+	Template string            `json:"template,omitempty"`
+	Params   map[string]string `json:"params,omitempty"`
+}
+
+func newEffect(n, seq uint64, kind EffectKind, target, template string, params map[string]string) Effect {
+	key := fmt.Sprintf("%s/%d/%s", ID(n), seq, kind)
+	if target != "" {
+		key += "/" + target
+	}
+	return Effect{Key: key, Kind: kind, Incident: n, Seq: seq, Target: target, Template: template, Params: params}
+}

@@ -1,0 +1,211 @@
+package incident
+
+import (
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/ooda-sre/ooda/roles"
+	"github.com/ooda-sre/ooda/timeline"
+)
+
+// ID renders an incident number as people write it: "INC-7".
+func ID(number uint64) string { return "INC-" + strconv.FormatUint(number, 10) }
+
+// ParseID reads "INC-7", "inc-7", "#7" or "7".
+func ParseID(s string) (uint64, error) {
+	t := strings.TrimSpace(s)
+	t = strings.TrimPrefix(t, "#")
+	if len(t) > 4 && strings.EqualFold(t[:4], "inc-") {
+		t = t[4:]
+	}
+	n, err := strconv.ParseUint(t, 10, 64)
+	if err != nil || n == 0 {
+		return 0, invalid("%q is not an incident number; write it as INC-7", s)
+	}
+	return n, nil
+}
+
+// Action is a follow-up item: work that prevents the next incident.
+type Action struct {
+	ID        int       `json:"id"`
+	Text      string    `json:"text"`
+	Owner     string    `json:"owner,omitempty"`
+	Priority  string    `json:"priority,omitempty"`
+	Status    string    `json:"status"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+// Incident is the current state of an incident: a fold over its events.
+// The JSON field names are a contract with the API, exports and tooling.
+type Incident struct {
+	Number            uint64        `json:"number"`
+	ID                string        `json:"id"`
+	Title             string        `json:"title"`
+	Status            Status        `json:"status"`
+	Severity          int           `json:"severity"`
+	Private           bool          `json:"private"`
+	Service           string        `json:"service"`
+	ChannelID         string        `json:"channel_id"`
+	Roles             roles.Holders `json:"roles"`
+	CustomerImpacting bool          `json:"customer_impacting"`
+	Impact            string        `json:"impact"`
+	Actions           []Action      `json:"actions"`
+	DeclaredAt        time.Time     `json:"declared_at,omitzero"`
+	ResolvedAt        time.Time     `json:"resolved_at,omitzero"`
+	ClosedAt          time.Time     `json:"closed_at,omitzero"`
+	Participants      []string      `json:"participants"`
+	DeclaredBy        string        `json:"declared_by"`
+	Summary           string        `json:"summary,omitempty"`
+	PostmortemURL     string        `json:"postmortem_url,omitempty"`
+
+	// Bookkeeping the nudges and replies need.
+	LastSeq              uint64    `json:"last_seq"`
+	LastActivityAt       time.Time `json:"last_activity_at,omitzero"`
+	LastUpdateAt         time.Time `json:"last_update_at,omitzero"`
+	CommanderVacantSince time.Time `json:"commander_vacant_since,omitzero"`
+	FailedEffects        int       `json:"failed_effects,omitempty"`
+}
+
+// Replay folds events, in order, into the state they describe.
+func Replay(events []timeline.Event) Incident {
+	var inc Incident
+	for _, e := range events {
+		inc.Apply(e)
+	}
+	return inc
+}
+
+// Apply folds one event into the state. It never fails: events are facts
+// that were validated when they were recorded.
+func (inc *Incident) Apply(e timeline.Event) {
+	inc.LastSeq = e.Seq
+	if !e.Bookkeeping() {
+		inc.LastActivityAt = e.At
+	}
+	if e.Actor != "" && e.Actor != Bot && !strings.Contains(e.Actor, ":") {
+		inc.addParticipant(e.Actor)
+	}
+	switch e.Kind {
+	case timeline.KindDeclared:
+		inc.Number = incidentNumber(e)
+		inc.ID = ID(inc.Number)
+		inc.Title = e.Attr(timeline.AttrTitle)
+		inc.Severity, _ = strconv.Atoi(e.Attr(timeline.AttrSeverity))
+		inc.Private = e.Attr(timeline.AttrPrivate) == "true"
+		inc.Service = e.Attr(timeline.AttrService)
+		inc.Status = Status(e.Attr(timeline.AttrStatus))
+		inc.DeclaredAt = e.At
+		inc.DeclaredBy = e.Actor
+		inc.CommanderVacantSince = e.At
+		inc.Actions = []Action{}
+		if inc.Participants == nil {
+			inc.Participants = []string{}
+		}
+	case timeline.KindRoleAssigned:
+		r := roles.Role(e.Attr(timeline.AttrRole))
+		u := e.Attr(timeline.AttrUser)
+		inc.Roles = inc.Roles.With(r, u)
+		if r == roles.Commander {
+			inc.CommanderVacantSince = time.Time{}
+			if u == "" {
+				inc.CommanderVacantSince = e.At
+			}
+		}
+		if u != "" {
+			inc.addParticipant(u)
+		}
+	case timeline.KindStatusChanged:
+		inc.Status = Status(e.Attr(timeline.AttrStatus))
+	case timeline.KindSeverityChanged:
+		inc.Severity, _ = strconv.Atoi(e.Attr(timeline.AttrSeverity))
+	case timeline.KindImpactSet:
+		inc.CustomerImpacting = true
+		inc.Impact = e.Text
+	case timeline.KindActionAdded:
+		id, _ := strconv.Atoi(e.Attr(timeline.AttrActionID))
+		inc.Actions = append(inc.Actions, Action{
+			ID: id, Text: e.Text, Owner: e.Attr(timeline.AttrOwner),
+			Priority: e.Attr(timeline.AttrPriority), Status: "open", CreatedAt: e.At,
+		})
+		if o := e.Attr(timeline.AttrOwner); o != "" {
+			inc.addParticipant(o)
+		}
+	case timeline.KindUpdatePosted:
+		inc.LastUpdateAt = e.At
+	case timeline.KindResolved:
+		inc.Status = StatusResolved
+		inc.ResolvedAt = e.At
+		if e.Text != "" {
+			inc.Summary = e.Text
+		}
+	case timeline.KindReopened:
+		inc.Status = StatusInvestigating
+		inc.ResolvedAt = time.Time{}
+	case timeline.KindClosed:
+		inc.Status = StatusClosed
+		inc.ClosedAt = e.At
+		inc.PostmortemURL = e.Attr(timeline.AttrURL)
+	case timeline.KindChannelCreated:
+		inc.ChannelID = e.Attr(timeline.AttrChannel)
+	case timeline.KindParticipant:
+		inc.addParticipant(e.Attr(timeline.AttrUser))
+	case timeline.KindEffectFailed:
+		inc.FailedEffects++
+	}
+}
+
+// incidentNumber reads the number a declared event carries in its key
+// prefix-free attribute; declared events always carry it.
+func incidentNumber(e timeline.Event) uint64 {
+	n, _ := strconv.ParseUint(e.Attr(attrNumber), 10, 64)
+	return n
+}
+
+const attrNumber = "number"
+
+func (inc *Incident) addParticipant(u string) {
+	if u == "" || slices.Contains(inc.Participants, u) {
+		return
+	}
+	inc.Participants = append(inc.Participants, u)
+}
+
+// Situation is what the nudge policy needs to know about the incident.
+func (inc Incident) Situation() roles.Situation {
+	return roles.Situation{
+		Severity:             inc.Severity,
+		Active:               inc.Status.Active(),
+		DeclaredAt:           inc.DeclaredAt,
+		Holders:              inc.Roles,
+		CommanderVacantSince: inc.CommanderVacantSince,
+		LastUpdateAt:         inc.LastUpdateAt,
+	}
+}
+
+// Label is the incident as it is named in replies: "INC-7 (SEV2) Checkout down".
+func (inc Incident) Label() string {
+	return fmt.Sprintf("%s (SEV%d) %s", inc.ID, inc.Severity, inc.Title)
+}
+
+// ActionPriority is the priority an action is worked at: the one given, or
+// P0 for a customer-impacting incident, P2 otherwise.
+func (inc Incident) ActionPriority(a Action) string {
+	if a.Priority != "" {
+		return a.Priority
+	}
+	if inc.CustomerImpacting {
+		return "P0"
+	}
+	return "P2"
+}
+
+// Clone returns a deep copy, so a caller can fold more events into it
+// without touching the original's slices.
+func (inc Incident) Clone() Incident {
+	inc.Actions = slices.Clone(inc.Actions)
+	inc.Participants = slices.Clone(inc.Participants)
+	return inc
+}

@@ -1,0 +1,122 @@
+// Package timeline holds the events an incident is made of, the OODA phase
+// each one belongs to, and the minute-by-minute view people read during and
+// after an incident.
+package timeline
+
+import (
+	"fmt"
+	"time"
+)
+
+// Phase is the OODA phase an event belongs to. Bookkeeping events have
+// PhaseNone.
+type Phase string
+
+// The OODA phases.
+const (
+	PhaseNone    Phase = ""
+	PhaseObserve Phase = "observe"
+	PhaseOrient  Phase = "orient"
+	PhaseDecide  Phase = "decide"
+	PhaseAct     Phase = "act"
+)
+
+// ParsePhase reads a phase name as users type it.
+func ParsePhase(s string) (Phase, error) {
+	switch p := Phase(s); p {
+	case PhaseObserve, PhaseOrient, PhaseDecide, PhaseAct:
+		return p, nil
+	}
+	return PhaseNone, fmt.Errorf("%q is not an OODA phase; use observe, orient, decide or act", s)
+}
+
+// Source says how an event reached Ooda.
+type Source string
+
+// The sources of events.
+const (
+	SourceCommand  Source = "command"
+	SourceReaction Source = "reaction"
+	SourcePin      Source = "pin"
+	SourceAlert    Source = "alert"
+	SourceSLO      Source = "slo"
+	SourceReminder Source = "reminder"
+	SourceAPI      Source = "api"
+	// SourceSystem marks bookkeeping Ooda records about its own work, such
+	// as the channel it created or an effect that failed for good.
+	SourceSystem Source = "system"
+)
+
+// Kind names what happened.
+type Kind string
+
+// The event kinds. Their Attrs keys are listed beside them.
+const (
+	KindDeclared        Kind = "declared"         // title, severity, private, service
+	KindRoleAssigned    Kind = "role_assigned"    // role, user, previous (set on a handover)
+	KindStatusChanged   Kind = "status_changed"   // status, previous
+	KindSeverityChanged Kind = "severity_changed" // severity, previous
+	KindImpactSet       Kind = "impact_set"       // text is the impact
+	KindLoopEntry       Kind = "loop_entry"       // phase carries observe/orient/decide/act; none is a note; cause=true marks a root cause
+	KindActionAdded     Kind = "action_added"     // id, owner, priority
+	KindUpdatePosted    Kind = "update_posted"    // text is the stakeholder update
+	KindResolved        Kind = "resolved"         // text is the summary
+	KindReopened        Kind = "reopened"
+	KindClosed          Kind = "closed"             // url of the published post-mortem
+	KindChannelCreated  Kind = "channel_created"    // channel
+	KindParticipant     Kind = "participant_joined" // user
+	KindMessageCaptured Kind = "message_captured"   // channel, ts, via pin or reaction
+	KindEffectFailed    Kind = "effect_failed"      // effect, error
+	KindNudged          Kind = "nudged"             // nudge kind
+)
+
+// Attribute keys used in Event.Attrs.
+const (
+	AttrTitle    = "title"
+	AttrSeverity = "severity"
+	AttrPrivate  = "private"
+	AttrService  = "service"
+	AttrRole     = "role"
+	AttrUser     = "user"
+	AttrPrevious = "previous"
+	AttrStatus   = "status"
+	AttrCause    = "cause"
+	AttrActionID = "id"
+	AttrOwner    = "owner"
+	AttrPriority = "priority"
+	AttrURL      = "url"
+	AttrChannel  = "channel"
+	AttrTS       = "ts"
+	AttrEffect   = "effect"
+	AttrError    = "error"
+	AttrNudge    = "nudge"
+)
+
+// Event is one entry in an incident's append-only log. Seq is assigned by
+// the store when the event is committed and is contiguous from 1 within an
+// incident.
+type Event struct {
+	Seq    uint64            `json:"seq"`
+	At     time.Time         `json:"at"`
+	Kind   Kind              `json:"kind"`
+	Phase  Phase             `json:"phase"`
+	Actor  string            `json:"actor"`
+	Text   string            `json:"text"`
+	Source Source            `json:"source"`
+	Key    string            `json:"key,omitempty"`
+	Attrs  map[string]string `json:"attrs,omitempty"`
+}
+
+// Attr returns the attribute k, or "" when it is not set.
+func (e Event) Attr(k string) string { return e.Attrs[k] }
+
+// Bookkeeping reports whether the event records Ooda's own work rather than
+// something a responder did or saw; the timeline view shows it dimmed and
+// the post-mortem leaves it out.
+func (e Event) Bookkeeping() bool {
+	switch e.Kind {
+	case KindChannelCreated, KindParticipant, KindNudged, KindEffectFailed:
+		return true
+	}
+	return false
+}
