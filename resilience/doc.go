@@ -1,0 +1,26 @@
+// Package resilience guards every outbound call Ooda makes: to Slack, to
+// Prometheus and to webhooks.
+//
+// An incident tool is needed most while the systems around it are failing, so
+// no dependency may hang Ooda or drag the others down with it. Each dependency
+// gets one Guard, and every call to that dependency goes through Guard.Do,
+// which applies, outermost first:
+//
+//   - a bulkhead: a bounded number of calls in flight per dependency, so a slow
+//     Prometheus cannot take the goroutines and connections Slack effects need.
+//     A full bulkhead fails at once rather than queueing;
+//   - a bounded retry loop with exponential backoff and full jitter, for
+//     idempotent operations only, honouring Retry-After on rate limits;
+//   - a circuit breaker (sony/gobreaker) around each attempt, so a dependency
+//     that is down is failed fast instead of being hammered;
+//   - a per-attempt context deadline that the callee cannot escape.
+//
+// Errors are classified (Classify) as retryable, permanent, rate limited or
+// canceled. Integrations can override the classification with Permanent and
+// Retryable. Errors returned by Do are *CallError values whose message is
+// passed through Redact, so tokens and signed URLs do not reach logs.
+//
+// slack-go has a retry loop of its own (slack.OptionRetry,
+// slack.OptionRetryConfig). Build Slack clients without it when they are
+// used through a Guard, or attempts multiply: the Guard's retry owns that job.
+package resilience

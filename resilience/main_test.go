@@ -1,0 +1,158 @@
+package resilience
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
+	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
+
+	"github.com/ooda-sre/ooda/resilience/resiliencetest"
+)
+
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m)
+}
+
+// halfJitter makes every backoff exactly half its ceiling, so tests can state
+// the waits they expect.
+func halfJitter() float64 { return 0.5 }
+
+// newTestGuard builds a guard whose waits are recorded, not slept, on a fake
+// clock that starts now (context deadlines are real).
+func newTestGuard(t testing.TB, p Policy, opts ...Option) (*Guard, *resiliencetest.Clock) {
+	t.Helper()
+	clock := resiliencetest.NewClock(time.Now())
+	base := []Option{WithClock(clock.Now), WithSleep(clock.Sleep), WithRand(halfJitter)}
+	g, err := New(p, append(base, opts...)...)
+	require.NoError(t, err)
+	t.Cleanup(g.HTTPClient().CloseIdleConnections)
+	return g, clock
+}
+
+// hitCounter counts requests per URL path.
+type hitCounter struct {
+	mu   sync.Mutex
+	hits map[string]int
+}
+
+func (h *hitCounter) hit(path string) int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.hits == nil {
+		h.hits = map[string]int{}
+	}
+	h.hits[path]++
+	return h.hits[path]
+}
+
+func (h *hitCounter) count(prefix string) int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	n := 0
+	for p, c := range h.hits {
+		if strings.HasPrefix(p, prefix) {
+			n += c
+		}
+	}
+	return n
+}
+
+// newServer starts an httptest server counting its hits and stops it with
+// the test.
+func newServer(t testing.TB, h func(w http.ResponseWriter, r *http.Request)) (*httptest.Server, *hitCounter) {
+	t.Helper()
+	hits := &hitCounter{}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.hit(r.URL.Path)
+		h(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	return srv, hits
+}
+
+// logBuffer collects what a guard logs.
+type logBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *logBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *logBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+func newLogger() (*slog.Logger, *logBuffer) {
+	b := &logBuffer{}
+	return slog.New(slog.NewTextHandler(b, &slog.HandlerOptions{Level: slog.LevelDebug})), b
+}
+
+// metricValue reads one counter or gauge sample from reg; 0 when absent.
+func metricValue(t testing.TB, reg prometheus.Gatherer, name string, labels map[string]string) float64 {
+	t.Helper()
+	families, err := reg.Gather()
+	require.NoError(t, err)
+	for _, f := range families {
+		if f.GetName() != name {
+			continue
+		}
+		for _, m := range f.GetMetric() {
+			if !labelsMatch(m, labels) {
+				continue
+			}
+			switch {
+			case m.Counter != nil:
+				return m.GetCounter().GetValue()
+			case m.Gauge != nil:
+				return m.GetGauge().GetValue()
+			case m.Histogram != nil:
+				return float64(m.GetHistogram().GetSampleCount())
+			}
+		}
+	}
+	return 0
+}
+
+func labelsMatch(m *dto.Metric, want map[string]string) bool {
+	got := map[string]string{}
+	for _, l := range m.GetLabel() {
+		got[l.GetName()] = l.GetValue()
+	}
+	for k, v := range want {
+		if got[k] != v {
+			return false
+		}
+	}
+	return true
+}
+
+// waitState polls the breaker until it reports want; gobreaker moves from
+// open to half-open on its own clock, which cannot be faked.
+func waitState(t *testing.T, g *Guard, want string) {
+	t.Helper()
+	require.Eventually(t, func() bool { return g.State() == want }, 5*time.Second, time.Millisecond,
+		"breaker never became %s", want)
+}
+
+// ctxWithTimeout bounds a test's calls so a bug hangs nothing for long.
+func ctxWithTimeout(t testing.TB) context.Context {
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	t.Cleanup(cancel)
+	return ctx
+}
