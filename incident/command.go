@@ -1,6 +1,7 @@
 package incident
 
 import (
+	"errors"
 	"slices"
 	"strconv"
 	"strings"
@@ -143,8 +144,8 @@ func Declare(number uint64, d Declaration, m Meta) (Change, error) {
 		return Change{}, invalid("an incident is declared in triage or investigating, not %s", d.Status)
 	}
 	service := strings.TrimSpace(d.Service)
-	if len(service) > 100 {
-		return Change{}, invalid("the service name is %d characters; keep it under 100", len(service))
+	if n := utf8.RuneCountInString(service); n > 100 {
+		return Change{}, invalid("the service name is %d characters; keep it under 100", n)
 	}
 	inc := &Incident{Number: number, Private: d.Private}
 	b := newBuilder(inc, m)
@@ -196,6 +197,10 @@ func (inc *Incident) AssignRole(r roles.Role, user string, m Meta) (Change, erro
 		return Change{}, err
 	}
 	a, err := roles.Assign(inc.Roles, r, user)
+	if errors.Is(err, roles.ErrAlreadyHolds) {
+		// Who holds the role is the incident's state, not a typo.
+		return Change{}, refused("<@%s> is already %s of %s", user, r.Title(), inc.ID)
+	}
 	if err != nil {
 		return Change{}, invalid("%s", err.Error())
 	}
@@ -288,6 +293,11 @@ func (inc *Incident) AddEntry(phase timeline.Phase, text string, cause bool, m M
 	}
 	if inc.Status == StatusClosed {
 		return Change{}, inc.activeCheck()
+	}
+	switch phase {
+	case timeline.PhaseNone, timeline.PhaseObserve, timeline.PhaseOrient, timeline.PhaseDecide, timeline.PhaseAct:
+	default:
+		return Change{}, invalid("%q is not an OODA phase; use observe, orient, decide or act", string(phase))
 	}
 	if cause && phase != timeline.PhaseOrient {
 		return Change{}, invalid("only an orient entry can be the cause: `/incident orient --cause <text>`")
@@ -448,8 +458,15 @@ func (inc *Incident) Record(kind timeline.Kind, phase timeline.Phase, text strin
 	default:
 		return Change{}, invalid("internal: %s events are recorded through their own command", kind)
 	}
-	if kind == timeline.KindParticipant && slices.Contains(inc.Participants, attrs[timeline.AttrUser]) {
-		return Change{}, nil
+	if kind == timeline.KindParticipant {
+		u := attrs[timeline.AttrUser]
+		if u == "" {
+			// Apply ignores an empty user, so the event would name nobody.
+			return Change{}, invalid("internal: a participant event needs a user")
+		}
+		if slices.Contains(inc.Participants, u) {
+			return Change{}, nil
+		}
 	}
 	b := newBuilder(inc, m)
 	b.event(kind, phase, text, attrs)

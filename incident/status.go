@@ -45,13 +45,19 @@ func (s Status) Active() bool { return s != StatusResolved && s != StatusClosed 
 // checkTransition enforces the status machine: forward moves only, closed is
 // final, and a resolved incident goes back only through reopen.
 func checkTransition(id string, from, to Status) error {
+	// An unknown status would otherwise rank as triage and be recorded.
+	if _, ok := statusOrder[to]; !ok {
+		return invalid("%q is not a status; use investigating, identified, monitoring or resolved", string(to))
+	}
 	switch {
 	case from == StatusClosed:
 		return refused("%s is closed: its post-mortem is published. Declare a new incident with `/incident declare <title>`", id)
+	case from == StatusResolved:
+		// Before the "already" case: resolving a resolved incident again
+		// gets the same way out as any other move from resolved.
+		return refused("%s is resolved; use `/incident reopen` to work on it again", id)
 	case from == to:
 		return refused("%s is already %s", id, to)
-	case from == StatusResolved:
-		return refused("%s is resolved; use `/incident reopen` to work on it again", id)
 	case statusOrder[to] < statusOrder[from]:
 		return refused("%s is %s and status only moves forward (%s); record what changed with `/incident observe <text>`", id, from, forwardFrom(from))
 	}

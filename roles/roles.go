@@ -128,10 +128,21 @@ type Assignment struct {
 func (a Assignment) Handover() bool { return a.Previous != "" }
 
 // Assign checks that user may take r and says whether it is a handover.
+// It refuses a role that does not exist, a blank user, and the person who
+// already holds r (ErrAlreadyHolds).
 // Holding two roles is allowed (small teams do it); Commander also holding
 // Ops is warned about by the nudge policy, not refused here.
 func Assign(h Holders, r Role, user string) (Assignment, error) {
-	if user == "" {
+	// Holders.With ignores a role it does not know, so an unknown role would
+	// be recorded as assigned while nobody holds it.
+	switch r {
+	case Commander, Comms, Ops:
+	default:
+		return Assignment{}, fmt.Errorf("%q is not a role; use commander, comms or ops", string(r))
+	}
+	// A blank user would hold the role in name only: every view of it
+	// would show nobody.
+	if strings.TrimSpace(user) == "" {
 		return Assignment{}, fmt.Errorf("name someone for %s: `/incident role %s @user`", r.Title(), r)
 	}
 	prev := h.Get(r)
