@@ -446,6 +446,24 @@ func (inc *Incident) ChannelCreated(channelID string, m Meta) (Change, error) {
 	return b.ch, nil
 }
 
+// Nudge records a reminder from the nudge policy and posts it into the
+// incident channel, addressed to the role holder. Callers use the nudge's
+// key in the command key, so a nudge asked for on every tick posts once.
+func (inc *Incident) Nudge(n roles.Nudge, m Meta) (Change, error) {
+	if err := checkMeta(m); err != nil {
+		return Change{}, err
+	}
+	if !inc.Status.Active() {
+		return Change{}, nil
+	}
+	b := newBuilder(inc, m)
+	seq := b.event(timeline.KindNudged, timeline.PhaseNone, n.Text, map[string]string{
+		timeline.AttrNudge: string(n.Kind), timeline.AttrRole: string(n.Role), timeline.AttrUser: n.User,
+	})
+	b.effect(seq, EffectPost, TargetIncident, TemplateNudge, nil)
+	return b.ch, nil
+}
+
 // Record appends a bookkeeping or captured event that needs no validation
 // beyond its shape: participants joining, messages pinned or marked, effects
 // that failed for good, nudges sent. It requires no effects.

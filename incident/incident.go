@@ -182,6 +182,7 @@ func (inc Incident) Situation() roles.Situation {
 		Holders:              inc.Roles,
 		CommanderVacantSince: inc.CommanderVacantSince,
 		LastUpdateAt:         inc.LastUpdateAt,
+		LastActivityAt:       inc.LastActivityAt,
 	}
 }
 

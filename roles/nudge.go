@@ -23,6 +23,27 @@ func UpdateCadence(severity int) time.Duration {
 	return 0
 }
 
+// CheckInCadence is how often the Commander is asked to turn the OODA loop
+// once more (what do we see, what do we think, what do we do next) at a
+// severity; zero means no check-ins. It is slower than the update cadence:
+// the loop turns on its own while people work, the check-in catches a loop
+// that has stalled.
+func CheckInCadence(severity int) time.Duration {
+	switch severity {
+	case 1:
+		return 30 * time.Minute
+	case 2:
+		return time.Hour
+	case 3:
+		return 2 * time.Hour
+	}
+	return 0
+}
+
+// StaleAfter is how long an active incident may go without anyone
+// recording anything before Ooda asks whether it is still going on.
+const StaleAfter = 24 * time.Hour
+
 // NudgeKind names a reminder.
 type NudgeKind string
 
@@ -31,6 +52,8 @@ const (
 	NudgeCommanderMissing  NudgeKind = "commander_missing"
 	NudgeUpdateDue         NudgeKind = "update_due"
 	NudgeCommanderHoldsOps NudgeKind = "commander_holds_ops"
+	NudgeCheckIn           NudgeKind = "check_in"
+	NudgeStale             NudgeKind = "stale"
 )
 
 // Situation is what the nudge policy needs to know about an incident.
@@ -44,6 +67,9 @@ type Situation struct {
 	CommanderVacantSince time.Time
 	// LastUpdateAt is the last stakeholder update; zero when none was posted.
 	LastUpdateAt time.Time
+	// LastActivityAt is the last thing a person recorded; zero means the
+	// declaration.
+	LastActivityAt time.Time
 }
 
 // Nudge is one reminder the policy asks for. Key is deterministic, so a
@@ -93,6 +119,31 @@ func Nudges(s Situation, now time.Time) []Nudge {
 				Text: fmt.Sprintf("A stakeholder update is due: SEV%d incidents get one every %s, and the last was %s ago. Post it with `/incident update <text>`.", s.Severity, roundMinutes(cadence), roundMinutes(overdue)),
 			})
 		}
+	}
+	if cadence := CheckInCadence(s.Severity); cadence > 0 && s.Holders.Commander != "" {
+		if since := now.Sub(s.DeclaredAt); since >= cadence {
+			n := int64(since / cadence)
+			out = append(out, Nudge{
+				Kind: NudgeCheckIn,
+				Role: Commander,
+				User: s.Holders.Commander,
+				Key:  fmt.Sprintf("%s/%d", NudgeCheckIn, n),
+				Text: "OODA check-in: what are we seeing now (`observe`), what do we think it means (`orient`), what have we decided (`decide`), what are we doing (`act`)?",
+			})
+		}
+	}
+	last := s.LastActivityAt
+	if last.IsZero() {
+		last = s.DeclaredAt
+	}
+	if idle := now.Sub(last); idle >= StaleAfter {
+		out = append(out, Nudge{
+			Kind: NudgeStale,
+			Role: Commander,
+			User: s.Holders.Commander,
+			Key:  fmt.Sprintf("%s/%d", NudgeStale, last.Unix()),
+			Text: fmt.Sprintf("Nothing has been recorded for %s. If it is over, `/incident resolve`; if not, record where it stands with `/incident note <text>`.", roundMinutes(idle)),
+		})
 	}
 	if c := s.Holders.Commander; c != "" && c == s.Holders.Ops {
 		out = append(out, Nudge{

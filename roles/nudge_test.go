@@ -1,6 +1,7 @@
 package roles
 
 import (
+	"slices"
 	"testing"
 	"time"
 
@@ -37,6 +38,9 @@ func TestNudges(t *testing.T) {
 		s    Situation
 		at   time.Duration // after t0
 		want []Nudge       // Key and Text are checked by TestNudgeKeys
+		// kinds limits the check to these kinds; nil means the role and
+		// update nudges, so cases stay about one rule each.
+		kinds []NudgeKind
 	}{
 		{name: "commander empty before grace", s: Situation{Severity: 4, Active: true, DeclaredAt: t0, Holders: noCommander}, at: 4*time.Minute + 59*time.Second},
 		{name: "commander empty at grace", s: Situation{Severity: 4, Active: true, DeclaredAt: t0, Holders: noCommander}, at: 5 * time.Minute,
@@ -69,12 +73,31 @@ func TestNudges(t *testing.T) {
 		{name: "everything at once, in a stable order", s: Situation{Severity: 1, Active: true, DeclaredAt: t0, Holders: Holders{}}, at: 20 * time.Minute,
 			want: []Nudge{{Kind: NudgeCommanderMissing, Role: Commander}, {Kind: NudgeUpdateDue, Role: Comms}}},
 
+		{name: "SEV1 check-in at 30 min", s: Situation{Severity: 1, Active: true, DeclaredAt: t0, Holders: staffed, LastUpdateAt: t0.Add(29 * time.Minute), LastActivityAt: t0.Add(29 * time.Minute)}, at: 30 * time.Minute, kinds: []NudgeKind{NudgeCheckIn},
+			want: []Nudge{{Kind: NudgeCheckIn, Role: Commander, User: "U1"}}},
+		{name: "SEV2 no check-in before an hour", s: Situation{Severity: 2, Active: true, DeclaredAt: t0, Holders: staffed}, at: 59 * time.Minute, kinds: []NudgeKind{NudgeCheckIn}},
+		{name: "SEV4 has no check-ins", s: Situation{Severity: 4, Active: true, DeclaredAt: t0, Holders: staffed}, at: 23 * time.Hour, kinds: []NudgeKind{NudgeCheckIn}},
+		{name: "no check-in without a Commander", s: Situation{Severity: 1, Active: true, DeclaredAt: t0, Holders: noCommander}, at: 2 * time.Hour, kinds: []NudgeKind{NudgeCheckIn}},
+		{name: "not stale at 23h59", s: Situation{Severity: 4, Active: true, DeclaredAt: t0, Holders: staffed}, at: 24*time.Hour - time.Minute, kinds: []NudgeKind{NudgeStale}},
+		{name: "stale after 24h without activity", s: Situation{Severity: 4, Active: true, DeclaredAt: t0, Holders: staffed}, at: 24 * time.Hour, kinds: []NudgeKind{NudgeStale},
+			want: []Nudge{{Kind: NudgeStale, Role: Commander, User: "U1"}}},
+		{name: "activity resets staleness", s: Situation{Severity: 4, Active: true, DeclaredAt: t0, Holders: staffed, LastActivityAt: t0.Add(10 * time.Hour)}, at: 30 * time.Hour, kinds: []NudgeKind{NudgeStale}},
+
 		{name: "inactive incident gets nothing", s: Situation{Severity: 1, Active: false, DeclaredAt: t0, Holders: Holders{Ops: "U1"}}, at: 10 * time.Hour},
 		{name: "inactive, commander also ops", s: Situation{Severity: 1, Active: false, DeclaredAt: t0, Holders: Holders{Commander: "U1", Ops: "U1"}}, at: 10 * time.Hour},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := Nudges(tt.s, t0.Add(tt.at))
+			kinds := tt.kinds
+			if kinds == nil {
+				kinds = []NudgeKind{NudgeCommanderMissing, NudgeUpdateDue, NudgeCommanderHoldsOps}
+			}
+			var got []Nudge
+			for _, n := range Nudges(tt.s, t0.Add(tt.at)) {
+				if slices.Contains(kinds, n.Kind) {
+					got = append(got, n)
+				}
+			}
 			require.Len(t, got, len(tt.want), "%+v", got)
 			for i := range got {
 				require.NotEmpty(t, got[i].Key)

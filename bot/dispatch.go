@@ -1,0 +1,290 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/ooda-sre/ooda/incident"
+	"github.com/ooda-sre/ooda/timeline"
+)
+
+// Request is one `/incident` command as any transport received it.
+type Request struct {
+	Text     string
+	User     string // Slack user id, or "api:<token name>"
+	Channel  string // the Slack channel it was typed in; empty from the API
+	Incident uint64 // named by the API's "incident" field; 0 when not given
+	Source   timeline.Source
+	Key      string // idempotency key: a Slack trigger id, an API request id
+	At       time.Time
+}
+
+// Reply is the answer to a command, the same whichever transport asked.
+type Reply struct {
+	Text     string
+	Incident string // "INC-7" when the command concerned one
+	// Code classifies the outcome as HTTP does: 200, 400 (usage), 404 (no
+	// such incident), 409 (refused by the incident's state), 500.
+	Code int
+	// OpenDeclareForm asks a transport that can (Slack) to open the declare
+	// form instead of replying.
+	OpenDeclareForm bool
+}
+
+// SlackHealth tells replies whether Slack's API is reachable, so a command
+// answered while it is not can say what waits.
+type SlackHealth interface {
+	// SlackDown returns when Slack became unreachable and how many effects
+	// wait; ok is false while Slack answers.
+	SlackDown() (since time.Time, queued int, down bool)
+}
+
+// Dispatcher runs parsed commands against the domain. Every transport
+// calls it, so a command exists once.
+type Dispatcher struct {
+	Store  incident.Store
+	Health SlackHealth // nil: Slack is assumed reachable
+	// Committed is called after a command queued effects, to wake the
+	// executor; nil does nothing.
+	Committed func()
+	Logger    *slog.Logger
+}
+
+// Handle parses and runs one command. It never returns an error: every
+// outcome is a reply a person can read.
+func (d *Dispatcher) Handle(ctx context.Context, req Request) Reply {
+	cmd, err := ParseCommand(req.Text)
+	if err != nil {
+		return Reply{Text: err.Error(), Code: http.StatusBadRequest}
+	}
+	if req.Incident != 0 && cmd.Incident == 0 {
+		cmd.Incident = req.Incident
+	}
+	return d.Run(ctx, req, cmd)
+}
+
+// Run executes an already parsed command (the declare form arrives parsed).
+func (d *Dispatcher) Run(ctx context.Context, req Request, cmd Command) Reply {
+	if req.At.IsZero() {
+		req.At = time.Now().UTC()
+	}
+	switch cmd.Verb {
+	case "help":
+		return Reply{Text: HelpText(), Code: http.StatusOK}
+	case "list":
+		return d.list(ctx)
+	case "declare":
+		if cmd.Title == "" {
+			return Reply{OpenDeclareForm: true, Code: http.StatusOK, Text: "An incident needs a title: " + verbUsage("declare")}
+		}
+		return d.declare(ctx, req, cmd)
+	}
+	n, reply, ok := d.target(ctx, req, cmd)
+	if !ok {
+		return reply
+	}
+	switch cmd.Verb {
+	case "roles":
+		return d.read(ctx, n, func(inc incident.Incident, _ []timeline.Event) string { return RolesText(inc) }, false)
+	case "timeline":
+		return d.read(ctx, n, func(inc incident.Incident, evs []timeline.Event) string { return TimelineText(inc, evs) }, true)
+	}
+	meta := incident.Meta{At: req.At, Actor: req.User, Source: req.Source, Key: req.Key}
+	res, err := d.Store.Apply(ctx, n, req.Key, func(inc *incident.Incident) (incident.Change, error) {
+		return decide(inc, cmd, meta)
+	})
+	if err != nil {
+		return d.failed(ctx, n, err)
+	}
+	return d.committed(res, changeText(res, cmd))
+}
+
+// decide maps a parsed command onto its domain command.
+func decide(inc *incident.Incident, cmd Command, m incident.Meta) (incident.Change, error) {
+	switch cmd.Verb {
+	case "role":
+		return inc.AssignRole(cmd.Role, cmd.User, m)
+	case "status":
+		return inc.SetStatus(cmd.Status, m)
+	case "sev":
+		return inc.SetSeverity(cmd.Severity, m)
+	case "impact":
+		return inc.SetImpact(cmd.Text, m)
+	case "observe", "orient", "decide", "act", "note":
+		return inc.AddEntry(cmd.Phase, cmd.Text, cmd.Cause, m)
+	case "action":
+		return inc.AddAction(cmd.Text, cmd.Owner, cmd.Priority, m)
+	case "update":
+		return inc.PostUpdate(cmd.Text, m)
+	case "resolve":
+		return inc.Resolve(cmd.Text, m)
+	case "reopen":
+		return inc.Reopen(m)
+	}
+	return incident.Change{}, &UsageError{Msg: fmt.Sprintf("%q is not an /incident command; type `/incident help` for the list", cmd.Verb)}
+}
+
+func (d *Dispatcher) declare(ctx context.Context, req Request, cmd Command) Reply {
+	meta := incident.Meta{At: req.At, Actor: req.User, Source: req.Source, Key: req.Key}
+	decl := incident.Declaration{Title: cmd.Title, Severity: cmd.Severity, Private: cmd.Private, Service: cmd.Service, Description: cmd.Text}
+	res, err := d.Store.Declare(ctx, req.Key, func(n uint64) (incident.Change, error) {
+		return incident.Declare(n, decl, meta)
+	})
+	if err != nil {
+		return d.failed(ctx, 0, err)
+	}
+	inc := res.Incident
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s declared: SEV%d %s", inc.ID, inc.Severity, Quote(inc.Title))
+	if inc.Service != "" {
+		fmt.Fprintf(&b, " (service %s)", Escape(inc.Service))
+	}
+	b.WriteString(".")
+	if inc.Roles.Commander != "" {
+		fmt.Fprintf(&b, " <@%s> is Commander.", inc.Roles.Commander)
+	}
+	if inc.Private {
+		b.WriteString(" It is private: it stays out of the announcement channel.")
+	}
+	return d.committed(res, b.String())
+}
+
+// target finds the incident a command is about: named in the command or
+// the request, else the one whose channel the command was typed in.
+func (d *Dispatcher) target(ctx context.Context, req Request, cmd Command) (uint64, Reply, bool) {
+	if cmd.Incident != 0 {
+		return cmd.Incident, Reply{}, true
+	}
+	if req.Channel != "" {
+		n, err := d.Store.IncidentByChannel(ctx, req.Channel)
+		if err == nil {
+			return n, Reply{}, true
+		}
+		if !errors.Is(err, incident.ErrNotFound) {
+			return 0, d.failed(ctx, 0, err), false
+		}
+	}
+	return 0, Reply{Code: http.StatusBadRequest, Text: fmt.Sprintf(
+		"Which incident? Run this in the incident's channel, or name it: `/incident %s INC-7 …` (`/incident list` shows the open ones).", cmd.Verb)}, false
+}
+
+func (d *Dispatcher) read(ctx context.Context, n uint64, render func(incident.Incident, []timeline.Event) string, events bool) Reply {
+	inc, err := d.Store.Incident(ctx, n)
+	if err != nil {
+		return d.failed(ctx, n, err)
+	}
+	var evs []timeline.Event
+	if events {
+		if evs, err = d.Store.Events(ctx, n, 1); err != nil {
+			return d.failed(ctx, n, err)
+		}
+	}
+	return Reply{Text: render(inc, evs), Incident: inc.ID, Code: http.StatusOK}
+}
+
+func (d *Dispatcher) list(ctx context.Context) Reply {
+	incs, err := d.Store.Incidents(ctx, false)
+	if err != nil {
+		return d.failed(ctx, 0, err)
+	}
+	if len(incs) == 0 {
+		return Reply{Text: "No open incidents.", Code: http.StatusOK}
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "%d open incident(s):\n", len(incs))
+	for _, inc := range incs {
+		fmt.Fprintf(&b, "• %s SEV%d %s — %s", inc.ID, inc.Severity, Quote(inc.Title), inc.Status)
+		if inc.ChannelID != "" {
+			fmt.Fprintf(&b, " <#%s>", inc.ChannelID)
+		}
+		if inc.Roles.Commander != "" {
+			fmt.Fprintf(&b, ", Commander <@%s>", inc.Roles.Commander)
+		}
+		b.WriteString("\n")
+	}
+	return Reply{Text: strings.TrimRight(b.String(), "\n"), Code: http.StatusOK}
+}
+
+// committed builds the reply to a command that was stored, says what waits
+// while Slack is unreachable, and wakes the executor.
+func (d *Dispatcher) committed(res incident.Result, text string) Reply {
+	if len(res.Effects) > 0 && !res.Duplicate && d.Committed != nil {
+		d.Committed()
+	}
+	if d.Health != nil && len(res.Effects) > 0 {
+		if since, queued, down := d.Health.SlackDown(); down {
+			what := "Slack will be updated"
+			if res.Incident.ChannelID == "" {
+				what = "the channel will be created"
+			}
+			text = fmt.Sprintf("%s recorded; %s when Slack's API answers again (unreachable since %s UTC, %d updates queued).\n%s",
+				res.Incident.ID, what, since.UTC().Format("15:04"), queued, text)
+		}
+	}
+	if n := res.Incident.FailedEffects; n > 0 {
+		text += fmt.Sprintf("\n:warning: %d Slack action(s) for %s failed for good; `/incident timeline` shows which.", n, res.Incident.ID)
+	}
+	return Reply{Text: text, Incident: res.Incident.ID, Code: http.StatusOK}
+}
+
+// failed turns an error into a reply: the user's sentence for refusals, a
+// generic one (and a log line) for anything else.
+func (d *Dispatcher) failed(ctx context.Context, n uint64, err error) Reply {
+	id := ""
+	if n != 0 {
+		id = incident.ID(n)
+	}
+	var ue *incident.UserError
+	var usage *UsageError
+	switch {
+	case errors.As(err, &usage):
+		return Reply{Text: usage.Msg, Incident: id, Code: http.StatusBadRequest}
+	case errors.Is(err, incident.ErrNotFound):
+		if !errors.As(err, &ue) {
+			ue = &incident.UserError{Msg: incident.NotFound(n).Error()}
+		}
+		return Reply{Text: ue.Msg, Incident: id, Code: http.StatusNotFound}
+	case errors.Is(err, incident.ErrRefused) && errors.As(err, &ue):
+		return Reply{Text: ue.Msg, Incident: id, Code: http.StatusConflict}
+	case errors.Is(err, incident.ErrInvalid) && errors.As(err, &ue):
+		return Reply{Text: ue.Msg, Incident: id, Code: http.StatusBadRequest}
+	}
+	if d.Logger != nil {
+		d.Logger.ErrorContext(ctx, "command failed", "incident", id, "err", err)
+	}
+	return Reply{Text: "Ooda could not record that (an internal error, logged). Nothing was changed; try again.", Incident: id, Code: http.StatusInternalServerError}
+}
+
+// changeText is the confirmation of a committed command.
+func changeText(res incident.Result, cmd Command) string {
+	inc := res.Incident
+	switch cmd.Verb {
+	case "role":
+		return fmt.Sprintf("%s: <@%s> is %s.", inc.ID, cmd.User, cmd.Role.Title())
+	case "status":
+		return fmt.Sprintf("%s is %s.", inc.ID, inc.Status)
+	case "sev":
+		return fmt.Sprintf("%s is SEV%d.", inc.ID, inc.Severity)
+	case "impact":
+		return fmt.Sprintf("%s is customer-impacting: %s", inc.ID, Escape(inc.Impact))
+	case "action":
+		a := inc.Actions[len(inc.Actions)-1]
+		owner := "no owner yet"
+		if a.Owner != "" {
+			owner = "<@" + a.Owner + ">"
+		}
+		return fmt.Sprintf("%s: action %d added (%s, %s).", inc.ID, a.ID, inc.ActionPriority(a), owner)
+	case "update":
+		return fmt.Sprintf("%s: update posted.", inc.ID)
+	case "resolve":
+		return fmt.Sprintf("%s is resolved after %s.", inc.ID, humanDuration(inc.ResolvedAt.Sub(inc.DeclaredAt)))
+	case "reopen":
+		return fmt.Sprintf("%s is open again (investigating).", inc.ID)
+	}
+	return fmt.Sprintf("%s: recorded (%s).", inc.ID, cmd.Verb)
+}

@@ -1,0 +1,334 @@
+package bot
+
+import (
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/ooda-sre/ooda/incident"
+	"github.com/ooda-sre/ooda/roles"
+	"github.com/ooda-sre/ooda/timeline"
+)
+
+// Command is one parsed `/incident` command. The same grammar arrives from
+// Slack (HTTP and Socket Mode), the API and the CLI, and is parsed here
+// only.
+type Command struct {
+	Verb     string
+	Incident uint64 // named explicitly (INC-7); 0 means the channel's incident
+
+	// declare
+	Severity int
+	Private  bool
+	Service  string
+	Title    string
+
+	// role
+	Role roles.Role
+	User string
+
+	// status
+	Status incident.Status
+
+	// loop entries, impact, update, resolve summary, action, publish URL
+	Phase    timeline.Phase
+	Cause    bool
+	Text     string
+	Owner    string
+	Priority string
+
+	// help
+	Topic string
+}
+
+// UsageError is a command the parser could not read; Msg says what to type.
+type UsageError struct{ Msg string }
+
+func (e *UsageError) Error() string { return e.Msg }
+
+func usagef(format string, args ...any) error {
+	return &UsageError{Msg: fmt.Sprintf(format, args...)}
+}
+
+// verbs maps every verb to its one-line help, in the order help lists them.
+var verbs = []struct{ name, usage, help string }{
+	{"declare", "declare [sev1..sev4] [--private] [--service NAME] <title>", "open an incident and its channel (no title: a form)"},
+	{"role", "role commander|comms|ops @user", "assign a role; assigning a held role hands it over"},
+	{"roles", "roles", "who holds which role"},
+	{"status", "status investigating|identified|monitoring|resolved", "move the incident forward"},
+	{"sev", "sev 1..4", "change the severity"},
+	{"impact", "impact <text>", "describe customer impact (marks the incident customer-impacting)"},
+	{"observe", "observe <text>", "record a signal: alerts, symptoms, data"},
+	{"orient", "orient [--cause] <text>", "record a hypothesis or finding; --cause marks the root cause"},
+	{"decide", "decide <text>", "record a decision"},
+	{"act", "act <text>", "record an action taken: a rollback, a failover"},
+	{"note", "note <text>", "record anything else"},
+	{"action", "action <text> [@owner] [P0..P3]", "add a follow-up action item"},
+	{"update", "update <text>", "post a stakeholder update here and in the announcement channel"},
+	{"timeline", "timeline", "show the minute-by-minute timeline"},
+	{"resolve", "resolve [summary]", "resolve the incident"},
+	{"reopen", "reopen", "reopen a resolved incident"},
+	{"list", "list", "open incidents"},
+	{"help", "help [command]", "this help"},
+}
+
+// HelpText is the whole grammar, as `/incident help` shows it.
+func HelpText() string {
+	var b strings.Builder
+	b.WriteString("Usage: /incident <command>. Outside an incident's channel, name the incident after the command: `/incident status INC-7 monitoring`.\n")
+	for _, v := range verbs {
+		fmt.Fprintf(&b, "• `/incident %s` — %s\n", v.usage, v.help)
+	}
+	return strings.TrimRight(b.String(), "\n")
+}
+
+func verbUsage(verb string) string {
+	for _, v := range verbs {
+		if v.name == verb {
+			return "`/incident " + v.usage + "`"
+		}
+	}
+	return "`/incident help`"
+}
+
+// mentionRE matches a Slack user mention as slash commands escape it
+// (<@U123|name> or <@U123>) and the forms people type into the API and CLI
+// (@U123 or a bare user id).
+var mentionRE = regexp.MustCompile(`^(?:<@([UW][A-Z0-9]{2,})(?:\|[^>]*)?>|@?([UW][A-Z0-9]{2,}))$`)
+
+// ParseUser reads a user mention and returns the user id.
+func ParseUser(s string) (string, bool) {
+	m := mentionRE.FindStringSubmatch(s)
+	if m == nil {
+		return "", false
+	}
+	if m[1] != "" {
+		return m[1], true
+	}
+	return m[2], true
+}
+
+// MaxCommandText bounds what the parser reads; Slack sends at most a few
+// thousand characters, and nothing longer is a real command.
+const MaxCommandText = 8000
+
+// ParseCommand reads the text after `/incident`.
+func ParseCommand(text string) (Command, error) {
+	if !utf8.ValidString(text) {
+		return Command{}, usagef("the command is not valid text; type it again")
+	}
+	if len(text) > MaxCommandText {
+		return Command{}, usagef("the command is %d characters; keep it under %d", len(text), MaxCommandText)
+	}
+	fields := strings.Fields(text)
+	if len(fields) == 0 {
+		return Command{Verb: "help"}, nil
+	}
+	c := Command{Verb: strings.ToLower(fields[0])}
+	args := fields[1:]
+	rest := func() string { return restAfter(text, len(fields)-len(args)) }
+
+	// Commands about an existing incident may name it first.
+	takeIncident := func() error {
+		if len(args) == 0 {
+			return nil
+		}
+		if a := strings.ToUpper(args[0]); strings.HasPrefix(a, "INC-") || strings.HasPrefix(a, "#") {
+			n, err := incident.ParseID(args[0])
+			if err != nil {
+				return usagef("%s is not an incident number; write it as INC-7", args[0])
+			}
+			c.Incident = n
+			args = args[1:]
+		}
+		return nil
+	}
+
+	switch c.Verb {
+	case "help", "-h", "--help", "?":
+		c.Verb = "help"
+		if len(args) > 0 {
+			c.Topic = strings.ToLower(args[0])
+		}
+		return c, nil
+	case "list", "ls":
+		c.Verb = "list"
+		return c, nil
+	case "declare", "new", "open":
+		c.Verb = "declare"
+		return parseDeclare(c, args, rest)
+	case "role", "assign":
+		c.Verb = "role"
+		if err := takeIncident(); err != nil {
+			return c, err
+		}
+		if len(args) != 2 {
+			return c, usagef("name a role and a person: %s", verbUsage("role"))
+		}
+		r, err := roles.Parse(args[0])
+		if err != nil {
+			return c, usagef("%s: %s", err.Error(), verbUsage("role"))
+		}
+		u, ok := ParseUser(args[1])
+		if !ok {
+			return c, usagef("%q is not a Slack user; mention them with @: `/incident role %s @alice`", args[1], r)
+		}
+		c.Role, c.User = r, u
+		return c, nil
+	case "roles", "timeline", "reopen":
+		if err := takeIncident(); err != nil {
+			return c, err
+		}
+		if len(args) > 0 {
+			return c, usagef("%s takes no text: %s", c.Verb, verbUsage(c.Verb))
+		}
+		return c, nil
+	case "status":
+		if err := takeIncident(); err != nil {
+			return c, err
+		}
+		if len(args) != 1 {
+			return c, usagef("say which status: %s", verbUsage("status"))
+		}
+		st, err := incident.ParseStatus(args[0])
+		if err != nil {
+			return c, usagef("%s", err.Error())
+		}
+		c.Status = st
+		return c, nil
+	case "sev", "severity":
+		c.Verb = "sev"
+		if err := takeIncident(); err != nil {
+			return c, err
+		}
+		if len(args) != 1 {
+			return c, usagef("say which severity: %s", verbUsage("sev"))
+		}
+		sev, ok := parseSeverity(args[0])
+		if !ok {
+			return c, usagef("%q is not a severity; use 1 (worst) to 4: `/incident sev 2`", args[0])
+		}
+		c.Severity = sev
+		return c, nil
+	case "impact", "update", "resolve":
+		if err := takeIncident(); err != nil {
+			return c, err
+		}
+		c.Text = rest()
+		if c.Text == "" && c.Verb != "resolve" {
+			return c, usagef("write the %s after the command: %s", c.Verb, verbUsage(c.Verb))
+		}
+		return c, nil
+	case "observe", "orient", "decide", "act", "note":
+		if err := takeIncident(); err != nil {
+			return c, err
+		}
+		if c.Verb != "note" {
+			c.Phase = timeline.Phase(c.Verb)
+		}
+		if c.Verb == "orient" && len(args) > 0 && args[0] == "--cause" {
+			c.Cause = true
+			args = args[1:]
+		}
+		c.Text = rest()
+		if c.Text == "" {
+			return c, usagef("write what you saw, learned, decided or did: %s", verbUsage(c.Verb))
+		}
+		return c, nil
+	case "action":
+		if err := takeIncident(); err != nil {
+			return c, err
+		}
+		// Owner and priority may trail the text in either order.
+		for len(args) > 0 {
+			last := args[len(args)-1]
+			if u, ok := ParseUser(last); ok && c.Owner == "" {
+				c.Owner = u
+			} else if p := strings.ToUpper(last); len(p) == 2 && p[0] == 'P' && p[1] >= '0' && p[1] <= '3' && c.Priority == "" {
+				c.Priority = p
+			} else {
+				break
+			}
+			args = args[:len(args)-1]
+		}
+		c.Text = strings.Join(args, " ")
+		if c.Text == "" {
+			return c, usagef("describe the follow-up: %s", verbUsage("action"))
+		}
+		return c, nil
+	}
+	return c, usagef("%q is not an /incident command; type `/incident help` for the list", fields[0])
+}
+
+// restAfter returns text after its first n whitespace-separated fields,
+// keeping the user's own spacing and line breaks.
+func restAfter(text string, n int) string {
+	s := text
+	for i := 0; i < n; i++ {
+		s = strings.TrimLeft(s, " \t\r\n")
+		j := strings.IndexAny(s, " \t\r\n")
+		if j < 0 {
+			return ""
+		}
+		s = s[j:]
+	}
+	return strings.TrimSpace(s)
+}
+
+func parseSeverity(s string) (int, bool) {
+	s = strings.ToLower(s)
+	s = strings.TrimPrefix(strings.TrimPrefix(s, "sev"), "-")
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 1 || n > 4 {
+		return 0, false
+	}
+	return n, true
+}
+
+func parseDeclare(c Command, args []string, rest func() string) (Command, error) {
+	consumed := 0
+	for consumed < len(args) {
+		a := args[consumed]
+		switch {
+		case strings.HasPrefix(strings.ToLower(a), "sev") && c.Severity == 0:
+			sev, ok := parseSeverity(a)
+			if !ok {
+				return c, usagef("%q is not a severity; use sev1 (worst) to sev4: %s", a, verbUsage("declare"))
+			}
+			c.Severity = sev
+		case a == "--private":
+			c.Private = true
+		case a == "--service" || strings.HasPrefix(a, "--service="):
+			if v, ok := strings.CutPrefix(a, "--service="); ok {
+				c.Service = v
+			} else {
+				if consumed+1 >= len(args) {
+					return c, usagef("--service needs a name: `/incident declare sev2 --service checkout Checkout is down`")
+				}
+				consumed++
+				c.Service = args[consumed]
+			}
+			if c.Service == "" {
+				return c, usagef("--service needs a name: `/incident declare sev2 --service checkout Checkout is down`")
+			}
+		case strings.HasPrefix(a, "--"):
+			return c, usagef("%s is not a declare option; use --private or --service NAME: %s", a, verbUsage("declare"))
+		default:
+			goto title
+		}
+		consumed++
+	}
+title:
+	// Title is what follows the options, with the user's spacing.
+	all := rest()
+	c.Title = restAfter(all, consumed)
+	if c.Title == "" && (c.Severity != 0 || c.Private || c.Service != "") {
+		return c, usagef("an incident needs a title: %s", verbUsage("declare"))
+	}
+	if n := utf8.RuneCountInString(c.Title); n > incident.MaxTitle {
+		return c, usagef("the title is %d characters; keep it under %d so it fits the channel topic and the announcement", n, incident.MaxTitle)
+	}
+	return c, nil
+}

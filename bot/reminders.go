@@ -1,0 +1,99 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"time"
+
+	"github.com/robfig/cron/v3"
+
+	"github.com/ooda-sre/ooda/incident"
+	"github.com/ooda-sre/ooda/roles"
+	"github.com/ooda-sre/ooda/timeline"
+)
+
+// Reminders turns the nudge policy into posts: empty roles, overdue
+// stakeholder updates, OODA check-ins and stale incidents. Its job bodies
+// are plain functions of (ctx, now), so tests call them directly; cron only
+// decides when.
+type Reminders struct {
+	Store     incident.Store
+	Committed func() // wakes the executor; nil does nothing
+	Logger    *slog.Logger
+}
+
+// Tick asks the nudge policy about every active incident at now and records
+// each nudge that is due. A nudge's key is part of the command key, so a
+// nudge that stays due posts once, however often Tick runs.
+func (r *Reminders) Tick(ctx context.Context, now time.Time) (int, error) {
+	incs, err := r.Store.Incidents(ctx, false)
+	if err != nil {
+		return 0, err
+	}
+	sent := 0
+	var errs []error
+	for _, inc := range incs {
+		for _, n := range roles.Nudges(inc.Situation(), now) {
+			key := "nudge:" + inc.ID + "/" + n.Key
+			m := incident.Meta{At: now, Actor: incident.Bot, Source: timeline.SourceReminder, Key: key}
+			res, err := r.Store.Apply(ctx, inc.Number, key, func(i *incident.Incident) (incident.Change, error) {
+				return i.Nudge(n, m)
+			})
+			if err != nil {
+				errs = append(errs, err)
+				continue
+			}
+			if !res.Duplicate && len(res.Effects) > 0 {
+				sent++
+			}
+		}
+	}
+	if sent > 0 && r.Committed != nil {
+		r.Committed()
+	}
+	return sent, errors.Join(errs...)
+}
+
+// Job is a cron job body: a plain function of (ctx, now).
+type Job struct {
+	Name     string
+	Schedule string        // cron spec, e.g. "@every 1m"
+	Timeout  time.Duration // every run's context has this deadline
+	Run      func(ctx context.Context, now time.Time) error
+}
+
+// NewScheduler builds a cron scheduler that recovers from a panicking job
+// and skips a run while the previous one is still going, so a slow store
+// cannot pile jobs up. ctx is the parent of every run's context; the caller
+// starts the scheduler and stops it (waiting on Stop's context) at shutdown.
+func NewScheduler(ctx context.Context, logger *slog.Logger, now func() time.Time, jobs ...Job) (*cron.Cron, error) {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	cl := cronLogger{logger}
+	c := cron.New(cron.WithLocation(time.UTC), cron.WithLogger(cl), cron.WithChain(cron.Recover(cl), cron.SkipIfStillRunning(cl)))
+	for _, j := range jobs {
+		if j.Timeout <= 0 {
+			return nil, errors.New("job " + j.Name + ": a job needs a timeout")
+		}
+		if _, err := c.AddFunc(j.Schedule, func() {
+			jctx, cancel := context.WithTimeout(ctx, j.Timeout)
+			defer cancel()
+			if err := j.Run(jctx, now()); err != nil {
+				logger.Warn("job failed", "job", j.Name, "err", err)
+			}
+		}); err != nil {
+			return nil, errors.New("job " + j.Name + ": bad schedule " + j.Schedule + ": " + err.Error())
+		}
+	}
+	return c, nil
+}
+
+// cronLogger adapts slog to cron's logger.
+type cronLogger struct{ l *slog.Logger }
+
+func (c cronLogger) Info(msg string, kv ...any) { c.l.Debug("cron: "+msg, kv...) }
+func (c cronLogger) Error(err error, msg string, kv ...any) {
+	c.l.Error("cron: "+msg, append(kv, "err", err)...)
+}

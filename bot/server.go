@@ -1,0 +1,186 @@
+package bot
+
+import (
+	"context"
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/ooda-sre/ooda/incident"
+	"github.com/ooda-sre/ooda/timeline"
+)
+
+// ServerConfig is what the HTTP server needs.
+type ServerConfig struct {
+	Store    incident.Store
+	APIToken string // bearer token for /api/v1; empty disables the API
+	Logger   *slog.Logger
+	Gatherer prometheus.Gatherer
+	// Ready reports whether the process can take work; nil means always.
+	Ready func(ctx context.Context) error
+	// Backup writes a consistent hot copy of the database; nil disables
+	// GET /api/v1/backup.
+	Backup func(ctx context.Context, w io.Writer) (int64, error)
+}
+
+// Server is Ooda's HTTP surface.
+type Server struct {
+	cfg ServerConfig
+	mux *http.ServeMux
+}
+
+// NewServer builds the routes. Later transports register theirs on the
+// same mux through Handle.
+func NewServer(cfg ServerConfig) *Server {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	s := &Server{cfg: cfg, mux: http.NewServeMux()}
+	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	})
+	s.mux.HandleFunc("GET /readyz", s.ready)
+	if cfg.Gatherer != nil {
+		s.mux.Handle("GET /metrics", promhttp.HandlerFor(cfg.Gatherer, promhttp.HandlerOpts{}))
+	}
+	s.mux.Handle("GET /api/v1/incidents", s.authed(s.listIncidents))
+	s.mux.Handle("GET /api/v1/incidents/{n}", s.authed(s.getIncident))
+	if cfg.Backup != nil {
+		s.mux.Handle("GET /api/v1/backup", s.authed(s.backup))
+	}
+	return s
+}
+
+// Handle registers another route on the server.
+func (s *Server) Handle(pattern string, h http.Handler) { s.mux.Handle(pattern, h) }
+
+// ServeHTTP makes Server an http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
+
+func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
+	if s.cfg.Ready != nil {
+		if err := s.cfg.Ready(r.Context()); err != nil {
+			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "not ready", "reason": err.Error()})
+			return
+		}
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+}
+
+// authed checks the bearer token in constant time before the handler runs.
+func (s *Server) authed(h http.HandlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if s.cfg.APIToken == "" {
+			writeError(w, http.StatusUnauthorized, "the API is disabled: set OODA_API_TOKEN to enable it")
+			return
+		}
+		got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		if !ok || subtle.ConstantTimeCompare([]byte(got), []byte(s.cfg.APIToken)) != 1 {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="ooda"`)
+			writeError(w, http.StatusUnauthorized, "missing or wrong bearer token: send Authorization: Bearer $OODA_API_TOKEN")
+			return
+		}
+		h(w, r)
+	})
+}
+
+func (s *Server) listIncidents(w http.ResponseWriter, r *http.Request) {
+	all := false
+	if v := r.URL.Query().Get("all"); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			writeError(w, http.StatusBadRequest, "all must be true or false")
+			return
+		}
+		all = b
+	}
+	incs, err := s.cfg.Store.Incidents(r.Context(), all)
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	if incs == nil {
+		incs = []incident.Incident{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"incidents": incs})
+}
+
+// IncidentWithEvents is the JSON of one incident with its event log, as the
+// API and `ooda export` serve it.
+type IncidentWithEvents struct {
+	incident.Incident
+	Events []timeline.Event `json:"events"`
+}
+
+// LoadIncident reads an incident and its whole log.
+func LoadIncident(ctx context.Context, store incident.Store, n uint64) (IncidentWithEvents, error) {
+	inc, err := store.Incident(ctx, n)
+	if err != nil {
+		return IncidentWithEvents{}, err
+	}
+	events, err := store.Events(ctx, n, 1)
+	if err != nil {
+		return IncidentWithEvents{}, err
+	}
+	if events == nil {
+		events = []timeline.Event{}
+	}
+	return IncidentWithEvents{Incident: inc, Events: events}, nil
+}
+
+func (s *Server) getIncident(w http.ResponseWriter, r *http.Request) {
+	n, err := incident.ParseID(r.PathValue("n"))
+	if err != nil {
+		writeError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	out, err := LoadIncident(r.Context(), s.cfg.Store, n)
+	if errors.Is(err, incident.ErrNotFound) {
+		writeError(w, http.StatusNotFound, err.Error())
+		return
+	}
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// backup streams a hot copy of the database: the running server holds the
+// file's lock, so this is how `ooda backup` copies it without stopping it.
+func (s *Server) backup(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "application/octet-stream")
+	w.Header().Set("Content-Disposition", `attachment; filename="ooda.db"`)
+	if _, err := s.cfg.Backup(r.Context(), w); err != nil {
+		// The status line is gone once bytes are written; the client sees a
+		// short body and the error is logged here.
+		s.cfg.Logger.ErrorContext(r.Context(), "backup failed", "err", err)
+		panic(http.ErrAbortHandler)
+	}
+}
+
+// internal answers 500 without leaking the cause, which is logged once here.
+func (s *Server) internal(w http.ResponseWriter, r *http.Request, err error) {
+	s.cfg.Logger.ErrorContext(r.Context(), "request failed", "path", r.URL.Path, "err", err)
+	writeError(w, http.StatusInternalServerError, "internal error; the server log has the cause")
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	_ = enc.Encode(v) // the client went away; nothing to do
+}
+
+func writeError(w http.ResponseWriter, status int, msg string) {
+	writeJSON(w, status, map[string]any{"ok": false, "error": msg})
+}

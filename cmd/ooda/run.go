@@ -1,0 +1,74 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+)
+
+// version is set at build time with -ldflags "-X main.version=…".
+var version = "dev"
+
+const usage = `ooda: an incident-response bot for Slack that runs the OODA loop.
+
+Usage:
+  ooda serve   [flags]                     run the bot (Slack, API, metrics)
+  ooda demo                                play a scripted incident with nothing configured
+  ooda export  --db PATH --incident N      print an incident and its events as JSON
+  ooda backup  --db PATH OUT               hot copy of the database, safe while serving
+  ooda check   --db PATH                   consistency check of the database
+  ooda version                             print the version
+
+Run "ooda COMMAND -h" for a command's flags.
+`
+
+// exitError carries a process exit status other than 1.
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string { return e.err.Error() }
+func (e *exitError) Unwrap() error { return e.err }
+
+func exitCode(err error) int {
+	var ee *exitError
+	if errors.As(err, &ee) {
+		return ee.code
+	}
+	return 1
+}
+
+// errUsage is returned for a command line that names no known command; the
+// usage text has already been printed.
+var errUsage = errors.New("unknown command; see the usage above")
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return &exitError{code: 2, err: errors.New("no command given")}
+	}
+	cmd, rest := args[0], args[1:]
+	switch cmd {
+	case "serve":
+		return runServe(ctx, rest, stdout, stderr)
+	case "demo":
+		return runDemo(ctx, rest, stdout, stderr)
+	case "export":
+		return runExport(ctx, rest, stdout, stderr)
+	case "backup":
+		return runBackup(ctx, rest, stdout, stderr)
+	case "check":
+		return runCheck(ctx, rest, stdout, stderr)
+	case "version", "--version", "-v":
+		fmt.Fprintf(stdout, "ooda %s\n", version)
+		return nil
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	fmt.Fprint(stderr, usage)
+	return &exitError{code: 2, err: fmt.Errorf("%q: %w", strings.TrimSpace(cmd), errUsage)}
+}

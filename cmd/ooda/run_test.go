@@ -1,0 +1,176 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/ooda-sre/ooda/incident"
+	"github.com/ooda-sre/ooda/storage"
+	"github.com/ooda-sre/ooda/timeline"
+)
+
+func runCmd(t *testing.T, args ...string) (string, string, error) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	err := run(context.Background(), args, &out, &errb)
+	return out.String(), errb.String(), err
+}
+
+func TestRunCommands(t *testing.T) {
+	out, _, err := runCmd(t, "version")
+	require.NoError(t, err)
+	require.Contains(t, out, "ooda ")
+
+	_, errOut, err := runCmd(t, "frobnicate")
+	require.Error(t, err)
+	require.Equal(t, 2, exitCode(err))
+	require.Contains(t, errOut, "Usage:")
+
+	_, _, err = runCmd(t)
+	require.Equal(t, 2, exitCode(err))
+
+	_, _, err = runCmd(t, "export", "--db", "x.db")
+	require.Equal(t, 2, exitCode(err), "export without --incident is a usage error")
+}
+
+func TestDemoShowsTheTimeline(t *testing.T) {
+	out, _, err := runCmd(t, "demo")
+	require.NoError(t, err)
+	for _, want := range []string{"INC-1", "T+00:00", "T+00:45", "observe", "orient", "decide", "act", "handover", "without entries", "resolved"} {
+		require.Contains(t, out, want)
+	}
+}
+
+// seed makes a database with one incident and closes it.
+func seed(t *testing.T) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "ooda.db")
+	db, err := storage.Open(path, storage.Options{})
+	require.NoError(t, err)
+	m := incident.Meta{At: time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC), Actor: "U0ALICE", Source: timeline.SourceCommand, Key: "k1"}
+	_, err = db.Declare(context.Background(), m.Key, func(n uint64) (incident.Change, error) {
+		return incident.Declare(n, incident.Declaration{Title: "Search is slow", Severity: 2, Service: "search"}, m)
+	})
+	require.NoError(t, err)
+	require.NoError(t, db.Close())
+	return path
+}
+
+func TestExportCheckBackup(t *testing.T) {
+	path := seed(t)
+
+	out, _, err := runCmd(t, "export", "--db", path, "--incident", "INC-1")
+	require.NoError(t, err)
+	var got map[string]any
+	require.NoError(t, json.Unmarshal([]byte(out), &got))
+	for _, k := range []string{"number", "id", "title", "status", "severity", "private", "service", "channel_id", "roles", "customer_impacting", "impact", "declared_at", "actions", "events"} {
+		require.Contains(t, got, k)
+	}
+	require.NotContains(t, got, "resolved_at", "unset times are omitted")
+	require.Equal(t, "INC-1", got["id"])
+	require.Equal(t, map[string]any{"commander": "U0ALICE", "comms": "", "ops": ""}, got["roles"])
+	ev := got["events"].([]any)[0].(map[string]any)
+	for _, k := range []string{"seq", "at", "kind", "phase", "actor", "text", "source"} {
+		require.Contains(t, ev, k)
+	}
+
+	_, _, err = runCmd(t, "export", "--db", path, "--incident", "9")
+	require.ErrorContains(t, err, "INC-9 does not exist")
+
+	out, _, err = runCmd(t, "check", "--db", path)
+	require.NoError(t, err)
+	require.Contains(t, out, "ok")
+
+	copyPath := filepath.Join(t.TempDir(), "copy.db")
+	_, _, err = runCmd(t, "backup", "--db", path, copyPath)
+	require.NoError(t, err)
+	fi, err := os.Stat(copyPath)
+	require.NoError(t, err)
+	require.Equal(t, os.FileMode(0o600), fi.Mode().Perm())
+	_, _, err = runCmd(t, "check", "--db", copyPath)
+	require.NoError(t, err)
+
+	garbage := filepath.Join(t.TempDir(), "garbage.db")
+	require.NoError(t, os.WriteFile(garbage, bytes.Repeat([]byte("not a database "), 1000), 0o600))
+	_, _, err = runCmd(t, "check", "--db", garbage)
+	require.Error(t, err)
+	require.Contains(t, err.Error(), garbage)
+}
+
+func TestServeAnswersAndShutsDown(t *testing.T) {
+	path := seed(t)
+	cfg := defaultConfig()
+	cfg.DB = path
+	cfg.Listen = "127.0.0.1:0"
+	cfg.APIToken = "test-token"
+
+	ctx, cancel := context.WithCancel(context.Background())
+	addrc := make(chan net.Addr, 1)
+	done := make(chan error, 1)
+	go func() { done <- serve(ctx, cfg, slog.New(slog.DiscardHandler), func(a net.Addr) { addrc <- a }) }()
+	base := "http://" + (<-addrc).String()
+
+	get := func(path, token string) (int, string) {
+		req, err := http.NewRequest(http.MethodGet, base+path, nil)
+		require.NoError(t, err)
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		b, err := io.ReadAll(resp.Body)
+		require.NoError(t, err)
+		return resp.StatusCode, string(b)
+	}
+
+	code, _ := get("/healthz", "")
+	require.Equal(t, http.StatusOK, code)
+	code, _ = get("/readyz", "")
+	require.Equal(t, http.StatusOK, code)
+	code, body := get("/metrics", "")
+	require.Equal(t, http.StatusOK, code)
+	require.Contains(t, body, "go_goroutines")
+
+	code, _ = get("/api/v1/incidents", "")
+	require.Equal(t, http.StatusUnauthorized, code)
+	code, _ = get("/api/v1/incidents", "wrong")
+	require.Equal(t, http.StatusUnauthorized, code)
+	code, body = get("/api/v1/incidents", "test-token")
+	require.Equal(t, http.StatusOK, code)
+	require.Contains(t, body, `"id": "INC-1"`)
+	code, body = get("/api/v1/incidents/1", "test-token")
+	require.Equal(t, http.StatusOK, code)
+	require.Contains(t, body, `"events"`)
+	code, _ = get("/api/v1/incidents/42", "test-token")
+	require.Equal(t, http.StatusNotFound, code)
+	code, _ = get("/api/v1/incidents/abc", "test-token")
+	require.Equal(t, http.StatusBadRequest, code)
+
+	// While serving, the file is locked: backup goes through the server.
+	copyPath := filepath.Join(t.TempDir(), "hot.db")
+	_, _, err := runCmd(t, "backup", "--db", path, copyPath)
+	require.ErrorIs(t, err, storage.ErrLocked)
+	require.Contains(t, err.Error(), "--url")
+	t.Setenv("OODA_API_TOKEN", "test-token")
+	out, _, err := runCmd(t, "backup", "--db", path, "--url", base, copyPath)
+	require.NoError(t, err)
+	require.True(t, strings.HasPrefix(out, "backed up"))
+	_, _, err = runCmd(t, "check", "--db", copyPath)
+	require.NoError(t, err)
+
+	cancel()
+	require.NoError(t, <-done)
+}

@@ -1,0 +1,368 @@
+package storage_test
+
+import (
+	"errors"
+	"fmt"
+	"maps"
+	"math/rand/v2"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/ooda-sre/ooda/incident"
+	"github.com/ooda-sre/ooda/roles"
+	"github.com/ooda-sre/ooda/storage"
+	"github.com/ooda-sre/ooda/storage/storagetest"
+	"github.com/ooda-sre/ooda/timeline"
+)
+
+// TestModel drives the store with random command sequences across several
+// incidents, using the real domain commands, and after every step compares
+// it with a model: a map of event lists, the keys seen and the outbox. The
+// model decides each command on Replay of its own events, so the store must
+// agree with the domain as well as with itself. Set OODA_MODEL_SEED to
+// replay a failing seed.
+func TestModel(t *testing.T) {
+	if testing.Short() {
+		t.Skip("model-based random test; runs without -short")
+	}
+	seeds := []uint64{1, 2, uint64(time.Now().UnixNano())}
+	if s := os.Getenv("OODA_MODEL_SEED"); s != "" {
+		seed, err := strconv.ParseUint(s, 10, 64)
+		require.NoError(t, err, "OODA_MODEL_SEED")
+		seeds = []uint64{seed}
+	}
+	for _, seed := range seeds {
+		t.Run(fmt.Sprintf("seed=%d", seed), func(t *testing.T) {
+			t.Cleanup(func() {
+				if t.Failed() {
+					t.Logf("replay with: OODA_MODEL_SEED=%d go test -run TestModel ./storage/", seed)
+				}
+			})
+			runModel(t, rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)), 300)
+		})
+	}
+}
+
+// model is what the store should hold.
+type model struct {
+	events     map[uint64][]timeline.Event
+	next       uint64 // the number the next declaration gets
+	keys       map[string]keyed
+	outbox     map[uint64]incident.Effect
+	nextOutbox uint64
+	done       map[string]map[string]string // effect key -> outcome result
+}
+
+type keyed struct {
+	number uint64
+	events []timeline.Event
+}
+
+// record adds a committed change to the model.
+func (m *model) record(n uint64, key string, ch incident.Change) {
+	m.events[n] = append(m.events[n], ch.Events...)
+	if key != "" {
+		m.keys[key] = keyed{number: n, events: ch.Events}
+	}
+	for _, fx := range ch.Effects {
+		m.outbox[m.nextOutbox] = fx
+		m.nextOutbox++
+	}
+}
+
+// expect is what a command should do: return want (or wantErr) and, when
+// it commits, change the model by commit.
+type expect struct {
+	want    incident.Result
+	wantErr error
+	commit  func()
+}
+
+// predict decides a command on the model's state, the way the store must.
+func (m *model) predict(n uint64, key string, exists bool, decide func(before incident.Incident) (incident.Change, error)) expect {
+	if k, ok := m.keys[key]; ok {
+		return expect{want: incident.Result{Incident: incident.Replay(m.events[k.number]), Events: k.events, Duplicate: true}}
+	}
+	if !exists {
+		return expect{wantErr: incident.NotFound(n)}
+	}
+	before := incident.Replay(m.events[n])
+	ch, err := decide(before.Clone())
+	if err != nil {
+		return expect{wantErr: err}
+	}
+	if len(ch.Events) == 0 {
+		return expect{want: incident.Result{Incident: before}}
+	}
+	after := before.Clone()
+	for _, e := range ch.Events {
+		after.Apply(e)
+	}
+	return expect{
+		want:   incident.Result{Incident: after, Events: ch.Events, Effects: ch.Effects},
+		commit: func() { m.record(n, key, ch) },
+	}
+}
+
+func runModel(t *testing.T, rng *rand.Rand, steps int) {
+	clk := newClock()
+	opts := storage.Options{Now: clk.Now}
+	db := storagetest.Open(t, opts)
+	m := &model{
+		events: map[uint64][]timeline.Event{}, next: 1, keys: map[string]keyed{},
+		outbox: map[uint64]incident.Effect{}, nextOutbox: 1, done: map[string]map[string]string{},
+	}
+	var usedKeys []string
+	users := []string{"U1", "U2", "U3", "U4"}
+	// tally counts outcomes, so -v shows the run reached every path.
+	tally := map[string]int{}
+	defer func() { t.Logf("outcomes: %v", tally) }()
+
+	for step := range steps {
+		clk.Advance(time.Duration(1+rng.IntN(300)) * time.Second)
+		key := fmt.Sprintf("k%d", step)
+		if len(usedKeys) > 0 && rng.IntN(5) == 0 {
+			key = usedKeys[rng.IntN(len(usedKeys))] // a Slack retry or a double click
+		}
+		usedKeys = append(usedKeys, key)
+		meta := incident.Meta{At: clk.Now(), Actor: users[rng.IntN(len(users))], Source: timeline.SourceCommand, Key: key}
+
+		var (
+			what string
+			exp  expect
+			res  incident.Result
+			err  error
+		)
+		switch op := rng.IntN(100); {
+		case op < 12 || len(m.events) == 0:
+			d := randomDeclaration(rng)
+			what = fmt.Sprintf("declare %+v", d)
+			decide := func(n uint64) (incident.Change, error) { return incident.Declare(n, d, meta) }
+			n := m.next
+			exp = m.predict(n, key, true, func(incident.Incident) (incident.Change, error) { return decide(n) })
+			if exp.commit != nil {
+				commit := exp.commit
+				exp.commit = func() { commit(); m.next++ }
+			}
+			res, err = db.Declare(t.Context(), key, decide)
+
+		case op < 80:
+			n := uint64(1 + rng.IntN(int(m.next-1)))
+			if rng.IntN(50) == 0 {
+				n = m.next + 5
+			}
+			name, cmd := randomCommand(rng, users)
+			what = fmt.Sprintf("%s on %s", name, incident.ID(n))
+			decider := func(inc *incident.Incident) (incident.Change, error) { return cmd(inc, meta) }
+			_, exists := m.events[n]
+			exp = m.predict(n, key, exists, func(before incident.Incident) (incident.Change, error) { return decider(&before) })
+			res, err = db.Apply(t.Context(), n, key, decider)
+
+		case op < 92 && len(m.outbox) > 0:
+			seqs := slices.Sorted(maps.Keys(m.outbox))
+			seq := seqs[rng.IntN(len(seqs))]
+			fx := m.outbox[seq]
+			outcome, name := randomOutcome(rng, fx, step, clk.Now(), key)
+			what = fmt.Sprintf("complete %s (%s)", fx.Key, name)
+			if outcome.Decide != nil {
+				exp = m.predict(fx.Incident, outcome.Key, true, func(before incident.Incident) (incident.Change, error) { return outcome.Decide(&before) })
+			} else {
+				exp = expect{want: incident.Result{Incident: incident.Replay(m.events[fx.Incident])}}
+			}
+			if exp.wantErr == nil {
+				commit := exp.commit
+				exp.commit = func() {
+					if commit != nil {
+						commit()
+					}
+					delete(m.outbox, seq)
+					m.done[fx.Key] = outcome.Result
+				}
+			}
+			res, err = db.Complete(t.Context(), seq, outcome)
+
+		case op < 96 && len(m.outbox) > 0:
+			seqs := slices.Sorted(maps.Keys(m.outbox))
+			seq := seqs[rng.IntN(len(seqs))]
+			what = fmt.Sprintf("defer outbox %d", seq)
+			require.NoError(t, db.Defer(t.Context(), seq, incident.Retry{Attempts: 1 + rng.IntN(5), NextAt: clk.Now().Add(time.Minute), Error: "slack: 503"}))
+			exp = expect{want: res}
+
+		case op < 98:
+			what = "complete an effect that is not queued"
+			exp = expect{want: incident.Result{Duplicate: true}}
+			res, err = db.Complete(t.Context(), m.nextOutbox+100, incident.Outcome{})
+
+		default:
+			what = "restart"
+			db = storagetest.Reopen(t, db, opts)
+			exp = expect{want: res}
+		}
+
+		msg := fmt.Sprintf("step %d: %s with key %s", step, what, key)
+		op, _, _ := strings.Cut(what, " ")
+		switch {
+		case exp.wantErr != nil:
+			tally[op+" refused"]++
+		case exp.want.Duplicate:
+			tally[op+" duplicate"]++
+		case exp.commit != nil:
+			tally[op+" committed"]++
+		default:
+			tally[op]++
+		}
+		if exp.wantErr != nil {
+			require.EqualError(t, err, exp.wantErr.Error(), msg)
+			for _, kind := range []error{incident.ErrInvalid, incident.ErrRefused, incident.ErrNotFound} {
+				require.Equal(t, errors.Is(exp.wantErr, kind), errors.Is(err, kind), "%s: error kind %v", msg, kind)
+			}
+		} else {
+			require.NoError(t, err, msg)
+			require.Equal(t, exp.want.Duplicate, res.Duplicate, msg)
+			require.Equal(t, exp.want.Events, res.Events, msg)
+			require.Equal(t, exp.want.Effects, res.Effects, msg)
+			requireSameState(t, exp.want.Incident, res.Incident, msg)
+			if exp.commit != nil {
+				exp.commit()
+			}
+		}
+		requireModel(t, db, m, msg)
+	}
+}
+
+// requireModel compares everything the store holds with the model.
+func requireModel(t *testing.T, db *storage.DB, m *model, msg string) {
+	t.Helper()
+	ctx := t.Context()
+	all, err := db.Incidents(ctx, true)
+	require.NoError(t, err)
+	var numbers []uint64
+	for _, inc := range all {
+		numbers = append(numbers, inc.Number)
+	}
+	var want []uint64
+	for n := m.next - 1; n >= 1; n-- {
+		want = append(want, n)
+	}
+	require.Equal(t, want, numbers, "%s: incidents numbered 1..n without reuse, newest first", msg)
+
+	for _, inc := range all {
+		events, err := db.Events(ctx, inc.Number, 1)
+		require.NoError(t, err)
+		require.Equal(t, m.events[inc.Number], events, "%s: %s events", msg, inc.ID)
+		for i, e := range events {
+			require.Equal(t, uint64(i+1), e.Seq, "%s: %s sequences contiguous", msg, inc.ID)
+		}
+		requireSameState(t, incident.Replay(events), inc, "%s: %s snapshot is the fold of its events", msg, inc.ID)
+		if inc.ChannelID != "" {
+			n, err := db.IncidentByChannel(ctx, inc.ChannelID)
+			require.NoError(t, err, msg)
+			require.Equal(t, inc.Number, n, "%s: channel index", msg)
+		}
+	}
+
+	pending, err := db.Pending(ctx, 0)
+	require.NoError(t, err)
+	got := map[uint64]incident.Effect{}
+	for _, p := range pending {
+		got[p.OutboxSeq] = p.Effect
+	}
+	require.Equal(t, m.outbox, got, "%s: outbox", msg)
+	for key, result := range m.done {
+		o, ok, err := db.EffectResult(ctx, key)
+		require.NoError(t, err)
+		require.True(t, ok, "%s: result of %s", msg, key)
+		require.Equal(t, result, o.Result, "%s: result of %s", msg, key)
+	}
+}
+
+func randomDeclaration(rng *rand.Rand) incident.Declaration {
+	titles := []string{"Checkout is down", "Elevated 5xx on api", "Payments delayed", "  ", strings.Repeat("long ", 40)}
+	return incident.Declaration{
+		Title:    titles[rng.IntN(len(titles))],
+		Severity: rng.IntN(6), // 0 is the default; 5 is refused
+		Private:  rng.IntN(4) == 0,
+		Service:  []string{"", "checkout", "api"}[rng.IntN(3)],
+	}
+}
+
+type command func(inc *incident.Incident, m incident.Meta) (incident.Change, error)
+
+func randomCommand(rng *rand.Rand, users []string) (string, command) {
+	texts := []string{"p99 latency at 4s", "rolled back deploy 1234", "", "cache hit ratio fell to 20%", strings.Repeat("x", incident.MaxText+1)}
+	text := texts[rng.IntN(len(texts))]
+	user := users[rng.IntN(len(users))]
+	switch rng.IntN(12) {
+	case 0, 1:
+		r := roles.All[rng.IntN(len(roles.All))]
+		return "assign " + string(r), func(inc *incident.Incident, m incident.Meta) (incident.Change, error) {
+			return inc.AssignRole(r, user, m)
+		}
+	case 2:
+		st := []incident.Status{incident.StatusInvestigating, incident.StatusIdentified, incident.StatusMonitoring,
+			incident.StatusResolved, incident.StatusClosed, incident.StatusTriage}[rng.IntN(6)]
+		return "status " + string(st), func(inc *incident.Incident, m incident.Meta) (incident.Change, error) {
+			return inc.SetStatus(st, m)
+		}
+	case 3:
+		sev := rng.IntN(6)
+		return fmt.Sprintf("sev %d", sev), func(inc *incident.Incident, m incident.Meta) (incident.Change, error) {
+			return inc.SetSeverity(sev, m)
+		}
+	case 4, 5:
+		phase := []timeline.Phase{timeline.PhaseObserve, timeline.PhaseOrient, timeline.PhaseDecide, timeline.PhaseAct, timeline.PhaseNone}[rng.IntN(5)]
+		cause := rng.IntN(6) == 0
+		return fmt.Sprintf("entry %q cause=%v", phase, cause), func(inc *incident.Incident, m incident.Meta) (incident.Change, error) {
+			return inc.AddEntry(phase, text, cause, m)
+		}
+	case 6:
+		priority := []string{"", "P0", "p2", "P9"}[rng.IntN(4)]
+		return "action " + priority, func(inc *incident.Incident, m incident.Meta) (incident.Change, error) {
+			return inc.AddAction(text, user, priority, m)
+		}
+	case 7:
+		return "update", func(inc *incident.Incident, m incident.Meta) (incident.Change, error) { return inc.PostUpdate(text, m) }
+	case 8:
+		return "resolve", func(inc *incident.Incident, m incident.Meta) (incident.Change, error) { return inc.Resolve(text, m) }
+	case 9:
+		return "reopen", func(inc *incident.Incident, m incident.Meta) (incident.Change, error) { return inc.Reopen(m) }
+	case 10:
+		return "close", func(inc *incident.Incident, m incident.Meta) (incident.Change, error) {
+			return inc.Close("https://wiki.example.com/pm", m)
+		}
+	default:
+		return "impact", func(inc *incident.Incident, m incident.Meta) (incident.Change, error) { return inc.SetImpact(text, m) }
+	}
+}
+
+// randomOutcome is how the executor might finish fx: a created channel, a
+// permanent failure recorded in the timeline, or a plain result.
+func randomOutcome(rng *rand.Rand, fx incident.Effect, step int, at time.Time, key string) (incident.Outcome, string) {
+	m := incident.Meta{At: at, Actor: incident.Bot, Source: timeline.SourceSystem, Key: "outcome:" + fx.Key}
+	if rng.IntN(5) == 0 {
+		m.Key = key // sometimes a key already used
+	}
+	switch {
+	case fx.Kind == incident.EffectCreateChannel:
+		channel := fmt.Sprintf("C%dS%d", fx.Incident, step)
+		return incident.Outcome{
+			Result: map[string]string{"channel": channel}, At: at, Key: m.Key,
+			Decide: func(inc *incident.Incident) (incident.Change, error) { return inc.ChannelCreated(channel, m) },
+		}, "channel " + channel
+	case rng.IntN(4) == 0:
+		return incident.Outcome{
+			Failed: true, Error: "channel_not_found", At: at, Key: m.Key,
+			Decide: func(inc *incident.Incident) (incident.Change, error) {
+				return inc.Record(timeline.KindEffectFailed, timeline.PhaseNone, "channel_not_found",
+					map[string]string{timeline.AttrEffect: fx.Key, timeline.AttrError: "channel_not_found"}, m)
+			},
+		}, "failed"
+	}
+	return incident.Outcome{Result: map[string]string{"ts": fmt.Sprintf("17000000%d.0001", step)}, At: at}, "posted"
+}
