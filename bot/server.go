@@ -21,7 +21,12 @@ import (
 // ServerConfig is what the HTTP server needs.
 type ServerConfig struct {
 	Store    incident.Store
-	APIToken string // bearer token for /api/v1; empty disables the API
+	APIToken string // the admin bearer token for /api/v1, named "admin"
+	// APITokens maps further tokens to names; the name is the actor the
+	// timeline records for commands sent with the token ("api:<name>").
+	APITokens map[string]string
+	// Dispatcher runs POST /api/v1/commands; nil disables it.
+	Dispatcher *Dispatcher
 	Logger   *slog.Logger
 	Gatherer prometheus.Gatherer
 	// Ready reports whether the process can take work; nil means always.
@@ -51,6 +56,7 @@ func NewServer(cfg ServerConfig) *Server {
 	if cfg.Gatherer != nil {
 		s.mux.Handle("GET /metrics", promhttp.HandlerFor(cfg.Gatherer, promhttp.HandlerOpts{}))
 	}
+	s.mux.Handle("POST /api/v1/commands", s.authed(s.commands))
 	s.mux.Handle("GET /api/v1/incidents", s.authed(s.listIncidents))
 	s.mux.Handle("GET /api/v1/incidents/{n}", s.authed(s.getIncident))
 	if cfg.Backup != nil {
@@ -75,21 +81,42 @@ func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
 }
 
-// authed checks the bearer token in constant time before the handler runs.
+// authed checks the bearer token in constant time before the handler runs
+// and puts the token's name in the request context.
 func (s *Server) authed(h http.HandlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if s.cfg.APIToken == "" {
+		if s.cfg.APIToken == "" && len(s.cfg.APITokens) == 0 {
 			writeError(w, http.StatusUnauthorized, "the API is disabled: set OODA_API_TOKEN to enable it")
 			return
 		}
 		got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-		if !ok || subtle.ConstantTimeCompare([]byte(got), []byte(s.cfg.APIToken)) != 1 {
+		name := ""
+		if ok {
+			name = s.tokenOwner(got)
+		}
+		if name == "" {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="ooda"`)
 			writeError(w, http.StatusUnauthorized, "missing or wrong bearer token: send Authorization: Bearer $OODA_API_TOKEN")
 			return
 		}
-		h(w, r)
+		h(w, r.WithContext(context.WithValue(r.Context(), tokenNameKey{}, name)))
 	})
+}
+
+// tokenOwner names the token's holder, or "" for an unknown token. Every
+// candidate is compared in constant time, so timing says nothing about
+// which tokens exist.
+func (s *Server) tokenOwner(got string) string {
+	owner := ""
+	if s.cfg.APIToken != "" && subtle.ConstantTimeCompare([]byte(got), []byte(s.cfg.APIToken)) == 1 {
+		owner = "admin"
+	}
+	for tok, name := range s.cfg.APITokens {
+		if subtle.ConstantTimeCompare([]byte(got), []byte(tok)) == 1 {
+			owner = name
+		}
+	}
+	return owner
 }
 
 func (s *Server) listIncidents(w http.ResponseWriter, r *http.Request) {

@@ -23,6 +23,7 @@ type config struct {
 	DB                 string   `yaml:"db"`
 	Listen             string   `yaml:"listen"`
 	APIToken           string   `yaml:"api_token"`
+	APITokensFile      string   `yaml:"api_tokens_file"`
 	AnnounceChannel    string   `yaml:"announce_channel"`
 	SLOChannel         string   `yaml:"slo_channel"`
 	SLOFiles           []string `yaml:"slo_files"`
@@ -55,6 +56,7 @@ func (c *config) settings() []setting {
 		{env: "OODA_DB", flag: "db", yaml: "db", str: &c.DB, help: "path of the bbolt database file"},
 		{env: "OODA_LISTEN", flag: "listen", yaml: "listen", str: &c.Listen, help: "HTTP listen address"},
 		{env: "OODA_API_TOKEN", flag: "api-token", yaml: "api_token", secret: true, str: &c.APIToken, help: "bearer token for /api/v1"},
+		{env: "OODA_API_TOKENS_FILE", flag: "api-tokens-file", yaml: "api_tokens_file", str: &c.APITokensFile, help: "YAML file of further API tokens: name: token"},
 		{env: "OODA_ANNOUNCE_CHANNEL", flag: "announce-channel", yaml: "announce_channel", str: &c.AnnounceChannel, help: "channel id where incidents are announced"},
 		{env: "OODA_SLO_CHANNEL", flag: "slo-channel", yaml: "slo_channel", str: &c.SLOChannel, help: "channel id for SLO burn warnings"},
 		{env: "OODA_SLO_FILES", flag: "slo-files", yaml: "slo_files", list: &c.SLOFiles, help: "comma-separated Sloth SLO files"},
@@ -226,6 +228,9 @@ func (c config) validate() error {
 			errs = append(errs, fmt.Errorf("%s %q: want a channel id such as C0123ABCD (in Slack: channel details → About → Channel ID), not a name", name, ch))
 		}
 	}
+	if _, err := c.apiTokens(); err != nil {
+		errs = append(errs, err)
+	}
 	return errors.Join(errs...)
 }
 
@@ -239,6 +244,40 @@ func looksLikeChannelID(s string) bool {
 		}
 	}
 	return true
+}
+
+// apiTokens reads the named tokens file: a YAML map of name to token. The
+// name is the actor recorded for commands sent with the token.
+func (c config) apiTokens() (map[string]string, error) {
+	if c.APITokensFile == "" {
+		return nil, nil
+	}
+	b, err := os.ReadFile(c.APITokensFile)
+	if err != nil {
+		return nil, fmt.Errorf("api_tokens_file: %w", err)
+	}
+	var byName map[string]string
+	if err := yaml.Unmarshal(b, &byName); err != nil {
+		return nil, fmt.Errorf("api_tokens_file %s: want a YAML map of name: token: %w", c.APITokensFile, err)
+	}
+	out := make(map[string]string, len(byName))
+	for name, tok := range byName {
+		switch {
+		case name == "" || strings.ContainsAny(name, " :\t\n"):
+			return nil, fmt.Errorf("api_tokens_file %s: token name %q must be one word without ':'", c.APITokensFile, name)
+		case name == "admin":
+			return nil, fmt.Errorf("api_tokens_file %s: the name admin is OODA_API_TOKEN's; choose another", c.APITokensFile)
+		case len(tok) < 16:
+			return nil, fmt.Errorf("api_tokens_file %s: the token for %s is shorter than 16 characters; generate one with openssl rand -hex 32", c.APITokensFile, name)
+		case tok == c.APIToken:
+			return nil, fmt.Errorf("api_tokens_file %s: the token for %s is the admin token", c.APITokensFile, name)
+		}
+		if other, dup := out[tok]; dup {
+			return nil, fmt.Errorf("api_tokens_file %s: %s and %s share a token", c.APITokensFile, other, name)
+		}
+		out[tok] = name
+	}
+	return out, nil
 }
 
 // slackMode says how Slack reaches this process.

@@ -16,6 +16,8 @@ const usage = `ooda: an incident-response bot for Slack that runs the OODA loop.
 Usage:
   ooda serve   [flags]                     run the bot (Slack, API, metrics)
   ooda demo                                play a scripted incident with nothing configured
+  ooda incident <command>                  run an /incident command against a running server
+                                           (OODA_URL, OODA_API_TOKEN): works while Slack is down
   ooda export  --db PATH --incident N      print an incident and its events as JSON
   ooda backup  --db PATH OUT               hot copy of the database, safe while serving
   ooda check   --db PATH                   consistency check of the database
@@ -62,6 +64,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runBackup(ctx, rest, stdout, stderr)
 	case "check":
 		return runCheck(ctx, rest, stdout, stderr)
+	case "incident":
+		return runIncident(ctx, rest, stdout, stderr)
 	case "version", "--version", "-v":
 		fmt.Fprintf(stdout, "ooda %s\n", version)
 		return nil

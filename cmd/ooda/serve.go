@@ -44,15 +44,22 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger, listening func(
 	}
 	defer db.Close()
 
+	tokens, err := cfg.apiTokens()
+	if err != nil {
+		return err
+	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
+	dispatcher := &bot.Dispatcher{Store: db, Logger: logger}
 	srv := bot.NewServer(bot.ServerConfig{
-		Store:    db,
-		APIToken: cfg.APIToken,
-		Logger:   logger,
-		Gatherer: reg,
-		Backup:   db.Backup,
+		Dispatcher: dispatcher,
+		Store:      db,
+		APIToken:   cfg.APIToken,
+		APITokens:  tokens,
+		Logger:     logger,
+		Gatherer:   reg,
+		Backup:     db.Backup,
 	})
 	if cfg.slackMode() == "off" {
 		logger.Warn("Slack is not configured: serving the API only; set SLACK_BOT_TOKEN and SLACK_APP_TOKEN (or SLACK_SIGNING_SECRET) to connect")

@@ -1,0 +1,202 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	"golang.org/x/term"
+
+	"github.com/ooda-sre/ooda/bot"
+	"github.com/ooda-sre/ooda/incident"
+	"github.com/ooda-sre/ooda/timeline"
+)
+
+// apiClient talks to a running `ooda serve`: the way in when Slack itself
+// is down.
+type apiClient struct {
+	base    string
+	token   string
+	timeout time.Duration
+	http    *http.Client
+}
+
+func clientFlags(fs *flag.FlagSet) (*string, *time.Duration) {
+	url := fs.String("url", envOr("OODA_URL", "http://127.0.0.1:8080"), "the ooda server (env OODA_URL)")
+	timeout := fs.Duration("timeout", defaultCLITimeout, "give up on the server after this long")
+	return url, timeout
+}
+
+func envOr(k, def string) string {
+	if v := os.Getenv(k); v != "" {
+		return v
+	}
+	return def
+}
+
+func newAPIClient(base string, timeout time.Duration) (*apiClient, error) {
+	token := os.Getenv("OODA_API_TOKEN")
+	if token == "" {
+		return nil, usageErr("set OODA_API_TOKEN to the server's API token (or a named token from its tokens file)")
+	}
+	if timeout <= 0 {
+		return nil, usageErr("--timeout must be positive")
+	}
+	return &apiClient{base: strings.TrimRight(base, "/"), token: token, timeout: timeout, http: &http.Client{Timeout: timeout}}, nil
+}
+
+// do sends one request with the client's deadline and decodes JSON into out.
+// A server that is down or hangs is an error that says so.
+func (c *apiClient) do(ctx context.Context, method, path string, body, out any) (int, error) {
+	ctx, cancel := context.WithTimeout(ctx, c.timeout)
+	defer cancel()
+	var rd io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			return 0, err
+		}
+		rd = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, c.base+path, rd)
+	if err != nil {
+		return 0, fmt.Errorf("bad --url %q: %w", c.base, err)
+	}
+	req.Header.Set("Authorization", "Bearer "+c.token)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := c.http.Do(req)
+	if err != nil {
+		if errors.Is(err, context.DeadlineExceeded) || errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			return 0, fmt.Errorf("the ooda server at %s did not answer within %s", c.base, c.timeout)
+		}
+		return 0, fmt.Errorf("cannot reach the ooda server at %s (is `ooda serve` running? set OODA_URL): %w", c.base, errors.Unwrap(err))
+	}
+	defer resp.Body.Close()
+	if err := json.NewDecoder(io.LimitReader(resp.Body, 64<<20)).Decode(out); err != nil {
+		return resp.StatusCode, fmt.Errorf("the server at %s answered %s, not Ooda's JSON", c.base, resp.Status)
+	}
+	return resp.StatusCode, nil
+}
+
+// runIncident is `ooda incident <the /incident grammar>`.
+func runIncident(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("incident", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "Usage: ooda incident [--url URL] <command>\n\nThe same commands as /incident in Slack:\n%s\n\nFlags:\n", bot.HelpText())
+		fs.PrintDefaults()
+	}
+	base, timeout := clientFlags(fs)
+	colour := fs.String("color", "auto", "colour the timeline: auto, always, never")
+	if err := parseFlags(fs, args); err != nil {
+		return ignoreHelp(err)
+	}
+	words := fs.Args()
+	if len(words) == 0 {
+		fs.Usage()
+		return usageErr("name a command, e.g. ooda incident declare sev2 \"Checkout is down\"")
+	}
+	c, err := newAPIClient(*base, *timeout)
+	if err != nil {
+		return err
+	}
+	text := strings.Join(words, " ")
+	cmd, err := bot.ParseCommand(text)
+	if err != nil {
+		return usageErr("%s", err.Error())
+	}
+	switch cmd.Verb {
+	case "timeline":
+		if cmd.Incident == 0 {
+			return usageErr("name the incident: ooda incident timeline INC-7")
+		}
+		return c.printTimeline(ctx, cmd.Incident, stdout, useColour(*colour, stdout))
+	case "list":
+		return c.printList(ctx, stdout)
+	}
+	var rep struct {
+		bot.CommandReply
+		Error string `json:"error"` // authentication and transport refusals
+	}
+	code, err := c.do(ctx, http.MethodPost, "/api/v1/commands", bot.CommandRequest{Text: text}, &rep)
+	if err != nil {
+		return err
+	}
+	if !rep.OK {
+		msg := rep.Text
+		if msg == "" {
+			msg = rep.Error
+		}
+		return &exitError{code: 1, err: fmt.Errorf("%s (HTTP %d)", plain(msg), code)}
+	}
+	fmt.Fprintln(stdout, plain(rep.Text))
+	return nil
+}
+
+// plain turns the Slack markup of a reply into terminal text.
+func plain(s string) string {
+	s = strings.NewReplacer("<@", "@", "&lt;", "<", "&gt;", ">", "&amp;", "&").Replace(s)
+	s = strings.ReplaceAll(s, ">", "")
+	return s
+}
+
+func useColour(mode string, w io.Writer) bool {
+	switch mode {
+	case "always":
+		return true
+	case "never":
+		return false
+	}
+	if os.Getenv("NO_COLOR") != "" {
+		return false
+	}
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+func (c *apiClient) printTimeline(ctx context.Context, n uint64, w io.Writer, colour bool) error {
+	var inc bot.IncidentWithEvents
+	code, err := c.do(ctx, http.MethodGet, fmt.Sprintf("/api/v1/incidents/%d", n), nil, &inc)
+	if err != nil {
+		return err
+	}
+	if code != http.StatusOK {
+		return &exitError{code: 1, err: fmt.Errorf("%s does not exist or cannot be read (HTTP %d)", incident.ID(n), code)}
+	}
+	fmt.Fprintf(w, "%s — %s\n\n", inc.Label(), inc.Status)
+	view := timeline.Build(inc.Events, inc.DeclaredAt, timeline.Options{})
+	return view.WriteText(w, timeline.TextOptions{Color: colour})
+}
+
+func (c *apiClient) printList(ctx context.Context, w io.Writer) error {
+	var out struct {
+		Incidents []incident.Incident `json:"incidents"`
+	}
+	code, err := c.do(ctx, http.MethodGet, "/api/v1/incidents", nil, &out)
+	if err != nil {
+		return err
+	}
+	if code != http.StatusOK {
+		return &exitError{code: 1, err: fmt.Errorf("the server refused the request (HTTP %d)", code)}
+	}
+	if len(out.Incidents) == 0 {
+		fmt.Fprintln(w, "No open incidents.")
+		return nil
+	}
+	for _, inc := range out.Incidents {
+		fmt.Fprintf(w, "%-8s SEV%d  %-13s %s\n", inc.ID, inc.Severity, inc.Status, inc.Title)
+	}
+	return nil
+}
+
+// defaultCLITimeout bounds every CLI call: a responder at a terminal during
+// an outage needs an answer or an error, never a hang.
+const defaultCLITimeout = 10 * time.Second

@@ -1,0 +1,127 @@
+package main
+
+import (
+	"context"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/ooda-sre/ooda/bot"
+)
+
+// startServer runs `ooda serve` in-process on a free port and returns its
+// base URL and database path; it stops with the test.
+func startServer(t *testing.T, cfg config) string {
+	t.Helper()
+	cfg.Listen = "127.0.0.1:0"
+	ctx, cancel := context.WithCancel(context.Background())
+	addrc := make(chan net.Addr, 1)
+	done := make(chan error, 1)
+	go func() { done <- serve(ctx, cfg, slog.New(slog.DiscardHandler), func(a net.Addr) { addrc <- a }) }()
+	var addr net.Addr
+	select {
+	case addr = <-addrc:
+	case err := <-done:
+		t.Fatalf("serve: %v", err)
+	}
+	t.Cleanup(func() {
+		cancel()
+		require.NoError(t, <-done)
+	})
+	return "http://" + addr.String()
+}
+
+func TestCLIRunsAnIncidentThroughTheAPI(t *testing.T) {
+	dir := t.TempDir()
+	tokens := filepath.Join(dir, "tokens.yaml")
+	require.NoError(t, os.WriteFile(tokens, []byte("ci-bot: 0123456789abcdef0123\n"), 0o600))
+	cfg := defaultConfig()
+	cfg.DB = filepath.Join(dir, "ooda.db")
+	cfg.APIToken = "admin-token-0123456789"
+	cfg.APITokensFile = tokens
+	base := startServer(t, cfg)
+	t.Setenv("OODA_URL", base)
+	t.Setenv("OODA_API_TOKEN", "0123456789abcdef0123")
+
+	out, _, err := runCmd(t, "incident", "declare", "sev1", "Checkout down")
+	require.NoError(t, err)
+	require.Contains(t, out, "INC-1 declared: SEV1")
+
+	_, _, err = runCmd(t, "incident", "note", "INC-1", "failover started")
+	require.NoError(t, err)
+	out, _, err = runCmd(t, "incident", "status", "INC-1", "monitoring")
+	require.NoError(t, err)
+	require.Contains(t, out, "INC-1 is monitoring")
+
+	_, _, err = runCmd(t, "incident", "status", "INC-1", "investigating")
+	require.Error(t, err)
+	require.Equal(t, 1, exitCode(err))
+	require.Contains(t, err.Error(), "only moves forward")
+	require.Contains(t, err.Error(), "HTTP 409")
+
+	_, _, err = runCmd(t, "incident", "frobnicate")
+	require.Equal(t, 2, exitCode(err), "the CLI parses before it sends")
+
+	out, _, err = runCmd(t, "incident", "timeline", "INC-1")
+	require.NoError(t, err)
+	require.Contains(t, out, "failover started")
+	require.Contains(t, out, "api:ci-bot", "the named token is the actor")
+	require.NotContains(t, out, "\x1b[", "no colour when piped")
+
+	out, _, err = runCmd(t, "incident", "list")
+	require.NoError(t, err)
+	require.Contains(t, out, "INC-1")
+
+	t.Setenv("OODA_API_TOKEN", "wrong-token-wrong-token")
+	_, _, err = runCmd(t, "incident", "note", "INC-1", "x")
+	require.Error(t, err)
+	require.Contains(t, err.Error(), "bearer token")
+
+	// The events were recorded with the API as their source.
+	// (Closed by the cleanup above; read it through the API instead.)
+	var inc bot.IncidentWithEvents
+	t.Setenv("OODA_API_TOKEN", "admin-token-0123456789")
+	c, err := newAPIClient(base, defaultCLITimeout)
+	require.NoError(t, err)
+	code, err := c.do(context.Background(), http.MethodGet, "/api/v1/incidents/1", nil, &inc)
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, code)
+	for _, e := range inc.Events {
+		require.Equal(t, "api", string(e.Source))
+	}
+}
+
+func TestCLIServerDownOrHanging(t *testing.T) {
+	t.Setenv("OODA_API_TOKEN", "some-token-123456")
+
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	closed := "http://" + ln.Addr().String()
+	require.NoError(t, ln.Close())
+	_, _, err = runCmd(t, "incident", "--url", closed, "note", "INC-1", "hello")
+	require.Error(t, err)
+	require.Contains(t, err.Error(), "cannot reach the ooda server")
+
+	release := make(chan struct{})
+	hang := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	}))
+	defer hang.Close()
+	defer close(release)
+	_, _, err = runCmd(t, "incident", "--url", hang.URL, "--timeout", "200ms", "note", "INC-1", "hello")
+	require.Error(t, err)
+	require.Contains(t, err.Error(), "did not answer within 200ms")
+
+	t.Setenv("OODA_API_TOKEN", "")
+	_, _, err = runCmd(t, "incident", "--url", closed, "list")
+	require.Equal(t, 2, exitCode(err))
+}
