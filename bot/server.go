@@ -27,8 +27,8 @@ type ServerConfig struct {
 	APITokens map[string]string
 	// Dispatcher runs POST /api/v1/commands; nil disables it.
 	Dispatcher *Dispatcher
-	Logger   *slog.Logger
-	Gatherer prometheus.Gatherer
+	Logger     *slog.Logger
+	Gatherer   prometheus.Gatherer
 	// Ready reports whether the process can take work; nil means always.
 	Ready func(ctx context.Context) error
 	// Backup writes a consistent hot copy of the database; nil disables
