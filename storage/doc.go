@@ -23,7 +23,8 @@
 // A command is one transaction: its events, the snapshot they produce, its
 // idempotency key and the effects it queues are committed together or not
 // at all (a transactional outbox). Concurrent commands share transactions
-// through bbolt's Batch, so many writers cost one fsync per batch.
+// through bbolt's Batch, so many writers cost one fsync per batch; a lone
+// writer commits at once rather than wait for a batch to fill.
 //
 // Open migrates the file to the current schema in one transaction, running
 // the steps listed in migrations() that the file has not had. It refuses a

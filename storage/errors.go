@@ -33,6 +33,7 @@ type OpenError struct {
 	Err error
 }
 
+// Error says what is wrong with the file and what the operator can do.
 func (e *OpenError) Error() string {
 	switch e.Kind {
 	case ErrLocked:

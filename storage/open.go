@@ -7,6 +7,7 @@ import (
 	"hash/fnv"
 	"os"
 	"runtime/debug"
+	"time"
 
 	"go.etcd.io/bbolt"
 )
@@ -23,9 +24,10 @@ func Open(path string, opts Options) (*DB, error) {
 func open(path string, opts Options, steps []migration) (*DB, error) {
 	opts = opts.withDefaults()
 	// bbolt trusts the file's meta page: given one that points past the end
-	// of a truncated file it maps the missing pages and the first read of
-	// them kills the process with SIGBUS, which no recover catches. So the
-	// meta pages are checked against the file's size first.
+	// of a truncated file, it maps the missing pages and the first read of
+	// one is a memory fault that kills the process ("fatal error: fault"),
+	// in whichever goroutine makes it; no recover catches that. So the meta
+	// pages are checked against the file's size first.
 	if err := sniff(path); err != nil {
 		return nil, corrupt(path, err)
 	}
@@ -43,6 +45,7 @@ func open(path string, opts Options, steps []migration) (*DB, error) {
 	case err != nil:
 		return nil, fmt.Errorf("open database: %w", err)
 	}
+	bdb.MaxBatchDelay = batchDelay
 	db := &DB{bolt: bdb, path: path, now: opts.Now, noBatch: opts.NoBatch}
 	if err := db.upgrade(steps); err != nil {
 		_ = bdb.Close()
@@ -50,6 +53,13 @@ func open(path string, opts Options, steps []migration) (*DB, error) {
 	}
 	return db, nil
 }
+
+// batchDelay is how long a batch waits for more writers before it commits.
+// bbolt's default, 10ms, suits disks whose fsync takes about as long; where
+// a commit takes a millisecond or two, 64 concurrent writers committed
+// about twice as many commands per second at 2ms as at 10ms
+// (BenchmarkAppend), and each command waits 8ms less.
+const batchDelay = 2 * time.Millisecond
 
 // openBolt is bbolt.Open made safe for a damaged file: a panic, or a memory
 // fault on a mapped page, becomes an error, and the file it opened is closed

@@ -51,7 +51,8 @@ type Process struct {
 // t's code up to StartProcess runs again in the child, and there
 // StartProcess does not return: it runs write and ends the child's test.
 // Everything the writer needs must therefore be computed before the call
-// or inside write.
+// or inside write, and a test (or subtest) starts at most one process: the
+// child would run the first writer it met.
 func StartProcess(t testing.TB, path string, write Writer) *Process {
 	t.Helper()
 	if os.Getenv(envChild) == t.Name() {
