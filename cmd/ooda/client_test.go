@@ -9,10 +9,12 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/ooda-sre/ooda/bot"
+	"github.com/ooda-sre/ooda/bot/slacktest"
 )
 
 // startServer runs `ooda serve` in-process on a free port and returns its
@@ -124,4 +126,33 @@ func TestCLIServerDownOrHanging(t *testing.T) {
 	t.Setenv("OODA_API_TOKEN", "")
 	_, _, err = runCmd(t, "incident", "--url", closed, "list")
 	require.Equal(t, 2, exitCode(err))
+}
+
+func TestServeWithSlackCreatesTheChannel(t *testing.T) {
+	fake := slacktest.New()
+	defer fake.Close()
+	announce := fake.CreateChannel("incidents", false)
+	cfg := defaultConfig()
+	cfg.DB = filepath.Join(t.TempDir(), "ooda.db")
+	cfg.APIToken = "admin-token-0123456789"
+	cfg.SlackBotToken = "xoxb-test-token"
+	cfg.SlackSigningSecret = "signing-secret"
+	cfg.SlackAPIURL = fake.URL()
+	cfg.AnnounceChannel = announce
+	base := startServer(t, cfg)
+	t.Setenv("OODA_URL", base)
+	t.Setenv("OODA_API_TOKEN", cfg.APIToken)
+
+	out, _, err := runCmd(t, "incident", "declare", "sev2", "Search is slow")
+	require.NoError(t, err)
+	require.Contains(t, out, "INC-1 declared")
+
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if ch, ok := fake.ChannelByName("inc-1-search-is-slow"); ok && len(fake.Messages(ch.ID)) > 0 && len(fake.Messages(announce)) > 0 {
+			break
+		}
+		require.True(t, time.Now().Before(deadline), "the executor did not create the channel and post the kickoff; calls: %v", fake.Calls())
+		time.Sleep(20 * time.Millisecond)
+	}
 }

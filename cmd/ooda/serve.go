@@ -10,12 +10,16 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/slack-go/slack"
+	"github.com/slack-go/slack/socketmode"
 
 	"github.com/ooda-sre/ooda/bot"
+	"github.com/ooda-sre/ooda/resilience"
 	"github.com/ooda-sre/ooda/storage"
 )
 
@@ -35,6 +39,10 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	})
 }
 
+// dedupeRetention is how long idempotency keys are kept: far longer than
+// any retry by Slack, a client or a person double-clicking.
+const dedupeRetention = 30 * 24 * time.Hour
+
 // serve runs the server until ctx is done. listening is told the bound
 // address, which lets tests use port 0.
 func serve(ctx context.Context, cfg config, logger *slog.Logger, listening func(net.Addr)) error {
@@ -51,6 +59,13 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger, listening func(
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
+	// Every goroutine started here is owned by this group and ended before
+	// serve returns.
+	ctx, stop := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	defer stop()
+
 	dispatcher := &bot.Dispatcher{Store: db, Logger: logger}
 	srv := bot.NewServer(bot.ServerConfig{
 		Dispatcher: dispatcher,
@@ -61,9 +76,78 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger, listening func(
 		Gatherer:   reg,
 		Backup:     db.Backup,
 	})
+
+	reminders := &bot.Reminders{Store: db, Logger: logger}
 	if cfg.slackMode() == "off" {
 		logger.Warn("Slack is not configured: serving the API only; set SLACK_BOT_TOKEN and SLACK_APP_TOKEN (or SLACK_SIGNING_SECRET) to connect")
+	} else {
+		guards, err := resilience.DefaultGuards(resilience.WithLogger(logger), resilience.WithMetrics(resilience.NewMetrics(reg)))
+		if err != nil {
+			return err
+		}
+		client := bot.NewSlackClient(cfg.SlackBotToken, cfg.SlackAPIURL, guards.Slack)
+		exec, err := bot.NewExecutor(bot.ExecutorConfig{
+			Store: db, Outbox: db, Slack: client, Guard: guards.Slack,
+			AnnounceChannel: cfg.AnnounceChannel, Logger: logger, Registerer: reg,
+		})
+		if err != nil {
+			return err
+		}
+		dispatcher.Health = exec
+		dispatcher.Committed = exec.Notify
+		reminders.Committed = exec.Notify
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := exec.Run(ctx); err != nil && ctx.Err() == nil {
+				logger.Error("effects executor stopped", "err", err)
+			}
+		}()
+
+		handler := bot.NewSlackHandler(bot.SlackConfig{
+			SigningSecret: cfg.SlackSigningSecret,
+			Dispatcher:    dispatcher,
+			Store:         db,
+			Transcript:    db,
+			Slack:         client,
+			Guard:         guards.Slack,
+			BotUserID:     botUserID(ctx, client, guards.Slack, logger),
+			Logger:        logger,
+			Registerer:    reg,
+		})
+		defer handler.Close()
+		if cfg.SlackSigningSecret != "" {
+			handler.Register(srv)
+		}
+		if cfg.slackMode() == "socket" {
+			sm := socketmode.New(slack.New(cfg.SlackBotToken, slack.OptionAPIURL(cfg.SlackAPIURL), slack.OptionAppLevelToken(cfg.SlackAppToken)))
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if err := bot.RunSocketMode(ctx, sm, handler); err != nil && ctx.Err() == nil {
+					logger.Error("socket mode stopped", "err", err)
+				}
+			}()
+		} else if cfg.SlackSigningSecret == "" {
+			return errors.New("HTTP mode needs SLACK_SIGNING_SECRET (or set SLACK_APP_TOKEN for Socket Mode)")
+		}
 	}
+
+	sched, err := bot.NewScheduler(ctx, logger, time.Now,
+		bot.Job{Name: "reminders", Schedule: "@every 1m", Timeout: 50 * time.Second, Run: func(ctx context.Context, now time.Time) error {
+			_, err := reminders.Tick(ctx, now)
+			return err
+		}},
+		bot.Job{Name: "expire-dedupe", Schedule: "@daily", Timeout: 5 * time.Minute, Run: func(ctx context.Context, now time.Time) error {
+			_, err := db.ExpireDedupe(ctx, now.Add(-dedupeRetention))
+			return err
+		}},
+	)
+	if err != nil {
+		return err
+	}
+	sched.Start()
+	defer func() { <-sched.Stop().Done() }()
 
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
@@ -98,4 +182,24 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger, listening func(
 		return fmt.Errorf("http server: %w", err)
 	}
 	return nil
+}
+
+// botUserID asks Slack who Ooda is, so its own messages are not captured.
+// A Slack that does not answer costs a warning, not the start-up.
+func botUserID(ctx context.Context, client *slack.Client, guard *resilience.Guard, logger *slog.Logger) string {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	var id string
+	err := guard.Do(ctx, resilience.Op{Method: "auth.test", Idempotent: true}, func(ctx context.Context) error {
+		resp, err := client.AuthTestContext(ctx)
+		if err != nil {
+			return err
+		}
+		id = resp.UserID
+		return nil
+	})
+	if err != nil {
+		logger.Warn("auth.test failed; Ooda's own messages are told apart by bot_id only until restart", "err", err)
+	}
+	return id
 }
