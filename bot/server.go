@@ -59,6 +59,7 @@ func NewServer(cfg ServerConfig) *Server {
 	s.mux.Handle("POST /api/v1/commands", s.authed(s.commands))
 	s.mux.Handle("GET /api/v1/incidents", s.authed(s.listIncidents))
 	s.mux.Handle("GET /api/v1/incidents/{n}", s.authed(s.getIncident))
+	s.mux.Handle("GET /api/v1/incidents/{n}/postmortem", s.authed(PostmortemHandler(cfg.Store, nil)))
 	if cfg.Backup != nil {
 		s.mux.Handle("GET /api/v1/backup", s.authed(s.backup))
 	}

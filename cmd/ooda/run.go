@@ -18,7 +18,9 @@ Usage:
   ooda demo                                play a scripted incident with nothing configured
   ooda incident <command>                  run an /incident command against a running server
                                            (OODA_URL, OODA_API_TOKEN): works while Slack is down
-  ooda export  --db PATH --incident N      print an incident and its events as JSON
+  ooda export  --db PATH --incident N [--format json|md|html] [-o FILE]
+                                           the incident and its events (json) or its post-mortem draft
+  ooda postmortem lint FILE.md...          check post-mortems for language that blames people
   ooda backup  --db PATH OUT               hot copy of the database, safe while serving
   ooda check   --db PATH                   consistency check of the database
   ooda version                             print the version
@@ -64,6 +66,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runBackup(ctx, rest, stdout, stderr)
 	case "check":
 		return runCheck(ctx, rest, stdout, stderr)
+	case "postmortem":
+		return runPostmortem(ctx, rest, stdout, stderr)
 	case "incident":
 		return runIncident(ctx, rest, stdout, stderr)
 	case "version", "--version", "-v":

@@ -42,7 +42,7 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fs.SetOutput(stderr)
 	db := dbFlag(fs)
 	id := fs.String("incident", "", "incident number, e.g. 7 or INC-7")
-	format := fs.String("format", "json", "output format: json")
+	format := fs.String("format", "json", "output format: json (incident and events), md or html (post-mortem draft)")
 	out := fs.String("o", "", "write to this file instead of standard output")
 	if err := parseFlags(fs, args); err != nil {
 		return ignoreHelp(err)
@@ -54,14 +54,17 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return usageErr("--incident: %w", err)
 	}
-	if *format != "json" {
-		return usageErr("--format %q: only json is available", *format)
+	if *format != "json" && *format != "md" && *format != "html" {
+		return usageErr("--format %q: use json, md or html", *format)
 	}
 	store, err := storage.Open(*db, storage.Options{})
 	if err != nil {
 		return err
 	}
 	defer store.Close()
+	if *format != "json" {
+		return exportPostmortemTo(ctx, store, n, *format, *out, stdout)
+	}
 	inc, err := bot.LoadIncident(ctx, store, n)
 	if err != nil {
 		return err
