@@ -56,7 +56,13 @@ func (w *mdWriter) promptText(s string) {
 			w.raw("`" + part + "`")
 			continue
 		}
-		w.text(part)
+		// text trims what surrounds user text; here the spaces around a
+		// code span are Ooda's own and must stay.
+		trimmed := strings.TrimLeft(part, " ")
+		if len(trimmed) < len(part) && i > 0 {
+			w.raw(" ")
+		}
+		w.text(trimmed)
 	}
 }
 
@@ -458,7 +464,10 @@ func entryCredit(e Entry, spansDays bool) string {
 	case "responder":
 		return e.Source + " by a responder, " + clockUTC(e.At, spansDays)
 	}
-	return e.Source + " by the " + e.Role + ", " + clockUTC(e.At, spansDays)
+	if e.Role == "Commander" {
+		return e.Source + " by the Commander, " + clockUTC(e.At, spansDays)
+	}
+	return e.Source + " by " + e.Role + ", " + clockUTC(e.At, spansDays)
 }
 
 func phaseLabel(p string) string {

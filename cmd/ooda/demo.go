@@ -7,9 +7,11 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/ooda-sre/ooda/incident"
+	"github.com/ooda-sre/ooda/postmortem"
 	"github.com/ooda-sre/ooda/roles"
 	"github.com/ooda-sre/ooda/storage"
 	"github.com/ooda-sre/ooda/timeline"
@@ -132,12 +134,36 @@ func playDemo(ctx context.Context, store incident.Store, start time.Time, w io.W
 		return err
 	}
 	fmt.Fprintf(w, "\n%s — %s, %s. Commander %s, Comms %s, Ops %s. %d events, %d effects queued for Slack.\n\n",
-		inc.Label(), inc.Status, inc.ResolvedAt.Sub(inc.DeclaredAt), demoPeople[inc.Roles.Commander], demoPeople[inc.Roles.Comms], demoPeople[inc.Roles.Ops], len(events), effects)
-	view := timeline.Build(events, inc.DeclaredAt, timeline.Options{Gap: 15 * time.Minute})
-	return view.WriteText(w, timeline.TextOptions{Name: func(actor string) string {
+		inc.Label(), inc.Status, inc.ResolvedAt.Sub(inc.DeclaredAt).Round(time.Minute), demoPeople[inc.Roles.Commander], demoPeople[inc.Roles.Comms], demoPeople[inc.Roles.Ops], len(events), effects)
+	name := func(actor string) string {
 		if name, ok := demoPeople[actor]; ok {
 			return name
 		}
 		return actor
-	}})
+	}
+	view := timeline.Build(events, inc.DeclaredAt, timeline.Options{Gap: 15 * time.Minute})
+	if err := view.WriteText(w, timeline.TextOptions{Name: name}); err != nil {
+		return err
+	}
+	return writeDemoPostmortem(ctx, store, inc, name, w)
+}
+
+// writeDemoPostmortem drafts the demo incident's post-mortem into a file
+// that outlives the demo, and shows where it is and how it starts.
+func writeDemoPostmortem(ctx context.Context, store incident.Store, inc incident.Incident, name func(string) string, w io.Writer) error {
+	md, _, err := postmortem.Export(ctx, store, inc.Number, "md", postmortem.Options{Now: inc.ResolvedAt.Add(time.Hour), Names: name})
+	if err != nil {
+		return fmt.Errorf("demo: post-mortem: %w", err)
+	}
+	path := filepath.Join(os.TempDir(), "ooda-demo-postmortem-"+strings.ToLower(inc.ID)+".md")
+	if err := writeFileAtomic(path, md); err != nil {
+		return fmt.Errorf("demo: post-mortem: %w", err)
+	}
+	lines := strings.SplitN(string(md), "\n", 16)
+	fmt.Fprintf(w, "\nPost-mortem draft written to %s (edit it, then `/incident postmortem publish <url>`). It starts:\n\n", path)
+	for _, l := range lines[:len(lines)-1] {
+		fmt.Fprintf(w, "    %s\n", l)
+	}
+	fmt.Fprintln(w, "    …")
+	return nil
 }
