@@ -132,6 +132,9 @@ type Executor struct {
 	failing     bool      // the last Slack call failed in a way that may pass
 }
 
+// The dispatcher asks the executor whether Slack is down.
+var _ SlackHealth = (*Executor)(nil)
+
 // NewExecutor checks cfg and fills in its defaults.
 func NewExecutor(cfg ExecutorConfig) (*Executor, error) {
 	var errs []error
@@ -303,6 +306,9 @@ func (e *Executor) runChain(ctx context.Context, p *pass, chain []incident.Pendi
 			return
 		}
 		if !e.performOne(ctx, p, pe) {
+			// Whatever held it back (a deferral, a failing store), the
+			// incident's later effects wait behind it, on later pages too.
+			p.stop(pe.Effect.Incident, time.Time{})
 			return
 		}
 	}

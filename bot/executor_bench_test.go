@@ -107,8 +107,8 @@ func newDrainBench(b *testing.B, incidents, notesEach int, every int64, workers 
 	require.NoError(b, err)
 	r.queued = depth
 
-	r.guard = newTestGuard(b, resilience.DefaultPolicy(resilience.DependencySlack), nil)
-	var api SlackAPI = NewSlackClient(testToken, r.fake.URL(), r.guard)
+	r.guard = newExecutorGuard(b, resilience.DefaultPolicy(resilience.DependencySlack), nil)
+	var api SlackAPI = NewSlackClient(fakeSlackToken, r.fake.URL(), r.guard)
 	if every > 0 {
 		r.faults = &every500{SlackAPI: api, fake: r.fake, every: every}
 		api = r.faults

@@ -53,10 +53,10 @@ func TestExecutorSurvivesSIGKILL(t *testing.T) {
 
 	child := storagetest.StartProcess(t, path, func(db *storage.DB, ack func(string)) {
 		// The child: drain until killed, acknowledging each completion.
-		guard := newTestGuard(t, testPolicy(), nil)
+		guard := newExecutorGuard(t, executorTestPolicy(), nil)
 		e, err := NewExecutor(ExecutorConfig{
 			Store: db, Outbox: &ackingOutbox{Outbox: db, ack: ack, stickAfter: stickAfter},
-			Slack: NewSlackClient(testToken, url, guard), Guard: guard,
+			Slack: NewSlackClient(fakeSlackToken, url, guard), Guard: guard,
 			AnnounceChannel: announce,
 		})
 		if err != nil {
@@ -98,10 +98,10 @@ func TestExecutorSurvivesSIGKILL(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	guard := newTestGuard(t, testPolicy(), nil)
+	guard := newExecutorGuard(t, executorTestPolicy(), nil)
 	clock := resiliencetest.NewClock(time.Now())
 	restarted, err := NewExecutor(ExecutorConfig{
-		Store: db, Outbox: db, Slack: NewSlackClient(testToken, url, guard), Guard: guard,
+		Store: db, Outbox: db, Slack: NewSlackClient(fakeSlackToken, url, guard), Guard: guard,
 		AnnounceChannel: announce, Now: clock.Now, Registerer: prometheus.NewRegistry(),
 	})
 	require.NoError(t, err)

@@ -25,8 +25,8 @@ import (
 	"github.com/ooda-sre/ooda/timeline"
 )
 
-// testToken is the token the fake Slack accepts by default.
-const testToken = "xoxb-test-token"
+// fakeSlackToken is the token the fake Slack accepts by default.
+const fakeSlackToken = "xoxb-test-token"
 
 // The people of the fake workspace.
 const (
@@ -35,18 +35,18 @@ const (
 	carol = "U0CAROL0001"
 )
 
-// testPolicy is the Slack policy with a breaker that opens after a few
+// executorTestPolicy is the Slack policy with a breaker that opens after a few
 // failures and half-opens quickly, since gobreaker's clock is real.
-func testPolicy() resilience.Policy {
+func executorTestPolicy() resilience.Policy {
 	p := resilience.DefaultPolicy(resilience.DependencySlack)
 	p.OpenTimeout = 20 * time.Millisecond
 	return p
 }
 
-// newTestGuard builds a Slack guard whose backoff waits return at once.
+// newExecutorGuard builds a Slack guard whose backoff waits return at once.
 // Its clock is the real one: context deadlines are real, and the
 // executor's fake clock jumps far ahead.
-func newTestGuard(t testing.TB, p resilience.Policy, reg prometheus.Registerer) *resilience.Guard {
+func newExecutorGuard(t testing.TB, p resilience.Policy, reg prometheus.Registerer) *resilience.Guard {
 	t.Helper()
 	g, err := resilience.New(p,
 		resilience.WithSleep(func(ctx context.Context, _ time.Duration) error { return ctx.Err() }),
@@ -68,7 +68,7 @@ type harness struct {
 	guard    *resilience.Guard
 	clock    *resiliencetest.Clock
 	reg      *prometheus.Registry
-	logs     *logBuffer
+	logs     *execLogBuffer
 	announce string
 	exec     *Executor
 	keys     atomic.Int64
@@ -115,8 +115,8 @@ func newHarness(t testing.TB, opts ...harnessOption) *harness {
 	if !cfg.noAnnounce {
 		h.announce = h.slack.CreateChannel("incidents", false)
 	}
-	h.guard = newTestGuard(t, testPolicy(), h.reg)
-	h.api = NewSlackClient(testToken, h.slack.URL(), h.guard)
+	h.guard = newExecutorGuard(t, executorTestPolicy(), h.reg)
+	h.api = NewSlackClient(fakeSlackToken, h.slack.URL(), h.guard)
 	if cfg.wrap != nil {
 		h.api = cfg.wrap(h.api)
 	}
@@ -128,7 +128,7 @@ func newHarness(t testing.TB, opts ...harnessOption) *harness {
 func (h *harness) newExecutor(db *storage.DB, cfg harnessConfig) *Executor {
 	h.t.Helper()
 	var logger *slog.Logger
-	logger, h.logs = newTestLogger()
+	logger, h.logs = newExecLogger()
 	e, err := NewExecutor(ExecutorConfig{
 		Store: db, Outbox: db, Slack: h.api, Guard: h.guard,
 		AnnounceChannel: h.announce,
@@ -297,8 +297,8 @@ func channelsFor(s *slacktest.Server, n uint64) []slacktest.Channel {
 func kickoffKey(n uint64) string  { return incident.ID(n) + "/1/post/incident" }
 func announceKey(n uint64) string { return incident.ID(n) + "/1/post/announce" }
 
-// metricValue reads one counter or gauge sample; 0 when absent.
-func metricValue(t testing.TB, g prometheus.Gatherer, name string, labels map[string]string) float64 {
+// executorMetric reads one counter or gauge sample; 0 when absent.
+func executorMetric(t testing.TB, g prometheus.Gatherer, name string, labels map[string]string) float64 {
 	t.Helper()
 	families, err := g.Gather()
 	require.NoError(t, err)
@@ -307,7 +307,7 @@ func metricValue(t testing.TB, g prometheus.Gatherer, name string, labels map[st
 			continue
 		}
 		for _, m := range f.GetMetric() {
-			if !labelsMatch(m, labels) {
+			if !executorLabelsMatch(m, labels) {
 				continue
 			}
 			if m.Counter != nil {
@@ -319,7 +319,7 @@ func metricValue(t testing.TB, g prometheus.Gatherer, name string, labels map[st
 	return 0
 }
 
-func labelsMatch(m *dto.Metric, want map[string]string) bool {
+func executorLabelsMatch(m *dto.Metric, want map[string]string) bool {
 	got := map[string]string{}
 	for _, l := range m.GetLabel() {
 		got[l.GetName()] = l.GetValue()
@@ -332,25 +332,25 @@ func labelsMatch(m *dto.Metric, want map[string]string) bool {
 	return true
 }
 
-// logBuffer collects log output from several goroutines.
-type logBuffer struct {
+// execLogBuffer collects log output from several goroutines.
+type execLogBuffer struct {
 	mu  sync.Mutex
 	buf bytes.Buffer
 }
 
-func (b *logBuffer) Write(p []byte) (int, error) {
+func (b *execLogBuffer) Write(p []byte) (int, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.Write(p)
 }
 
-func (b *logBuffer) String() string {
+func (b *execLogBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
 }
 
-func newTestLogger() (*slog.Logger, *logBuffer) {
-	b := &logBuffer{}
+func newExecLogger() (*slog.Logger, *execLogBuffer) {
+	b := &execLogBuffer{}
 	return slog.New(slog.NewTextHandler(b, &slog.HandlerOptions{Level: slog.LevelDebug})), b
 }

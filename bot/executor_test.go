@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -67,10 +68,10 @@ func TestExecutorDeclarationHappyPath(t *testing.T) {
 	require.True(t, ok)
 	require.Equal(t, map[string]string{"channel": ch.ID, "ts": msgs[0].TS}, out.Result)
 
-	require.Equal(t, 2.0, metricValue(t, h.reg, "ooda_effects_total", map[string]string{"kind": "post", "outcome": "done"}))
-	require.Equal(t, 1.0, metricValue(t, h.reg, "ooda_effects_total", map[string]string{"kind": "create_channel", "outcome": "done"}))
-	require.Equal(t, 0.0, metricValue(t, h.reg, "ooda_outbox_depth", nil))
-	require.Equal(t, 1.0, metricValue(t, h.reg, "ooda_outbound_calls_total", map[string]string{"method": "conversations.create", "outcome": "ok"}),
+	require.Equal(t, 2.0, executorMetric(t, h.reg, "ooda_effects_total", map[string]string{"kind": "post", "outcome": "done"}))
+	require.Equal(t, 1.0, executorMetric(t, h.reg, "ooda_effects_total", map[string]string{"kind": "create_channel", "outcome": "done"}))
+	require.Equal(t, 0.0, executorMetric(t, h.reg, "ooda_outbox_depth", nil))
+	require.Equal(t, 1.0, executorMetric(t, h.reg, "ooda_outbound_calls_total", map[string]string{"method": "conversations.create", "outcome": "ok"}),
 		"calls go through the guard")
 	_, _, down := h.exec.SlackDown()
 	require.False(t, down)
@@ -95,7 +96,7 @@ func TestExecutorWithoutAnnounceChannelSkipsAnnouncements(t *testing.T) {
 	h.declare("One", false)
 	h.declare("Two", false)
 	require.Equal(t, 10, h.drain())
-	require.Equal(t, 2.0, metricValue(t, h.reg, "ooda_effects_total", map[string]string{"kind": "post", "outcome": "skipped"}))
+	require.Equal(t, 2.0, executorMetric(t, h.reg, "ooda_effects_total", map[string]string{"kind": "post", "outcome": "skipped"}))
 	require.Equal(t, 1, strings.Count(h.logs.String(), "no announcement channel configured"), "logged once")
 	require.Len(t, h.slack.CallsTo("chat.postMessage"), 2, "the two kickoffs only")
 }
@@ -249,7 +250,7 @@ func TestExecutorPermanentFailures(t *testing.T) {
 		require.True(t, ok)
 		require.True(t, out.Failed)
 		require.Contains(t, out.Error, "channel_not_found")
-		require.Equal(t, 1.0, metricValue(t, h.reg, "ooda_effects_total", map[string]string{"kind": "post", "outcome": "failed"}))
+		require.Equal(t, 1.0, executorMetric(t, h.reg, "ooda_effects_total", map[string]string{"kind": "post", "outcome": "failed"}))
 		require.Contains(t, h.logs.String(), "effect failed for good")
 
 		// The failure shows in the next reply about the incident.
@@ -333,7 +334,9 @@ func TestExecutorInvitesEachUserOnce(t *testing.T) {
 // nothing waits forever; SlackDown says so; when Slack is back every
 // effect is delivered once, in order per incident.
 func TestExecutorSlackDown(t *testing.T) {
-	h := newHarness(t)
+	// Small pages: an incident held back on one page keeps its effects on
+	// later pages back too.
+	h := newHarness(t, withPageSize(4))
 	h.slack.SetDown(true)
 	const incidents, notes = 3, 4
 	for i := range incidents {
@@ -352,8 +355,8 @@ func TestExecutorSlackDown(t *testing.T) {
 	require.True(t, down)
 	require.Equal(t, total, queued)
 	require.Equal(t, start, since)
-	require.Equal(t, float64(total), metricValue(t, h.reg, "ooda_outbox_depth", nil))
-	require.Equal(t, float64(incidents), metricValue(t, h.reg, "ooda_effects_total", map[string]string{"kind": "create_channel", "outcome": "deferred"}),
+	require.Equal(t, float64(total), executorMetric(t, h.reg, "ooda_outbox_depth", nil))
+	require.Equal(t, float64(incidents), executorMetric(t, h.reg, "ooda_effects_total", map[string]string{"kind": "create_channel", "outcome": "deferred"}),
 		"one attempt per incident per pass: the rest wait behind it")
 	pending, err := h.db.Pending(h.ctx, 0)
 	require.NoError(t, err)
@@ -362,7 +365,7 @@ func TestExecutorSlackDown(t *testing.T) {
 			require.Equal(t, 1, p.Attempts)
 			require.True(t, p.NextAt.After(start))
 			require.NotEmpty(t, p.LastError)
-			require.NotContains(t, p.LastError, testToken)
+			require.NotContains(t, p.LastError, fakeSlackToken)
 		}
 	}
 	require.Contains(t, h.logs.String(), "effect deferred")
@@ -450,6 +453,27 @@ func TestExecutorCrashBetweenSlackAndCommit(t *testing.T) {
 	}
 }
 
+// TestExecutorStoreFailureHoldsTheIncident: when the store fails on one
+// effect, that incident's later effects wait, even those read on later
+// pages of the same pass; other incidents go on.
+func TestExecutorStoreFailureHoldsTheIncident(t *testing.T) {
+	h := newHarness(t, withPageSize(2), withWorkers(1))
+	first := h.declare("First", false)
+	for j := range 3 {
+		h.note(first.Number, fmt.Sprintf("note %d", j))
+	}
+	second := h.declare("Second", false)
+	flaky := &flakyOutbox{Outbox: h.db, failDefer: kickoffKey(first.Number)}
+	h.exec.cfg.Outbox = flaky
+	_, err := h.exec.Drain(h.ctx)
+	require.ErrorContains(t, err, "disk on fire")
+	require.Empty(t, h.slack.Messages(h.incident(first.Number).ChannelID), "no note overtook the kickoff")
+	require.Len(t, h.slack.Messages(h.incident(second.Number).ChannelID), 1, "the other incident went on")
+
+	h.drainAll(h.exec)
+	requireInOrder(t, h, first.Number, 3)
+}
+
 func TestExecutorRunDrainsOnNotifyAndStops(t *testing.T) {
 	h := newHarness(t)
 	ctx, cancel := context.WithCancel(h.ctx)
@@ -472,6 +496,62 @@ func TestExecutorRunDrainsOnNotifyAndStops(t *testing.T) {
 	case <-time.After(time.Minute):
 		t.Fatal("Run did not return after its context ended")
 	}
+}
+
+// TestExecutorHonoursRetryAfter: a rate limit longer than the guard will
+// wait in a call is rescheduled in the outbox for exactly as long as Slack
+// asked, and is not taken for an outage.
+func TestExecutorHonoursRetryAfter(t *testing.T) {
+	h := newHarness(t)
+	h.slack.Fault("chat.postMessage", slacktest.Fault{Kind: slacktest.FaultRateLimit, RetryAfter: time.Minute})
+	inc := h.declare("Checkout is down", false)
+	require.Equal(t, 3, h.drain(), "channel, invite and topic; the kickoff waits")
+	pending, err := h.db.Pending(h.ctx, 0)
+	require.NoError(t, err)
+	require.Equal(t, kickoffKey(inc.Number), pending[0].Effect.Key)
+	require.Equal(t, h.clock.Now().Add(time.Minute), pending[0].NextAt)
+	_, _, down := h.exec.SlackDown()
+	require.False(t, down, "a rate limit is Slack answering")
+
+	h.clock.Advance(59 * time.Second)
+	require.Zero(t, h.drain(), "not due yet")
+	h.clock.Advance(time.Second)
+	require.Equal(t, 2, h.drain())
+	require.Equal(t, []string{kickoffKey(inc.Number)}, keyedMessages(h.slack)[h.incident(inc.Number).ChannelID])
+}
+
+// TestExecutorDirectMessage: a dm goes to the user id, carries the effect
+// key, and its result is kept.
+func TestExecutorDirectMessage(t *testing.T) {
+	var dms *dmCatcher
+	h := newHarness(t, withSlackWrapper(func(api SlackAPI) SlackAPI {
+		dms = &dmCatcher{SlackAPI: api}
+		return dms
+	}))
+	inc := h.declare("Checkout is down", false)
+	h.drain()
+	var key string
+	h.apply(inc.Number, incident.Bot, func(inc *incident.Incident, m incident.Meta) (incident.Change, error) {
+		ch, err := inc.Record(timeline.KindNudged, timeline.PhaseNone, "Time for an update <soon>", map[string]string{
+			timeline.AttrNudge: "update_due", timeline.AttrUser: bob,
+		}, m)
+		if err != nil {
+			return ch, err
+		}
+		seq := ch.Events[0].Seq
+		key = fmt.Sprintf("%s/%d/dm/%s", inc.ID, seq, bob)
+		ch.Effects = append(ch.Effects, incident.Effect{
+			Key: key, Kind: incident.EffectDM, Incident: inc.Number, Seq: seq, Target: bob, Template: incident.TemplateNudge,
+		})
+		return ch, nil
+	})
+	require.Equal(t, 1, h.drain())
+	require.Equal(t, []string{bob}, dms.to)
+	require.Contains(t, dms.text[0], "Time for an update &lt;soon&gt;")
+	out, ok, err := h.db.EffectResult(h.ctx, key)
+	require.NoError(t, err)
+	require.True(t, ok)
+	require.Equal(t, map[string]string{"channel": "D0DM0000001", "ts": "1700000000.000100"}, out.Result)
 }
 
 func TestBackoffDelay(t *testing.T) {
@@ -505,7 +585,7 @@ func sumMetric(t *testing.T, h *harness, outcome string) float64 {
 	t.Helper()
 	sum := 0.0
 	for _, k := range []incident.EffectKind{incident.EffectCreateChannel, incident.EffectInvite, incident.EffectSetTopic, incident.EffectPost} {
-		sum += metricValue(t, h.reg, "ooda_effects_total", map[string]string{"kind": string(k), "outcome": outcome})
+		sum += executorMetric(t, h.reg, "ooda_effects_total", map[string]string{"kind": string(k), "outcome": outcome})
 	}
 	return sum
 }
@@ -543,6 +623,26 @@ func (o *dyingOutbox) Defer(ctx context.Context, seq uint64, r incident.Retry) e
 	o.mu.Unlock()
 	if dead && !o.allowDefer {
 		return errSimulatedCrash
+	}
+	return o.Outbox.Defer(ctx, seq, r)
+}
+
+// flakyOutbox fails the first write about one effect.
+type flakyOutbox struct {
+	incident.Outbox
+	failDefer string
+	failed    atomic.Bool
+}
+
+func (o *flakyOutbox) Defer(ctx context.Context, seq uint64, r incident.Retry) error {
+	pending, err := o.Outbox.Pending(ctx, 0)
+	if err != nil {
+		return err
+	}
+	for _, p := range pending {
+		if p.OutboxSeq == seq && p.Effect.Key == o.failDefer && o.failed.CompareAndSwap(false, true) {
+			return errors.New("disk on fire")
+		}
 	}
 	return o.Outbox.Defer(ctx, seq, r)
 }
@@ -588,5 +688,35 @@ func (c *concurrencyCounter) max() int {
 	return c.peak
 }
 
-// The wrapper still satisfies SlackAPI.
-var _ SlackAPI = (*concurrencyCounter)(nil)
+// dmCatcher answers direct messages itself: the fake Slack has no
+// conversations with users.
+type dmCatcher struct {
+	SlackAPI
+	mu   sync.Mutex
+	to   []string
+	text []string
+}
+
+func (d *dmCatcher) PostMessageContext(ctx context.Context, channelID string, options ...slack.MsgOption) (string, string, error) {
+	if !strings.HasPrefix(channelID, "U") {
+		return d.SlackAPI.PostMessageContext(ctx, channelID, options...)
+	}
+	_, values, err := slack.UnsafeApplyMsgOptions("", channelID, "", options...)
+	if err != nil {
+		return "", "", err
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.to = append(d.to, channelID)
+	d.text = append(d.text, values.Get("text"))
+	if !strings.Contains(values.Get("metadata"), MetadataEventType) {
+		return "", "", errors.New("a dm without the effect key in its metadata")
+	}
+	return "D0DM0000001", "1700000000.000100", nil
+}
+
+// The wrappers still satisfy SlackAPI.
+var (
+	_ SlackAPI = (*concurrencyCounter)(nil)
+	_ SlackAPI = (*dmCatcher)(nil)
+)

@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/ooda-sre/ooda/incident"
@@ -173,7 +174,7 @@ func ParseCommand(text string) (Command, error) {
 		}
 		u, ok := ParseUser(args[1])
 		if !ok {
-			return c, usagef("%q is not a Slack user; mention them with @: `/incident role %s @alice`", args[1], r)
+			return c, usagef("%s is not a Slack user; mention them with @: `/incident role %s @alice`", echo(args[1]), r)
 		}
 		c.Role, c.User = r, u
 		return c, nil
@@ -208,7 +209,7 @@ func ParseCommand(text string) (Command, error) {
 		}
 		sev, ok := parseSeverity(args[0])
 		if !ok {
-			return c, usagef("%q is not a severity; use 1 (worst) to 4: `/incident sev 2`", args[0])
+			return c, usagef("%s is not a severity; use 1 (worst) to 4: `/incident sev 2`", echo(args[0]))
 		}
 		c.Severity = sev
 		return c, nil
@@ -259,7 +260,7 @@ func ParseCommand(text string) (Command, error) {
 		}
 		return c, nil
 	}
-	return c, usagef("%q is not an /incident command; type `/incident help` for the list", fields[0])
+	return c, usagef("%s is not an /incident command; type `/incident help` for the list", echo(fields[0]))
 }
 
 // restAfter returns text after its first n whitespace-separated fields,
@@ -267,14 +268,39 @@ func ParseCommand(text string) (Command, error) {
 func restAfter(text string, n int) string {
 	s := text
 	for i := 0; i < n; i++ {
-		s = strings.TrimLeft(s, " \t\r\n")
-		j := strings.IndexAny(s, " \t\r\n")
+		s = strings.TrimLeftFunc(s, unicode.IsSpace)
+		j := strings.IndexFunc(s, unicode.IsSpace)
 		if j < 0 {
 			return ""
 		}
 		s = s[j:]
 	}
 	return strings.TrimSpace(s)
+}
+
+// looksLikeSeverity tells "sev2", "SEV-9" and "sev" (typos worth an
+// error) from a title that merely starts with the letters ("Severe latency").
+func looksLikeSeverity(s string) bool {
+	l := strings.ToLower(s)
+	if !strings.HasPrefix(l, "sev") {
+		return false
+	}
+	rest := strings.TrimPrefix(strings.TrimPrefix(l, "sev"), "-")
+	for _, r := range rest {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// echo quotes user input in an error, escaped for Slack and cut short, so
+// a mistake is shown back without becoming a ping or a link.
+func echo(s string) string {
+	if utf8.RuneCountInString(s) > 40 {
+		s = string([]rune(s)[:40]) + "…"
+	}
+	return Quote(s)
 }
 
 func parseSeverity(s string) (int, bool) {
@@ -292,10 +318,10 @@ func parseDeclare(c Command, args []string, rest func() string) (Command, error)
 	for consumed < len(args) {
 		a := args[consumed]
 		switch {
-		case strings.HasPrefix(strings.ToLower(a), "sev") && c.Severity == 0:
+		case looksLikeSeverity(a) && c.Severity == 0:
 			sev, ok := parseSeverity(a)
 			if !ok {
-				return c, usagef("%q is not a severity; use sev1 (worst) to sev4: %s", a, verbUsage("declare"))
+				return c, usagef("%s is not a severity; use sev1 (worst) to sev4: %s", echo(a), verbUsage("declare"))
 			}
 			c.Severity = sev
 		case a == "--private":

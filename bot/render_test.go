@@ -17,21 +17,21 @@ import (
 	"github.com/ooda-sre/ooda/timeline"
 )
 
-// hostile is user text that would ping everyone, spoof a link and break
+// hostileText is user text that would ping everyone, spoof a link and break
 // an entity if the bot echoed it as it is.
-const hostile = "<!channel> see <https://evil.example|status.example.com> & <@U0ADMIN001>"
+const hostileText = "<!channel> see <https://evil.example|status.example.com> & <@U0ADMIN001>"
 
-var t0 = time.Date(2026, 3, 14, 9, 0, 0, 0, time.UTC)
+var renderT0 = time.Date(2026, 3, 14, 9, 0, 0, 0, time.UTC)
 
-// step is one command applied to the fixture's incident.
-type step func(inc *incident.Incident, m incident.Meta) (incident.Change, error)
+// renderStep is one command applied to the fixture's incident.
+type renderStep func(inc *incident.Incident, m incident.Meta) (incident.Change, error)
 
 // renderFixture declares INC-7 as alice, with hostile text in its
 // description and service, applies steps a minute apart, and returns the
 // incident (with a channel) and all its events.
-func renderFixture(t *testing.T, title string, steps ...step) (incident.Incident, []timeline.Event) {
+func renderFixture(t *testing.T, title string, steps ...renderStep) (incident.Incident, []timeline.Event) {
 	t.Helper()
-	at := t0
+	at := renderT0
 	n := 0
 	meta := func() incident.Meta {
 		n++
@@ -39,7 +39,7 @@ func renderFixture(t *testing.T, title string, steps ...step) (incident.Incident
 		at = at.Add(time.Minute)
 		return m
 	}
-	ch, err := incident.Declare(7, incident.Declaration{Title: title, Severity: 2, Service: "check<out>", Description: hostile}, meta())
+	ch, err := incident.Declare(7, incident.Declaration{Title: title, Severity: 2, Service: "check<out>", Description: hostileText}, meta())
 	require.NoError(t, err)
 	inc := incident.Replay(ch.Events)
 	evs := ch.Events
@@ -55,13 +55,13 @@ func renderFixture(t *testing.T, title string, steps ...step) (incident.Incident
 	return inc, evs
 }
 
-func entry(p timeline.Phase, text string, cause bool) step {
+func entryStep(p timeline.Phase, text string, cause bool) renderStep {
 	return func(inc *incident.Incident, m incident.Meta) (incident.Change, error) {
 		return inc.AddEntry(p, text, cause, m)
 	}
 }
 
-func assign(r roles.Role, u string) step {
+func assignStep(r roles.Role, u string) renderStep {
 	return func(inc *incident.Incident, m incident.Meta) (incident.Change, error) { return inc.AssignRole(r, u, m) }
 }
 
@@ -97,19 +97,21 @@ func requireNoMarkupFromUsers(t *testing.T, what, s string) {
 }
 
 func TestRenderEscapesUserText(t *testing.T) {
-	full, evs := renderFixture(t, "Checkout "+hostile,
-		entry(timeline.PhaseOrient, hostile, true),
+	full, evs := renderFixture(t, "Checkout "+hostileText,
+		entryStep(timeline.PhaseOrient, hostileText, true),
 		func(inc *incident.Incident, m incident.Meta) (incident.Change, error) {
-			return inc.SetImpact(hostile, m)
+			return inc.SetImpact(hostileText, m)
 		},
 		func(inc *incident.Incident, m incident.Meta) (incident.Change, error) {
-			return inc.AddAction(hostile, bob, "", m)
+			return inc.AddAction(hostileText, bob, "", m)
 		},
 		func(inc *incident.Incident, m incident.Meta) (incident.Change, error) {
-			return inc.PostUpdate(hostile, m)
+			return inc.PostUpdate(hostileText, m)
 		},
-		assign(roles.Commander, carol),
-		func(inc *incident.Incident, m incident.Meta) (incident.Change, error) { return inc.Resolve(hostile, m) },
+		assignStep(roles.Commander, carol),
+		func(inc *incident.Incident, m incident.Meta) (incident.Change, error) {
+			return inc.Resolve(hostileText, m)
+		},
 	)
 	templates := map[timeline.Kind][]string{
 		timeline.KindDeclared:     {incident.TemplateKickoff, incident.TemplateAnnounce},
@@ -142,7 +144,7 @@ func TestRenderEscapesUserText(t *testing.T) {
 }
 
 func TestRenderKickoffOffersEmptyRolesOnly(t *testing.T) {
-	inc, evs := renderFixture(t, "Checkout is down", assign(roles.Ops, bob))
+	inc, evs := renderFixture(t, "Checkout is down", assignStep(roles.Ops, bob))
 	msg, err := Render(incident.TemplateKickoff, PostContext{Event: evs[0], Incident: inc})
 	require.NoError(t, err)
 	require.Equal(t, "INC-7 declared by <@"+alice+">: SEV2 “Checkout is down”. Commander: <@"+alice+">.", msg.Text)
@@ -181,7 +183,7 @@ func TestRenderKickoffOffersEmptyRolesOnly(t *testing.T) {
 }
 
 func TestRenderKickoffAllRolesEmpty(t *testing.T) {
-	m := incident.Meta{At: t0, Actor: incident.Bot, Source: timeline.SourceAlert, Key: "alert"}
+	m := incident.Meta{At: renderT0, Actor: incident.Bot, Source: timeline.SourceAlert, Key: "alert"}
 	ch, err := incident.Declare(3, incident.Declaration{Title: "HighErrorRate", Status: incident.StatusTriage}, m)
 	require.NoError(t, err)
 	inc := incident.Replay(ch.Events)
@@ -199,9 +201,9 @@ func TestRenderLines(t *testing.T) {
 			return inc.SetStatus(incident.StatusIdentified, m)
 		},
 		func(inc *incident.Incident, m incident.Meta) (incident.Change, error) { return inc.SetSeverity(1, m) },
-		entry(timeline.PhaseOrient, "db pool exhausted", false),
-		entry(timeline.PhaseNone, "coffee", false),
-		assign(roles.Ops, bob),
+		entryStep(timeline.PhaseOrient, "db pool exhausted", false),
+		entryStep(timeline.PhaseNone, "coffee", false),
+		assignStep(roles.Ops, bob),
 		func(inc *incident.Incident, m incident.Meta) (incident.Change, error) {
 			return inc.AddAction("add pool alert", bob, "P1", m)
 		},
@@ -228,15 +230,15 @@ func TestRenderLines(t *testing.T) {
 }
 
 func TestRenderHandoverBrief(t *testing.T) {
-	steps := []step{}
+	steps := []renderStep{}
 	for _, s := range []string{"one", "two", "three", "four", "five", "six"} {
-		steps = append(steps, entry(timeline.PhaseObserve, s, false))
+		steps = append(steps, entryStep(timeline.PhaseObserve, s, false))
 	}
 	steps = append(steps,
 		func(inc *incident.Incident, m incident.Meta) (incident.Change, error) {
 			return inc.AddAction("add pool alert", "", "", m)
 		},
-		assign(roles.Commander, carol))
+		assignStep(roles.Commander, carol))
 	inc, evs := renderFixture(t, "Checkout is down", steps...)
 	last := evs[len(evs)-1]
 	msg, err := Render(incident.TemplateHandover, PostContext{Event: last, Incident: inc, Recent: evs[:len(evs)-1]})

@@ -147,7 +147,7 @@ func (h *SlackHandler) joined(ctx context.Context, eventID string, e *slackevent
 	}
 	// No source names "seen in Slack"; a join is bookkeeping, as Ooda's
 	// own records are.
-	meta := incident.Meta{At: h.cfg.Now().UTC(), Actor: e.User, Source: timeline.SourceSystem, Key: "slack:" + eventID}
+	meta := incident.Meta{At: slackTime(e.EventTimestamp, h.cfg.Now()), Actor: e.User, Source: timeline.SourceSystem, Key: "slack:" + eventID}
 	_, err = h.cfg.Store.Apply(ctx, n, meta.Key, func(inc *incident.Incident) (incident.Change, error) {
 		return inc.Record(timeline.KindParticipant, timeline.PhaseNone, "", map[string]string{timeline.AttrUser: e.User}, meta)
 	})

@@ -89,16 +89,24 @@ func TestSlackCaptureFetchesTheTextOffTheRequestPath(t *testing.T) {
 		"event.reaction": "eyes", "event.item.channel": channel, "event.item.ts": ts,
 	})
 	r.deliverThrice(body)
-	r.h.Close() // waits for the background fetch
-
-	got := r.events(n, timeline.KindMessageCaptured)
-	require.Len(t, got, 1)
+	got := r.awaitCaptures(n)
+	require.Len(t, got, 1, "three deliveries, one capture")
 	require.Equal(t, "error budget for checkout is gone", got[0].Text)
 	history := fake.CallsTo("conversations.history")
 	require.NotEmpty(t, history)
 	require.Equal(t, ts, history[0].Args["latest"])
 	require.Equal(t, "1", history[0].Args["limit"])
 	require.Equal(t, "1", history[0].Args["inclusive"])
+}
+
+// awaitCaptures waits for the background fetch to record a capture, then
+// for the handler's background work to end, and returns the captures.
+func (r *slackRig) awaitCaptures(n uint64) []timeline.Event {
+	r.t.Helper()
+	require.Eventually(r.t, func() bool { return len(r.events(n, timeline.KindMessageCaptured)) > 0 },
+		10*time.Second, time.Millisecond, "the capture is recorded once its text is fetched")
+	r.h.Close()
+	return r.events(n, timeline.KindMessageCaptured)
 }
 
 func TestSlackCaptureWithoutTextWhenSlackFails(t *testing.T) {
@@ -108,9 +116,7 @@ func TestSlackCaptureWithoutTextWhenSlackFails(t *testing.T) {
 	r := newSlackRig(t, withFakeSlack(t, fake))
 	n := r.declare("Checkout down", "C0G9QF9GZ")
 	r.deliverThrice(slackFixture(t, "event_reaction_added.json"))
-	r.h.Close()
-
-	got := r.events(n, timeline.KindMessageCaptured)
+	got := r.awaitCaptures(n)
 	require.Len(t, got, 1, "the capture is kept, without its text")
 	require.Equal(t, unreadableCapture, got[0].Text)
 	require.Equal(t, "1360782400.498405", got[0].Attr(timeline.AttrTS), "the ts still finds the message")

@@ -120,9 +120,13 @@ type SlackHandler struct {
 	fetching sync.Map // capture keys whose text is being fetched
 }
 
-// NewSlackHandler builds the handler, filling in cfg's defaults. Call
-// Close when done with it.
+// NewSlackHandler builds the handler, filling in cfg's defaults. It
+// panics without a Dispatcher or a Store, which is a wiring mistake, not a
+// condition to handle. Call Close when done with it.
 func NewSlackHandler(cfg SlackConfig) *SlackHandler {
+	if cfg.Dispatcher == nil || cfg.Store == nil {
+		panic("bot: NewSlackHandler needs a Dispatcher and a Store")
+	}
 	if cfg.CaptureReaction == "" {
 		cfg.CaptureReaction = DefaultCaptureReaction
 	}
@@ -210,6 +214,8 @@ func (h *SlackHandler) endpoint(kind string, serve slackServe) http.Handler {
 	})
 }
 
+// verified reads the body within MaxBody and checks its signature; only
+// then does serve see it.
 func (h *SlackHandler) verified(w http.ResponseWriter, r *http.Request, kind string, serve slackServe) string {
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.cfg.MaxBody))
 	if err != nil {

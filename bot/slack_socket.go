@@ -100,10 +100,10 @@ func (h *SlackHandler) unreadableEnvelope(ctx context.Context, client *socketmod
 		return
 	}
 	h.cfg.Logger.DebugContext(ctx, "acknowledged a Socket Mode envelope slack-go could not read", "err", e.Cause.Error())
+	h.metrics.requests.WithLabelValues(kindEvent, outcomeIgnored).Inc()
 	if err := client.AckCtx(ctx, id, nil); err != nil {
 		h.cfg.Logger.WarnContext(ctx, "could not acknowledge a Socket Mode envelope", "err", err)
 	}
-	h.metrics.requests.WithLabelValues(kindEvent, outcomeIgnored).Inc()
 }
 
 // envelope handles one request and acknowledges it.
@@ -145,14 +145,17 @@ func (h *SlackHandler) envelope(ctx context.Context, client *socketmode.Client, 
 		h.socketLifecycle(ctx, client, evt)
 		return
 	}
-	if ack {
-		if err := client.AckCtx(ctx, evt.Request.EnvelopeID, payload); err != nil {
-			h.cfg.Logger.WarnContext(ctx, "could not acknowledge a Socket Mode envelope", "kind", kind, "err", err)
-		}
-	}
+	// Counted before the ack is queued, so whoever sees the ack sees the
+	// count; queuing is all that is left of the answer's time.
 	h.metrics.requests.WithLabelValues(kind, outcome).Inc()
 	if kind != kindEvent && (outcome == outcomeOK || outcome == outcomeRefused) {
 		h.metrics.ack.WithLabelValues(kind, transportSocket).Observe(time.Since(start).Seconds())
+	}
+	if !ack {
+		return
+	}
+	if err := client.AckCtx(ctx, evt.Request.EnvelopeID, payload); err != nil {
+		h.cfg.Logger.WarnContext(ctx, "could not acknowledge a Socket Mode envelope", "kind", kind, "err", err)
 	}
 }
 

@@ -33,8 +33,8 @@ var _ SlackAPI = (*slack.Client)(nil)
 // OptionRetryConfig) off: callers wrap each call in guard.Do, which
 // retries, and two retry layers would multiply attempts behind the
 // breaker's back.
-func NewSlackClient(token, apiURL string, guard *resilience.Guard) *slack.Client {
-	opts := []slack.Option{slack.OptionHTTPClient(guard.HTTPClient())}
+func NewSlackClient(token, apiURL string, guard *resilience.Guard, extra ...slack.Option) *slack.Client {
+	opts := append([]slack.Option{slack.OptionHTTPClient(guard.HTTPClient())}, extra...)
 	if apiURL != "" {
 		// slack-go joins the method name straight onto the URL.
 		if !strings.HasSuffix(apiURL, "/") {
@@ -43,4 +43,11 @@ func NewSlackClient(token, apiURL string, guard *resilience.Guard) *slack.Client
 		opts = append(opts, slack.OptionAPIURL(apiURL))
 	}
 	return slack.New(token, opts...)
+}
+
+// NewSocketClient is the client Socket Mode connects with: the bot token
+// for Web API calls and the app-level token for apps.connections.open,
+// with the same URL handling and timeouts as every other Slack call.
+func NewSocketClient(botToken, appToken, apiURL string, guard *resilience.Guard) *slack.Client {
+	return NewSlackClient(botToken, apiURL, guard, slack.OptionAppLevelToken(appToken))
 }

@@ -12,7 +12,7 @@
 //	dedupe       idempotency key -> {incident, first_seq, count, first_seen}
 //	outbox       outbox seq (bucket sequence) -> incident.Pending
 //	effects      effect key -> incident.Outcome of a completed effect
-//	transcript   reserved for channel transcripts
+//	transcript/<n>  Slack message ts -> TranscriptMessage (text, edits, deleted flag)
 //	slo          reserved for SLO evaluations
 //
 // effects is not in the design's table: it keeps what a completed effect

@@ -25,6 +25,7 @@ const (
 	MessageDeleted                      // it was deleted
 )
 
+// String names the change, for logs and errors.
 func (op MessageOp) String() string {
 	switch op {
 	case MessagePosted:

@@ -120,7 +120,7 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger, listening func(
 			handler.Register(srv)
 		}
 		if cfg.slackMode() == "socket" {
-			sm := socketmode.New(slack.New(cfg.SlackBotToken, slack.OptionAPIURL(cfg.SlackAPIURL), slack.OptionAppLevelToken(cfg.SlackAppToken)))
+			sm := socketmode.New(bot.NewSocketClient(cfg.SlackBotToken, cfg.SlackAppToken, cfg.SlackAPIURL, guards.Slack))
 			wg.Add(1)
 			go func() {
 				defer wg.Done()

@@ -1,0 +1,77 @@
+package bot
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/ooda-sre/ooda/incident"
+	"github.com/ooda-sre/ooda/roles"
+	"github.com/ooda-sre/ooda/timeline"
+)
+
+func TestParseCommand(t *testing.T) {
+	tests := []struct {
+		text string
+		want Command
+	}{
+		{"", Command{Verb: "help"}},
+		{"help status", Command{Verb: "help", Topic: "status"}},
+		{"declare sev1 --private --service checkout Checkout  is down", Command{Verb: "declare", Severity: 1, Private: true, Service: "checkout", Title: "Checkout  is down"}},
+		{"declare --service=api SEV-2 API errors", Command{Verb: "declare", Severity: 2, Service: "api", Title: "API errors"}},
+		{"declare Severe latency in checkout", Command{Verb: "declare", Title: "Severe latency in checkout"}},
+		{"declare", Command{Verb: "declare"}},
+		{"declare\u2003Checkout down", Command{Verb: "declare", Title: "Checkout down"}},
+		{"role commander <@U0123ABC|alice>", Command{Verb: "role", Role: roles.Commander, User: "U0123ABC"}},
+		{"role INC-7 ops <@U0123ABC>", Command{Verb: "role", Incident: 7, Role: roles.Ops, User: "U0123ABC"}},
+		{"status INC-7 monitoring", Command{Verb: "status", Incident: 7, Status: incident.StatusMonitoring}},
+		{"sev sev2", Command{Verb: "sev", Severity: 2}},
+		{"severity 4", Command{Verb: "sev", Severity: 4}},
+		{"orient --cause pool size default of 2", Command{Verb: "orient", Phase: timeline.PhaseOrient, Cause: true, Text: "pool size default of 2"}},
+		{"note\vhello world", Command{Verb: "note", Text: "hello world"}},
+		{"observe INC-3 5xx at 38%\nsince 14:02", Command{Verb: "observe", Incident: 3, Phase: timeline.PhaseObserve, Text: "5xx at 38%\nsince 14:02"}},
+		{"action Make pool size configurable <@U0CAROL> p1", Command{Verb: "action", Text: "Make pool size configurable", Owner: "U0CAROL", Priority: "P1"}},
+		{"resolve", Command{Verb: "resolve"}},
+		{"resolve INC-2 rolled back", Command{Verb: "resolve", Incident: 2, Text: "rolled back"}},
+		{"ls", Command{Verb: "list"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.text, func(t *testing.T) {
+			got, err := ParseCommand(tt.text)
+			require.NoError(t, err)
+			require.Equal(t, tt.want, got)
+		})
+	}
+}
+
+func TestParseCommandErrorsSayWhatToType(t *testing.T) {
+	tests := []struct{ text, want string }{
+		{"frobnicate", "is not an /incident command"},
+		{"<!channel>", "&lt;!channel&gt;"},
+		{"declare sev9 Broken", "use sev1 (worst) to sev4"},
+		{"declare sev2", "needs a title"},
+		{"declare --service", "--service needs a name"},
+		{"declare --loud x", "not a declare option"},
+		{"role commander alice", "mention them with @"},
+		{"role captain <@U0123ABC>", "use commander, comms or ops"},
+		{"role commander", "name a role and a person"},
+		{"status", "say which status"},
+		{"status closed", "set by Ooda"},
+		{"status fixed", "is not a status"},
+		{"sev 5", "use 1 (worst) to 4"},
+		{"observe", "write what you saw"},
+		{"update", "write the update"},
+		{"roles extra", "takes no text"},
+		{"status INC-x monitoring", "not an incident number"},
+		{"action <@U0123ABC>", "describe the follow-up"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.text, func(t *testing.T) {
+			_, err := ParseCommand(tt.text)
+			var ue *UsageError
+			require.ErrorAs(t, err, &ue)
+			require.Contains(t, ue.Msg, tt.want)
+			require.NotContains(t, ue.Msg, "<!", "user text is echoed escaped")
+		})
+	}
+}
