@@ -58,6 +58,9 @@ type ExecutorConfig struct {
 	// PageSize is how many new outbox entries a pass reads at a time; 0
 	// means DefaultOutboxPage.
 	PageSize int
+	// CatchUpAfter is the age past which queued channel posts are told as
+	// one catch-up message; 0 means DefaultCatchUpAfter.
+	CatchUpAfter time.Duration
 }
 
 // Backoff is how long a deferred effect waits before its next attempt,
@@ -130,6 +133,10 @@ type Executor struct {
 	nextDue     time.Time // earliest retry time the last pass saw
 	outageSince time.Time // first failure of the current Slack outage
 	failing     bool      // the last Slack call failed in a way that may pass
+	// recovered is set when Slack answers after failing: the next pass
+	// tries every deferred effect at once instead of waiting out backoffs
+	// that were set while Slack was down.
+	recovered bool
 }
 
 // The dispatcher asks the executor whether Slack is down.
@@ -170,6 +177,9 @@ func NewExecutor(cfg ExecutorConfig) (*Executor, error) {
 	}
 	if cfg.PageSize == 0 {
 		cfg.PageSize = DefaultOutboxPage
+	}
+	if cfg.CatchUpAfter <= 0 {
+		cfg.CatchUpAfter = DefaultCatchUpAfter
 	}
 	cfg.Backoff = cfg.Backoff.withDefaults()
 	return &Executor{
@@ -224,7 +234,7 @@ func (e *Executor) Run(ctx context.Context) error {
 func (e *Executor) Drain(ctx context.Context) (done int, err error) {
 	e.drainMu.Lock()
 	defer e.drainMu.Unlock()
-	p := &pass{stopped: make(map[uint64]bool)}
+	p := &pass{stopped: make(map[uint64]bool), dueNow: e.takeRecovered()}
 	seen := make(map[uint64]bool)
 	for ctx.Err() == nil {
 		// The outbox hands out its oldest entries first, and the ones
@@ -297,11 +307,11 @@ func (e *Executor) runChains(ctx context.Context, p *pass, order []uint64, chain
 // runChain performs one incident's effects in order, stopping at the first
 // that does not complete.
 func (e *Executor) runChain(ctx context.Context, p *pass, chain []incident.Pending) {
-	for _, pe := range chain {
+	for _, pe := range e.catchUp(ctx, p, chain) {
 		if ctx.Err() != nil {
 			return
 		}
-		if pe.NextAt.After(e.cfg.Now()) {
+		if !p.dueNow && pe.NextAt.After(e.cfg.Now()) {
 			p.stop(pe.Effect.Incident, pe.NextAt)
 			return
 		}
@@ -372,8 +382,25 @@ func (e *Executor) SlackDown() (since time.Time, queued int, down bool) {
 func (e *Executor) slackAnswered() {
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	if e.failing {
+		e.recovered = true
+		// Wake Run for the pass that delivers the backlog.
+		select {
+		case e.wake <- struct{}{}:
+		default:
+		}
+	}
 	e.failing = false
 	e.outageSince = time.Time{}
+}
+
+// takeRecovered reports, once, that Slack answered again after failing.
+func (e *Executor) takeRecovered() bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	r := e.recovered
+	e.recovered = false
+	return r
 }
 
 // slackFailed records a call that did not reach Slack or got no answer.
@@ -393,6 +420,7 @@ type pass struct {
 	removed int             // effects that left the outbox
 	nextDue time.Time       // earliest time a stopped chain comes due
 	err     error
+	dueNow  bool // Slack just came back: deferred effects are due now
 }
 
 func (p *pass) stop(n uint64, due time.Time) {
@@ -438,10 +466,11 @@ func (p *pass) firstErr() error {
 
 // Outcomes of an effect, the values of ooda_effects_total's outcome label.
 const (
-	effectDone     = "done"
-	effectFailed   = "failed"   // failed for good, recorded in the timeline
-	effectDeferred = "deferred" // an attempt failed; it will be tried again
-	effectSkipped  = "skipped"  // nothing to do: no announcement channel configured
+	effectDone       = "done"
+	effectFailed     = "failed"     // failed for good, recorded in the timeline
+	effectDeferred   = "deferred"   // an attempt failed; it will be tried again
+	effectSkipped    = "skipped"    // nothing to do: no announcement channel configured
+	effectSummarized = "summarized" // told as a line of a catch-up message
 )
 
 type executorMetrics struct {

@@ -404,8 +404,10 @@ func (e *Executor) post(ctx context.Context, pe incident.Pending) (result, error
 	if i < 0 {
 		return result{}, resilience.Permanent(fmt.Errorf("event_missing: %s has no event %d", inc.ID, fx.Seq))
 	}
-	msg, err := Render(fx.Template, PostContext{Event: events[i], Incident: inc, Recent: events[:i], Announce: announce})
-	if err != nil {
+	var msg Message
+	if seqs := pe.Result[resultCatchUp]; seqs != "" {
+		msg = renderCatchUp(inc, events[i:], seqs)
+	} else if msg, err = Render(fx.Template, PostContext{Event: events[i], Incident: inc, Recent: events[:i], Announce: announce}); err != nil {
 		return result{}, resilience.Permanent(err)
 	}
 	opts := []slack.MsgOption{
@@ -459,7 +461,11 @@ func (e *Executor) post(ctx context.Context, pe incident.Pending) (result, error
 	if gotChannel == "" {
 		gotChannel = channel
 	}
-	return result{values: map[string]string{"channel": gotChannel, "ts": gotTS}}, nil
+	values := map[string]string{"channel": gotChannel, "ts": gotTS}
+	if seqs := pe.Result[resultCatchUp]; seqs != "" {
+		values[resultCatchUp] = seqs
+	}
+	return result{values: values}, nil
 }
 
 // update replaces a message an earlier attempt posted.

@@ -1,0 +1,177 @@
+package bot
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/slack-go/slack"
+
+	"github.com/ooda-sre/ooda/incident"
+	"github.com/ooda-sre/ooda/timeline"
+)
+
+// DefaultCatchUpAfter is how old a queued channel post must be before it is
+// told as part of a catch-up instead of on its own. Posts normally leave
+// the outbox within seconds; one a minute old waited out an outage.
+const DefaultCatchUpAfter = time.Minute
+
+// Result keys of a catch-up.
+const (
+	resultCatchUp    = "catchup"       // on the anchor: the event sequences it tells, comma-separated
+	resultSummarized = "summarized_in" // on the others: the anchor's effect key
+)
+
+// catchUpMaxLines bounds the message; the rest is left to /incident timeline.
+const catchUpMaxLines = 40
+
+// collapsible reports whether a post can be told as one line of a catch-up:
+// anything said in the incident's own channel except the kickoff, which
+// people need whole.
+func collapsible(pe incident.Pending) bool {
+	fx := pe.Effect
+	return fx.Kind == incident.EffectPost &&
+		(fx.Target == incident.TargetIncident || fx.Target == "") &&
+		fx.Template != incident.TemplateKickoff
+}
+
+// catchUp folds the stale channel posts of one incident's chain into one
+// message. While Slack was unreachable people went on recording entries;
+// when it returns, the channel gets one account of them rather than a
+// burst of a message per entry. The first stale post becomes the anchor:
+// the list it tells is written to its outbox entry first, then the others
+// are completed as told by it, and only then is the anchor posted, under
+// its own key, so a crash at any point neither loses an entry nor tells it
+// twice. It returns the chain without the posts it folded.
+func (e *Executor) catchUp(ctx context.Context, p *pass, chain []incident.Pending) []incident.Pending {
+	now := e.cfg.Now()
+	stale := func(pe incident.Pending) bool {
+		return collapsible(pe) && pe.Result["ts"] == "" && pe.Result[resultCatchUp] == "" &&
+			now.Sub(pe.QueuedAt) >= e.cfg.CatchUpAfter
+	}
+	// An anchor from an earlier pass (Slack still down then) takes in
+	// what was recorded since, so the channel still gets one message.
+	anchorAt := -1
+	var folded []int
+	for i, pe := range chain {
+		switch {
+		case anchorAt < 0 && pe.Result[resultCatchUp] != "" && pe.Result["ts"] == "":
+			anchorAt = i
+		case stale(pe):
+			folded = append(folded, i)
+		}
+	}
+	var seqs []string
+	if anchorAt >= 0 {
+		seqs = strings.Split(chain[anchorAt].Result[resultCatchUp], ",")
+		kept := folded[:0]
+		for _, i := range folded {
+			if i > anchorAt {
+				kept = append(kept, i)
+			}
+		}
+		folded = append([]int{anchorAt}, kept...)
+	}
+	if len(folded) < 2 {
+		return chain
+	}
+	anchor := chain[folded[0]]
+	for _, i := range folded {
+		if i != anchorAt {
+			seqs = append(seqs, strconv.FormatUint(chain[i].Effect.Seq, 10))
+		}
+	}
+	values := map[string]string{resultCatchUp: strings.Join(seqs, ",")}
+	if err := e.cfg.Outbox.Defer(ctx, anchor.OutboxSeq, incident.Retry{
+		Attempts: anchor.Attempts, NextAt: anchor.NextAt, Error: anchor.LastError, Result: values,
+	}); err != nil {
+		p.fail(fmt.Errorf("mark catch-up %s: %w", anchor.Effect.Key, err))
+		return chain[:0]
+	}
+	chain[folded[0]].Result = values
+	drop := make(map[int]bool, len(folded))
+	for _, i := range folded[1:] {
+		pe := chain[i]
+		if _, err := e.cfg.Outbox.Complete(ctx, pe.OutboxSeq, incident.Outcome{
+			Result: map[string]string{resultSummarized: anchor.Effect.Key}, At: now,
+		}); err != nil {
+			p.fail(fmt.Errorf("fold %s into catch-up: %w", pe.Effect.Key, err))
+			return chain[:0]
+		}
+		e.metrics.effects.WithLabelValues(string(pe.Effect.Kind), effectSummarized).Inc()
+		p.removedOne()
+		drop[i] = true
+	}
+	out := chain[:0:0]
+	for i, pe := range chain {
+		if !drop[i] {
+			out = append(out, pe)
+		}
+	}
+	return out
+}
+
+// renderCatchUp is the catch-up message for the events at seqs.
+func renderCatchUp(inc incident.Incident, events []timeline.Event, seqs string) Message {
+	want := make(map[uint64]bool)
+	for _, s := range strings.Split(seqs, ",") {
+		if n, err := strconv.ParseUint(s, 10, 64); err == nil {
+			want[n] = true
+		}
+	}
+	var told []timeline.Event
+	for _, ev := range events {
+		if want[ev.Seq] {
+			told = append(told, ev)
+		}
+	}
+	if len(told) == 0 {
+		return Message{Text: fmt.Sprintf("%s: entries recorded while Slack was unreachable are in `/incident timeline`.", inc.ID)}
+	}
+	first, last := told[0].At.UTC(), told[len(told)-1].At.UTC()
+	layout := "15:04"
+	if first.YearDay() != last.YearDay() || first.Year() != last.Year() {
+		layout = "Jan 2 15:04"
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "While Slack was unreachable, %s–%s UTC, %d %s recorded in %s:",
+		first.Format(layout), last.Format(layout), len(told), plural(len(told), "entry was", "entries were"), inc.ID)
+	for i, ev := range told {
+		if i == catchUpMaxLines {
+			fmt.Fprintf(&b, "\n…and %d more.", len(told)-i)
+			break
+		}
+		phase := ""
+		if ev.Phase != timeline.PhaseNone {
+			phase = "_" + string(ev.Phase) + "_ "
+		}
+		fmt.Fprintf(&b, "\n• %s %s%s: %s", ev.At.UTC().Format("15:04"), phase, mention(ev.Actor), Escape(timeline.Describe(ev)))
+	}
+	b.WriteString("\nThe whole timeline: `/incident timeline`.")
+	text := b.String()
+	return Message{
+		Text:   fmt.Sprintf("While Slack was unreachable, %d entries were recorded in %s.", len(told), inc.ID),
+		Blocks: []slack.Block{slack.NewSectionBlock(slack.NewTextBlockObject(slack.MarkdownType, clip(text, 3000), false, false), nil, nil)},
+	}
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
+// clip cuts s to at most n bytes on a line boundary, for Block Kit's limit.
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	cut := strings.LastIndexByte(s[:n-2], '\n')
+	if cut < 0 {
+		cut = n - 2
+	}
+	return s[:cut] + "\n…"
+}
