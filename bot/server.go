@@ -31,6 +31,8 @@ type ServerConfig struct {
 	Gatherer   prometheus.Gatherer
 	// Ready reports whether the process can take work; nil means always.
 	Ready func(ctx context.Context) error
+	// Status feeds GET /api/v1/status.
+	Status StatusSource
 	// Backup writes a consistent hot copy of the database; nil disables
 	// GET /api/v1/backup.
 	Backup func(ctx context.Context, w io.Writer) (int64, error)
@@ -57,6 +59,7 @@ func NewServer(cfg ServerConfig) *Server {
 		s.mux.Handle("GET /metrics", promhttp.HandlerFor(cfg.Gatherer, promhttp.HandlerOpts{}))
 	}
 	s.mux.Handle("POST /api/v1/commands", s.authed(s.commands))
+	s.mux.Handle("GET /api/v1/status", s.authed(s.status))
 	s.mux.Handle("GET /api/v1/incidents", s.authed(s.listIncidents))
 	s.mux.Handle("GET /api/v1/incidents/{n}", s.authed(s.getIncident))
 	s.mux.Handle("GET /api/v1/incidents/{n}/postmortem", s.authed(PostmortemHandler(cfg.Store, nil)))
@@ -65,6 +68,10 @@ func NewServer(cfg ServerConfig) *Server {
 	}
 	return s
 }
+
+// SetStatus replaces what GET /api/v1/status reports; serve calls it once
+// the outbound parts exist, before the server takes requests.
+func (s *Server) SetStatus(src StatusSource) { s.cfg.Status = src }
 
 // Handle registers another route on the server.
 func (s *Server) Handle(pattern string, h http.Handler) { s.mux.Handle(pattern, h) }

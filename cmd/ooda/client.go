@@ -200,3 +200,54 @@ func (c *apiClient) printList(ctx context.Context, w io.Writer) error {
 // defaultCLITimeout bounds every CLI call: a responder at a terminal during
 // an outage needs an answer or an error, never a hang.
 const defaultCLITimeout = 10 * time.Second
+
+// runStatus is `ooda status`: the server's view of its dependencies.
+func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("status", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	base, timeout := clientFlags(fs)
+	asJSON := fs.Bool("json", false, "print the raw JSON")
+	if err := parseFlags(fs, args); err != nil {
+		return ignoreHelp(err)
+	}
+	c, err := newAPIClient(*base, *timeout)
+	if err != nil {
+		return err
+	}
+	var rep bot.StatusReport
+	code, err := c.do(ctx, http.MethodGet, "/api/v1/status", nil, &rep)
+	if err != nil {
+		return err
+	}
+	if code != http.StatusOK {
+		return &exitError{code: 1, err: fmt.Errorf("the server refused the request (HTTP %d); check OODA_API_TOKEN", code)}
+	}
+	if *asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(rep)
+	}
+	slackLine := "reachable"
+	if rep.Slack.Unreachable {
+		slackLine = "UNREACHABLE since " + rep.Slack.Since.Format("2006-01-02 15:04 UTC")
+	}
+	if rep.Slack.Mode == "off" {
+		slackLine = "not configured"
+	}
+	fmt.Fprintf(stdout, "ooda %s at %s\n", rep.Version, c.base)
+	fmt.Fprintf(stdout, "slack       %s (%s mode)\n", slackLine, rep.Slack.Mode)
+	for _, d := range rep.Dependencies {
+		fmt.Fprintf(stdout, "%-11s breaker %s\n", d.Name, d.Breaker)
+	}
+	age := "none waiting"
+	if rep.Outbox.Depth > 0 {
+		age = "oldest " + (time.Duration(rep.Outbox.OldestAgeSeconds) * time.Second).String() + " old"
+	}
+	fmt.Fprintf(stdout, "outbox      %d effects (%s)\n", rep.Outbox.Depth, age)
+	if rep.LastSLOEvaluation.IsZero() {
+		fmt.Fprintln(stdout, "slo         no evaluation yet")
+	} else {
+		fmt.Fprintf(stdout, "slo         last evaluated %s ago\n", rep.Now.Sub(rep.LastSLOEvaluation).Round(time.Second))
+	}
+	return nil
+}

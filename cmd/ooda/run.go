@@ -18,6 +18,7 @@ Usage:
   ooda demo                                play a scripted incident with nothing configured
   ooda incident <command>                  run an /incident command against a running server
                                            (OODA_URL, OODA_API_TOKEN): works while Slack is down
+  ooda status                              the server's dependencies, breakers and queue
   ooda export  --db PATH --incident N [--format json|md|html] [-o FILE]
                                            the incident and its events (json) or its post-mortem draft
   ooda postmortem lint FILE.md...          check post-mortems for language that blames people
@@ -66,6 +67,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runBackup(ctx, rest, stdout, stderr)
 	case "check":
 		return runCheck(ctx, rest, stdout, stderr)
+	case "status":
+		return runStatus(ctx, rest, stdout, stderr)
 	case "postmortem":
 		return runPostmortem(ctx, rest, stdout, stderr)
 	case "incident":

@@ -75,6 +75,7 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger, listening func(
 		Logger:     logger,
 		Gatherer:   reg,
 		Backup:     db.Backup,
+		Status:     bot.StatusSource{Version: version, SlackMode: cfg.slackMode(), Outbox: db},
 	})
 
 	reminders := &bot.Reminders{Store: db, Logger: logger}
@@ -94,6 +95,10 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger, listening func(
 			return err
 		}
 		dispatcher.Health = exec
+		srv.SetStatus(bot.StatusSource{
+			Version: version, SlackMode: cfg.slackMode(), Outbox: db, Health: exec,
+			Guards: []*resilience.Guard{guards.Slack, guards.Prometheus, guards.Webhook},
+		})
 		dispatcher.Committed = exec.Notify
 		reminders.Committed = exec.Notify
 		wg.Add(1)
