@@ -13,7 +13,7 @@
 //	outbox       outbox seq (bucket sequence) -> incident.Pending
 //	effects      effect key -> incident.Outcome of a completed effect
 //	transcript/<n>  Slack message ts -> TranscriptMessage (text, edits, deleted flag)
-//	slo          reserved for SLO evaluations
+//	slo          SLO id ("service/name") -> slo.State: level, since, last notice, freeze
 //
 // effects is not in the design's table: it keeps what a completed effect
 // produced (a channel id, a message ts) under the effect's key after its

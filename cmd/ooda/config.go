@@ -228,6 +228,9 @@ func (c config) validate() error {
 			errs = append(errs, fmt.Errorf("%s %q: want a channel id such as C0123ABCD (in Slack: channel details → About → Channel ID), not a name", name, ch))
 		}
 	}
+	if len(c.SLOFiles) > 0 && c.PrometheusURL == "" {
+		errs = append(errs, errors.New("slo_files: SLOs are evaluated against Prometheus; set PROMETHEUS_URL too"))
+	}
 	if _, err := c.apiTokens(); err != nil {
 		errs = append(errs, err)
 	}

@@ -19,6 +19,10 @@ Usage:
   ooda incident <command>                  run an /incident command against a running server
                                            (OODA_URL, OODA_API_TOKEN): works while Slack is down
   ooda status                              the server's dependencies, breakers and queue
+  ooda slo check --config FILE... [--prometheus URL]
+                                           evaluate the SLOs once and print their burn (exit 1 on page, 2 unknown)
+  ooda freeze check --service NAME [--url URL]
+                                           may NAME deploy? exit 0 yes, 1 frozen, 2 cannot tell
   ooda export  --db PATH --incident N [--format json|md|html] [-o FILE]
                                            the incident and its events (json) or its post-mortem draft
   ooda postmortem lint FILE.md...          check post-mortems for language that blames people
@@ -67,6 +71,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runBackup(ctx, rest, stdout, stderr)
 	case "check":
 		return runCheck(ctx, rest, stdout, stderr)
+	case "slo":
+		return runSLO(ctx, rest, stdout, stderr)
+	case "freeze":
+		return runFreeze(ctx, rest, stdout, stderr)
 	case "status":
 		return runStatus(ctx, rest, stdout, stderr)
 	case "postmortem":

@@ -52,10 +52,6 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger, listening func(
 	}
 	defer db.Close()
 
-	tokens, err := cfg.apiTokens()
-	if err != nil {
-		return err
-	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
@@ -66,81 +62,35 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger, listening func(
 	defer wg.Wait()
 	defer stop()
 
-	dispatcher := &bot.Dispatcher{Store: db, Logger: logger}
-	srv := bot.NewServer(bot.ServerConfig{
-		Dispatcher: dispatcher,
-		Store:      db,
-		APIToken:   cfg.APIToken,
-		APITokens:  tokens,
-		Logger:     logger,
-		Gatherer:   reg,
-		Backup:     db.Backup,
-		Status:     bot.StatusSource{Version: version, SlackMode: cfg.slackMode(), Outbox: db},
-	})
-
-	reminders := &bot.Reminders{Store: db, Logger: logger}
-	if cfg.slackMode() == "off" {
+	w, err := wire(ctx, cfg, db, reg, logger, nil)
+	if err != nil {
+		return err
+	}
+	defer w.close()
+	if w.executor == nil {
 		logger.Warn("Slack is not configured: serving the API only; set SLACK_BOT_TOKEN and SLACK_APP_TOKEN (or SLACK_SIGNING_SECRET) to connect")
 	} else {
-		guards, err := resilience.DefaultGuards(resilience.WithLogger(logger), resilience.WithMetrics(resilience.NewMetrics(reg)))
-		if err != nil {
-			return err
-		}
-		client := bot.NewSlackClient(cfg.SlackBotToken, cfg.SlackAPIURL, guards.Slack)
-		exec, err := bot.NewExecutor(bot.ExecutorConfig{
-			Store: db, Outbox: db, Slack: client, Guard: guards.Slack,
-			AnnounceChannel: cfg.AnnounceChannel, Logger: logger, Registerer: reg,
-		})
-		if err != nil {
-			return err
-		}
-		dispatcher.Health = exec
-		srv.SetStatus(bot.StatusSource{
-			Version: version, SlackMode: cfg.slackMode(), Outbox: db, Health: exec,
-			Guards: []*resilience.Guard{guards.Slack, guards.Prometheus, guards.Webhook},
-		})
-		dispatcher.Committed = exec.Notify
-		reminders.Committed = exec.Notify
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if err := exec.Run(ctx); err != nil && ctx.Err() == nil {
+			if err := w.executor.Run(ctx); err != nil && ctx.Err() == nil {
 				logger.Error("effects executor stopped", "err", err)
 			}
 		}()
-
-		handler := bot.NewSlackHandler(bot.SlackConfig{
-			SigningSecret: cfg.SlackSigningSecret,
-			Dispatcher:    dispatcher,
-			Store:         db,
-			Transcript:    db,
-			Slack:         client,
-			Guard:         guards.Slack,
-			BotUserID:     botUserID(ctx, client, guards.Slack, logger),
-			Logger:        logger,
-			Registerer:    reg,
-		})
-		defer handler.Close()
-		if cfg.SlackSigningSecret != "" {
-			handler.Register(srv)
-		}
-		if cfg.slackMode() == "socket" {
-			sm := socketmode.New(bot.NewSocketClient(cfg.SlackBotToken, cfg.SlackAppToken, cfg.SlackAPIURL, guards.Slack))
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				if err := bot.RunSocketMode(ctx, sm, handler); err != nil && ctx.Err() == nil {
-					logger.Error("socket mode stopped", "err", err)
-				}
-			}()
-		} else if cfg.SlackSigningSecret == "" {
-			return errors.New("HTTP mode needs SLACK_SIGNING_SECRET (or set SLACK_APP_TOKEN for Socket Mode)")
-		}
 	}
-
+	if cfg.slackMode() == "socket" {
+		sm := socketmode.New(bot.NewSocketClient(cfg.SlackBotToken, cfg.SlackAppToken, cfg.SlackAPIURL, w.guards.Slack))
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := bot.RunSocketMode(ctx, sm, w.slack); err != nil && ctx.Err() == nil {
+				logger.Error("socket mode stopped", "err", err)
+			}
+		}()
+	}
 	sched, err := bot.NewScheduler(ctx, logger, time.Now,
 		bot.Job{Name: "reminders", Schedule: "@every 1m", Timeout: 50 * time.Second, Run: func(ctx context.Context, now time.Time) error {
-			_, err := reminders.Tick(ctx, now)
+			_, err := w.reminders.Tick(ctx, now)
 			return err
 		}},
 		bot.Job{Name: "expire-dedupe", Schedule: "@daily", Timeout: 5 * time.Minute, Run: func(ctx context.Context, now time.Time) error {
@@ -159,7 +109,7 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger, listening func(
 		return fmt.Errorf("listen %s: %w", cfg.Listen, err)
 	}
 	hs := &http.Server{
-		Handler:           srv,
+		Handler:           w.server,
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       10 * time.Second,
 		WriteTimeout:      30 * time.Second,
@@ -187,6 +137,96 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger, listening func(
 		return fmt.Errorf("http server: %w", err)
 	}
 	return nil
+}
+
+// wiring is Ooda's request and effects paths, built in one place for
+// `ooda serve` and `ooda demo`, so the demo plays its incident through
+// exactly what production runs: one dispatcher behind every transport, the
+// HTTP server, and, when Slack is configured, the effects executor and
+// Slack's inbound handler, both calling Slack through one guard.
+type wiring struct {
+	dispatcher *bot.Dispatcher
+	server     *bot.Server
+	reminders  *bot.Reminders
+	// The Slack side: nil while Slack is not configured. Nothing of it runs
+	// yet; serve starts the executor and Socket Mode, the demo drains the
+	// executor itself.
+	guards   *resilience.Guards
+	client   *slack.Client
+	executor *bot.Executor
+	slack    *bot.SlackHandler
+}
+
+// wire builds the wiring on db. now is the clock of the Slack handler and
+// the executor; nil means time.Now, and the demo passes its simulated one.
+// Call close when done with the wiring.
+func wire(ctx context.Context, cfg config, db *storage.DB, reg *prometheus.Registry, logger *slog.Logger, now func() time.Time) (*wiring, error) {
+	tokens, err := cfg.apiTokens()
+	if err != nil {
+		return nil, err
+	}
+	w := &wiring{dispatcher: &bot.Dispatcher{Store: db, Logger: logger}}
+	w.server = bot.NewServer(bot.ServerConfig{
+		Dispatcher: w.dispatcher,
+		Store:      db,
+		APIToken:   cfg.APIToken,
+		APITokens:  tokens,
+		Logger:     logger,
+		Gatherer:   reg,
+		Backup:     db.Backup,
+		Status:     bot.StatusSource{Version: version, SlackMode: cfg.slackMode(), Outbox: db},
+	})
+	w.reminders = &bot.Reminders{Store: db, Logger: logger}
+	switch cfg.slackMode() {
+	case "off":
+		return w, nil
+	case "http":
+		if cfg.SlackSigningSecret == "" {
+			return nil, errors.New("HTTP mode needs SLACK_SIGNING_SECRET (or set SLACK_APP_TOKEN for Socket Mode)")
+		}
+	}
+
+	if w.guards, err = resilience.DefaultGuards(resilience.WithLogger(logger), resilience.WithMetrics(resilience.NewMetrics(reg))); err != nil {
+		return nil, err
+	}
+	w.client = bot.NewSlackClient(cfg.SlackBotToken, cfg.SlackAPIURL, w.guards.Slack)
+	if w.executor, err = bot.NewExecutor(bot.ExecutorConfig{
+		Store: db, Outbox: db, Slack: w.client, Guard: w.guards.Slack,
+		AnnounceChannel: cfg.AnnounceChannel, Now: now, Logger: logger, Registerer: reg,
+	}); err != nil {
+		return nil, err
+	}
+	w.dispatcher.Health = w.executor
+	w.server.SetStatus(bot.StatusSource{
+		Version: version, SlackMode: cfg.slackMode(), Outbox: db, Health: w.executor,
+		Guards: []*resilience.Guard{w.guards.Slack, w.guards.Prometheus, w.guards.Webhook},
+	})
+	w.dispatcher.Committed = w.executor.Notify
+	w.reminders.Committed = w.executor.Notify
+
+	w.slack = bot.NewSlackHandler(bot.SlackConfig{
+		SigningSecret: cfg.SlackSigningSecret,
+		Dispatcher:    w.dispatcher,
+		Store:         db,
+		Transcript:    db,
+		Slack:         w.client,
+		Guard:         w.guards.Slack,
+		BotUserID:     botUserID(ctx, w.client, w.guards.Slack, logger),
+		Now:           now,
+		Logger:        logger,
+		Registerer:    reg,
+	})
+	if cfg.SlackSigningSecret != "" {
+		w.slack.Register(w.server)
+	}
+	return w, nil
+}
+
+// close stops the Slack handler's background calls and waits for them.
+func (w *wiring) close() {
+	if w.slack != nil {
+		w.slack.Close()
+	}
 }
 
 // botUserID asks Slack who Ooda is, so its own messages are not captured.

@@ -1,0 +1,160 @@
+package slo_test
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/prometheus/common/model"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/ooda-sre/ooda/resilience"
+	"github.com/ooda-sre/ooda/slo"
+	"github.com/ooda-sre/ooda/slo/slotest"
+	"github.com/ooda-sre/ooda/storage/storagetest"
+)
+
+// switchable answers with whatever windows it was last given.
+type switchable struct {
+	mu  sync.Mutex
+	ws  slotest.Windows
+	err error
+}
+
+func (s *switchable) set(ws slotest.Windows, err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.ws, s.err = ws, err
+}
+
+func (s *switchable) answer(q string, ts time.Time) (model.Value, error) {
+	s.mu.Lock()
+	ws, err := s.ws, s.err
+	s.mu.Unlock()
+	if err != nil {
+		return nil, err
+	}
+	return ws.Answer(q, ts)
+}
+
+// recorder collects delivered notices; it fails while failing is set.
+type recorder struct {
+	mu      sync.Mutex
+	notices []slo.Notice
+	failing bool
+}
+
+func (r *recorder) deliver(_ context.Context, n slo.Notice) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.failing {
+		return errors.New("slack is down")
+	}
+	r.notices = append(r.notices, n)
+	return nil
+}
+
+func (r *recorder) take() []slo.Notice {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := r.notices
+	r.notices = nil
+	return out
+}
+
+func TestMonitorTick(t *testing.T) {
+	slos := parseSLOs(t, sloFile("checkout", 99.9, "availability"))
+	prom := &switchable{ws: windows(0.0002, nil)}
+	var now atomic.Int64
+	now.Store(t0.UnixNano())
+	clock := func() time.Time { return time.Unix(0, now.Load()).UTC() }
+	ev := newEvaluator(t, &slotest.API{Answer: prom.answer}, slos, func(c *slo.Config) {
+		c.Now = clock
+		// The outage below must not leave the breaker open for the
+		// recovery after it: that is the guard's business, tested there.
+		c.Guard = newGuard(t, func(p *resilience.Policy) { p.ConsecutiveFailures, p.MinRequests = 1000, 1000 })
+	})
+	db := storagetest.Open(t)
+	mon, err := slo.NewMonitor(slo.MonitorConfig{Evaluator: ev, Store: db, Renotify: time.Hour})
+	require.NoError(t, err)
+	rec := &recorder{}
+	tick := func(advance time.Duration) []slo.Notice {
+		t.Helper()
+		now.Add(int64(advance))
+		_, err := mon.Tick(t.Context(), clock(), rec.deliver)
+		require.NoError(t, err)
+		return rec.take()
+	}
+
+	assert.Empty(t, tick(0), "healthy")
+	st, ok, err := db.LoadSLOState(t.Context(), "checkout/availability")
+	require.NoError(t, err)
+	require.True(t, ok)
+	assert.Equal(t, slo.LevelOK, st.Level)
+
+	prom.set(windows(0.0002, map[string]float64{"1h": 0.02, "5m": 0.02}), nil)
+	got := tick(time.Minute)
+	require.Len(t, got, 1)
+	assert.Equal(t, slo.NoticeWarning, got[0].Kind)
+	assert.Equal(t, slo.LevelPage, got[0].To)
+	assert.Empty(t, tick(time.Minute), "announced once")
+
+	// Prometheus goes away: nothing is tracked, nothing announced.
+	prom.set(nil, errors.New("connection refused"))
+	now.Add(int64(time.Minute))
+	_, err = mon.Tick(t.Context(), clock(), rec.deliver)
+	require.ErrorIs(t, err, slo.ErrUnavailable)
+	assert.Empty(t, rec.take())
+	assert.True(t, mon.Last().Stale)
+
+	// Recovery, delivered only once Slack takes it.
+	prom.set(windows(0.0002, nil), nil)
+	rec.failing = true
+	now.Add(int64(time.Minute))
+	_, err = mon.Tick(t.Context(), clock(), rec.deliver)
+	require.ErrorContains(t, err, "slack is down")
+	rec.failing = false
+	got = tick(time.Minute)
+	require.Len(t, got, 1, "the undelivered notice comes again")
+	assert.Equal(t, slo.NoticeRecovery, got[0].Kind)
+	assert.Empty(t, tick(time.Minute))
+
+	// A restarted Ooda remembers: no repeat of what was said.
+	db = storagetest.Reopen(t, db)
+	mon, err = slo.NewMonitor(slo.MonitorConfig{Evaluator: ev, Store: db, Renotify: time.Hour})
+	require.NoError(t, err)
+	assert.Empty(t, tick(time.Minute))
+
+	// The budget runs out: freeze, visible through Freeze.
+	prom.set(windows(0.0002, map[string]float64{"30d": 0.0011}), nil)
+	got = tick(time.Minute)
+	require.Len(t, got, 1)
+	assert.Equal(t, slo.FreezeStarted, got[0].Freeze)
+	fs, ok, err := mon.Freeze(t.Context(), "checkout")
+	require.NoError(t, err)
+	require.True(t, ok)
+	assert.True(t, fs.Frozen)
+	assert.Equal(t, clock(), *fs.Since)
+	_, ok, err = mon.Freeze(t.Context(), "payments")
+	require.NoError(t, err)
+	assert.False(t, ok)
+}
+
+func TestMonitorFreezeIgnoresSLOsNoLongerConfigured(t *testing.T) {
+	db := storagetest.Open(t)
+	require.NoError(t, db.SaveSLOState(t.Context(), slo.State{SLO: "checkout/old", Service: "checkout", Frozen: true, FrozenSince: t0}))
+	slos := parseSLOs(t, sloFile("checkout", 99.9, "availability"))
+	ev := newEvaluator(t, &slotest.API{Answer: windows(0.0002, nil).Answer}, slos)
+	mon, err := slo.NewMonitor(slo.MonitorConfig{Evaluator: ev, Store: db})
+	require.NoError(t, err)
+	_, err = mon.Tick(t.Context(), t0, nil)
+	require.NoError(t, err)
+	fs, ok, err := mon.Freeze(t.Context(), "checkout")
+	require.NoError(t, err)
+	require.True(t, ok)
+	assert.False(t, fs.Frozen)
+}

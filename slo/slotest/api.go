@@ -1,0 +1,192 @@
+// Package slotest fakes Prometheus for the tests of package slo and its
+// users: an in-process API and HTTP server answering from a table of
+// windows, a wrapper that counts queries in flight, and a real Prometheus
+// started over history written for the test (StartPrometheus).
+package slotest
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math"
+	"net/http"
+	"net/http/httptest"
+	"regexp"
+	"strconv"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	promv1 "github.com/prometheus/client_golang/api/prometheus/v1"
+	"github.com/prometheus/common/model"
+
+	"github.com/ooda-sre/ooda/slo"
+)
+
+// Answer computes the result of an instant query.
+type Answer func(query string, ts time.Time) (model.Value, error)
+
+// Window is what a fake Prometheus knows about one window of every SLO.
+type Window struct {
+	// Ratio is the error ratio; NaN is returned as Prometheus returns a
+	// 0/0 division.
+	Ratio float64
+	// Requests is the request count; zero leaves it out.
+	Requests float64
+	// Empty answers an empty vector, as for a series that does not exist.
+	Empty bool
+	// Err fails the query.
+	Err error
+}
+
+// Windows answers slo.WindowQuery queries by their window, written as in
+// PromQL: "5m", "1h", "30d". A window it does not list is empty.
+type Windows map[string]Window
+
+var rangeRE = regexp.MustCompile(`\[([0-9a-z]+)\]`)
+
+// Answer finds the query's window (its first [range]) and answers as
+// slo.WindowQuery's query would.
+func (ws Windows) Answer(query string, ts time.Time) (model.Value, error) {
+	m := rangeRE.FindStringSubmatch(query)
+	if m == nil {
+		return nil, fmt.Errorf("slotest: no [window] in %q", query)
+	}
+	w, ok := ws[m[1]]
+	if !ok || w.Empty {
+		return model.Vector{}, nil
+	}
+	if w.Err != nil {
+		return nil, w.Err
+	}
+	at := model.TimeFromUnixNano(ts.UnixNano())
+	vec := model.Vector{{
+		Metric:    model.Metric{slo.SeriesLabel: slo.SeriesRatio},
+		Value:     model.SampleValue(w.Ratio),
+		Timestamp: at,
+	}}
+	if w.Requests != 0 {
+		vec = append(vec, &model.Sample{
+			Metric:    model.Metric{slo.SeriesLabel: slo.SeriesRequests},
+			Value:     model.SampleValue(w.Requests),
+			Timestamp: at,
+		})
+	}
+	return vec, nil
+}
+
+// Uniform is the same measurement in every window of w.
+func Uniform(w slo.Windows, ratio, requestsPerSecond float64) Windows {
+	ws := Windows{}
+	for _, d := range w.Durations() {
+		ws[slo.FormatWindow(d)] = Window{Ratio: ratio, Requests: requestsPerSecond * d.Seconds()}
+	}
+	return ws
+}
+
+// NoData is a window whose ratio is NaN, as Prometheus answers 0/0.
+var NoData = Window{Ratio: math.NaN()}
+
+// API is an in-process slo.API. It honours the context like the real
+// client: a query whose context has ended fails with the context's error.
+type API struct {
+	Answer Answer
+
+	calls atomic.Int64
+}
+
+var _ slo.API = (*API)(nil)
+
+// Query answers with a.Answer.
+func (a *API) Query(ctx context.Context, query string, ts time.Time, _ ...promv1.Option) (model.Value, promv1.Warnings, promv1.Infos, error) {
+	a.calls.Add(1)
+	if err := ctx.Err(); err != nil {
+		return nil, nil, nil, err
+	}
+	v, err := a.Answer(query, ts)
+	return v, nil, nil, err
+}
+
+// Calls returns how many queries were made.
+func (a *API) Calls() int { return int(a.calls.Load()) }
+
+// Counting wraps an slo.API and counts its queries, and the most that were
+// in flight at once.
+type Counting struct {
+	Next slo.API
+
+	calls, inFlight, peak atomic.Int64
+}
+
+var _ slo.API = (*Counting)(nil)
+
+// Query passes the query on, counting it.
+func (c *Counting) Query(ctx context.Context, query string, ts time.Time, opts ...promv1.Option) (model.Value, promv1.Warnings, promv1.Infos, error) {
+	c.calls.Add(1)
+	n := c.inFlight.Add(1)
+	defer c.inFlight.Add(-1)
+	for {
+		p := c.peak.Load()
+		if n <= p || c.peak.CompareAndSwap(p, n) {
+			break
+		}
+	}
+	return c.Next.Query(ctx, query, ts, opts...)
+}
+
+// Calls returns how many queries were made.
+func (c *Counting) Calls() int64 { return c.calls.Load() }
+
+// Peak returns the most queries that were in flight at once.
+func (c *Counting) Peak() int64 { return c.peak.Load() }
+
+// ResetPeak forgets the peak, between benchmark iterations.
+func (c *Counting) ResetPeak() { c.peak.Store(0) }
+
+// Handler serves Prometheus's instant query endpoint, /api/v1/query, from
+// answer: a stand-in for Prometheus that the real client can talk to.
+// answer is called concurrently.
+func Handler(answer Answer) http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/api/v1/query", func(w http.ResponseWriter, r *http.Request) {
+		if err := r.ParseForm(); err != nil {
+			writeAPIError(w, http.StatusBadRequest, "bad_data", err.Error())
+			return
+		}
+		ts := time.Now()
+		if t := r.Form.Get("time"); t != "" {
+			secs, err := strconv.ParseFloat(t, 64)
+			if err != nil {
+				writeAPIError(w, http.StatusBadRequest, "bad_data", "time: "+err.Error())
+				return
+			}
+			ts = time.Unix(0, int64(secs*1e9))
+		}
+		v, err := answer(r.Form.Get("query"), ts)
+		if err != nil {
+			writeAPIError(w, http.StatusUnprocessableEntity, "execution", err.Error())
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(map[string]any{
+			"status": "success",
+			"data":   map[string]any{"resultType": v.Type().String(), "result": v},
+		})
+	})
+	return mux
+}
+
+func writeAPIError(w http.ResponseWriter, status int, typ, msg string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(map[string]string{"status": "error", "errorType": typ, "error": msg})
+}
+
+// NewServer starts an HTTP server with Handler(answer), closed when the
+// test ends.
+func NewServer(tb testing.TB, answer Answer) *httptest.Server {
+	tb.Helper()
+	srv := httptest.NewServer(Handler(answer))
+	tb.Cleanup(srv.Close)
+	return srv
+}
