@@ -24,7 +24,7 @@ func load(t *testing.T, args []string, env map[string]string) (config, error) {
 func TestConfigPrecedence(t *testing.T) {
 	dir := t.TempDir()
 	file := filepath.Join(dir, "ooda.yaml")
-	require.NoError(t, os.WriteFile(file, []byte("db: /from/file.db\nlisten: \":9000\"\nannounce_channel: C0FILE0001\nslo_files: [a.yaml, b.yaml]\n"), 0o600))
+	require.NoError(t, os.WriteFile(file, []byte("db: /from/file.db\nlisten: \":9000\"\nannounce_channel: C0FILE0001\nslo_files: [a.yaml, b.yaml]\nprometheus_url: http://prometheus:9090\n"), 0o600))
 	secret := filepath.Join(dir, "token")
 	require.NoError(t, os.WriteFile(secret, []byte("xoxb-from-file\n"), 0o600))
 
@@ -90,6 +90,7 @@ func TestConfigErrorsNameTheValue(t *testing.T) {
 		{"broken yaml", []string{"--config", broken}, nil, "not valid YAML"},
 		{"missing secret file", nil, map[string]string{"OODA_API_TOKEN_FILE": filepath.Join(dir, "nope")}, "OODA_API_TOKEN_FILE"},
 		{"stray argument", []string{"extra"}, nil, "unexpected argument"},
+		{"slo files without prometheus", nil, map[string]string{"OODA_SLO_FILES": "a.yaml"}, "set PROMETHEUS_URL"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

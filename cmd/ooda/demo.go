@@ -5,80 +5,34 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/ooda-sre/ooda/bot/slacktest"
 	"github.com/ooda-sre/ooda/incident"
 	"github.com/ooda-sre/ooda/postmortem"
-	"github.com/ooda-sre/ooda/roles"
 	"github.com/ooda-sre/ooda/storage"
 	"github.com/ooda-sre/ooda/timeline"
 )
 
-// demoPeople are the responders of the scripted incident.
-var demoPeople = map[string]string{
-	"U0DEMOALICE": "alice", "U0DEMOBOB": "bob", "U0DEMOCAROL": "carol", "U0DEMODAVE": "dave",
-}
-
-// demoStep is one thing a responder does, at an offset from the start.
-type demoStep struct {
-	at    time.Duration
-	actor string
-	what  string
-	do    func(inc *incident.Incident, m incident.Meta) (incident.Change, error)
-}
-
-func entry(p timeline.Phase, text string) func(*incident.Incident, incident.Meta) (incident.Change, error) {
-	return func(inc *incident.Incident, m incident.Meta) (incident.Change, error) {
-		return inc.AddEntry(p, text, false, m)
-	}
-}
-
-func role(r roles.Role, user string) func(*incident.Incident, incident.Meta) (incident.Change, error) {
-	return func(inc *incident.Incident, m incident.Meta) (incident.Change, error) {
-		return inc.AssignRole(r, user, m)
-	}
-}
-
-func status(s incident.Status) func(*incident.Incident, incident.Meta) (incident.Change, error) {
-	return func(inc *incident.Incident, m incident.Meta) (incident.Change, error) {
-		return inc.SetStatus(s, m)
-	}
-}
-
-var demoScript = []demoStep{
-	{2 * time.Minute, "U0DEMOBOB", "role comms @bob", role(roles.Comms, "U0DEMOBOB")},
-	{3 * time.Minute, "U0DEMOALICE", "observe", entry(timeline.PhaseObserve, "5xx rate on checkout-api at 38%, p99 latency 4.2s; started 14:02 per the dashboard")},
-	{4 * time.Minute, "U0DEMOCAROL", "role ops @carol", role(roles.Ops, "U0DEMOCAROL")},
-	{6 * time.Minute, "U0DEMOCAROL", "orient", entry(timeline.PhaseOrient, "errors are all from pods on the 14:00 deploy (v2.31.0); older pods are healthy")},
-	{7 * time.Minute, "U0DEMOBOB", "update", func(inc *incident.Incident, m incident.Meta) (incident.Change, error) {
-		return inc.PostUpdate("Checkout is failing for about a third of customers. We are investigating a recent deploy.", m)
-	}},
-	{8 * time.Minute, "U0DEMOALICE", "impact", func(inc *incident.Incident, m incident.Meta) (incident.Change, error) {
-		return inc.SetImpact("about 38% of checkout attempts fail with 502", m)
-	}},
-	{9 * time.Minute, "U0DEMOALICE", "status identified", status(incident.StatusIdentified)},
-	{10 * time.Minute, "U0DEMOALICE", "decide", entry(timeline.PhaseDecide, "roll back checkout-api to v2.30.4 rather than fix forward")},
-	{11 * time.Minute, "U0DEMOCAROL", "act", entry(timeline.PhaseAct, "rollback to v2.30.4 started (deploy #8812)")},
-	{14 * time.Minute, "U0DEMOCAROL", "observe", entry(timeline.PhaseObserve, "rollback complete; 5xx rate falling, 4% and dropping")},
-	{15 * time.Minute, "U0DEMOALICE", "status monitoring", status(incident.StatusMonitoring)},
-	{16 * time.Minute, "U0DEMODAVE", "role commander @dave", role(roles.Commander, "U0DEMODAVE")},
-	{18 * time.Minute, "U0DEMODAVE", "orient", entry(timeline.PhaseOrient, "v2.31.0 shipped a connection-pool default of 2; the pool exhausts under lunch traffic")},
-	{20 * time.Minute, "U0DEMOBOB", "update", func(inc *incident.Incident, m incident.Meta) (incident.Change, error) {
-		return inc.PostUpdate("A rollback has restored checkout. We are monitoring.", m)
-	}},
-	{41 * time.Minute, "U0DEMOCAROL", "observe", entry(timeline.PhaseObserve, "error rate at baseline (0.1%) for 20 minutes")},
-	{42 * time.Minute, "U0DEMODAVE", "decide", entry(timeline.PhaseDecide, "keep v2.31.0 off production until the pool size is configurable")},
-	{43 * time.Minute, "U0DEMODAVE", "action", func(inc *incident.Incident, m incident.Meta) (incident.Change, error) {
-		return inc.AddAction("Make the connection-pool size a config value with a load-tested default", "U0DEMOCAROL", "", m)
-	}},
-	{44 * time.Minute, "U0DEMODAVE", "note", entry(timeline.PhaseNone, "thanks all; post-mortem draft to follow")},
-	{45 * time.Minute, "U0DEMODAVE", "resolve", func(inc *incident.Incident, m incident.Meta) (incident.Change, error) {
-		return inc.Resolve("Rolled back checkout-api v2.31.0; its connection-pool default exhausted under load.", m)
-	}},
-}
+// The demo's Slack app and workspace: the signing secret its requests are
+// signed with, the bot token the fake Slack accepts, and the ids Slack
+// would give them. None is a real credential.
+const (
+	demoSigningSecret     = "ooda-demo-signing-secret"
+	demoBotToken          = "xoxb-ooda-demo-token"
+	demoVerificationToken = "ooda-demo-verification-token" // the deprecated token field Slack still sends
+	demoBotUserID         = "U0OODABOT01"
+	demoTeamID            = "T0OODADEMO1"
+	demoAppID             = "A0OODADEMO1"
+)
 
 func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
@@ -96,56 +50,171 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		defer os.RemoveAll(dir)
 		path = filepath.Join(dir, "demo.db")
 	}
-	start := time.Date(2026, 11, 26, 14, 5, 0, 0, time.UTC)
-	db, err := storage.Open(path, storage.Options{})
+	clock := &simClock{now: time.Date(2026, 11, 26, 14, 5, 0, 0, time.UTC)}
+	db, err := storage.Open(path, storage.Options{Now: clock.Now})
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	return playDemo(ctx, db, start, stdout)
+	// The script's requests carry fixed trigger ids, which a database that
+	// saw them already would take for Slack's retries.
+	if incs, err := db.Incidents(ctx, true); err != nil {
+		return err
+	} else if len(incs) > 0 {
+		return usageErr("demo: %s already holds incidents; the demo needs a fresh database: give --db a new path", path)
+	}
+	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	return playDemo(ctx, db, clock, logger, stdout)
 }
 
-func playDemo(ctx context.Context, store incident.Store, start time.Time, w io.Writer) error {
-	declare := incident.Meta{At: start, Actor: "U0DEMOALICE", Source: timeline.SourceCommand, Key: "demo/declare"}
-	res, err := store.Declare(ctx, declare.Key, func(n uint64) (incident.Change, error) {
-		return incident.Declare(n, incident.Declaration{Title: "Checkout API returning 502s", Severity: 2, Service: "checkout"}, declare)
-	})
+// simClock is the demo's simulated time: the script sets it before each
+// step, and every part of Ooda and the fake Slack reads it, so a
+// 45-minute incident plays in a moment with its real timestamps.
+type simClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *simClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *simClock) Set(t time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = t
+}
+
+// playDemo plays the script through Slack: a fake Slack Web API, the
+// wiring `ooda serve` runs served over loopback HTTP, and signed requests
+// as Slack sends them. The executor is drained after every step, so what
+// people see follows what they did as it would in a real workspace.
+func playDemo(ctx context.Context, db *storage.DB, clock *simClock, logger *slog.Logger, w io.Writer) error {
+	fake := slacktest.New(slacktest.WithClock(clock.Now), slacktest.WithToken(demoBotToken),
+		slacktest.WithBotUserID(demoBotUserID), slacktest.WithTeam(demoTeamID, "Ooda Demo"))
+	defer fake.Close()
+	for _, p := range demoCast {
+		fake.AddUser(p.id, p.name)
+	}
+	announce := fake.CreateChannel("incidents", false)
+
+	cfg := defaultConfig()
+	cfg.SlackBotToken, cfg.SlackSigningSecret, cfg.SlackAPIURL, cfg.AnnounceChannel = demoBotToken, demoSigningSecret, fake.URL(), announce
+	reg := prometheus.NewRegistry()
+	wired, err := wire(ctx, cfg, db, reg, logger, clock.Now)
 	if err != nil {
-		return fmt.Errorf("demo: declare: %w", err)
+		return fmt.Errorf("demo: %w", err)
 	}
-	n := res.Incident.Number
-	fmt.Fprintf(w, "alice  /incident declare sev2 --service checkout Checkout API returning 502s\n       → %s declared, alice is Commander\n", res.Incident.ID)
-	effects := len(res.Effects)
-	for i, s := range demoScript {
-		m := incident.Meta{At: start.Add(s.at), Actor: s.actor, Source: timeline.SourceCommand, Key: fmt.Sprintf("demo/%d", i)}
-		res, err := store.Apply(ctx, n, m.Key, func(inc *incident.Incident) (incident.Change, error) { return s.do(inc, m) })
-		if err != nil {
-			return fmt.Errorf("demo: %s: %w", s.what, err)
+	defer wired.guards.Slack.HTTPClient().CloseIdleConnections()
+	defer wired.close()
+	ooda := httptest.NewServer(wired.server)
+	defer ooda.Close()
+
+	ws := newDemoWorkspace(fake, ooda.URL, clock, announce)
+	defer ws.close()
+	start := clock.Now()
+	for _, s := range demoScript {
+		clock.Set(start.Add(s.at))
+		if err := ws.play(ctx, s); err != nil {
+			return fmt.Errorf("demo: %s at T+%s: %w", s.who, s.at, err)
 		}
-		effects += len(res.Effects)
-		fmt.Fprintf(w, "%-6s /incident %s\n", demoPeople[s.actor], s.what)
+		if err := drain(ctx, wired, db); err != nil {
+			return fmt.Errorf("demo: after %s's step at T+%s: %w", s.who, s.at, err)
+		}
+		if ws.incident == 0 {
+			// The declaration's channel exists now: the rest of the
+			// script happens in it.
+			incs, err := db.Incidents(ctx, true)
+			if err != nil {
+				return err
+			}
+			if len(incs) != 1 || incs[0].ChannelID == "" {
+				return fmt.Errorf("demo: the declaration left %d incidents and no channel", len(incs))
+			}
+			ws.incident, ws.channel = incs[0].Number, incs[0].ChannelID
+		}
 	}
-	inc, err := store.Incident(ctx, n)
+	// Follow-ups on response_url run in the handler's background; closing
+	// it waits for them, so all of them are shown.
+	wired.close()
+	answered, err := allAnswered(reg)
 	if err != nil {
 		return err
 	}
-	events, err := store.Events(ctx, n, 1)
+
+	inc, err := db.Incident(ctx, ws.incident)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(w, "\n%s — %s, %s. Commander %s, Comms %s, Ops %s. %d events, %d effects queued for Slack.\n\n",
-		inc.Label(), inc.Status, inc.ResolvedAt.Sub(inc.DeclaredAt).Round(time.Minute), demoPeople[inc.Roles.Commander], demoPeople[inc.Roles.Comms], demoPeople[inc.Roles.Ops], len(events), effects)
-	name := func(actor string) string {
-		if name, ok := demoPeople[actor]; ok {
-			return name
-		}
-		return actor
+	events, err := db.Events(ctx, inc.Number, 1)
+	if err != nil {
+		return err
 	}
+	if err := ws.show(w, inc, len(events), answered); err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "\nThe timeline Ooda recorded (`/incident timeline` shows it in Slack):\n\n")
 	view := timeline.Build(events, inc.DeclaredAt, timeline.Options{Gap: 15 * time.Minute})
-	if err := view.WriteText(w, timeline.TextOptions{Name: name}); err != nil {
+	if err := view.WriteText(w, timeline.TextOptions{Name: demoName}); err != nil {
 		return err
 	}
-	return writeDemoPostmortem(ctx, store, inc, name, w)
+	return writeDemoPostmortem(ctx, db, inc, demoName, w)
+}
+
+// drain performs every effect the last step queued, as the executor does
+// in the background of `ooda serve`, and insists that none is left: the
+// fake Slack refuses nothing, so a leftover is a bug the demo must show.
+func drain(ctx context.Context, wired *wiring, db *storage.DB) error {
+	if _, err := wired.executor.Drain(ctx); err != nil {
+		return err
+	}
+	depth, _, err := db.OutboxStats(ctx)
+	if err != nil {
+		return err
+	}
+	if depth > 0 {
+		pending, _ := db.Pending(ctx, 1)
+		why := ""
+		if len(pending) > 0 {
+			why = ": " + pending[0].Effect.Key + " " + pending[0].LastError
+		}
+		return fmt.Errorf("%d effects are still queued%s", depth, why)
+	}
+	return nil
+}
+
+// allAnswered reads from the Slack handler's own metrics how many requests
+// it took, and fails when one was refused: a reply that refuses a step of
+// the script reads like any other, but it is a demo that no longer works.
+func allAnswered(g prometheus.Gatherer) (int, error) {
+	families, err := g.Gather()
+	if err != nil {
+		return 0, err
+	}
+	ok, other := 0, []string{}
+	for _, f := range families {
+		if f.GetName() != "ooda_slack_requests_total" {
+			continue
+		}
+		for _, m := range f.GetMetric() {
+			labels := map[string]string{}
+			for _, l := range m.GetLabel() {
+				labels[l.GetName()] = l.GetValue()
+			}
+			n := int(m.GetCounter().GetValue())
+			if labels["outcome"] == "ok" {
+				ok += n
+			} else {
+				other = append(other, fmt.Sprintf("%d %s %s", n, labels["kind"], labels["outcome"]))
+			}
+		}
+	}
+	if len(other) > 0 {
+		return ok, fmt.Errorf("demo: Ooda did not take every step of the script: %s (rerun with the steps in the output above)", strings.Join(other, ", "))
+	}
+	return ok, nil
 }
 
 // writeDemoPostmortem drafts the demo incident's post-mortem into a file

@@ -46,11 +46,40 @@ func TestRunCommands(t *testing.T) {
 }
 
 func TestDemoShowsTheTimeline(t *testing.T) {
+	t.Setenv("TMPDIR", t.TempDir()) // where the post-mortem draft goes
 	out, _, err := runCmd(t, "demo")
 	require.NoError(t, err)
-	for _, want := range []string{"INC-1", "T+00:00", "T+00:45", "observe", "orient", "decide", "act", "handover", "without entries", "resolved"} {
+	for _, want := range []string{
+		// What the typist saw.
+		"in #incidents: /incident declare sev2 --service checkout Checkout API returning 502s",
+		"→ INC-1 declared: SEV2 “Checkout API returning 502s” (service checkout). @alice is Commander.",
+		"→ INC-1: @carol is Ops.",
+		// The channel Ooda created, its topic and what was posted in it.
+		"#inc-1-checkout-api-returning-502s, as everyone in it saw it (members: ooda, alice, bob, carol, dave)",
+		"topic  Resolved · SEV2 · Commander @dave · Comms @bob · Ops @carol · Checkout API returning 502s",
+		"INC-1 declared by @alice: SEV2 “Checkout API returning 502s”. Commander: @alice.",
+		"clicks [I'll take it: Comms] on the kickoff message",
+		"[I'll take it: Comms]",
+		"@bob took Comms",
+		"[pinned by alice]",
+		"@alice set status: investigating → identified",
+		"Handover: @dave is now Commander of INC-1",
+		"[orient · root cause] @dave:",
+		// The announcement channel.
+		"Follow it in\n                #inc-1-checkout-api-returning-502s.",
+		"INC-1 resolved after 45 min.",
+		"INC-1 resolved after 45 min: 25 signed requests from Slack, 26 events recorded",
+		// The timeline.
+		"14:05  T+00:00", "14:50  T+00:45", "Pinned: 5xx by pod", "dave is Commander (handover from alice)",
+		"19 min without entries", "Resolved: Rolled back checkout-api",
+		// The post-mortem.
+		"Post-mortem draft written to " + filepath.Join(os.TempDir(), "ooda-demo-postmortem-inc-1.md"),
+		"# Post-mortem: INC-1 — Checkout API returning 502s",
+	} {
 		require.Contains(t, out, want)
 	}
+	require.FileExists(t, filepath.Join(os.TempDir(), "ooda-demo-postmortem-inc-1.md"))
+	require.LessOrEqual(t, strings.Count(out, "\n"), 155, "the demo is meant to be read in one go")
 }
 
 // seed makes a database with one incident and closes it.
