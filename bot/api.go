@@ -34,6 +34,7 @@ const maxAPIBody = 64 << 10
 // commands runs one /incident command from the API. The token's name is
 // the actor, so the timeline says who acted even without Slack.
 func (s *Server) commands(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
 	if s.cfg.Dispatcher == nil {
 		writeError(w, http.StatusServiceUnavailable, "commands are not enabled on this server")
 		return
@@ -79,6 +80,10 @@ func (s *Server) commands(w http.ResponseWriter, r *http.Request) {
 		text += "\n\n" + HelpText()
 	}
 	writeJSON(w, code, CommandReply{OK: code == http.StatusOK, Text: text, Incident: reply.Incident})
+	// Timed as Slack's answers are: commands answered, refusals included.
+	if s.cfg.AckHistogram != nil && reply.Code < http.StatusInternalServerError {
+		s.cfg.AckHistogram.WithLabelValues(kindCommand, transportAPI).Observe(time.Since(start).Seconds())
+	}
 }
 
 func isUnknownVerb(text string) bool {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/ooda-sre/ooda/incident"
+	"github.com/ooda-sre/ooda/roles"
 	"github.com/ooda-sre/ooda/timeline"
 )
 
@@ -53,6 +54,12 @@ type Dispatcher struct {
 	// executor; nil does nothing.
 	Committed func()
 	Logger    *slog.Logger
+	// SLO serves `/incident slo` from the latest SLO evaluation; nil
+	// means no SLOs are configured.
+	SLO SLOReader
+	// OwnSLO measures Ooda's own SLO for `/incident slo`; nil leaves it
+	// out.
+	OwnSLO OwnSLOFunc
 }
 
 // Handle parses and runs one command. It never returns an error: every
@@ -77,7 +84,9 @@ func (d *Dispatcher) Run(ctx context.Context, req Request, cmd Command) Reply {
 	case "help":
 		return Reply{Text: HelpText(), Code: http.StatusOK}
 	case "list":
-		return d.list(ctx)
+		return d.list(ctx, req.At)
+	case "slo":
+		return d.sloReply(cmd.Service)
 	case "declare":
 		if cmd.Title == "" {
 			return Reply{OpenDeclareForm: true, Code: http.StatusOK, Text: "An incident needs a title: " + verbUsage("declare")}
@@ -125,6 +134,10 @@ func decide(inc *incident.Incident, cmd Command, m incident.Meta) (incident.Chan
 		return inc.Resolve(cmd.Text, m)
 	case "reopen":
 		return inc.Reopen(m)
+	case "postmortem":
+		return inc.DraftPostmortem(m)
+	case "postmortem publish":
+		return inc.Close(cmd.Text, m)
 	}
 	return incident.Change{}, &UsageError{Msg: fmt.Sprintf("%q is not an /incident command; type `/incident help` for the list", cmd.Verb)}
 }
@@ -187,27 +200,58 @@ func (d *Dispatcher) read(ctx context.Context, n uint64, render func(incident.In
 	return Reply{Text: render(inc, evs), Incident: inc.ID, Code: http.StatusOK}
 }
 
-func (d *Dispatcher) list(ctx context.Context) Reply {
-	incs, err := d.Store.Incidents(ctx, false)
+// list shows the open incidents and, after them, the resolved ones whose
+// post-mortem is overdue at now: those are not done either.
+func (d *Dispatcher) list(ctx context.Context, now time.Time) Reply {
+	incs, err := d.Store.Incidents(ctx, true)
 	if err != nil {
 		return d.failed(ctx, 0, err)
 	}
-	if len(incs) == 0 {
-		return Reply{Text: "No open incidents.", Code: http.StatusOK}
+	var open, overdue []incident.Incident
+	for _, inc := range incs {
+		switch {
+		case inc.Status.Active():
+			open = append(open, inc)
+		case roles.PostmortemOverdue(inc.Situation(), now):
+			overdue = append(overdue, inc)
+		}
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "%d open incident(s):\n", len(incs))
-	for _, inc := range incs {
-		fmt.Fprintf(&b, "• %s SEV%d %s — %s", inc.ID, inc.Severity, Quote(inc.Title), inc.Status)
-		if inc.ChannelID != "" {
-			fmt.Fprintf(&b, " <#%s>", inc.ChannelID)
-		}
-		if inc.Roles.Commander != "" {
-			fmt.Fprintf(&b, ", Commander <@%s>", inc.Roles.Commander)
-		}
-		b.WriteString("\n")
+	if len(open) == 0 {
+		b.WriteString("No open incidents.")
+	} else {
+		fmt.Fprintf(&b, "%d open incident(s):", len(open))
 	}
-	return Reply{Text: strings.TrimRight(b.String(), "\n"), Code: http.StatusOK}
+	for _, inc := range open {
+		fmt.Fprintf(&b, "\n• %s SEV%d %s — %s", inc.ID, inc.Severity, Quote(inc.Title), inc.Status)
+		listWhere(&b, inc)
+	}
+	if len(overdue) > 0 {
+		fmt.Fprintf(&b, "\n%d post-mortem(s) overdue:", len(overdue))
+	}
+	for _, inc := range overdue {
+		fmt.Fprintf(&b, "\n• %s SEV%d %s — resolved %s, post-mortem due since %s UTC",
+			inc.ID, inc.Severity, Quote(inc.Title), inc.ResolvedAt.UTC().Format("Mon 2 Jan"),
+			roles.PostmortemDueAt(inc.ResolvedAt).Format("Mon 2 Jan 15:04"))
+		if inc.PostmortemDraftFileID != "" {
+			b.WriteString(" (drafted)")
+		}
+		listWhere(&b, inc)
+	}
+	if len(overdue) > 0 {
+		b.WriteString("\nPublish one with `/incident postmortem publish INC-7 <url>`.")
+	}
+	return Reply{Text: b.String(), Code: http.StatusOK}
+}
+
+// listWhere appends where an incident is worked and who commands it.
+func listWhere(b *strings.Builder, inc incident.Incident) {
+	if inc.ChannelID != "" {
+		fmt.Fprintf(b, " <#%s>", inc.ChannelID)
+	}
+	if inc.Roles.Commander != "" {
+		fmt.Fprintf(b, ", Commander <@%s>", inc.Roles.Commander)
+	}
 }
 
 // committed builds the reply to a command that was stored, says what waits
@@ -285,6 +329,16 @@ func changeText(res incident.Result, cmd Command) string {
 		return fmt.Sprintf("%s is resolved after %s.", inc.ID, humanDuration(inc.ResolvedAt.Sub(inc.DeclaredAt)))
 	case "reopen":
 		return fmt.Sprintf("%s is open again (investigating).", inc.ID)
+	case "postmortem":
+		text := fmt.Sprintf("%s: writing the post-mortem draft from the timeline; the Markdown file will appear in the incident channel and be bookmarked there.", inc.ID)
+		if inc.Status.Active() {
+			text += fmt.Sprintf(" %s is still %s: the draft covers it so far.", inc.ID, inc.Status)
+		} else {
+			text += " When the final version is published, record it with `/incident postmortem publish <url>`; that closes the incident."
+		}
+		return text
+	case "postmortem publish":
+		return fmt.Sprintf("%s is closed; its post-mortem is published at %s.", inc.ID, Escape(inc.PostmortemURL))
 	}
 	return fmt.Sprintf("%s: recorded (%s).", inc.ID, cmd.Verb)
 }

@@ -20,7 +20,7 @@ type Command struct {
 	Verb     string
 	Incident uint64 // named explicitly (INC-7); 0 means the channel's incident
 
-	// declare
+	// declare; slo (the service to show)
 	Severity int
 	Private  bool
 	Service  string
@@ -71,7 +71,10 @@ var verbs = []struct{ name, usage, help string }{
 	{"timeline", "timeline", "show the minute-by-minute timeline"},
 	{"resolve", "resolve [summary]", "resolve the incident"},
 	{"reopen", "reopen", "reopen a resolved incident"},
-	{"list", "list", "open incidents"},
+	{"postmortem", "postmortem", "write the post-mortem draft from the timeline, upload it here and bookmark it"},
+	{"postmortem publish", "postmortem publish <url>", "record where the final post-mortem is published and close the incident"},
+	{"list", "list", "open incidents, and resolved ones whose post-mortem is overdue"},
+	{"slo", "slo [service]", "SLO burn rates and error budgets, and Ooda's own SLO"},
 	{"help", "help [command]", "this help"},
 }
 
@@ -133,16 +136,12 @@ func ParseCommand(text string) (Command, error) {
 
 	// Commands about an existing incident may name it first.
 	takeIncident := func() error {
-		if len(args) == 0 {
-			return nil
+		n, rest, err := splitIncident(args)
+		if err != nil {
+			return err
 		}
-		if a := strings.ToUpper(args[0]); strings.HasPrefix(a, "INC-") || strings.HasPrefix(a, "#") {
-			n, err := incident.ParseID(args[0])
-			if err != nil {
-				return usagef("%s is not an incident number; write it as INC-7", args[0])
-			}
-			c.Incident = n
-			args = args[1:]
+		if n != 0 {
+			c.Incident, args = n, rest
 		}
 		return nil
 	}
@@ -156,6 +155,15 @@ func ParseCommand(text string) (Command, error) {
 		return c, nil
 	case "list", "ls":
 		c.Verb = "list"
+		return c, nil
+	case "slo", "slos":
+		c.Verb = "slo"
+		if len(args) > 1 {
+			return c, usagef("name one service at most: %s", verbUsage("slo"))
+		}
+		if len(args) == 1 {
+			c.Service = args[0]
+		}
 		return c, nil
 	case "declare", "new", "open":
 		c.Verb = "declare"
@@ -238,6 +246,12 @@ func ParseCommand(text string) (Command, error) {
 			return c, usagef("write what you saw, learned, decided or did: %s", verbUsage(c.Verb))
 		}
 		return c, nil
+	case "postmortem", "post-mortem":
+		c.Verb = "postmortem"
+		if err := takeIncident(); err != nil {
+			return c, err
+		}
+		return parsePostmortem(c, args)
 	case "action":
 		if err := takeIncident(); err != nil {
 			return c, err
@@ -261,6 +275,74 @@ func ParseCommand(text string) (Command, error) {
 		return c, nil
 	}
 	return c, usagef("%s is not an /incident command; type `/incident help` for the list", echo(fields[0]))
+}
+
+// splitIncident reads an incident named first in args (INC-7, #7) and
+// returns its number and the arguments after it; 0 and args unchanged when
+// args do not start with one.
+func splitIncident(args []string) (uint64, []string, error) {
+	if len(args) == 0 {
+		return 0, args, nil
+	}
+	if a := strings.ToUpper(args[0]); strings.HasPrefix(a, "INC-") || strings.HasPrefix(a, "#") {
+		n, err := incident.ParseID(args[0])
+		if err != nil {
+			return 0, args, usagef("%s is not an incident number; write it as INC-7", args[0])
+		}
+		return n, args[1:], nil
+	}
+	return 0, args, nil
+}
+
+// parsePostmortem reads what follows `postmortem [INC-7]`: nothing, or
+// `publish [INC-7] <url>`.
+func parsePostmortem(c Command, args []string) (Command, error) {
+	if len(args) == 0 {
+		return c, nil
+	}
+	if !strings.EqualFold(args[0], "publish") {
+		return c, usagef("%s is not a postmortem option: %s writes the draft, %s closes the incident",
+			echo(args[0]), verbUsage("postmortem"), verbUsage("postmortem publish"))
+	}
+	c.Verb = "postmortem publish"
+	args = args[1:]
+	if c.Incident == 0 {
+		n, rest, err := splitIncident(args)
+		if err != nil {
+			return c, err
+		}
+		c.Incident, args = n, rest
+	}
+	if len(args) != 1 {
+		return c, usagef("give the one link where the post-mortem is published: %s", verbUsage("postmortem publish"))
+	}
+	link, err := parseLink(args[0])
+	if err != nil {
+		return c, err
+	}
+	c.Text = link
+	return c, nil
+}
+
+// parseLink reads a web link as a slash command delivers it (Slack wraps
+// it as <https://…> or <https://…|label>; the transport has already undone
+// its &amp; entities) or as people type it into the API and CLI, and
+// accepts only http and https addresses.
+func parseLink(s string) (string, error) {
+	raw := s
+	if strings.HasPrefix(s, "<") && strings.HasSuffix(s, ">") {
+		s = strings.TrimSuffix(strings.TrimPrefix(s, "<"), ">")
+		if i := strings.IndexByte(s, '|'); i >= 0 {
+			s = s[:i]
+		}
+	}
+	if utf8.RuneCountInString(s) > incident.MaxURL {
+		return "", usagef("the link is %d characters; keep it under %d", utf8.RuneCountInString(s), incident.MaxURL)
+	}
+	if !incident.IsWebLink(s) {
+		return "", usagef("%s is not a web link; give the http(s) address where the post-mortem is published: `/incident postmortem publish https://wiki.example.com/postmortems/inc-7`", echo(raw))
+	}
+	return s, nil
 }
 
 // restAfter returns text after its first n whitespace-separated fields,

@@ -34,6 +34,15 @@ func TestParseCommand(t *testing.T) {
 		{"resolve", Command{Verb: "resolve"}},
 		{"resolve INC-2 rolled back", Command{Verb: "resolve", Incident: 2, Text: "rolled back"}},
 		{"ls", Command{Verb: "list"}},
+		{"postmortem", Command{Verb: "postmortem"}},
+		{"postmortem INC-7", Command{Verb: "postmortem", Incident: 7}},
+		{"post-mortem", Command{Verb: "postmortem"}},
+		{"postmortem publish https://wiki.example.com/pm/7", Command{Verb: "postmortem publish", Text: "https://wiki.example.com/pm/7"}},
+		// Slash commands deliver links wrapped, with or without a label.
+		{"postmortem publish <https://wiki.example.com/pm/7?a=1&b=2>", Command{Verb: "postmortem publish", Text: "https://wiki.example.com/pm/7?a=1&b=2"}},
+		{"postmortem publish <http://wiki/pm/7|wiki/pm/7>", Command{Verb: "postmortem publish", Text: "http://wiki/pm/7"}},
+		{"postmortem INC-7 PUBLISH https://wiki.example.com/pm/7", Command{Verb: "postmortem publish", Incident: 7, Text: "https://wiki.example.com/pm/7"}},
+		{"postmortem publish INC-7 https://wiki.example.com/pm/7", Command{Verb: "postmortem publish", Incident: 7, Text: "https://wiki.example.com/pm/7"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.text, func(t *testing.T) {
@@ -64,6 +73,15 @@ func TestParseCommandErrorsSayWhatToType(t *testing.T) {
 		{"roles extra", "takes no text"},
 		{"status INC-x monitoring", "not an incident number"},
 		{"action <@U0123ABC>", "describe the follow-up"},
+		{"postmortem now", "is not a postmortem option"},
+		{"postmortem publish", "give the one link"},
+		{"postmortem publish https://a.example https://b.example", "give the one link"},
+		{"postmortem publish wiki/pm/7", "is not a web link"},
+		{"postmortem publish ftp://files.example/pm.md", "is not a web link"},
+		{"postmortem publish <javascript:alert(1)>", "is not a web link"},
+		{"postmortem publish <!channel>", "is not a web link"},
+		{"postmortem publish https://user:pw@wiki.example/pm", "is not a web link"},
+		{"postmortem INC-x", "not an incident number"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.text, func(t *testing.T) {

@@ -18,6 +18,13 @@ import (
 // number or format, 404 for an incident nobody declared. now stamps the
 // draft; nil means time.Now. The caller adds authentication.
 func PostmortemHandler(store incident.Store, now func() time.Time) http.HandlerFunc {
+	return PostmortemHandlerWithBudget(store, now, nil)
+}
+
+// PostmortemHandlerWithBudget is PostmortemHandler with the error budget
+// the incident spent in the draft, as budget finds it; nil, or a lookup
+// that fails, leaves it unknown.
+func PostmortemHandlerWithBudget(store incident.Store, now func() time.Time, budget BudgetLookup) http.HandlerFunc {
 	if now == nil {
 		now = time.Now
 	}
@@ -35,7 +42,11 @@ func PostmortemHandler(store incident.Store, now func() time.Time) http.HandlerF
 			writeError(w, http.StatusBadRequest, "format: "+err.Error())
 			return
 		}
-		body, contentType, err := postmortem.Export(r.Context(), store, n, format, postmortem.Options{Now: now().UTC()})
+		opts := postmortem.Options{Now: now().UTC()}
+		if budget != nil {
+			opts.Budget = lookupBudget(r.Context(), store, n, budget)
+		}
+		body, contentType, err := postmortem.Export(r.Context(), store, n, format, opts)
 		switch {
 		case errors.Is(err, incident.ErrNotFound):
 			writeError(w, http.StatusNotFound, err.Error())

@@ -309,8 +309,16 @@ func renderResolved(pc PostContext) Message {
 	if open > 0 {
 		ctx += fmt.Sprintf(" %d follow-up action(s) open.", open)
 	}
-	if inc.CustomerImpacting {
-		ctx += " Customer-impacting: a post-mortem is expected."
+	if inc.PostmortemRequired() {
+		why := fmt.Sprintf("SEV%d", inc.Severity)
+		if inc.CustomerImpacting {
+			why = "Customer-impacting"
+		}
+		ctx += " " + why + ": a post-mortem is expected"
+		if !pc.Announce {
+			ctx += "; `/incident postmortem` writes the draft"
+		}
+		ctx += "."
 	}
 	text := fmt.Sprintf("%s resolved after %s.", inc.ID, took)
 	if e.Text != "" {

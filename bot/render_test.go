@@ -267,6 +267,20 @@ func TestRenderResolvedAndUpdate(t *testing.T) {
 	res, err := Render(incident.TemplateResolved, PostContext{Event: evs[3], Incident: inc})
 	require.NoError(t, err)
 	require.Equal(t, "INC-7 resolved after 2 min. Summary: Rolled back v42", res.Text)
+	require.Contains(t, blocksJSON(t, res.Blocks), "SEV2: a post-mortem is expected; `/incident postmortem` writes the draft.")
+	ann, err := Render(incident.TemplateResolved, PostContext{Event: evs[3], Incident: inc, Announce: true})
+	require.NoError(t, err)
+	require.Contains(t, blocksJSON(t, ann.Blocks), "SEV2: a post-mortem is expected.", "no command hint outside the incident channel")
+
+	inc.CustomerImpacting = true
+	res, err = Render(incident.TemplateResolved, PostContext{Event: evs[3], Incident: inc})
+	require.NoError(t, err)
+	require.Contains(t, blocksJSON(t, res.Blocks), "Customer-impacting: a post-mortem is expected;")
+
+	inc.CustomerImpacting, inc.Severity = false, 3
+	res, err = Render(incident.TemplateResolved, PostContext{Event: evs[3], Incident: inc})
+	require.NoError(t, err)
+	require.NotContains(t, blocksJSON(t, res.Blocks), "post-mortem", "a SEV3 without customer impact owes none")
 }
 
 func TestRenderUnknownTemplate(t *testing.T) {

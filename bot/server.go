@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/ooda-sre/ooda/incident"
+	"github.com/ooda-sre/ooda/slo"
 	"github.com/ooda-sre/ooda/timeline"
 )
 
@@ -36,6 +37,18 @@ type ServerConfig struct {
 	// Backup writes a consistent hot copy of the database; nil disables
 	// GET /api/v1/backup.
 	Backup func(ctx context.Context, w io.Writer) (int64, error)
+	// AckHistogram (NewAckHistogram) times POST /api/v1/commands with
+	// transport "api"; nil times nothing. The caller registers it.
+	AckHistogram *prometheus.HistogramVec
+	// Freeze answers GET /api/v1/freeze (slo.FreezeHandler); nil leaves
+	// the route out. *slo.Monitor's Freeze is one.
+	Freeze slo.FreezeLookup
+	// Alerts receives Alertmanager's webhook at POST /api/v1/alerts (an
+	// *AlertReceiver); nil leaves the route out.
+	Alerts http.Handler
+	// PostmortemBudget puts the error budget an incident spent into its
+	// post-mortem draft; nil leaves it unknown.
+	PostmortemBudget BudgetLookup
 }
 
 // Server is Ooda's HTTP surface.
@@ -62,7 +75,13 @@ func NewServer(cfg ServerConfig) *Server {
 	s.mux.Handle("GET /api/v1/status", s.authed(s.status))
 	s.mux.Handle("GET /api/v1/incidents", s.authed(s.listIncidents))
 	s.mux.Handle("GET /api/v1/incidents/{n}", s.authed(s.getIncident))
-	s.mux.Handle("GET /api/v1/incidents/{n}/postmortem", s.authed(PostmortemHandler(cfg.Store, nil)))
+	s.mux.Handle("GET /api/v1/incidents/{n}/postmortem", s.authed(PostmortemHandlerWithBudget(cfg.Store, nil, cfg.PostmortemBudget)))
+	if cfg.Freeze != nil {
+		s.mux.Handle("GET /api/v1/freeze", s.authed(slo.FreezeHandler(cfg.Freeze)))
+	}
+	if cfg.Alerts != nil {
+		s.mux.Handle("POST /api/v1/alerts", s.authed(cfg.Alerts.ServeHTTP))
+	}
 	if cfg.Backup != nil {
 		s.mux.Handle("GET /api/v1/backup", s.authed(s.backup))
 	}

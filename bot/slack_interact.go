@@ -25,10 +25,16 @@ func (h *SlackHandler) interaction(ctx context.Context, cb slack.InteractionCall
 	case slack.InteractionTypeBlockActions:
 		return nil, h.blockActions(ctx, cb)
 	case slack.InteractionTypeViewSubmission:
-		if cb.View.CallbackID != declareCallbackID {
+		var resp *slack.ViewSubmissionResponse
+		var outcome string
+		switch cb.View.CallbackID {
+		case declareCallbackID:
+			resp, outcome = h.submitDeclare(ctx, cb)
+		case declareSignalCallbackID:
+			resp, outcome = h.submitDeclareSignal(ctx, cb)
+		default:
 			return nil, outcomeIgnored
 		}
-		resp, outcome := h.submitDeclare(ctx, cb)
 		if resp == nil {
 			return nil, outcome
 		}
@@ -52,6 +58,8 @@ func (h *SlackHandler) blockActions(ctx context.Context, cb slack.InteractionCal
 			reply = h.takeRole(ctx, cb, a.Value)
 		case ActionSetStatus:
 			reply = h.setStatus(ctx, cb, a.SelectedOption.Value)
+		case ActionDeclareFromSignal:
+			reply = h.declareFromSignal(ctx, cb, a)
 		default:
 			continue
 		}

@@ -21,6 +21,11 @@ type SlackAPI interface {
 	UpdateMessageContext(ctx context.Context, channelID, timestamp string, options ...slack.MsgOption) (channel, newTimestamp, text string, err error)
 	GetConversationHistoryContext(ctx context.Context, params *slack.GetConversationHistoryParameters) (*slack.GetConversationHistoryResponse, error)
 	PostEphemeralContext(ctx context.Context, channelID, userID string, options ...slack.MsgOption) (timestamp string, err error)
+	// UploadFileContext is Slack's current upload flow in one call:
+	// files.getUploadURLExternal, the POST of the bytes, and
+	// files.completeUploadExternal, which shares the file.
+	UploadFileContext(ctx context.Context, params slack.UploadFileParameters) (*slack.FileSummary, error)
+	AddBookmarkContext(ctx context.Context, channelID string, params slack.AddBookmarkParameters) (slack.Bookmark, error)
 }
 
 var _ SlackAPI = (*slack.Client)(nil)

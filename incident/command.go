@@ -2,6 +2,7 @@ package incident
 
 import (
 	"errors"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -406,9 +407,9 @@ func (inc *Incident) Reopen(m Meta) (Change, error) {
 	return b.ch, nil
 }
 
-// Close records that the post-mortem is published at url and closes the
-// incident for good.
-func (inc *Incident) Close(url string, m Meta) (Change, error) {
+// Close records that the post-mortem is published at link and closes the
+// incident for good. The link, when given, must be a web address.
+func (inc *Incident) Close(link string, m Meta) (Change, error) {
 	if err := checkMeta(m); err != nil {
 		return Change{}, err
 	}
@@ -419,14 +420,71 @@ func (inc *Incident) Close(url string, m Meta) (Change, error) {
 	default:
 		return Change{}, refused("%s is %s; resolve it with `/incident resolve` before publishing its post-mortem", inc.ID, inc.Status)
 	}
-	url = strings.TrimSpace(url)
-	if len(url) > MaxURL {
+	link = strings.TrimSpace(link)
+	if len(link) > MaxURL {
 		return Change{}, invalid("the post-mortem link is too long; keep it under %d characters", MaxURL)
 	}
+	if link != "" && !IsWebLink(link) {
+		return Change{}, invalid("the post-mortem link must be a web address starting with https:// or http://: `/incident postmortem publish https://wiki.example.com/postmortems/%s`", strings.ToLower(inc.ID))
+	}
 	b := newBuilder(inc, m)
-	seq := b.event(timeline.KindClosed, timeline.PhaseNone, "", map[string]string{timeline.AttrURL: url})
+	seq := b.event(timeline.KindClosed, timeline.PhaseNone, "", map[string]string{timeline.AttrURL: link})
 	b.topic(seq)
 	b.line(seq)
+	return b.ch, nil
+}
+
+// IsWebLink reports whether s is an absolute http or https address with a
+// host, and nothing Slack would read as markup around it.
+func IsWebLink(s string) bool {
+	if s == "" || strings.ContainsAny(s, " \t\r\n<>\"|`") {
+		return false
+	}
+	u, err := url.Parse(s)
+	return err == nil && (u.Scheme == "https" || u.Scheme == "http") && u.Host != "" && u.User == nil
+}
+
+// DraftPostmortem asks for a post-mortem draft: Ooda writes it from the
+// incident's events, uploads the Markdown file into the incident channel
+// and bookmarks it there. The draft is written when the upload is
+// performed, from the events as they are then, so it is current and the
+// outbox holds no copy of it. Every request makes a new draft (the timeline may
+// have grown since the last); a replayed request makes none. A closed
+// incident's post-mortem is published, so it gets no more drafts.
+func (inc *Incident) DraftPostmortem(m Meta) (Change, error) {
+	if err := checkMeta(m); err != nil {
+		return Change{}, err
+	}
+	if inc.Status == StatusClosed {
+		if inc.PostmortemURL != "" {
+			return Change{}, refused("%s is closed: its post-mortem is published at %s", inc.ID, inc.PostmortemURL)
+		}
+		return Change{}, refused("%s is closed: its post-mortem is published", inc.ID)
+	}
+	b := newBuilder(inc, m)
+	seq := b.event(timeline.KindPostmortemRequested, timeline.PhaseNone, "", nil)
+	b.effect(seq, EffectUploadFile, TargetIncident, "", nil)
+	upload := b.ch.Effects[len(b.ch.Effects)-1].Key
+	b.effect(seq, EffectBookmark, TargetIncident, "", map[string]string{
+		"upload": upload, "title": inc.ID + " post-mortem draft",
+	})
+	return b.ch, nil
+}
+
+// PostmortemDrafted records the draft an upload put into the incident
+// channel: Slack's file id, its permalink (empty when Slack did not say),
+// and the channel and message that shared it. It requires no effects.
+func (inc *Incident) PostmortemDrafted(fileID, link, channel, ts string, m Meta) (Change, error) {
+	if err := checkMeta(m); err != nil {
+		return Change{}, err
+	}
+	if fileID == "" {
+		return Change{}, invalid("internal: a post-mortem draft needs its file id")
+	}
+	b := newBuilder(inc, m)
+	b.event(timeline.KindPostmortemDrafted, timeline.PhaseNone, "", map[string]string{
+		timeline.AttrFile: fileID, timeline.AttrURL: link, timeline.AttrChannel: channel, timeline.AttrTS: ts,
+	})
 	return b.ch, nil
 }
 
@@ -449,11 +507,19 @@ func (inc *Incident) ChannelCreated(channelID string, m Meta) (Change, error) {
 // Nudge records a reminder from the nudge policy and posts it into the
 // incident channel, addressed to the role holder. Callers use the nudge's
 // key in the command key, so a nudge asked for on every tick posts once.
+//
+// Nudges are for active incidents, except the post-mortem reminder, which
+// is for resolved ones only: the state may have moved on (reopened,
+// closed) since the policy was asked, and then the nudge is dropped.
 func (inc *Incident) Nudge(n roles.Nudge, m Meta) (Change, error) {
 	if err := checkMeta(m); err != nil {
 		return Change{}, err
 	}
-	if !inc.Status.Active() {
+	due := inc.Status.Active()
+	if n.Kind == roles.NudgePostmortemDue {
+		due = inc.Status == StatusResolved
+	}
+	if !due {
 		return Change{}, nil
 	}
 	b := newBuilder(inc, m)

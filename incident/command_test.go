@@ -515,6 +515,13 @@ func TestClose(t *testing.T) {
 		{name: "resolved", status: incident.StatusResolved, url: " https://wiki.example/pm/7 "},
 		{name: "resolved without link", status: incident.StatusResolved},
 		{name: "link too long", status: incident.StatusResolved, url: "https://x/" + strings.Repeat("a", incident.MaxURL), err: incident.ErrInvalid, msg: "the post-mortem link is too long"},
+		{name: "http link", status: incident.StatusResolved, url: "http://wiki.internal/pm/7"},
+		{name: "not a web link", status: incident.StatusResolved, url: "ftp://files.example/pm-7.md", err: incident.ErrInvalid, msg: "must be a web address starting with https:// or http://"},
+		{name: "no host", status: incident.StatusResolved, url: "https:///pm/7", err: incident.ErrInvalid, msg: "must be a web address"},
+		{name: "a word", status: incident.StatusResolved, url: "wiki", err: incident.ErrInvalid, msg: "must be a web address"},
+		{name: "javascript", status: incident.StatusResolved, url: "javascript:alert(1)", err: incident.ErrInvalid, msg: "must be a web address"},
+		{name: "Slack markup", status: incident.StatusResolved, url: "https://evil.example|https://wiki.example", err: incident.ErrInvalid, msg: "must be a web address"},
+		{name: "credentials", status: incident.StatusResolved, url: "https://user:secret@wiki.example/pm/7", err: incident.ErrInvalid, msg: "must be a web address"},
 		{name: "investigating", status: incident.StatusInvestigating, err: incident.ErrRefused, msg: "INC-7 is investigating; resolve it with `/incident resolve` before publishing its post-mortem"},
 		{name: "triage", status: incident.StatusTriage, err: incident.ErrRefused, msg: "INC-7 is triage"},
 		{name: "closed", status: incident.StatusClosed, err: incident.ErrRefused, msg: "INC-7 is already closed"},
@@ -663,6 +670,11 @@ func TestCommandsNeedMeta(t *testing.T) {
 		"close":   func(m incident.Meta) (incident.Change, error) { return inc.Close("", m) },
 		"channel": func(m incident.Meta) (incident.Change, error) { return inc.ChannelCreated("C1", m) },
 		"record":  func(m incident.Meta) (incident.Change, error) { return inc.Record(timeline.KindNudged, "", "", nil, m) },
+		"draft":   func(m incident.Meta) (incident.Change, error) { return inc.DraftPostmortem(m) },
+		"drafted": func(m incident.Meta) (incident.Change, error) { return inc.PostmortemDrafted("F1", "", "C1", "", m) },
+		"nudge": func(m incident.Meta) (incident.Change, error) {
+			return inc.Nudge(roles.Nudge{Kind: roles.NudgeCheckIn}, m)
+		},
 	}
 	full := r.meta("U1")
 	metas := map[string]incident.Meta{

@@ -12,6 +12,14 @@ const (
 	EffectSetTopic      EffectKind = "set_topic"      // rendered from the state when performed, so it is always current
 	EffectPost          EffectKind = "post"           // Target, Template; the event at Seq is the content
 	EffectDM            EffectKind = "dm"             // Target is a user id
+	// EffectUploadFile uploads the post-mortem draft, as Markdown, into the
+	// incident channel. The draft is written from the events as they are
+	// when the upload is performed, not stored here, so a long incident does
+	// not put a megabyte into the outbox. No params.
+	EffectUploadFile EffectKind = "upload_file"
+	// EffectBookmark bookmarks the file the upload_file effect of the same
+	// event uploaded; params: upload (that effect's key), title.
+	EffectBookmark EffectKind = "bookmark"
 )
 
 // Targets of a post.

@@ -60,6 +60,11 @@ type Incident struct {
 	DeclaredBy        string        `json:"declared_by"`
 	Summary           string        `json:"summary,omitempty"`
 	PostmortemURL     string        `json:"postmortem_url,omitempty"`
+	// The latest post-mortem draft Ooda uploaded into the channel: its
+	// Slack file id and permalink, and when it was uploaded.
+	PostmortemDraftFileID string    `json:"postmortem_draft_file_id,omitempty"`
+	PostmortemDraftURL    string    `json:"postmortem_draft_url,omitempty"`
+	PostmortemDraftedAt   time.Time `json:"postmortem_drafted_at,omitzero"`
 
 	// Bookkeeping the nudges and replies need.
 	LastSeq              uint64    `json:"last_seq"`
@@ -154,6 +159,10 @@ func (inc *Incident) Apply(e timeline.Event) {
 		inc.addParticipant(e.Attr(timeline.AttrUser))
 	case timeline.KindEffectFailed:
 		inc.FailedEffects++
+	case timeline.KindPostmortemDrafted:
+		inc.PostmortemDraftFileID = e.Attr(timeline.AttrFile)
+		inc.PostmortemDraftURL = e.Attr(timeline.AttrURL)
+		inc.PostmortemDraftedAt = e.At
 	}
 }
 
@@ -175,7 +184,7 @@ func (inc *Incident) addParticipant(u string) {
 
 // Situation is what the nudge policy needs to know about the incident.
 func (inc Incident) Situation() roles.Situation {
-	return roles.Situation{
+	s := roles.Situation{
 		Severity:             inc.Severity,
 		Active:               inc.Status.Active(),
 		DeclaredAt:           inc.DeclaredAt,
@@ -183,7 +192,21 @@ func (inc Incident) Situation() roles.Situation {
 		CommanderVacantSince: inc.CommanderVacantSince,
 		LastUpdateAt:         inc.LastUpdateAt,
 		LastActivityAt:       inc.LastActivityAt,
+		CustomerImpacting:    inc.CustomerImpacting,
+		PostmortemDrafted:    inc.PostmortemDraftFileID != "",
 	}
+	// A closed incident keeps its resolution time, but its post-mortem is
+	// published: nothing is due any more.
+	if inc.Status == StatusResolved {
+		s.ResolvedAt = inc.ResolvedAt
+	}
+	return s
+}
+
+// PostmortemRequired reports whether the incident owes a published
+// post-mortem (see roles.PostmortemRequired).
+func (inc Incident) PostmortemRequired() bool {
+	return roles.PostmortemRequired(inc.Severity, inc.CustomerImpacting)
 }
 
 // Label is the incident as it is named in replies: "INC-7 (SEV2) Checkout down".

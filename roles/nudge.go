@@ -54,12 +54,15 @@ const (
 	NudgeCommanderHoldsOps NudgeKind = "commander_holds_ops"
 	NudgeCheckIn           NudgeKind = "check_in"
 	NudgeStale             NudgeKind = "stale"
+	NudgePostmortemDue     NudgeKind = "postmortem_due"
 )
 
 // Situation is what the nudge policy needs to know about an incident.
 type Situation struct {
-	Severity   int
-	Active     bool // false once resolved or closed: nobody is nudged then
+	Severity int
+	// Active is false once resolved or closed: nobody is nudged then,
+	// except about a post-mortem that is due.
+	Active     bool
 	DeclaredAt time.Time
 	Holders    Holders
 	// CommanderVacantSince is when the Commander role became empty; zero
@@ -70,6 +73,17 @@ type Situation struct {
 	// LastActivityAt is the last thing a person recorded; zero means the
 	// declaration.
 	LastActivityAt time.Time
+	// ResolvedAt is when the incident was resolved. It is zero while the
+	// incident is active and once it is closed, that is once its
+	// post-mortem is published.
+	ResolvedAt time.Time
+	// CustomerImpacting makes the post-mortem mandatory whatever the
+	// severity.
+	CustomerImpacting bool
+	// PostmortemDrafted is true once Ooda has uploaded a draft into the
+	// incident channel, so a reminder points at it rather than asking for
+	// one.
+	PostmortemDrafted bool
 }
 
 // Nudge is one reminder the policy asks for. Key is deterministic, so a
@@ -86,6 +100,9 @@ type Nudge struct {
 // run it on every tick and deduplicate by Key.
 func Nudges(s Situation, now time.Time) []Nudge {
 	if !s.Active {
+		if n, ok := postmortemDue(s, now); ok {
+			return []Nudge{n}
+		}
 		return nil
 	}
 	var out []Nudge
@@ -155,6 +172,105 @@ func Nudges(s Situation, now time.Time) []Nudge {
 		})
 	}
 	return out
+}
+
+// PostmortemRequired reports whether an incident owes a published
+// post-mortem: every customer-impacting incident does, and so does every
+// SEV1 and SEV2, customers or not.
+func PostmortemRequired(severity int, customerImpacting bool) bool {
+	return customerImpacting || severity == 1 || severity == 2
+}
+
+// PostmortemReminderHour is the hour of the day (UTC) from which a
+// post-mortem reminder is sent: working hours across Europe and the
+// Americas' morning, rather than a ping at midnight.
+const PostmortemReminderHour = 9
+
+// PostmortemDueAt is when the post-mortem of an incident resolved at
+// resolvedAt falls due: PostmortemReminderHour UTC on the first working day
+// (Monday to Friday, UTC) after the day it was resolved. The day of the
+// resolution itself is left to the people who just fought the incident.
+func PostmortemDueAt(resolvedAt time.Time) time.Time {
+	r := resolvedAt.UTC()
+	day := time.Date(r.Year(), r.Month(), r.Day(), PostmortemReminderHour, 0, 0, 0, time.UTC)
+	for {
+		day = day.AddDate(0, 0, 1)
+		if workingDay(day) {
+			return day
+		}
+	}
+}
+
+// PostmortemOverdue reports whether the incident owes a post-mortem that
+// is past due at now and not yet published.
+func PostmortemOverdue(s Situation, now time.Time) bool {
+	if s.Active || s.ResolvedAt.IsZero() || !PostmortemRequired(s.Severity, s.CustomerImpacting) {
+		return false
+	}
+	return !now.Before(PostmortemDueAt(s.ResolvedAt))
+}
+
+// postmortemDue is the reminder about an overdue post-mortem: once a
+// working day, from PostmortemReminderHour UTC, addressed to the
+// Commander, until the post-mortem is published (and ResolvedAt cleared).
+// Its key is the day, so however often it is asked for it is sent once a
+// day.
+func postmortemDue(s Situation, now time.Time) (Nudge, bool) {
+	now = now.UTC()
+	if !PostmortemOverdue(s, now) || !workingDay(now) || now.Hour() < PostmortemReminderHour {
+		return Nudge{}, false
+	}
+	why := fmt.Sprintf("SEV%d", s.Severity)
+	if s.CustomerImpacting {
+		why = "customer-impacting"
+	}
+	days := workingDaysBetween(s.ResolvedAt, now)
+	text := fmt.Sprintf("The post-mortem is due: %s incidents get one, and this one was resolved on %s (%s).",
+		why, s.ResolvedAt.UTC().Format("Mon 2 Jan"), plural(days, "working day ago", "working days ago"))
+	if s.PostmortemDrafted {
+		text += " The draft is bookmarked in this channel: edit it where your team publishes post-mortems, then record the link with `/incident postmortem publish <url>`."
+	} else {
+		text += " Start from the draft `/incident postmortem` writes from the timeline, then record where it is published with `/incident postmortem publish <url>`."
+	}
+	return Nudge{
+		Kind: NudgePostmortemDue,
+		Role: Commander,
+		User: s.Holders.Commander,
+		Key:  fmt.Sprintf("%s/%s", NudgePostmortemDue, now.Format(time.DateOnly)),
+		Text: text,
+	}, true
+}
+
+// workingDay reports whether t falls on Monday to Friday, UTC. Public
+// holidays differ by team and country; they are not Ooda's to know.
+func workingDay(t time.Time) bool {
+	switch t.UTC().Weekday() {
+	case time.Saturday, time.Sunday:
+		return false
+	}
+	return true
+}
+
+// workingDaysBetween counts the working days after from's day up to and
+// including to's day: 1 when to is the working day after from.
+func workingDaysBetween(from, to time.Time) int {
+	from, to = from.UTC(), to.UTC()
+	start := time.Date(from.Year(), from.Month(), from.Day(), 0, 0, 0, 0, time.UTC)
+	end := time.Date(to.Year(), to.Month(), to.Day(), 0, 0, 0, 0, time.UTC)
+	n := 0
+	for d := start.AddDate(0, 0, 1); !d.After(end); d = d.AddDate(0, 0, 1) {
+		if workingDay(d) {
+			n++
+		}
+	}
+	return n
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
 }
 
 // roundMinutes renders d as people say it: "7 min", "1 h 05 min".

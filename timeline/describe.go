@@ -156,6 +156,14 @@ func appendDescription(b []byte, e *Event, name func(string) string) []byte {
 			}
 		}
 		b = appendText(b, e.Text)
+	case KindPostmortemRequested:
+		b = append(b, "Post-mortem draft requested"...)
+	case KindPostmortemDrafted:
+		b = append(b, "Post-mortem draft uploaded"...)
+		if u := e.Attr(AttrURL); u != "" {
+			b = append(b, ": "...)
+			b = append(b, u...)
+		}
 	default:
 		// A kind this build does not know (an export from a newer Ooda)
 		// still reads as something.

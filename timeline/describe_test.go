@@ -85,6 +85,12 @@ func TestDescribe(t *testing.T) {
 			want: "Reminder: A stakeholder update is due."},
 		{name: "nudged without text", e: Event{Kind: KindNudged, Attrs: a(AttrNudge, "commander_missing")},
 			want: "Reminder (commander_missing)"},
+		{name: "post-mortem requested", e: Event{Kind: KindPostmortemRequested},
+			want: "Post-mortem draft requested"},
+		{name: "post-mortem drafted", e: Event{Kind: KindPostmortemDrafted, Attrs: a(AttrFile, "F042", AttrURL, "https://ooda.slack.com/files/U1/F042/inc-7-postmortem-draft-12.md")},
+			want: "Post-mortem draft uploaded: https://ooda.slack.com/files/U1/F042/inc-7-postmortem-draft-12.md"},
+		{name: "post-mortem drafted without a link", e: Event{Kind: KindPostmortemDrafted, Attrs: a(AttrFile, "F042")},
+			want: "Post-mortem draft uploaded"},
 		{name: "unknown kind", e: Event{Kind: Kind("escalated"), Text: "paged db team"},
 			want: "escalated: paged db team"},
 	}

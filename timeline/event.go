@@ -68,6 +68,13 @@ const (
 	KindMessageCaptured Kind = "message_captured"   // channel, ts, via pin or reaction
 	KindEffectFailed    Kind = "effect_failed"      // effect, error
 	KindNudged          Kind = "nudged"             // nudge kind
+	// KindPostmortemRequested records `/incident postmortem`: someone asked
+	// for a draft. The draft itself is written when the upload is performed.
+	KindPostmortemRequested Kind = "postmortem_requested"
+	// KindPostmortemDrafted records a draft that reached the incident
+	// channel: file (Slack file id), url (its permalink), channel, ts (the
+	// message that shared it).
+	KindPostmortemDrafted Kind = "postmortem_drafted"
 )
 
 // Attribute keys used in Event.Attrs.
@@ -90,6 +97,7 @@ const (
 	AttrEffect   = "effect"
 	AttrError    = "error"
 	AttrNudge    = "nudge"
+	AttrFile     = "file"
 )
 
 // Event is one entry in an incident's append-only log. Seq is assigned by
@@ -113,9 +121,15 @@ func (e Event) Attr(k string) string { return e.Attrs[k] }
 // Bookkeeping reports whether the event records Ooda's own work rather than
 // something a responder did or saw; the timeline view shows it dimmed and
 // the post-mortem leaves it out.
+//
+// Drafting the post-mortem is bookkeeping too: it is work about the
+// incident, usually days after it, and as an entry it would put a silent
+// stretch of days and a last word that is not the incident's at the end of
+// the very draft it produces.
 func (e Event) Bookkeeping() bool {
 	switch e.Kind {
-	case KindChannelCreated, KindParticipant, KindNudged, KindEffectFailed:
+	case KindChannelCreated, KindParticipant, KindNudged, KindEffectFailed,
+		KindPostmortemRequested, KindPostmortemDrafted:
 		return true
 	}
 	return false

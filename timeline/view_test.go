@@ -202,6 +202,16 @@ func TestBookkeeping(t *testing.T) {
 	require.Equal(t, []string{"14:00 1", "14:02 6"}, shape(Build(events, t0, Options{})), "hidden by default")
 	require.Equal(t, []string{"14:00 1 2 3", "14:01 4", "14:02 5 6"}, shape(Build(events, t0, Options{IncludeBookkeeping: true})))
 	require.Empty(t, Build(events[1:5], t0, Options{}).Minutes, "only bookkeeping")
+
+	// Drafting the post-mortem days later is not part of the incident's
+	// story: no silent stretch of days, no entry after the resolution.
+	later := seqs(
+		at(0, KindDeclared),
+		at(time.Hour, KindResolved),
+		at(72*time.Hour, KindPostmortemRequested),
+		at(72*time.Hour+time.Minute, KindPostmortemDrafted),
+	)
+	require.Equal(t, []string{"14:00 1", "15:00 2"}, shape(Build(later, t0, Options{})))
 }
 
 func TestBuildOwnsItsEvents(t *testing.T) {

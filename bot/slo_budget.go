@@ -1,0 +1,138 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/ooda-sre/ooda/incident"
+	"github.com/ooda-sre/ooda/postmortem"
+	"github.com/ooda-sre/ooda/slo"
+	"github.com/ooda-sre/ooda/timeline"
+)
+
+// BudgetLookup finds the error budget an incident spent, for its
+// post-mortem draft: nil with a nil error when no SLO of its service
+// knows. IncidentBudget.Lookup is one.
+type BudgetLookup func(ctx context.Context, inc incident.Incident) (*postmortem.BudgetSpent, error)
+
+// BudgetSpender measures the budget a service's SLOs spent between two
+// instants. *slo.Evaluator is one.
+type BudgetSpender interface {
+	ServiceBudgetSpent(ctx context.Context, service string, from, to time.Time) (slo.Spent, error)
+}
+
+var _ BudgetSpender = (*slo.Evaluator)(nil)
+
+// DefaultBudgetTimeout bounds one budget lookup: it asks Prometheus, and
+// a draft without the figure is better than a draft that does not come.
+const DefaultBudgetTimeout = 10 * time.Second
+
+// IncidentBudget measures the error budget incidents spent, over their
+// own span: from the declaration to the resolution, or to now while the
+// incident is open. An incident that alone spent more than
+// slo.PostmortemBudgetShare of a budget needs a post-mortem (the
+// Workbook's error-budget policy).
+type IncidentBudget struct {
+	SLOs BudgetSpender
+	// Now ends the span of an open incident; nil means time.Now.
+	Now func() time.Time
+	// Timeout bounds one lookup; 0 means DefaultBudgetTimeout.
+	Timeout time.Duration
+}
+
+// Spent is the budget inc spent for the SLO of its service it hurt most.
+// ok is false when that is unknown: no service, no SLO for it, no data.
+func (b IncidentBudget) Spent(ctx context.Context, inc incident.Incident) (spent slo.Spent, ok bool, err error) {
+	if b.SLOs == nil || inc.Service == "" || inc.DeclaredAt.IsZero() {
+		return slo.Spent{}, false, nil
+	}
+	to := inc.ResolvedAt
+	if to.IsZero() || !to.After(inc.DeclaredAt) {
+		now := time.Now
+		if b.Now != nil {
+			now = b.Now
+		}
+		to = now()
+	}
+	timeout := b.Timeout
+	if timeout <= 0 {
+		timeout = DefaultBudgetTimeout
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	spent, err = b.SLOs.ServiceBudgetSpent(ctx, inc.Service, inc.DeclaredAt, to)
+	switch {
+	case errors.Is(err, slo.ErrUnknownService), errors.Is(err, slo.ErrNoData):
+		return slo.Spent{}, false, nil
+	case err != nil:
+		return slo.Spent{}, false, fmt.Errorf("budget spent by %s: %w", inc.ID, err)
+	}
+	return spent, true, nil
+}
+
+// NeedsPostmortem reports whether inc alone spent more than
+// slo.PostmortemBudgetShare of one of its service's error budgets, and
+// what it spent. The post-mortem path calls it to hold such an incident
+// to a post-mortem whatever its severity.
+func (b IncidentBudget) NeedsPostmortem(ctx context.Context, inc incident.Incident) (bool, slo.Spent, error) {
+	spent, ok, err := b.Spent(ctx, inc)
+	if err != nil || !ok {
+		return false, spent, err
+	}
+	return spent.NeedsPostmortem(), spent, nil
+}
+
+// Lookup is a BudgetLookup: the budget for postmortem.Options.Budget.
+func (b IncidentBudget) Lookup(ctx context.Context, inc incident.Incident) (*postmortem.BudgetSpent, error) {
+	spent, ok, err := b.Spent(ctx, inc)
+	if err != nil || !ok {
+		return nil, err
+	}
+	return &postmortem.BudgetSpent{SLO: spent.SLO, Spent: spent.Share}, nil
+}
+
+// MarkPostmortem records in inc's timeline, once, that it needs a
+// post-mortem because it spent over slo.PostmortemBudgetShare of a
+// budget. It reports whether it does; nothing is recorded otherwise.
+func (b IncidentBudget) MarkPostmortem(ctx context.Context, store incident.Store, inc incident.Incident, committed func()) (bool, error) {
+	need, spent, err := b.NeedsPostmortem(ctx, inc)
+	if err != nil || !need {
+		return false, err
+	}
+	key := "slo:postmortem:" + inc.ID + ":" + spent.SLO
+	text := fmt.Sprintf("This incident alone spent %s of the error budget of SLO %s, over the %s the error-budget policy allows without a post-mortem: a post-mortem is required.",
+		slo.FormatBudget(spent.Share), spent.SLO, slo.FormatBudget(slo.PostmortemBudgetShare))
+	m := incident.Meta{At: time.Now().UTC(), Actor: incident.Bot, Source: timeline.SourceSLO, Key: key}
+	if b.Now != nil {
+		m.At = b.Now().UTC()
+	}
+	res, err := store.Apply(ctx, inc.Number, key, func(i *incident.Incident) (incident.Change, error) {
+		return i.AddEntry(timeline.PhaseNone, text, false, m)
+	})
+	if err != nil {
+		return true, fmt.Errorf("mark %s as needing a post-mortem: %w", inc.ID, err)
+	}
+	if !res.Duplicate && len(res.Effects) > 0 && committed != nil {
+		committed()
+	}
+	return true, nil
+}
+
+// lookupBudget is the budget incident n spent for its draft, or nil when
+// unknown; a failed lookup is logged and leaves it unknown.
+func lookupBudget(ctx context.Context, store incident.Store, n uint64, budget BudgetLookup) *postmortem.BudgetSpent {
+	inc, err := store.Incident(ctx, n)
+	if err != nil {
+		// Export reads the incident again and reports what is wrong.
+		return nil
+	}
+	b, err := budget(ctx, inc)
+	if err != nil {
+		slog.WarnContext(ctx, "post-mortem draft without its error budget", "incident", inc.ID, "err", err)
+		return nil
+	}
+	return b
+}
