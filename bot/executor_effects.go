@@ -224,6 +224,8 @@ func (e *Executor) perform(ctx context.Context, pe incident.Pending) (result, er
 		return e.uploadPostmortem(ctx, pe)
 	case incident.EffectBookmark:
 		return e.bookmark(ctx, pe)
+	case incident.EffectRefreshKickoff:
+		return e.refreshKickoff(ctx, pe)
 	}
 	return result{}, resilience.Permanent(fmt.Errorf("unknown_effect: %q", pe.Effect.Kind))
 }
@@ -845,6 +847,8 @@ func describeEffect(fx incident.Effect) string {
 		return "upload the post-mortem draft to the incident channel"
 	case incident.EffectBookmark:
 		return "bookmark the post-mortem draft in the incident channel"
+	case incident.EffectRefreshKickoff:
+		return "update the kickoff message"
 	case incident.EffectPost:
 		where := "the incident channel"
 		if fx.Target == incident.TargetAnnounce {

@@ -138,6 +138,11 @@ func renderKickoff(pc PostContext) Message {
 			blocks = append(blocks, mrkdwnSection(fmt.Sprintf("*%s*: %s", r.Title(), mention(u))))
 			continue
 		}
+		if !inc.Status.Active() {
+			// Nobody takes a role in an incident that is over.
+			blocks = append(blocks, mrkdwnSection(fmt.Sprintf("*%s*: nobody", r.Title())))
+			continue
+		}
 		take := slack.NewButtonBlockElement(ActionTakeRole, actionValue(inc.Number, string(r)), plainText("I'll take it"))
 		blocks = append(blocks, slack.NewSectionBlock(
 			mrkdwnText(fmt.Sprintf("*%s*: nobody yet — %s", r.Title(), roleDuty(r))), nil, slack.NewAccessory(take)))
@@ -156,8 +161,13 @@ func renderKickoff(pc PostContext) Message {
 	if current != nil {
 		menu = menu.WithInitialOption(current)
 	}
+	var status slack.Block = slack.NewSectionBlock(mrkdwnText("*Status*: "+statusTitle(inc.Status)), nil, slack.NewAccessory(menu))
+	if inc.Status == incident.StatusClosed {
+		// Closed is final: a menu would only offer refusals.
+		status = mrkdwnSection("*Status*: " + statusTitle(inc.Status))
+	}
 	blocks = append(blocks,
-		slack.NewSectionBlock(mrkdwnText("*Status*: "+statusTitle(inc.Status)), nil, slack.NewAccessory(menu)),
+		status,
 		slack.NewDividerBlock(),
 		// Placeholders are escaped like user text: a bare <text> is
 		// markup to Slack, even between backticks.

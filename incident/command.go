@@ -94,6 +94,13 @@ func (b *builder) line(seq uint64) { b.effect(seq, EffectPost, TargetIncident, T
 // topic refreshes the channel topic from the state after the command.
 func (b *builder) topic(seq uint64) { b.effect(seq, EffectSetTopic, TargetIncident, "", nil) }
 
+// stateChanged refreshes what shows the incident's state in its channel:
+// the topic, and the kickoff message's roles, buttons and status menu.
+func (b *builder) stateChanged(seq uint64) {
+	b.topic(seq)
+	b.effect(seq, EffectRefreshKickoff, TargetIncident, TemplateKickoff, nil)
+}
+
 func (b *builder) announce(seq uint64, template string) {
 	if !b.inc.Private {
 		b.effect(seq, EffectPost, TargetAnnounce, template, nil)
@@ -210,7 +217,7 @@ func (inc *Incident) AssignRole(r roles.Role, user string, m Meta) (Change, erro
 		timeline.AttrRole: string(r), timeline.AttrUser: user, timeline.AttrPrevious: a.Previous,
 	})
 	b.effect(seq, EffectInvite, TargetIncident, "", map[string]string{"users": user})
-	b.topic(seq)
+	b.stateChanged(seq)
 	if a.Handover() {
 		b.effect(seq, EffectPost, TargetIncident, TemplateHandover, nil)
 	} else {
@@ -238,7 +245,7 @@ func (inc *Incident) SetStatus(to Status, m Meta) (Change, error) {
 	seq := b.event(timeline.KindStatusChanged, timeline.PhaseDecide, "", map[string]string{
 		timeline.AttrStatus: string(to), timeline.AttrPrevious: string(inc.Status),
 	})
-	b.topic(seq)
+	b.stateChanged(seq)
 	b.line(seq)
 	return b.ch, nil
 }
@@ -261,7 +268,7 @@ func (inc *Incident) SetSeverity(sev int, m Meta) (Change, error) {
 	seq := b.event(timeline.KindSeverityChanged, timeline.PhaseDecide, "", map[string]string{
 		timeline.AttrSeverity: strconv.Itoa(sev), timeline.AttrPrevious: strconv.Itoa(inc.Severity),
 	})
-	b.topic(seq)
+	b.stateChanged(seq)
 	b.line(seq)
 	return b.ch, nil
 }
@@ -381,7 +388,7 @@ func (inc *Incident) Resolve(summary string, m Meta) (Change, error) {
 	seq := b.event(timeline.KindResolved, timeline.PhaseAct, summary, map[string]string{
 		timeline.AttrPrevious: string(inc.Status),
 	})
-	b.topic(seq)
+	b.stateChanged(seq)
 	b.effect(seq, EffectPost, TargetIncident, TemplateResolved, nil)
 	b.announce(seq, TemplateResolved)
 	return b.ch, nil
@@ -401,7 +408,7 @@ func (inc *Incident) Reopen(m Meta) (Change, error) {
 	}
 	b := newBuilder(inc, m)
 	seq := b.event(timeline.KindReopened, timeline.PhaseDecide, "", nil)
-	b.topic(seq)
+	b.stateChanged(seq)
 	b.line(seq)
 	b.announce(seq, TemplateLine)
 	return b.ch, nil
@@ -429,7 +436,7 @@ func (inc *Incident) Close(link string, m Meta) (Change, error) {
 	}
 	b := newBuilder(inc, m)
 	seq := b.event(timeline.KindClosed, timeline.PhaseNone, "", map[string]string{timeline.AttrURL: link})
-	b.topic(seq)
+	b.stateChanged(seq)
 	b.line(seq)
 	return b.ch, nil
 }

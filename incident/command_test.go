@@ -133,13 +133,13 @@ func TestAssignRole(t *testing.T) {
 		previous string
 	}{
 		{name: "empty role", role: roles.Ops, user: "U2",
-			effects: []string{"invite incident", "set_topic incident", "post incident line"}},
+			effects: []string{"invite incident", "set_topic incident", "refresh_kickoff incident kickoff", "post incident line"}},
 		{name: "commander may also hold comms", role: roles.Comms, user: "U1",
-			effects: []string{"invite incident", "set_topic incident", "post incident line"}},
+			effects: []string{"invite incident", "set_topic incident", "refresh_kickoff incident kickoff", "post incident line"}},
 		{name: "handover", role: roles.Commander, user: "U2", previous: "U1",
-			effects: []string{"invite incident", "set_topic incident", "post incident handover"}},
+			effects: []string{"invite incident", "set_topic incident", "refresh_kickoff incident kickoff", "post incident handover"}},
 		{name: "handover in triage", role: roles.Commander, user: "U2", previous: "U1", status: incident.StatusTriage,
-			effects: []string{"invite incident", "set_topic incident", "post incident handover"}},
+			effects: []string{"invite incident", "set_topic incident", "refresh_kickoff incident kickoff", "post incident handover"}},
 		{name: "same holder", role: roles.Commander, user: "U1", err: incident.ErrRefused, msg: "<@U1> is already Commander of INC-7"},
 		{name: "empty user", role: roles.Ops, user: "", err: incident.ErrInvalid, msg: "`/incident role ops @user`"},
 		{name: "unknown role", role: roles.Role("scribe"), user: "U2", err: incident.ErrInvalid, msg: "use commander, comms or ops"},
@@ -216,7 +216,7 @@ func TestSetSeverity(t *testing.T) {
 				return
 			}
 			r.commit(ch, err)
-			require.Equal(t, []string{"set_topic incident", "post incident line"}, effectShape(ch))
+			require.Equal(t, []string{"set_topic incident", "refresh_kickoff incident kickoff", "post incident line"}, effectShape(ch))
 			e := ch.Events[0]
 			require.Equal(t, timeline.KindSeverityChanged, e.Kind)
 			require.Equal(t, "2", e.Attr(timeline.AttrPrevious))
@@ -431,10 +431,10 @@ func TestResolve(t *testing.T) {
 		msg     string
 		effects []string
 	}{
-		{name: "investigating", summary: " rolled back ", effects: []string{"set_topic incident", "post incident resolved", "post announce resolved"}},
-		{name: "monitoring", status: incident.StatusMonitoring, effects: []string{"set_topic incident", "post incident resolved", "post announce resolved"}},
-		{name: "triage", status: incident.StatusTriage, effects: []string{"set_topic incident", "post incident resolved", "post announce resolved"}},
-		{name: "private", private: true, effects: []string{"set_topic incident", "post incident resolved"}},
+		{name: "investigating", summary: " rolled back ", effects: []string{"set_topic incident", "refresh_kickoff incident kickoff", "post incident resolved", "post announce resolved"}},
+		{name: "monitoring", status: incident.StatusMonitoring, effects: []string{"set_topic incident", "refresh_kickoff incident kickoff", "post incident resolved", "post announce resolved"}},
+		{name: "triage", status: incident.StatusTriage, effects: []string{"set_topic incident", "refresh_kickoff incident kickoff", "post incident resolved", "post announce resolved"}},
+		{name: "private", private: true, effects: []string{"set_topic incident", "refresh_kickoff incident kickoff", "post incident resolved"}},
 		{name: "summary too long", summary: strings.Repeat("x", incident.MaxText+1), err: incident.ErrInvalid, msg: "the summary is too long"},
 		{name: "already resolved", status: incident.StatusResolved, err: incident.ErrRefused, msg: "INC-7 is resolved; use `/incident reopen` to work on it again"},
 		{name: "closed", status: incident.StatusClosed, err: incident.ErrRefused, msg: "INC-7 is closed"},
@@ -476,8 +476,8 @@ func TestReopen(t *testing.T) {
 		msg     string
 		effects []string
 	}{
-		{name: "resolved", status: incident.StatusResolved, effects: []string{"set_topic incident", "post incident line", "post announce line"}},
-		{name: "resolved private", status: incident.StatusResolved, private: true, effects: []string{"set_topic incident", "post incident line"}},
+		{name: "resolved", status: incident.StatusResolved, effects: []string{"set_topic incident", "refresh_kickoff incident kickoff", "post incident line", "post announce line"}},
+		{name: "resolved private", status: incident.StatusResolved, private: true, effects: []string{"set_topic incident", "refresh_kickoff incident kickoff", "post incident line"}},
 		{name: "investigating", status: incident.StatusInvestigating, err: incident.ErrRefused, msg: "INC-7 is investigating, not resolved; there is nothing to reopen"},
 		{name: "monitoring", status: incident.StatusMonitoring, err: incident.ErrRefused, msg: "INC-7 is monitoring, not resolved"},
 		{name: "closed", status: incident.StatusClosed, err: incident.ErrRefused, msg: "INC-7 is closed"},
@@ -536,7 +536,7 @@ func TestClose(t *testing.T) {
 				return
 			}
 			r.commit(ch, err)
-			require.Equal(t, []string{"set_topic incident", "post incident line"}, effectShape(ch))
+			require.Equal(t, []string{"set_topic incident", "refresh_kickoff incident kickoff", "post incident line"}, effectShape(ch))
 			require.Equal(t, incident.StatusClosed, r.inc.Status)
 			require.Equal(t, m.At, r.inc.ClosedAt)
 			require.Equal(t, strings.TrimSpace(tt.url), r.inc.PostmortemURL)

@@ -10,8 +10,11 @@ const (
 	EffectCreateChannel EffectKind = "create_channel" // params: name, private
 	EffectInvite        EffectKind = "invite"         // params: users (comma-separated)
 	EffectSetTopic      EffectKind = "set_topic"      // rendered from the state when performed, so it is always current
-	EffectPost          EffectKind = "post"           // Target, Template; the event at Seq is the content
-	EffectDM            EffectKind = "dm"             // Target is a user id
+	// EffectRefreshKickoff re-renders the kickoff message from the state
+	// when performed: its role buttons and status menu follow the incident.
+	EffectRefreshKickoff EffectKind = "refresh_kickoff"
+	EffectPost           EffectKind = "post" // Target, Template; the event at Seq is the content
+	EffectDM             EffectKind = "dm"   // Target is a user id
 	// EffectUploadFile uploads the post-mortem draft, as Markdown, into the
 	// incident channel. The draft is written from the events as they are
 	// when the upload is performed, not stored here, so a long incident does
@@ -58,4 +61,10 @@ func newEffect(n, seq uint64, kind EffectKind, target, template string, params m
 		key += "/" + target
 	}
 	return Effect{Key: key, Kind: kind, Incident: n, Seq: seq, Target: target, Template: template, Params: params}
+}
+
+// KickoffKey is the key of incident number's kickoff post: the first
+// effect of its declaration, whose result holds the message's ts.
+func KickoffKey(number uint64) string {
+	return newEffect(number, 1, EffectPost, TargetIncident, TemplateKickoff, nil).Key
 }

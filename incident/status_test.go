@@ -54,7 +54,7 @@ func TestSetStatusMachine(t *testing.T) {
 					require.Equal(t, string(to), ch.Events[0].Attr(timeline.AttrStatus))
 					require.Equal(t, string(from), ch.Events[0].Attr(timeline.AttrPrevious))
 					require.Equal(t, timeline.PhaseDecide, ch.Events[0].Phase)
-					require.Equal(t, []string{"set_topic incident", "post incident line"}, effectShape(ch))
+					require.Equal(t, []string{"set_topic incident", "refresh_kickoff incident kickoff", "post incident line"}, effectShape(ch))
 					require.Equal(t, to, r.inc.Status)
 				case resolve:
 					r.commit(ch, err)
