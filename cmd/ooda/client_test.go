@@ -83,7 +83,7 @@ func TestCLIRunsAnIncidentThroughTheAPI(t *testing.T) {
 	out, _, err = runCmd(t, "status")
 	require.NoError(t, err)
 	require.Contains(t, out, "slack       not configured")
-	require.Contains(t, out, "outbox      7 effects", "without Slack the effects wait for it")
+	require.Contains(t, out, "outbox      8 effects", "without Slack the effects wait for it")
 
 	t.Setenv("OODA_API_TOKEN", "wrong-token-wrong-token")
 	_, _, err = runCmd(t, "incident", "note", "INC-1", "x")

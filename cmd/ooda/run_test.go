@@ -57,7 +57,7 @@ func TestDemoShowsTheTimeline(t *testing.T) {
 		// The channel Ooda created, its topic and what was posted in it.
 		"#inc-1-checkout-api-returning-502s, as everyone in it saw it (members: ooda, alice, bob, carol, dave)",
 		"topic  Resolved · SEV2 · Commander @dave · Comms @bob · Ops @carol · Checkout API returning 502s",
-		"INC-1 declared by @alice: SEV2 “Checkout API returning 502s”. Commander: @alice.",
+		"INC-1 declared by @alice: SEV2 “Checkout API returning 502s”. Commander: @dave.",
 		"clicks [I'll take it: Comms] on the kickoff message",
 		"[I'll take it: Comms]",
 		"@bob took Comms",
