@@ -143,7 +143,6 @@ type alertSignal struct {
 	// firingKey is, for a resolved alert, the key its firing signal was
 	// posted under: the resolution is a reply in that thread.
 	firingKey string
-	receiver  string
 }
 
 // NewAlertReceiver checks cfg, fills in its defaults and starts the
@@ -329,7 +328,7 @@ func (a *AlertReceiver) receive(ctx context.Context, msg AlertmanagerWebhook) (A
 				}
 			}
 		default:
-			sig := alertSignal{alert: al, service: service, key: key, receiver: msg.Receiver}
+			sig := alertSignal{alert: al, service: service, key: key}
 			if al.Status == AlertResolved {
 				sig.firingKey = alertKey(msg.GroupKey, al, AlertFiring)
 			}
@@ -590,7 +589,8 @@ func renderAlertSignal(sig alertSignal) Message {
 		b.WriteString("\n" + quoteLines(Escape(s)))
 	}
 	if link := webLink(al.GeneratorURL); link != "" {
-		fmt.Fprintf(&b, "\n<%s|Source>", link)
+		// Inside a link Slack reads the same entities as anywhere else.
+		fmt.Fprintf(&b, "\n<%s|Source>", Escape(link))
 	}
 	var labels []string
 	for k, v := range al.Labels {

@@ -274,3 +274,15 @@ func TestAlertsQueueFullAsksForARetry(t *testing.T) {
 	require.Equal(t, "60", rec.Header().Get("Retry-After"))
 	require.Contains(t, rec.Body.String(), "Alertmanager will retry")
 }
+
+func TestRenderAlertSignalLinks(t *testing.T) {
+	al := AlertmanagerAlert{Status: AlertFiring, Labels: map[string]string{"alertname": "Down", "service": "a<b>"},
+		GeneratorURL: "http://prom.example/graph?g0.expr=up&g0.tab=1"}
+	m := renderAlertSignal(alertSignal{alert: al, service: "a<b>"})
+	text := blocksOf(t, m)
+	require.Contains(t, text, `\u003chttp://prom.example/graph?g0.expr=up\u0026amp;g0.tab=1|Source\u003e`, "the & of a link is escaped")
+	require.Contains(t, text, "service `a\\u0026lt;b\\u0026gt;`", "labels are escaped")
+
+	al.GeneratorURL = "javascript:alert(1)"
+	require.NotContains(t, blocksOf(t, renderAlertSignal(alertSignal{alert: al})), "javascript", "only web links are linked")
+}

@@ -61,6 +61,9 @@ type ExecutorConfig struct {
 	// CatchUpAfter is the age past which queued channel posts are told as
 	// one catch-up message; 0 means DefaultCatchUpAfter.
 	CatchUpAfter time.Duration
+	// Budget finds the error budget an incident spent, for the post-mortem
+	// draft it uploads; nil leaves it unknown.
+	Budget BudgetLookup
 }
 
 // Backoff is how long a deferred effect waits before its next attempt,

@@ -506,15 +506,11 @@ func (e *Executor) update(ctx context.Context, channel, ts string, opts []slack.
 // findPosted looks for the message carrying key in its metadata among the
 // channel's recent history (since the effect was queued).
 func (e *Executor) findPosted(ctx context.Context, channel, key string, queuedAt time.Time) (string, bool, error) {
-	var ts string
-	found, err := e.scanHistory(ctx, channel, queuedAt, true, func(m slack.Message) bool {
-		if m.Metadata.EventType == MetadataEventType && m.Metadata.EventPayload["key"] == key {
-			ts = m.Timestamp
-			return true
-		}
-		return false
-	})
-	return ts, found, err
+	var oldest time.Time
+	if !queuedAt.IsZero() {
+		oldest = queuedAt.Add(-historySkew)
+	}
+	return findMarked(ctx, e.cfg.Slack, channel, key, oldest)
 }
 
 // sharedFile is a file the channel's history shows shared, and the
@@ -543,12 +539,23 @@ func (e *Executor) findShared(ctx context.Context, channel string, queuedAt time
 // queuedAt, newest first, until stop accepts a message. metadata asks
 // Slack for message metadata, which it returns only when asked.
 func (e *Executor) scanHistory(ctx context.Context, channel string, queuedAt time.Time, metadata bool, stop func(slack.Message) bool) (bool, error) {
-	params := &slack.GetConversationHistoryParameters{ChannelID: channel, Limit: historyPage, IncludeAllMetadata: metadata}
+	var oldest time.Time
 	if !queuedAt.IsZero() {
-		params.Oldest = strconv.FormatInt(queuedAt.Add(-historySkew).Unix(), 10) + ".000000"
+		oldest = queuedAt.Add(-historySkew)
+	}
+	return scanHistory(ctx, e.cfg.Slack, channel, oldest, metadata, stop)
+}
+
+// scanHistory pages through a channel's history, newest first, back to
+// oldest (zero: as far as the page limit goes), until stop accepts a
+// message. It is how Ooda finds what an earlier attempt already posted.
+func scanHistory(ctx context.Context, r HistoryReader, channel string, oldest time.Time, metadata bool, stop func(slack.Message) bool) (bool, error) {
+	params := &slack.GetConversationHistoryParameters{ChannelID: channel, Limit: historyPage, IncludeAllMetadata: metadata}
+	if !oldest.IsZero() {
+		params.Oldest = strconv.FormatInt(oldest.Unix(), 10) + ".000000"
 	}
 	for range historyMaxPages {
-		resp, err := e.cfg.Slack.GetConversationHistoryContext(ctx, params)
+		resp, err := r.GetConversationHistoryContext(ctx, params)
 		if err != nil {
 			return false, err
 		}
@@ -652,7 +659,11 @@ func (e *Executor) uploadDraft(ctx context.Context, pe incident.Pending, inc inc
 	}); err != nil {
 		return sharedFile{}, false, "", storeErr("mark effect attempted", err)
 	}
-	body, _, err := postmortem.Export(ctx, e.cfg.Store, inc.Number, postmortem.FormatMarkdown, postmortem.Options{Now: now})
+	opts := postmortem.Options{Now: now}
+	if e.cfg.Budget != nil {
+		opts.Budget = lookupBudget(ctx, e.cfg.Store, inc.Number, e.cfg.Budget)
+	}
+	body, _, err := postmortem.Export(ctx, e.cfg.Store, inc.Number, postmortem.FormatMarkdown, opts)
 	if err != nil {
 		return sharedFile{}, false, "", storeErr("draft the post-mortem", err)
 	}

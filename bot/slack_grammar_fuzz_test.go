@@ -108,6 +108,8 @@ func canonicalCommand(c Command) string {
 	switch c.Verb {
 	case "help":
 		return with("help", c.Topic)
+	case "slo":
+		return with("slo", c.Service)
 	case "declare":
 		s := "declare"
 		if c.Severity != 0 {

@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -421,26 +420,11 @@ func newSlackMetrics(reg prometheus.Registerer, ack *prometheus.HistogramVec) sl
 	if m.ack == nil {
 		m.ack = NewAckHistogram()
 		if reg != nil {
-			m.ack = registerSlackCollector(reg, m.ack)
+			m.ack = reuseCollector(reg, m.ack)
 		}
 	}
 	if reg != nil {
-		m.requests = registerSlackCollector(reg, m.requests)
+		m.requests = reuseCollector(reg, m.requests)
 	}
 	return m
-}
-
-// registerSlackCollector registers c, or returns the collector of the same
-// shape already registered, so two handlers on one registry share them.
-func registerSlackCollector[C prometheus.Collector](reg prometheus.Registerer, c C) C {
-	err := reg.Register(c)
-	if err == nil {
-		return c
-	}
-	if are, ok := errors.AsType[prometheus.AlreadyRegisteredError](err); ok {
-		if existing, ok := are.ExistingCollector.(C); ok {
-			return existing
-		}
-	}
-	panic(fmt.Sprintf("register Slack metrics: %v", err))
 }

@@ -177,11 +177,11 @@ func renderSLONotice(n slo.Notice, open []incident.Incident) Message {
 		}
 		switch n.To {
 		case slo.LevelPage:
-			head = fmt.Sprintf(":rotating_light: SLO %s is %sburning its error budget fast: *page* (%s)", name, still, levelChange(n))
+			head = fmt.Sprintf(":rotating_light: SLO %s is %sburning its error budget fast: *page*%s", name, still, wasLevel(n))
 		case slo.LevelTicket:
-			head = fmt.Sprintf(":warning: SLO %s is %sburning its error budget: *ticket* (%s)", name, still, levelChange(n))
+			head = fmt.Sprintf(":warning: SLO %s is %sburning its error budget: *ticket*%s", name, still, wasLevel(n))
 		case slo.LevelNoData:
-			head = fmt.Sprintf(":grey_question: SLO %s %shas *no data*: its queries return nothing, so it cannot page (%s)", name, still, levelChange(n))
+			head = fmt.Sprintf(":grey_question: SLO %s %shas *no data*: its queries return nothing, so it cannot page%s", name, still, wasLevel(n))
 		default:
 			head = fmt.Sprintf(":warning: SLO %s: %s", name, levelChange(n))
 		}
@@ -239,7 +239,7 @@ func sloEntryText(n slo.Notice) string {
 		if n.Kind == slo.NoticeRepeat {
 			still = "still "
 		}
-		fmt.Fprintf(&b, "SLO %s is %sat %s (%s).", n.SLO, still, n.To, levelChange(n))
+		fmt.Fprintf(&b, "SLO %s is %sat %s%s.", n.SLO, still, n.To, wasLevel(n))
 	}
 	if burns := burnLine(r); burns != "" {
 		b.WriteString(" Burn rate " + burns + ".")
@@ -253,6 +253,15 @@ func sloEntryText(n slo.Notice) string {
 	}
 	fmt.Fprintf(&b, " SLO file: %s.", n.File)
 	return b.String()
+}
+
+// wasLevel says what the level was before, " (was ok)", when it changed
+// from a known one.
+func wasLevel(n slo.Notice) string {
+	if n.From == "" || n.From == n.To {
+		return ""
+	}
+	return " (was " + string(n.From) + ")"
 }
 
 func levelChange(n slo.Notice) string {

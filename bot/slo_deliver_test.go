@@ -27,7 +27,7 @@ func TestSLODeliverPostsEachNoticeOnce(t *testing.T) {
 	page := msgs[0]
 	require.Equal(t, MetadataEventType, page.MetadataType)
 	require.Contains(t, messageKey(page), "slo:checkout/availability:warning:ok>page")
-	require.Contains(t, page.Text, "checkout/availability is at page (ok → page)")
+	require.Contains(t, page.Text, "SLO checkout/availability is at page (was ok).")
 	text := blocksText(page)
 	for _, want := range []string{"*page*", "page-quick: 1h and 5m both above 14.4×", "5m 15.0×", "1h 15.0×", "3d 15.0×",
 		"Error budget left (30d): 60.0%", "slos/checkout.yaml"} {
@@ -164,7 +164,7 @@ func TestRenderSLONoticeNoData(t *testing.T) {
 	m := renderSLONotice(n, nil)
 	require.Contains(t, blocksOf(t, m), "has *no data*")
 	require.Contains(t, blocksOf(t, m), "Error budget left: no data")
-	require.True(t, strings.HasPrefix(m.Text, "SLO checkout/latency is at no_data"))
+	require.True(t, strings.HasPrefix(m.Text, "SLO checkout/latency is at no_data (was ok)."), m.Text)
 }
 
 // blocksOf is a rendered message's blocks as JSON text.

@@ -2,10 +2,8 @@ package bot
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/url"
-	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -89,26 +87,15 @@ func postOnce(ctx context.Context, g *resilience.Guard, api SignalSlack, channel
 // executor's reconciliation (Executor.findPosted) for posts that are not
 // effects of an incident.
 func findMarked(ctx context.Context, r HistoryReader, channel, key string, oldest time.Time) (string, bool, error) {
-	params := &slack.GetConversationHistoryParameters{ChannelID: channel, Limit: historyPage, IncludeAllMetadata: true}
-	if !oldest.IsZero() {
-		params.Oldest = strconv.FormatInt(oldest.Unix(), 10) + ".000000"
-	}
-	for range historyMaxPages {
-		resp, err := r.GetConversationHistoryContext(ctx, params)
-		if err != nil {
-			return "", false, err
+	var ts string
+	found, err := scanHistory(ctx, r, channel, oldest, true, func(m slack.Message) bool {
+		if m.Metadata.EventType == MetadataEventType && m.Metadata.EventPayload["key"] == key {
+			ts = m.Timestamp
+			return true
 		}
-		for _, m := range resp.Messages {
-			if m.Metadata.EventType == MetadataEventType && m.Metadata.EventPayload["key"] == key {
-				return m.Timestamp, true, nil
-			}
-		}
-		if !resp.HasMore || resp.ResponseMetaData.NextCursor == "" {
-			break
-		}
-		params.Cursor = resp.ResponseMetaData.NextCursor
-	}
-	return "", false, nil
+		return false
+	})
+	return ts, found, err
 }
 
 // openIncidentsOf returns the active incidents declared for service. The
@@ -187,10 +174,6 @@ func signalTitle(blockID, service string) string {
 // suggests: a burning SLO or a firing alert is a major problem until
 // someone says otherwise.
 const signalDeclareSeverity = 2
-
-// errNoSignalChannel is why a signal was not posted: no channel (or no
-// Slack) is configured for it.
-var errNoSignalChannel = errors.New("no channel configured for signals")
 
 // webLink returns s when it is an absolute http(s) address safe to put in
 // a Slack link, else "".

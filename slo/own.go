@@ -11,19 +11,9 @@ import (
 )
 
 // AckMetric is the histogram of how long Ooda takes to acknowledge an
-// /incident command, which Ooda's own SLO is measured on.
+// /incident command, which Ooda's own SLO is measured on. The bot package
+// defines it (bot.NewAckHistogram), with a bucket at the 3 s threshold.
 const AckMetric = "ooda_command_ack_seconds"
-
-// NewAckHistogram returns the AckMetric histogram, with a bucket at the own
-// SLO's 3 s threshold (a threshold between buckets would be rounded down
-// to the bucket below it, counting some good commands as bad).
-func NewAckHistogram() prometheus.Histogram {
-	return prometheus.NewHistogram(prometheus.HistogramOpts{
-		Name:    AckMetric,
-		Help:    "Time from receiving an /incident command to acknowledging it, in seconds.",
-		Buckets: []float64{.05, .1, .25, .5, 1, 2, 3, 5, 10},
-	})
-}
 
 // OwnSpec is an SLO Ooda keeps on itself: Objective percent of the events
 // in a histogram of its own at or under Threshold.

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"flag"
@@ -20,6 +21,7 @@ import (
 
 	"github.com/ooda-sre/ooda/bot"
 	"github.com/ooda-sre/ooda/resilience"
+	"github.com/ooda-sre/ooda/slo"
 	"github.com/ooda-sre/ooda/storage"
 )
 
@@ -88,16 +90,26 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger, listening func(
 			}
 		}()
 	}
-	sched, err := bot.NewScheduler(ctx, logger, time.Now,
-		bot.Job{Name: "reminders", Schedule: "@every 1m", Timeout: 50 * time.Second, Run: func(ctx context.Context, now time.Time) error {
+	jobs := []bot.Job{
+		{Name: "reminders", Schedule: "@every 1m", Timeout: 50 * time.Second, Run: func(ctx context.Context, now time.Time) error {
 			_, err := w.reminders.Tick(ctx, now)
 			return err
 		}},
-		bot.Job{Name: "expire-dedupe", Schedule: "@daily", Timeout: 5 * time.Minute, Run: func(ctx context.Context, now time.Time) error {
+		{Name: "expire-dedupe", Schedule: "@daily", Timeout: 5 * time.Minute, Run: func(ctx context.Context, now time.Time) error {
 			_, err := db.ExpireDedupe(ctx, now.Add(-dedupeRetention))
 			return err
 		}},
-	)
+	}
+	if w.monitor != nil {
+		// An evaluation ends within slo.DefaultTimeout; the minute after
+		// it is for delivering notices. The scheduler skips a tick while
+		// the previous one runs.
+		jobs = append(jobs, bot.Job{Name: "slo", Schedule: "@every 1m", Timeout: slo.DefaultTimeout + time.Minute, Run: func(ctx context.Context, now time.Time) error {
+			_, err := w.monitor.Tick(ctx, now, w.sloDeliver.Deliver)
+			return err
+		}})
+	}
+	sched, err := bot.NewScheduler(ctx, logger, time.Now, jobs...)
 	if err != nil {
 		return err
 	}
@@ -148,10 +160,17 @@ type wiring struct {
 	dispatcher *bot.Dispatcher
 	server     *bot.Server
 	reminders  *bot.Reminders
+	guards     *resilience.Guards
+	// alerts receives Alertmanager's webhook; close stops its poster.
+	alerts *bot.AlertReceiver
+	// The SLOs: nil without slo_files. serve ticks the monitor every
+	// minute, delivering through sloDeliver.
+	evaluator  *slo.Evaluator
+	monitor    *slo.Monitor
+	sloDeliver *bot.SLODeliverer
 	// The Slack side: nil while Slack is not configured. Nothing of it runs
 	// yet; serve starts the executor and Socket Mode, the demo drains the
 	// executor itself.
-	guards   *resilience.Guards
 	client   *slack.Client
 	executor *bot.Executor
 	slack    *bot.SlackHandler
@@ -165,44 +184,91 @@ func wire(ctx context.Context, cfg config, db *storage.DB, reg *prometheus.Regis
 	if err != nil {
 		return nil, err
 	}
-	w := &wiring{dispatcher: &bot.Dispatcher{Store: db, Logger: logger}}
-	w.server = bot.NewServer(bot.ServerConfig{
-		Dispatcher: w.dispatcher,
-		Store:      db,
-		APIToken:   cfg.APIToken,
-		APITokens:  tokens,
-		Logger:     logger,
-		Gatherer:   reg,
-		Backup:     db.Backup,
-		Status:     bot.StatusSource{Version: version, SlackMode: cfg.slackMode(), Outbox: db},
-	})
-	w.reminders = &bot.Reminders{Store: db, Logger: logger}
-	switch cfg.slackMode() {
-	case "off":
-		return w, nil
-	case "http":
-		if cfg.SlackSigningSecret == "" {
-			return nil, errors.New("HTTP mode needs SLACK_SIGNING_SECRET (or set SLACK_APP_TOKEN for Socket Mode)")
-		}
+	if cfg.slackMode() == "http" && cfg.SlackSigningSecret == "" {
+		return nil, errors.New("HTTP mode needs SLACK_SIGNING_SECRET (or set SLACK_APP_TOKEN for Socket Mode)")
 	}
-
+	w := &wiring{dispatcher: &bot.Dispatcher{Store: db, Logger: logger}}
+	w.reminders = &bot.Reminders{Store: db, Logger: logger}
+	// Prometheus needs its guard whether or not Slack is configured.
 	if w.guards, err = resilience.DefaultGuards(resilience.WithLogger(logger), resilience.WithMetrics(resilience.NewMetrics(reg))); err != nil {
 		return nil, err
 	}
-	w.client = bot.NewSlackClient(cfg.SlackBotToken, cfg.SlackAPIURL, w.guards.Slack)
-	if w.executor, err = bot.NewExecutor(bot.ExecutorConfig{
-		Store: db, Outbox: db, Slack: w.client, Guard: w.guards.Slack,
-		AnnounceChannel: cfg.AnnounceChannel, Now: now, Logger: logger, Registerer: reg,
+
+	// One histogram times every answer to a person, over Slack and the
+	// API; Ooda's own SLO is measured on it, in /incident slo and /metrics.
+	ack := bot.NewAckHistogram()
+	reg.MustRegister(ack, slo.NewOwnCollector(ack, slo.DefaultOwnSpec()))
+	w.dispatcher.OwnSLO = bot.OwnSLOFrom(reg, slo.DefaultOwnSpec())
+
+	if err := w.wireSLOs(cfg, db, logger); err != nil {
+		return nil, err
+	}
+
+	// signals is nil while Slack is off: SLO notices and alerts then go
+	// to incidents' timelines only. (A nil *slack.Client in the interface
+	// would not be nil.)
+	var signals bot.SignalSlack
+	if cfg.slackMode() != "off" {
+		w.client = bot.NewSlackClient(cfg.SlackBotToken, cfg.SlackAPIURL, w.guards.Slack)
+		signals = w.client
+		xc := bot.ExecutorConfig{
+			Store: db, Outbox: db, Slack: w.client, Guard: w.guards.Slack,
+			AnnounceChannel: cfg.AnnounceChannel, Now: now, Logger: logger, Registerer: reg,
+		}
+		if w.evaluator != nil {
+			xc.Budget = bot.IncidentBudget{SLOs: w.evaluator}.Lookup
+		}
+		if w.executor, err = bot.NewExecutor(xc); err != nil {
+			return nil, err
+		}
+		w.dispatcher.Health = w.executor
+		w.dispatcher.Committed = w.executor.Notify
+		w.reminders.Committed = w.executor.Notify
+	}
+
+	if w.monitor != nil {
+		if w.sloDeliver, err = bot.NewSLODeliverer(bot.SLODelivererConfig{
+			Store: db, States: db, Slack: signals, Guard: w.guards.Slack, Channel: cfg.SLOChannel,
+			Committed: w.dispatcher.Committed, Logger: logger,
+		}); err != nil {
+			return nil, err
+		}
+	}
+	if w.alerts, err = bot.NewAlertReceiver(bot.AlertsConfig{
+		Store: db, Slack: signals, Guard: w.guards.Slack, Channel: cmp.Or(cfg.SLOChannel, cfg.AnnounceChannel),
+		Committed: w.dispatcher.Committed, Now: now, Logger: logger, Registerer: reg,
 	}); err != nil {
 		return nil, err
 	}
-	w.dispatcher.Health = w.executor
-	w.server.SetStatus(bot.StatusSource{
-		Version: version, SlackMode: cfg.slackMode(), Outbox: db, Health: w.executor,
+
+	status := bot.StatusSource{
+		Version: version, SlackMode: cfg.slackMode(), Outbox: db,
 		Guards: []*resilience.Guard{w.guards.Slack, w.guards.Prometheus, w.guards.Webhook},
-	})
-	w.dispatcher.Committed = w.executor.Notify
-	w.reminders.Committed = w.executor.Notify
+	}
+	if w.executor != nil {
+		status.Health = w.executor
+	}
+	sc := bot.ServerConfig{
+		Dispatcher:   w.dispatcher,
+		Store:        db,
+		APIToken:     cfg.APIToken,
+		APITokens:    tokens,
+		Logger:       logger,
+		Gatherer:     reg,
+		Backup:       db.Backup,
+		Status:       status,
+		AckHistogram: ack,
+		Alerts:       w.alerts,
+	}
+	if w.monitor != nil {
+		sc.Freeze = w.monitor.Freeze
+		sc.PostmortemBudget = bot.IncidentBudget{SLOs: w.evaluator}.Lookup
+		sc.Status.LastSLOEvaluation = func() time.Time { return w.monitor.Last().Report.At }
+	}
+	w.server = bot.NewServer(sc)
+	if w.client == nil {
+		return w, nil
+	}
 
 	w.slack = bot.NewSlackHandler(bot.SlackConfig{
 		SigningSecret: cfg.SlackSigningSecret,
@@ -215,6 +281,7 @@ func wire(ctx context.Context, cfg config, db *storage.DB, reg *prometheus.Regis
 		Now:           now,
 		Logger:        logger,
 		Registerer:    reg,
+		AckHistogram:  ack,
 	})
 	if cfg.SlackSigningSecret != "" {
 		w.slack.Register(w.server)
@@ -222,10 +289,42 @@ func wire(ctx context.Context, cfg config, db *storage.DB, reg *prometheus.Regis
 	return w, nil
 }
 
-// close stops the Slack handler's background calls and waits for them.
+// wireSLOs loads the SLO files, if any, and builds the evaluator over
+// Prometheus (through its guard) and the monitor that keeps each SLO's
+// state in db. The config check made sure prometheus_url is set with them.
+func (w *wiring) wireSLOs(cfg config, db *storage.DB, logger *slog.Logger) error {
+	if len(cfg.SLOFiles) == 0 {
+		return nil
+	}
+	slos, warnings, err := slo.LoadFiles(cfg.SLOFiles)
+	if err != nil {
+		return fmt.Errorf("SLO files:\n%w", err)
+	}
+	for _, wn := range warnings {
+		logger.Warn("SLO file: " + wn.String())
+	}
+	api, err := slo.NewPrometheusAPI(cfg.PrometheusURL, w.guards.Prometheus)
+	if err != nil {
+		return fmt.Errorf("prometheus_url: %w", err)
+	}
+	if w.evaluator, err = slo.NewEvaluator(slo.Config{API: api, Guard: w.guards.Prometheus, SLOs: slos, Logger: logger}); err != nil {
+		return err
+	}
+	if w.monitor, err = slo.NewMonitor(slo.MonitorConfig{Evaluator: w.evaluator, Store: db}); err != nil {
+		return err
+	}
+	w.dispatcher.SLO = w.monitor
+	return nil
+}
+
+// close stops the background work of the handlers (the Slack handler's
+// calls, the alert receiver's posts) and waits for it.
 func (w *wiring) close() {
 	if w.slack != nil {
 		w.slack.Close()
+	}
+	if w.alerts != nil {
+		w.alerts.Close()
 	}
 }
 
