@@ -69,7 +69,9 @@ func (s *Server) commands(w http.ResponseWriter, r *http.Request) {
 	}
 	reply := s.cfg.Dispatcher.Handle(r.Context(), Request{
 		Text: req.Text, User: "api:" + tokenName(r.Context()), Incident: n,
-		Source: timeline.SourceAPI, Key: "api:" + key, At: time.Now().UTC(),
+		// The key is the client's, so it is scoped to its token: two
+		// clients choosing the same key must not answer for each other.
+		Source: timeline.SourceAPI, Key: "api:" + tokenName(r.Context()) + ":" + key, At: time.Now().UTC(),
 	})
 	code := reply.Code
 	text := reply.Text

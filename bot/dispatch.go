@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -82,7 +83,7 @@ func (d *Dispatcher) Run(ctx context.Context, req Request, cmd Command) Reply {
 	}
 	switch cmd.Verb {
 	case "help":
-		return Reply{Text: HelpText(), Code: http.StatusOK}
+		return Reply{Text: HelpTopic(cmd.Topic), Code: http.StatusOK}
 	case "list":
 		return d.list(ctx, req.At)
 	case "slo":
@@ -118,6 +119,19 @@ func decide(inc *incident.Incident, cmd Command, m incident.Meta) (incident.Chan
 	switch cmd.Verb {
 	case "role":
 		return inc.AssignRole(cmd.Role, cmd.User, m)
+	case "take":
+		// An "I'll take it" button offers an empty role. Someone quicker
+		// took it: taking it over is a handover, which deserves the
+		// command. The clicker already holding it is a double click.
+		switch holder := inc.Roles.Get(cmd.Role); holder {
+		case "":
+			return inc.AssignRole(cmd.Role, cmd.User, m)
+		case cmd.User:
+			return incident.Change{}, nil
+		default:
+			return incident.Change{}, incident.Refused(fmt.Sprintf("<@%s> took %s of %s first. To take it over, `/incident role %s @you`.",
+				holder, cmd.Role.Title(), inc.ID, cmd.Role))
+		}
 	case "status":
 		return inc.SetStatus(cmd.Status, m)
 	case "sev":
@@ -308,7 +322,7 @@ func (d *Dispatcher) failed(ctx context.Context, n uint64, err error) Reply {
 func changeText(res incident.Result, cmd Command) string {
 	inc := res.Incident
 	switch cmd.Verb {
-	case "role":
+	case "role", "take":
 		return fmt.Sprintf("%s: <@%s> is %s.", inc.ID, cmd.User, cmd.Role.Title())
 	case "status":
 		return fmt.Sprintf("%s is %s.", inc.ID, inc.Status)
@@ -317,7 +331,10 @@ func changeText(res incident.Result, cmd Command) string {
 	case "impact":
 		return fmt.Sprintf("%s is customer-impacting: %s", inc.ID, Escape(inc.Impact))
 	case "action":
-		a := inc.Actions[len(inc.Actions)-1]
+		a, ok := addedAction(res)
+		if !ok {
+			return fmt.Sprintf("%s: recorded.", inc.ID)
+		}
 		owner := "no owner yet"
 		if a.Owner != "" {
 			owner = "<@" + a.Owner + ">"
@@ -341,4 +358,21 @@ func changeText(res incident.Result, cmd Command) string {
 		return fmt.Sprintf("%s is closed; its post-mortem is published at %s.", inc.ID, Escape(inc.PostmortemURL))
 	}
 	return fmt.Sprintf("%s: recorded (%s).", inc.ID, cmd.Verb)
+}
+
+// addedAction is the action a command added, read from its events, so a
+// replayed request names the action it added rather than the newest one.
+func addedAction(res incident.Result) (incident.Action, bool) {
+	for _, e := range res.Events {
+		if e.Kind != timeline.KindActionAdded {
+			continue
+		}
+		id, _ := strconv.Atoi(e.Attr(timeline.AttrActionID))
+		for _, a := range res.Incident.Actions {
+			if a.ID == id {
+				return a, true
+			}
+		}
+	}
+	return incident.Action{}, false
 }

@@ -153,7 +153,7 @@ func renderCatchUp(inc incident.Incident, events []timeline.Event, seqs string) 
 	text := b.String()
 	return Message{
 		Text:   fmt.Sprintf("While Slack was unreachable, %d entries were recorded in %s.", len(told), inc.ID),
-		Blocks: []slack.Block{slack.NewSectionBlock(slack.NewTextBlockObject(slack.MarkdownType, clip(text, 3000), false, false), nil, nil)},
+		Blocks: []slack.Block{mrkdwnSection(clip(text, 3000))},
 	}
 }
 

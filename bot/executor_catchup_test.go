@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/ooda-sre/ooda/bot/slacktest"
 )
 
 // apiCommand sends one /incident command through POST /api/v1/commands.
@@ -77,4 +79,39 @@ func TestSlackDownThenCatchUp(t *testing.T) {
 	apiCommand(t, srv.URL, tok, "note INC-1 all clear")
 	h.drain()
 	require.Len(t, h.slack.Messages(chans[0].ID), 3)
+}
+
+func TestCatchUpAnchoredOnAPostThatLanded(t *testing.T) {
+	h := newHarness(t)
+	inc := h.declare("Search is slow", false)
+	h.drainAll(h.exec)
+	ch := channelsFor(h.slack, inc.Number)[0]
+
+	// Note A reaches Slack but its answer is lost; then Slack goes down
+	// while B and C are recorded.
+	h.slack.Fault("chat.postMessage", slacktest.Fault{Kind: slacktest.FaultLostResponse})
+	h.slack.Fault("conversations.history", slacktest.Fault{Kind: slacktest.FaultStatus, Status: 503, Times: -1})
+	h.note(inc.Number, "entry A")
+	h.drain()
+	require.Equal(t, 1, h.depth(), "A is in doubt: it landed, but Ooda could not tell")
+	h.slack.ClearFaults()
+	h.slack.SetDown(true)
+	h.note(inc.Number, "entry B")
+	h.note(inc.Number, "entry C")
+	h.drain()
+
+	h.clock.Advance(time.Since(h.clock.Now()) + 5*time.Minute)
+	h.slack.SetDown(false)
+	h.drainAll(h.exec)
+
+	var all []string
+	for _, m := range h.slack.Messages(ch.ID) {
+		all = append(all, m.Text+" "+string(m.Blocks))
+	}
+	joined := strings.Join(all, "\n")
+	for _, want := range []string{"entry A", "entry B", "entry C"} {
+		require.Contains(t, joined, want, "every entry reaches the channel")
+	}
+	dupes, _ := duplicateKeys(h.slack)
+	require.Zero(t, dupes)
 }

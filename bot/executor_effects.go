@@ -459,6 +459,7 @@ func (e *Executor) post(ctx context.Context, pe incident.Pending) (result, error
 	}
 	doubt := pe.Attempts > 0
 	var gotChannel, gotTS string
+	var landed bool // an earlier attempt's message was found
 	err = e.cfg.Guard.Do(ctx, resilience.Op{Method: "chat.postMessage", Idempotent: true}, func(ctx context.Context) error {
 		if reconcile && (doubt || resilience.Attempt(ctx) > 1) {
 			ts, found, err := e.findPosted(ctx, channel, fx.Key, pe.QueuedAt)
@@ -466,7 +467,7 @@ func (e *Executor) post(ctx context.Context, pe incident.Pending) (result, error
 				return err
 			}
 			if found {
-				gotChannel, gotTS = channel, ts
+				gotChannel, gotTS, landed = channel, ts, true
 				return nil
 			}
 		}
@@ -482,6 +483,17 @@ func (e *Executor) post(ctx context.Context, pe incident.Pending) (result, error
 	}
 	if gotChannel == "" {
 		gotChannel = channel
+	}
+	if landed && pe.Result[resultCatchUp] != "" {
+		// What landed may be this post as it was before a catch-up took it
+		// as its anchor, or a shorter catch-up: rewrite it to tell all the
+		// entries folded into it since, or those would never be seen.
+		res, err := e.update(ctx, gotChannel, gotTS, opts)
+		if err != nil {
+			return result{}, err
+		}
+		res.values[resultCatchUp] = pe.Result[resultCatchUp]
+		return res, nil
 	}
 	values := map[string]string{"channel": gotChannel, "ts": gotTS}
 	if seqs := pe.Result[resultCatchUp]; seqs != "" {

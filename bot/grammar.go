@@ -88,6 +88,17 @@ func HelpText() string {
 	return strings.TrimRight(b.String(), "\n")
 }
 
+// HelpTopic is `/incident help <command>`: that command's usage, or the
+// whole grammar when the topic is empty or unknown.
+func HelpTopic(topic string) string {
+	for _, v := range verbs {
+		if v.name == topic {
+			return fmt.Sprintf("`/incident %s` — %s", v.usage, v.help)
+		}
+	}
+	return HelpText()
+}
+
 func verbUsage(verb string) string {
 	for _, v := range verbs {
 		if v.name == verb {
@@ -100,7 +111,7 @@ func verbUsage(verb string) string {
 // mentionRE matches a Slack user mention as slash commands escape it
 // (<@U123|name> or <@U123>) and the forms people type into the API and CLI
 // (@U123 or a bare user id).
-var mentionRE = regexp.MustCompile(`^(?:<@([UW][A-Z0-9]{2,})(?:\|[^>]*)?>|@?([UW][A-Z0-9]{2,}))$`)
+var mentionRE = regexp.MustCompile(`^(?:<@([UW][A-Z0-9]{2,})(?:\|[^>]*)?>|@([UW][A-Z0-9]{2,}))$`)
 
 // ParseUser reads a user mention and returns the user id.
 func ParseUser(s string) (string, bool) {
@@ -287,7 +298,7 @@ func splitIncident(args []string) (uint64, []string, error) {
 	if a := strings.ToUpper(args[0]); strings.HasPrefix(a, "INC-") || strings.HasPrefix(a, "#") {
 		n, err := incident.ParseID(args[0])
 		if err != nil {
-			return 0, args, usagef("%s is not an incident number; write it as INC-7", args[0])
+			return 0, args, usagef("%s is not an incident number; write it as INC-7", echo(args[0]))
 		}
 		return n, args[1:], nil
 	}
@@ -422,7 +433,7 @@ func parseDeclare(c Command, args []string, rest func() string) (Command, error)
 				return c, usagef("--service needs a name: `/incident declare sev2 --service checkout Checkout is down`")
 			}
 		case strings.HasPrefix(a, "--"):
-			return c, usagef("%s is not a declare option; use --private or --service NAME: %s", a, verbUsage("declare"))
+			return c, usagef("%s is not a declare option; use --private or --service NAME: %s", echo(a), verbUsage("declare"))
 		default:
 			goto title
 		}

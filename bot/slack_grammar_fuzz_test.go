@@ -81,7 +81,7 @@ func checkCommand(t *testing.T, text string, c Command) {
 	case "role":
 		_, err := roles.Parse(string(c.Role))
 		require.NoError(t, err)
-		u, ok := ParseUser(c.User)
+		u, ok := ParseUser("@" + c.User)
 		require.True(t, ok && u == c.User, "%q: user %q is a Slack user id", text, c.User)
 	case "status":
 		_, err := incident.ParseStatus(string(c.Status))

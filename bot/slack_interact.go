@@ -92,15 +92,11 @@ func (h *SlackHandler) takeRole(ctx context.Context, cb slack.InteractionCallbac
 	if !ok {
 		return reply
 	}
-	user := cb.User.ID
-	if holder := inc.Roles.Get(r); holder != "" && holder != user {
-		// The button offered an empty role; someone was quicker. Taking
-		// it over is a handover, which deserves the command.
-		return Reply{Code: http.StatusConflict, Incident: inc.ID, Text: fmt.Sprintf(
-			"<@%s> took %s of %s first. To take it over, `/incident role %s @you`.", holder, r.Title(), inc.ID, r)}
-	}
+	// "take" is decided on the state inside the store's transaction, so
+	// of two people clicking at once one gets the role and the other is
+	// told who was quicker; neither takes it over from the other.
 	return h.cfg.Dispatcher.Run(ctx, h.actionRequest(cb, ActionTakeRole, inc, string(r)),
-		Command{Verb: "role", Incident: n, Role: r, User: user})
+		Command{Verb: "take", Incident: n, Role: r, User: cb.User.ID})
 }
 
 // setStatus moves the incident to the status picked in the kickoff menu.

@@ -63,6 +63,14 @@ func RunSocketMode(ctx context.Context, client *socketmode.Client, h *SlackHandl
 			}
 			wg.Go(func() {
 				defer func() { <-slots }()
+				// net/http recovers a panicking handler; this is the same
+				// for an envelope, so one bad payload cannot stop the bot.
+				defer func() {
+					if p := recover(); p != nil {
+						h.cfg.Logger.ErrorContext(ctx, "socket mode envelope panicked", "panic", fmt.Sprint(p))
+						h.metrics.requests.WithLabelValues("envelope", outcomeError).Inc()
+					}
+				}()
 				h.envelope(ctx, client, evt)
 			})
 		}

@@ -33,6 +33,10 @@ func refused(format string, args ...any) error {
 	return &UserError{kind: ErrRefused, Msg: fmt.Sprintf(format, args...)}
 }
 
+// Refused is a refusal by the incident's state, worded for the user, for
+// adapters that decide on the state themselves (a button that went stale).
+func Refused(msg string) error { return &UserError{kind: ErrRefused, Msg: msg} }
+
 // NotFound is the error for an incident number nobody has declared.
 func NotFound(number uint64) error {
 	return &UserError{kind: ErrNotFound, Msg: fmt.Sprintf("%s does not exist; `/incident list` shows the open incidents", ID(number))}

@@ -10,6 +10,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"regexp"
 	"strings"
 	"time"
 
@@ -119,8 +120,6 @@ func runIncident(ctx context.Context, args []string, stdout, stderr io.Writer) e
 			return usageErr("name the incident: ooda incident timeline INC-7")
 		}
 		return c.printTimeline(ctx, cmd.Incident, stdout, useColour(*colour, stdout))
-	case "list":
-		return c.printList(ctx, stdout)
 	}
 	var rep struct {
 		bot.CommandReply
@@ -141,11 +140,31 @@ func runIncident(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	return nil
 }
 
-// plain turns the Slack markup of a reply into terminal text.
+// slackMarkup matches Slack's <…> markup: mentions, channels and links,
+// with an optional label after |.
+var slackMarkup = regexp.MustCompile(`<([@#!]?)([^<>|]*)(?:\|([^<>]*))?>`)
+
+// plain turns the Slack markup of a reply into terminal text: the markup
+// first (<@U1|alice> → @alice, <#C1> → #C1), then the escaped characters,
+// so a "&gt;" the user typed comes out as ">" and stays.
 func plain(s string) string {
-	s = strings.NewReplacer("<@", "@", "&lt;", "<", "&gt;", ">", "&amp;", "&").Replace(s)
-	s = strings.ReplaceAll(s, ">", "")
-	return s
+	s = slackMarkup.ReplaceAllStringFunc(s, func(m string) string {
+		g := slackMarkup.FindStringSubmatch(m)
+		sigil, target, label := g[1], g[2], g[3]
+		switch {
+		case sigil == "@" || sigil == "#":
+			if label != "" {
+				return sigil + label
+			}
+			return sigil + target
+		case sigil == "!":
+			return "@" + target
+		case label != "":
+			return label + " (" + target + ")"
+		}
+		return target
+	})
+	return strings.NewReplacer("&lt;", "<", "&gt;", ">", "&amp;", "&").Replace(s)
 }
 
 func useColour(mode string, w io.Writer) bool {
@@ -174,27 +193,6 @@ func (c *apiClient) printTimeline(ctx context.Context, n uint64, w io.Writer, co
 	fmt.Fprintf(w, "%s — %s\n\n", inc.Label(), inc.Status)
 	view := timeline.Build(inc.Events, inc.DeclaredAt, timeline.Options{})
 	return view.WriteText(w, timeline.TextOptions{Color: colour})
-}
-
-func (c *apiClient) printList(ctx context.Context, w io.Writer) error {
-	var out struct {
-		Incidents []incident.Incident `json:"incidents"`
-	}
-	code, err := c.do(ctx, http.MethodGet, "/api/v1/incidents", nil, &out)
-	if err != nil {
-		return err
-	}
-	if code != http.StatusOK {
-		return &exitError{code: 1, err: fmt.Errorf("the server refused the request (HTTP %d)", code)}
-	}
-	if len(out.Incidents) == 0 {
-		fmt.Fprintln(w, "No open incidents.")
-		return nil
-	}
-	for _, inc := range out.Incidents {
-		fmt.Fprintf(w, "%-8s SEV%d  %-13s %s\n", inc.ID, inc.Severity, inc.Status, inc.Title)
-	}
-	return nil
 }
 
 // defaultCLITimeout bounds every CLI call: a responder at a terminal during

@@ -161,3 +161,17 @@ func TestServeWithSlackCreatesTheChannel(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+func TestPlainTurnsSlackMarkupIntoText(t *testing.T) {
+	tests := map[string]string{
+		"<@U0ALICE|alice> is Commander":       "@alice is Commander",
+		"<@U0ALICE> is Ops":                   "@U0ALICE is Ops",
+		"see <#C0123ABCD> and <#C1|incident>": "see #C0123ABCD and #incident",
+		"p99 &gt; 2s, A -&gt; B &amp; C":      "p99 > 2s, A -> B & C",
+		"&lt;!channel&gt; stays text":         "<!channel> stays text",
+		"<https://x.example|the runbook>":     "the runbook (https://x.example)",
+	}
+	for in, want := range tests {
+		require.Equal(t, want, plain(in), in)
+	}
+}

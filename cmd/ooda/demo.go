@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -9,6 +10,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -17,7 +19,6 @@ import (
 
 	"github.com/ooda-sre/ooda/bot/slacktest"
 	"github.com/ooda-sre/ooda/incident"
-	"github.com/ooda-sre/ooda/postmortem"
 	"github.com/ooda-sre/ooda/storage"
 	"github.com/ooda-sre/ooda/timeline"
 )
@@ -41,13 +42,13 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err := parseFlags(fs, args); err != nil {
 		return ignoreHelp(err)
 	}
+	dir, err := os.MkdirTemp("", "ooda-demo-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
 	path := *keep
 	if path == "" {
-		dir, err := os.MkdirTemp("", "ooda-demo-")
-		if err != nil {
-			return err
-		}
-		defer os.RemoveAll(dir)
 		path = filepath.Join(dir, "demo.db")
 	}
 	clock := &simClock{now: time.Date(2026, 11, 26, 14, 5, 0, 0, time.UTC)}
@@ -64,7 +65,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return usageErr("demo: %s already holds incidents; the demo needs a fresh database: give --db a new path", path)
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	return playDemo(ctx, db, clock, logger, stdout)
+	return playDemo(ctx, db, dir, clock, logger, stdout)
 }
 
 // simClock is the demo's simulated time: the script sets it before each
@@ -87,11 +88,12 @@ func (c *simClock) Set(t time.Time) {
 	c.now = t
 }
 
-// playDemo plays the script through Slack: a fake Slack Web API, the
-// wiring `ooda serve` runs served over loopback HTTP, and signed requests
-// as Slack sends them. The executor is drained after every step, so what
-// people see follows what they did as it would in a real workspace.
-func playDemo(ctx context.Context, db *storage.DB, clock *simClock, logger *slog.Logger, w io.Writer) error {
+// playDemo plays the script through Slack: a fake Slack Web API and a
+// fake Prometheus, the wiring `ooda serve` runs served over loopback HTTP
+// with the SLO file written into dir, and signed requests as Slack sends
+// them. The executor is drained after every step, so what people see
+// follows what they did as it would in a real workspace.
+func playDemo(ctx context.Context, db *storage.DB, dir string, clock *simClock, logger *slog.Logger, w io.Writer) error {
 	fake := slacktest.New(slacktest.WithClock(clock.Now), slacktest.WithToken(demoBotToken),
 		slacktest.WithBotUserID(demoBotUserID), slacktest.WithTeam(demoTeamID, "Ooda Demo"))
 	defer fake.Close()
@@ -99,41 +101,59 @@ func playDemo(ctx context.Context, db *storage.DB, clock *simClock, logger *slog
 		fake.AddUser(p.id, p.name)
 	}
 	announce := fake.CreateChannel("incidents", false)
+	sloChannel := fake.CreateChannel("slo-alerts", false)
+	start := clock.Now()
+	traffic := demoCheckoutTraffic(start)
+	prom := newDemoPrometheus(traffic)
+	defer prom.Close()
+	sloFile, err := writeDemoSLOFile(dir)
+	if err != nil {
+		return err
+	}
 
 	cfg := defaultConfig()
 	cfg.SlackBotToken, cfg.SlackSigningSecret, cfg.SlackAPIURL, cfg.AnnounceChannel = demoBotToken, demoSigningSecret, fake.URL(), announce
+	cfg.SLOFiles, cfg.PrometheusURL, cfg.SLOChannel = []string{sloFile}, prom.URL, sloChannel
 	reg := prometheus.NewRegistry()
 	wired, err := wire(ctx, cfg, db, reg, logger, clock.Now)
 	if err != nil {
 		return fmt.Errorf("demo: %w", err)
 	}
 	defer wired.guards.Slack.HTTPClient().CloseIdleConnections()
+	defer wired.guards.Prometheus.HTTPClient().CloseIdleConnections()
 	defer wired.close()
 	ooda := httptest.NewServer(wired.server)
 	defer ooda.Close()
 
-	ws := newDemoWorkspace(fake, ooda.URL, clock, announce)
+	ws := newDemoWorkspace(fake, ooda.URL, clock, announce, sloChannel)
+	ws.traffic = traffic
 	defer ws.close()
-	start := clock.Now()
 	for _, s := range demoScript {
 		clock.Set(start.Add(s.at))
-		if err := ws.play(ctx, s); err != nil {
-			return fmt.Errorf("demo: %s at T+%s: %w", s.who, s.at, err)
+		if s.tick {
+			err = ws.tickSLOs(ctx, wired)
+		} else {
+			err = ws.play(ctx, s)
+		}
+		if err != nil {
+			return fmt.Errorf("demo: %s at %s: %w", s.who, demoOffset(s.at), err)
 		}
 		if err := drain(ctx, wired, db); err != nil {
-			return fmt.Errorf("demo: after %s's step at T+%s: %w", s.who, s.at, err)
+			return fmt.Errorf("demo: after %s's step at %s: %w", s.who, demoOffset(s.at), err)
 		}
 		if ws.incident == 0 {
-			// The declaration's channel exists now: the rest of the
-			// script happens in it.
+			// Once declared, the rest of the script happens in the
+			// incident's channel.
 			incs, err := db.Incidents(ctx, true)
 			if err != nil {
 				return err
 			}
-			if len(incs) != 1 || incs[0].ChannelID == "" {
+			if len(incs) > 1 || (len(incs) == 1 && incs[0].ChannelID == "") {
 				return fmt.Errorf("demo: the declaration left %d incidents and no channel", len(incs))
 			}
-			ws.incident, ws.channel = incs[0].Number, incs[0].ChannelID
+			if len(incs) == 1 {
+				ws.incident, ws.channel = incs[0].Number, incs[0].ChannelID
+			}
 		}
 	}
 	// Follow-ups on response_url run in the handler's background; closing
@@ -160,7 +180,32 @@ func playDemo(ctx context.Context, db *storage.DB, clock *simClock, logger *slog
 	if err := view.WriteText(w, timeline.TextOptions{Name: demoName}); err != nil {
 		return err
 	}
-	return writeDemoPostmortem(ctx, db, inc, demoName, w)
+	return ws.showPostmortem(w, inc)
+}
+
+// demoOffset writes a step's offset from the declaration: T+1m0s, T-30s.
+func demoOffset(d time.Duration) string {
+	if d < 0 {
+		return "T" + d.String()
+	}
+	return "T+" + d.String()
+}
+
+// tickSLOs is one turn of the SLO monitor, as `ooda serve` runs every
+// minute: it evaluates the SLO file against Prometheus at the simulated
+// time and delivers what changed.
+func (ws *demoWorkspace) tickSLOs(ctx context.Context, wired *wiring) error {
+	if wired.monitor == nil {
+		return errors.New("SLO tick: the wiring has no SLO monitor")
+	}
+	rep, err := wired.monitor.Tick(ctx, ws.clock.Now(), wired.sloDeliver.Deliver)
+	if err != nil {
+		return fmt.Errorf("SLO tick: %w", err)
+	}
+	ws.mu.Lock()
+	defer ws.mu.Unlock()
+	ws.ticks = append(ws.ticks, rep)
+	return nil
 }
 
 // drain performs every effect the last step queued, as the executor does
@@ -217,19 +262,34 @@ func allAnswered(g prometheus.Gatherer) (int, error) {
 	return ok, nil
 }
 
-// writeDemoPostmortem drafts the demo incident's post-mortem into a file
-// that outlives the demo, and shows where it is and how it starts.
-func writeDemoPostmortem(ctx context.Context, store incident.Store, inc incident.Incident, name func(string) string, w io.Writer) error {
-	md, _, err := postmortem.Export(ctx, store, inc.Number, "md", postmortem.Options{Now: inc.ResolvedAt.Add(time.Hour), Names: name})
-	if err != nil {
-		return fmt.Errorf("demo: post-mortem: %w", err)
+// showPostmortem shows the post-mortem draft Ooda shared in the incident
+// channel, and writes the bytes it uploaded into a file that outlives the
+// demo, showing where it is and how it starts.
+func (ws *demoWorkspace) showPostmortem(w io.Writer, inc incident.Incident) error {
+	var draft slacktest.File
+	for _, f := range ws.fake.Files() {
+		if f.Completed && slices.Contains(f.Channels, ws.channel) {
+			draft = f
+		}
+	}
+	if draft.ID == "" {
+		return fmt.Errorf("demo: no post-mortem draft was shared in %s", ws.channelName(ws.channel))
+	}
+	ch, _ := ws.fake.Channel(ws.channel)
+	bookmark := "not bookmarked"
+	for _, b := range ch.Bookmarks {
+		if strings.Contains(b.Link, draft.ID) {
+			bookmark = "bookmarked as “" + b.Title + "”"
+		}
 	}
 	path := filepath.Join(os.TempDir(), "ooda-demo-postmortem-"+strings.ToLower(inc.ID)+".md")
-	if err := writeFileAtomic(path, md); err != nil {
+	if err := writeFileAtomic(path, draft.Content); err != nil {
 		return fmt.Errorf("demo: post-mortem: %w", err)
 	}
-	lines := strings.SplitN(string(md), "\n", 16)
-	fmt.Fprintf(w, "\nPost-mortem draft written to %s (edit it, then `/incident postmortem publish <url>`). It starts:\n\n", path)
+	fmt.Fprintf(w, "\n`/incident postmortem` shared the draft in %s: %s (%d bytes),\n%s.\n",
+		ws.channelName(ws.channel), draft.Name, len(draft.Content), bookmark)
+	fmt.Fprintf(w, "Post-mortem draft written to %s (the Markdown Ooda uploaded). It starts:\n\n", path)
+	lines := strings.SplitN(string(draft.Content), "\n", 16)
 	for _, l := range lines[:len(lines)-1] {
 		fmt.Fprintf(w, "    %s\n", l)
 	}

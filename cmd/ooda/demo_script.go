@@ -38,14 +38,20 @@ func demoID(name string) string {
 	return ""
 }
 
-// demoStep is one thing a person does in Slack, at an offset from the
-// declaration. Exactly one of cmd, click, say and pin is set.
+// demoStep is one thing a person does in Slack, or Ooda's SLO monitor
+// does on its own, at an offset from the declaration. Exactly one of tick,
+// declareFromSLO, submitForm, cmd, click, say and pin is set.
 type demoStep struct {
 	at  time.Duration
 	who string
-	// cmd is an /incident command as typed; @name mentions a cast member.
-	// The first is typed in the announcement channel, the rest in the
-	// incident's channel.
+	// tick is a turn of the SLO monitor, as `ooda serve` runs every minute.
+	tick bool
+	// declareFromSLO presses "Declare incident" on the SLO warning.
+	declareFromSLO bool
+	// submitForm submits the declare form the press opened, as prefilled.
+	submitForm bool
+	// cmd is an /incident command as typed in the incident's channel;
+	// @name mentions a cast member.
 	cmd string
 	// click presses "I'll take it" for this role on the kickoff message.
 	click roles.Role
@@ -55,8 +61,13 @@ type demoStep struct {
 	pin bool
 }
 
+// demoPostmortemURL is where the team publishes the demo's post-mortem.
+const demoPostmortemURL = "https://wiki.example.com/pm/inc-1"
+
 var demoScript = []demoStep{
-	{at: 0, who: "alice", cmd: "declare sev2 --service checkout Checkout API returning 502s"},
+	{at: -30 * time.Second, who: "ooda", tick: true},
+	{at: -20 * time.Second, who: "alice", declareFromSLO: true},
+	{at: 0, who: "alice", submitForm: true},
 	{at: 1 * time.Minute, who: "alice", cmd: "observe 5xx rate on checkout-api at 38%, p99 latency 4.2s; started 14:02 per the dashboard"},
 	{at: 2 * time.Minute, who: "bob", click: roles.Comms},
 	{at: 3 * time.Minute, who: "alice", cmd: "role ops @carol"},
@@ -76,9 +87,11 @@ var demoScript = []demoStep{
 	{at: 18 * time.Minute, who: "dave", cmd: "orient --cause v2.31.0 shipped a connection-pool default of 2; the pool exhausts under lunch traffic"},
 	{at: 20 * time.Minute, who: "bob", cmd: "update A rollback has restored checkout. We are monitoring."},
 	{at: 22 * time.Minute, who: "bob", cmd: "observe support tickets about failed checkouts have stopped coming in"},
-	{at: 41 * time.Minute, who: "carol", cmd: "observe error rate at baseline (0.1%) for 20 minutes"},
+	{at: 41 * time.Minute, who: "carol", cmd: "observe error rate at baseline (0.02%) for 20 minutes"},
 	{at: 42 * time.Minute, who: "dave", cmd: "decide keep v2.31.0 off production until the pool size is configurable"},
 	{at: 43 * time.Minute, who: "dave", cmd: "action Make the connection-pool size a config value with a load-tested default @carol"},
 	{at: 44 * time.Minute, who: "dave", cmd: "note thanks all; post-mortem draft to follow"},
 	{at: 45 * time.Minute, who: "dave", cmd: "resolve Rolled back checkout-api v2.31.0; its connection-pool default exhausted under load."},
+	{at: 46 * time.Minute, who: "dave", cmd: "postmortem"},
+	{at: 75 * time.Minute, who: "dave", cmd: "postmortem publish " + demoPostmortemURL},
 }

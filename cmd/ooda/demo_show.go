@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strconv"
@@ -16,6 +17,7 @@ import (
 	"github.com/ooda-sre/ooda/bot/slacktest"
 	"github.com/ooda-sre/ooda/incident"
 	"github.com/ooda-sre/ooda/roles"
+	"github.com/ooda-sre/ooda/slo"
 )
 
 // demoWidth is the width the demo's lines aim at; longer texts wrap.
@@ -35,14 +37,34 @@ func (ws *demoWorkspace) show(w io.Writer, inc incident.Incident, events, reques
 			failed++
 		}
 	}
-	fmt.Fprintln(w, "Ooda demo: a SEV2 played through Slack in this process. A fake Slack Web API on loopback, a temporary database and")
-	fmt.Fprintln(w, "the handlers, dispatcher and executor of `ooda serve`; requests signed as Slack signs them; the 45 minutes simulated.")
+	fmt.Fprintln(w, "Ooda demo: a SEV2 played through Slack in this process. Fake Slack and Prometheus APIs on loopback, a temporary")
+	fmt.Fprintln(w, "database and the SLO monitor, handlers, dispatcher and executor of `ooda serve`; requests signed as Slack signs them;")
+	fmt.Fprintln(w, "the hour simulated.")
 
-	fmt.Fprintf(w, "\nWhat people did in Slack, and the replies only they saw:\n\n")
 	ws.mu.Lock()
 	deeds := append(slices.Clone(ws.did), ws.followUps...)
 	said := slices.Clone(ws.said)
+	ticks := slices.Clone(ws.ticks)
 	ws.mu.Unlock()
+
+	// Observe: the signal that starts the loop.
+	for _, rep := range ticks {
+		for _, r := range rep.Results {
+			period := "-"
+			if len(r.Windows) > 0 {
+				period = slo.FormatWindow(r.Windows[len(r.Windows)-1].Window)
+			}
+			fmt.Fprintf(w, "\nObserve: at %s the SLO monitor evaluates %s (%s, %s%% good over %s)\n",
+				rep.At.UTC().Format("15:04:05"), r.SLO, filepath.Base(r.File), strconv.FormatFloat(r.Objective, 'f', -1, 64), period)
+			fmt.Fprintf(w, "with %d instant queries to Prometheus, where %s: %s.\n", rep.Queries, ws.traffic.describe(r.Service, rep.At), r.Level)
+		}
+	}
+	fmt.Fprintf(w, "\n%s, where Ooda posts SLO warnings:\n\n", ws.channelName(ws.sloChannel))
+	for _, m := range ws.fake.Messages(ws.sloChannel) {
+		ws.botLine(m).write(w)
+	}
+
+	fmt.Fprintf(w, "\nWhat people did in Slack, and the replies only they saw:\n\n")
 	for _, e := range ws.fake.Ephemerals() {
 		at, _ := tsTime(e.TS)
 		deeds = append(deeds, demoDeed{at: at, who: demoName(e.User), what: "(a message from Ooda)", reply: e.Text})
@@ -106,7 +128,14 @@ func (ws *demoWorkspace) showDeed(w io.Writer, d demoDeed) {
 		fmt.Fprintf(w, "%s%s  %s\n", head, clip(what, room), reply)
 		return
 	}
-	fmt.Fprintf(w, "%s%s\n%s%s\n", head, clip(what, demoWidth-len(head)), strings.Repeat(" ", len(head)), reply)
+	fmt.Fprintf(w, "%s%s\n", head, clip(what, demoWidth-len(head)))
+	indent := strings.Repeat(" ", len(head))
+	for i, line := range wrap(reply, demoWidth-len(head)) {
+		if i > 0 {
+			line = "  " + line
+		}
+		fmt.Fprintf(w, "%s%s\n", indent, line)
+	}
 }
 
 // demoLine is one message in a channel, as a reader sees it.
@@ -156,6 +185,13 @@ func wrap(s string, n int) []string {
 // screen readers show it, and the controls its blocks offer.
 func (ws *demoWorkspace) botLine(m slacktest.Message) demoLine {
 	l := demoLine{ts: m.TS, who: demoName(m.User), text: ws.readable(m.Text)}
+	for _, id := range m.Files {
+		for _, f := range ws.fake.Files() {
+			if f.ID == id {
+				l.controls = append(l.controls, fmt.Sprintf("[file %s, %d bytes]", f.Name, len(f.Content)))
+			}
+		}
+	}
 	var blocks []map[string]any
 	if json.Unmarshal(m.Blocks, &blocks) != nil {
 		return l

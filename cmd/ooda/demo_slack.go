@@ -19,6 +19,7 @@ import (
 	"github.com/ooda-sre/ooda/bot"
 	"github.com/ooda-sre/ooda/bot/slacktest"
 	"github.com/ooda-sre/ooda/roles"
+	"github.com/ooda-sre/ooda/slo"
 )
 
 // demoWorkspace plays the people of the script: it sends Ooda what Slack
@@ -30,6 +31,10 @@ type demoWorkspace struct {
 	clock    *simClock
 	client   *http.Client
 	announce string // the announcement channel's id
+	// sloChannel is where Ooda posts SLO warnings.
+	sloChannel string
+	// traffic is what the demo's Prometheus answers from.
+	traffic demoTraffic
 	// responses stands in for Slack's response_url endpoint, on loopback,
 	// so a follow-up never leaves the machine.
 	responses *httptest.Server
@@ -42,7 +47,9 @@ type demoWorkspace struct {
 	mu        sync.Mutex
 	did       []demoDeed
 	said      []demoSaid
-	followUps []demoDeed // ephemeral follow-ups on response_url
+	followUps []demoDeed      // ephemeral follow-ups on response_url
+	form      *slacktest.View // the declare form open for submitting
+	ticks     []slo.Report    // the SLO monitor's evaluations
 }
 
 // demoDeed is something a person did, with the reply only they saw.
@@ -59,8 +66,8 @@ type demoSaid struct {
 	pinnedBy     string
 }
 
-func newDemoWorkspace(fake *slacktest.Server, ooda string, clock *simClock, announce string) *demoWorkspace {
-	ws := &demoWorkspace{fake: fake, ooda: ooda, clock: clock, announce: announce, client: &http.Client{Timeout: 10 * time.Second}}
+func newDemoWorkspace(fake *slacktest.Server, ooda string, clock *simClock, announce, sloChannel string) *demoWorkspace {
+	ws := &demoWorkspace{fake: fake, ooda: ooda, clock: clock, announce: announce, sloChannel: sloChannel, client: &http.Client{Timeout: 10 * time.Second}}
 	ws.responses = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var msg struct{ Text string }
 		if err := json.NewDecoder(r.Body).Decode(&msg); err != nil {
@@ -84,6 +91,10 @@ func (ws *demoWorkspace) close() {
 func (ws *demoWorkspace) play(ctx context.Context, s demoStep) error {
 	user := demoID(s.who)
 	switch {
+	case s.declareFromSLO:
+		return ws.declareFromSLO(ctx, user, s.who)
+	case s.submitForm:
+		return ws.submitForm(ctx, user, s.who)
 	case s.cmd != "":
 		return ws.command(ctx, user, s.who, s.cmd)
 	case s.click != "":
@@ -108,9 +119,9 @@ func (ws *demoWorkspace) command(ctx context.Context, user, who, text string) er
 		}
 		return at
 	})
-	channel, where := ws.channel, ""
+	channel := ws.channel
 	if channel == "" {
-		channel, where = ws.announce, ws.channelName(ws.announce)
+		return errors.New("there is no incident channel to type in yet")
 	}
 	form := url.Values{
 		"token":                 {demoVerificationToken},
@@ -135,19 +146,29 @@ func (ws *demoWorkspace) command(ctx context.Context, user, who, text string) er
 	if err := json.Unmarshal(body, &reply); err != nil {
 		return fmt.Errorf("reply to /incident %s: %w", text, err)
 	}
-	ws.record(demoDeed{at: ws.clock.Now(), who: who, where: where, what: "/incident " + text, reply: reply.Text})
+	ws.record(demoDeed{at: ws.clock.Now(), who: who, what: "/incident " + text, reply: reply.Text})
 	return nil
 }
 
-// takeRole clicks "I'll take it" for role r on the kickoff message: the
-// block_actions payload Slack posts, built from the button as posted.
+// takeRole clicks "I'll take it" for role r on the kickoff message.
 func (ws *demoWorkspace) takeRole(ctx context.Context, user, who string, r roles.Role) error {
 	value := strconv.FormatUint(ws.incident, 10) + ":" + string(r)
-	msg, blockID, button, ok := ws.findButton(bot.ActionTakeRole, value)
+	msg, blockID, button, ok := ws.findButton(ws.channel, bot.ActionTakeRole, value)
 	if !ok {
 		return fmt.Errorf("no %q button offers %s in the incident channel", "I'll take it", r.Title())
 	}
-	now := ws.clock.Now()
+	if _, err := ws.click(ctx, user, who, msg, blockID, button); err != nil {
+		return err
+	}
+	ws.record(demoDeed{at: ws.clock.Now(), who: who, what: "clicks " + controlLabel(button) + " on the kickoff message"})
+	return nil
+}
+
+// click presses a button of a message: the block_actions payload Slack
+// posts, built from the button as posted. It returns the interaction's
+// trigger id, which lets Ooda open a form.
+func (ws *demoWorkspace) click(ctx context.Context, user, who string, msg slacktest.Message, blockID string, button map[string]any) (string, error) {
+	trigger := ws.triggerID()
 	payload := map[string]any{
 		"type":         "block_actions",
 		"team":         map[string]any{"id": demoTeamID, "domain": "ooda-demo"},
@@ -155,39 +176,201 @@ func (ws *demoWorkspace) takeRole(ctx context.Context, user, who string, r roles
 		"api_app_id":   demoAppID,
 		"token":        demoVerificationToken,
 		"container":    map[string]any{"type": "message", "message_ts": msg.TS, "channel_id": msg.Channel, "is_ephemeral": false},
-		"trigger_id":   ws.triggerID(),
+		"trigger_id":   trigger,
 		"channel":      map[string]any{"id": msg.Channel, "name": strings.TrimPrefix(ws.channelName(msg.Channel), "#")},
 		"message":      map[string]any{"type": "message", "user": msg.User, "text": msg.Text, "ts": msg.TS},
 		"state":        map[string]any{"values": map[string]any{}},
 		"response_url": ws.responses.URL + "/" + who,
 		"actions": []map[string]any{{
-			"action_id": bot.ActionTakeRole, "block_id": blockID, "text": button["text"],
-			"value": value, "type": "button", "action_ts": slackTS(now),
+			"action_id": button["action_id"], "block_id": blockID, "text": button["text"],
+			"value": button["value"], "type": "button", "action_ts": slackTS(ws.clock.Now()),
 		}},
 	}
 	b, err := json.Marshal(payload)
 	if err != nil {
-		return err
+		return "", err
 	}
 	form := url.Values{"payload": {string(b)}}
-	if _, err := ws.send(ctx, "/slack/interactivity", "application/x-www-form-urlencoded", []byte(form.Encode())); err != nil {
+	_, err = ws.send(ctx, "/slack/interactivity", "application/x-www-form-urlencoded", []byte(form.Encode()))
+	return trigger, err
+}
+
+// declareFromSLO presses "Declare incident" on the SLO warning, and waits
+// for the declare form Ooda opens in the background with the trigger.
+func (ws *demoWorkspace) declareFromSLO(ctx context.Context, user, who string) error {
+	msg, blockID, button, ok := ws.findButton(ws.sloChannel, bot.ActionDeclareFromSignal, "")
+	if !ok {
+		return fmt.Errorf("no %q button in %s", "Declare incident", ws.channelName(ws.sloChannel))
+	}
+	trigger, err := ws.click(ctx, user, who, msg, blockID, button)
+	if err != nil {
 		return err
 	}
-	ws.record(demoDeed{at: now, who: who, what: "clicks " + controlLabel(button) + " on the kickoff message"})
+	view, err := ws.awaitView(ctx, trigger)
+	if err != nil {
+		return err
+	}
+	fields, err := prefilled(view)
+	if err != nil {
+		return err
+	}
+	ws.mu.Lock()
+	ws.form = &view
+	ws.mu.Unlock()
+	var shown []string
+	for _, f := range fields {
+		if f.shown != "" {
+			shown = append(shown, f.label+" "+f.shown)
+		}
+	}
+	ws.record(demoDeed{at: ws.clock.Now(), who: who, where: ws.channelName(ws.sloChannel),
+		what: "clicks " + controlLabel(button) + " on the SLO warning", reply: "a declare form, prefilled: " + strings.Join(shown, " · ")})
 	return nil
 }
 
-// findButton finds the button with actionID and value among the incident
-// channel's messages, with the message and block that hold it.
-func (ws *demoWorkspace) findButton(actionID, value string) (slacktest.Message, string, map[string]any, bool) {
-	for _, msg := range ws.fake.Messages(ws.channel) {
+// awaitView waits for the modal Ooda opens with trigger: it opens it in
+// the background of the click's acknowledgement, as Slack wants within
+// three seconds.
+func (ws *demoWorkspace) awaitView(ctx context.Context, trigger string) (slacktest.View, error) {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	tick := time.NewTicker(2 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		for _, v := range ws.fake.Views() {
+			if v.TriggerID == trigger {
+				return v, nil
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return slacktest.View{}, errors.New("no form opened for the click within 5s")
+		case <-tick.C:
+		}
+	}
+}
+
+// formField is one input of a form as Ooda prefilled it: the state Slack
+// would send for it untouched, and how it reads.
+type formField struct {
+	block, action string
+	label, shown  string
+	state         map[string]any
+}
+
+// prefilled reads the inputs of a modal with the values Ooda put in them.
+func prefilled(v slacktest.View) ([]formField, error) {
+	var view struct {
+		Blocks []struct {
+			Type    string `json:"type"`
+			BlockID string `json:"block_id"`
+			Label   struct {
+				Text string `json:"text"`
+			} `json:"label"`
+			Element struct {
+				Type           string           `json:"type"`
+				ActionID       string           `json:"action_id"`
+				InitialValue   *string          `json:"initial_value"`
+				InitialOption  map[string]any   `json:"initial_option"`
+				InitialOptions []map[string]any `json:"initial_options"`
+			} `json:"element"`
+		} `json:"blocks"`
+	}
+	if err := json.Unmarshal(v.JSON, &view); err != nil {
+		return nil, fmt.Errorf("the form Ooda opened: %w", err)
+	}
+	var fields []formField
+	for _, b := range view.Blocks {
+		if b.Type != "input" {
+			continue
+		}
+		el := b.Element
+		f := formField{block: b.BlockID, action: el.ActionID, label: b.Label.Text, state: map[string]any{"type": el.Type}}
+		switch el.Type {
+		case "plain_text_input":
+			f.state["value"] = el.InitialValue
+			if el.InitialValue != nil {
+				f.shown = "“" + *el.InitialValue + "”"
+			}
+		case "static_select":
+			f.state["selected_option"] = el.InitialOption
+			if el.InitialOption != nil {
+				text, _ := el.InitialOption["text"].(map[string]any)
+				label, _ := text["text"].(string)
+				label, _, _ = strings.Cut(label, " — ")
+				f.shown = label
+			}
+		case "checkboxes":
+			f.state["selected_options"] = append([]map[string]any{}, el.InitialOptions...)
+		}
+		fields = append(fields, f)
+	}
+	return fields, nil
+}
+
+// submitForm submits the form the last press opened, with the values Ooda
+// prefilled: the view_submission payload Slack posts.
+func (ws *demoWorkspace) submitForm(ctx context.Context, user, who string) error {
+	ws.mu.Lock()
+	form := ws.form
+	ws.form = nil
+	ws.mu.Unlock()
+	if form == nil {
+		return errors.New("no form is open")
+	}
+	fields, err := prefilled(*form)
+	if err != nil {
+		return err
+	}
+	values := map[string]any{}
+	for _, f := range fields {
+		values[f.block] = map[string]any{f.action: f.state}
+	}
+	view := map[string]any{}
+	if err := json.Unmarshal(form.JSON, &view); err != nil {
+		return fmt.Errorf("the form Ooda opened: %w", err)
+	}
+	view["id"], view["hash"], view["team_id"], view["app_id"] = form.ID, form.Hash, demoTeamID, demoAppID
+	view["state"] = map[string]any{"values": values}
+	b, err := json.Marshal(map[string]any{
+		"type":                  "view_submission",
+		"team":                  map[string]any{"id": demoTeamID, "domain": "ooda-demo"},
+		"user":                  map[string]any{"id": user, "username": who, "name": who, "team_id": demoTeamID},
+		"api_app_id":            demoAppID,
+		"token":                 demoVerificationToken,
+		"trigger_id":            ws.triggerID(),
+		"view":                  view,
+		"response_urls":         []any{},
+		"is_enterprise_install": false,
+	})
+	if err != nil {
+		return err
+	}
+	answer, err := ws.send(ctx, "/slack/interactivity", "application/x-www-form-urlencoded", []byte(url.Values{"payload": {string(b)}}.Encode()))
+	if err != nil {
+		return err
+	}
+	// An empty acknowledgement closes the form; anything else keeps it
+	// open with a complaint beside a field.
+	if len(bytes.TrimSpace(answer)) > 0 {
+		return fmt.Errorf("the declare form was refused: %s", bytes.TrimSpace(answer))
+	}
+	ws.record(demoDeed{at: ws.clock.Now(), who: who, what: "submits the declare form as prefilled"})
+	return nil
+}
+
+// findButton finds the button with actionID, and value unless it is
+// empty, among a channel's messages, with the message and block that
+// hold it.
+func (ws *demoWorkspace) findButton(channel, actionID, value string) (slacktest.Message, string, map[string]any, bool) {
+	for _, msg := range ws.fake.Messages(channel) {
 		var blocks []map[string]any
 		if json.Unmarshal(msg.Blocks, &blocks) != nil {
 			continue
 		}
 		for _, b := range blocks {
 			for _, el := range blockElements(b) {
-				if el["action_id"] == actionID && el["value"] == value {
+				if el["action_id"] == actionID && (value == "" || el["value"] == value) {
 					id, _ := b["block_id"].(string)
 					return msg, id, el, true
 				}

@@ -3,11 +3,14 @@ package main
 import (
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/common/model"
 	"github.com/stretchr/testify/require"
 
 	"github.com/ooda-sre/ooda/bot/slacktest"
+	"github.com/ooda-sre/ooda/slo"
 )
 
 func TestDemoKeepsItsDatabase(t *testing.T) {
@@ -18,7 +21,7 @@ func TestDemoKeepsItsDatabase(t *testing.T) {
 
 	out, _, err := runCmd(t, "export", "--db", path, "--incident", "INC-1", "--format", "md")
 	require.NoError(t, err)
-	require.Contains(t, out, "Checkout API returning 502s")
+	require.Contains(t, out, "checkout SLO burning")
 
 	_, _, err = runCmd(t, "demo", "--db", path)
 	require.Equal(t, 2, exitCode(err), "a database that saw the script would take it for Slack's retries")
@@ -66,4 +69,46 @@ func TestDemoFailsWhenOodaRefusesAStep(t *testing.T) {
 	requests.WithLabelValues("command", "refused").Inc()
 	_, err = allAnswered(reg)
 	require.ErrorContains(t, err, "1 command refused")
+}
+
+func TestDemoTrafficPagesWhenTheDemoTicks(t *testing.T) {
+	declared := time.Date(2026, 11, 26, 14, 5, 0, 0, time.UTC)
+	traffic := demoCheckoutTraffic(declared)
+	budget := slo.ErrorBudget(99.9)
+	burn := func(at time.Time, window time.Duration) float64 {
+		ratio, _ := traffic.measure(at.Add(-window), at)
+		return slo.BurnRate(ratio, budget)
+	}
+	fast := slo.DefaultWindows(slo.DefaultPeriod).PageQuick
+	threshold := slo.DefaultWindows(slo.DefaultPeriod).Alerts()[0].Threshold
+	for _, tc := range []struct {
+		name string
+		at   time.Time
+		page bool
+	}{
+		{"before the deploy fails", declared.Add(-4 * time.Minute), false},
+		{"two minutes of failures are not yet an hour's 2% of budget", declared.Add(-time.Minute), false},
+		{"the demo's tick", declared.Add(-30 * time.Second), true},
+		{"after the rollback the short window clears", declared.Add(30 * time.Minute), false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			long, short := burn(tc.at, fast.Long), burn(tc.at, fast.Short)
+			require.Equal(t, tc.page, long > threshold && short > threshold, "burn 1h %.1f, 5m %.1f", long, short)
+		})
+	}
+
+	// The fake answers the evaluator's own query through Prometheus's HTTP
+	// API, with the request count the low-traffic check needs.
+	slos, _, err := slo.Parse("checkout-slo.yaml", []byte(demoSLOFile))
+	require.NoError(t, err)
+	q, err := slo.WindowQuery(slos[0], time.Hour)
+	require.NoError(t, err)
+	v, err := traffic.answer(q, declared)
+	require.NoError(t, err)
+	vec, ok := v.(model.Vector)
+	require.True(t, ok)
+	require.Len(t, vec, 2)
+	require.InDelta(t, 40*3600, float64(vec[1].Value), 1e-6)
+	_, err = traffic.answer("sum(rate(x))", declared)
+	require.ErrorContains(t, err, "no [window]")
 }

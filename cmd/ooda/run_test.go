@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -49,15 +50,25 @@ func TestDemoShowsTheTimeline(t *testing.T) {
 	t.Setenv("TMPDIR", t.TempDir()) // where the post-mortem draft goes
 	out, _, err := runCmd(t, "demo")
 	require.NoError(t, err)
+	draftPath := filepath.Join(os.TempDir(), "ooda-demo-postmortem-inc-1.md")
 	for _, want := range []string{
-		// What the typist saw.
-		"in #incidents: /incident declare sev2 --service checkout Checkout API returning 502s",
-		"→ INC-1 declared: SEV2 “Checkout API returning 502s” (service checkout). @alice is Commander.",
+		// Observe: the SLO file evaluated against Prometheus, and the
+		// page warning with its burn rates and its button.
+		"Observe: at 14:04:30 the SLO monitor evaluates checkout/requests-availability (checkout-slo.yaml, 99.9% good over 30d)",
+		"with 8 instant queries to Prometheus, where checkout serves 40 requests/s, 38% failing since 14:02: page.",
+		"#slo-alerts, where Ooda posts SLO warnings:",
+		"14:04  ooda   SLO checkout/requests-availability is at page. Burn rate 5m 190× · 30m 31.9× · 1h 16.0×",
+		"Error budget left (30d): 77.8%",
+		"[Declare incident]",
+		// The declaration from the button, through the prefilled form.
+		"14:04  alice  in #slo-alerts: clicks [Declare incident] on the SLO warning",
+		"→ a declare form, prefilled: Title “checkout SLO burning” · Severity SEV2 · Service “checkout”",
+		"14:05  alice  submits the declare form as prefilled",
 		"→ INC-1: @carol is Ops.",
 		// The channel Ooda created, its topic and what was posted in it.
-		"#inc-1-checkout-api-returning-502s, as everyone in it saw it (members: ooda, alice, bob, carol, dave)",
-		"topic  Resolved · SEV2 · Commander @dave · Comms @bob · Ops @carol · Checkout API returning 502s",
-		"INC-1 declared by @alice: SEV2 “Checkout API returning 502s”. Commander: @dave.",
+		"#inc-1-checkout-slo-burning, as everyone in it saw it (members: ooda, alice, bob, carol, dave)",
+		"topic  Closed · SEV2 · Commander @dave · Comms @bob · Ops @carol · checkout SLO burning",
+		"INC-1 declared by @alice: SEV2 “checkout SLO burning”. Commander: @dave.",
 		"clicks [I'll take it: Comms] on the kickoff message",
 		"[I'll take it: Comms]",
 		"@bob took Comms",
@@ -65,21 +76,33 @@ func TestDemoShowsTheTimeline(t *testing.T) {
 		"@alice set status: investigating → identified",
 		"Handover: @dave is now Commander of INC-1",
 		"[orient · root cause] @dave:",
+		// The post-mortem: asked for, uploaded into the channel, published.
+		"14:51  dave   /incident postmortem\n                → INC-1: writing the post-mortem draft from the timeline",
+		"14:51  ooda   Post-mortem draft for INC-1 “checkout SLO burning”",
+		"[file inc-1-postmortem-draft-27.md, ",
+		"15:20  dave   /incident postmortem publish https://wiki.example.com/pm/inc-1\n                → INC-1 is closed; its post-mortem is published at https://wiki.example.com/pm/inc-1.",
+		"15:20  ooda   @dave closed INC-1; post-mortem: https://wiki.example.com/pm/inc-1",
 		// The announcement channel.
-		"Follow it in\n                #inc-1-checkout-api-returning-502s.",
+		"Follow it in\n                #inc-1-checkout-slo-burning.",
 		"INC-1 resolved after 45 min.",
-		"INC-1 resolved after 45 min: 25 signed requests from Slack, 26 events recorded",
+		"INC-1 closed after 45 min: 28 signed requests from Slack, 29 events recorded",
 		// The timeline.
 		"14:05  T+00:00", "14:50  T+00:45", "Pinned: 5xx by pod", "dave is Commander (handover from alice)",
-		"19 min without entries", "Resolved: Rolled back checkout-api",
-		// The post-mortem.
-		"Post-mortem draft written to " + filepath.Join(os.TempDir(), "ooda-demo-postmortem-inc-1.md"),
-		"# Post-mortem: INC-1 — Checkout API returning 502s",
+		"19 min without entries", "Resolved: Rolled back checkout-api", "Closed; post-mortem at https://wiki.example.com/pm/inc-1",
+		// The draft as uploaded, where it was shared and where it was written.
+		"`/incident postmortem` shared the draft in #inc-1-checkout-slo-burning: inc-1-postmortem-draft-27.md (",
+		"bookmarked as “INC-1 post-mortem draft · 26 Nov 14:51 UTC”.",
+		"Post-mortem draft written to " + draftPath + " (the Markdown Ooda uploaded)",
+		"# Post-mortem: INC-1 — checkout SLO burning",
 	} {
 		require.Contains(t, out, want)
 	}
-	require.FileExists(t, filepath.Join(os.TempDir(), "ooda-demo-postmortem-inc-1.md"))
-	require.LessOrEqual(t, strings.Count(out, "\n"), 155, "the demo is meant to be read in one go")
+	draft, err := os.ReadFile(draftPath)
+	require.NoError(t, err)
+	require.Contains(t, out, fmt.Sprintf("inc-1-postmortem-draft-27.md (%d bytes)", len(draft)), "the file written is the one uploaded")
+	require.Contains(t, string(draft), "**Error budget spent:** 11.4% of the checkout/requests-availability error budget",
+		"the draft measures the incident's span against the same Prometheus")
+	require.LessOrEqual(t, strings.Count(out, "\n"), 190, "the demo is meant to be read in one go")
 }
 
 // seed makes a database with one incident and closes it.
