@@ -619,7 +619,7 @@ func renderAlertSignal(sig alertSignal) Message {
 	}
 	return Message{Text: clipMrkdwn(Escape(fallback), maxFallbackText), Blocks: []slack.Block{
 		mrkdwnSection(b.String()),
-		declareSignalBlock(sig.service, title),
+		declareSignalBlock(sig.service, title, timeline.SourceAlert),
 		contextMrkdwn(ctxLine),
 	}}
 }

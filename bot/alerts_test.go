@@ -139,7 +139,7 @@ func TestAlertsFiring(t *testing.T) {
 	text := blocksText(msgs[0])
 	require.Contains(t, text, "search-2 answers 9% of requests with a 5xx")
 	require.Contains(t, text, "No open incident for `search`")
-	require.Equal(t, []messageButton{{ActionID: ActionDeclareFromSignal, Value: "search", BlockID: signalBlockPrefix + "search: HighErrorRate firing"}},
+	require.Equal(t, []messageButton{{ActionID: ActionDeclareFromSignal, Value: "search", BlockID: signalBlockPrefix + "alert:search: HighErrorRate firing"}},
 		messageButtons(t, msgs[0]), "the triage signal carries the Declare incident button of SLO warnings")
 }
 

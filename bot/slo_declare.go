@@ -10,6 +10,7 @@ import (
 
 	"github.com/slack-go/slack"
 
+	"github.com/ooda-sre/ooda/incident"
 	"github.com/ooda-sre/ooda/timeline"
 )
 
@@ -22,6 +23,41 @@ const declareSignalCallbackID = "ooda_declare_from_signal"
 type signalForm struct {
 	Channel string `json:"channel"`
 	Key     string `json:"key"`
+	// The signal itself, recorded as the incident's first observation so
+	// its timeline and post-mortem start where the trouble was seen.
+	Source timeline.Source `json:"source,omitempty"`
+	Text   string          `json:"text,omitempty"`
+	TS     string          `json:"ts,omitempty"`
+}
+
+// maxSignalText bounds the signal copied into the form's private
+// metadata, which Slack limits to 3,000 characters.
+const maxSignalText = 2000
+
+// signalOf reads the signal a button was on from its interaction.
+func signalOf(cb slack.InteractionCallback, a *slack.BlockAction, channel, key string) signalForm {
+	return signalForm{
+		Channel: channel, Key: key, Source: signalSource(a.BlockID),
+		Text: clipRunes(slackUnescaper.Replace(cb.Message.Text), maxSignalText),
+		TS:   cmp.Or(cb.Container.MessageTs, cb.Message.Timestamp),
+	}
+}
+
+// recordSignal adds the signal to the incident a click declared, as an
+// observation at the time it was posted (before the declaration, which is
+// what "time to declare" measures). It is keyed by the click, so it is
+// recorded once however often the declaration is replayed.
+func (h *SlackHandler) recordSignal(ctx context.Context, reply Reply, sig signalForm) {
+	n, err := incident.ParseID(reply.Incident)
+	if err != nil || strings.TrimSpace(sig.Text) == "" {
+		return
+	}
+	m := incident.Meta{At: slackTime(sig.TS, h.cfg.Now()), Actor: incident.Bot, Source: sig.Source, Key: sig.Key + ":signal"}
+	if _, err := h.cfg.Store.Apply(ctx, n, m.Key, func(inc *incident.Incident) (incident.Change, error) {
+		return inc.AddEntry(timeline.PhaseObserve, sig.Text, false, m)
+	}); err != nil {
+		h.cfg.Logger.WarnContext(ctx, "could not record the signal in the incident it declared", "incident", reply.Incident, "err", err)
+	}
 }
 
 // declareFromSignal answers a "Declare incident" button on an SLO warning
@@ -38,13 +74,15 @@ func (h *SlackHandler) declareFromSignal(ctx context.Context, cb slack.Interacti
 	cmd := Command{Verb: "declare", Severity: signalDeclareSeverity, Service: service, Title: signalTitle(a.BlockID, service)}
 	channel := cmp.Or(cb.Container.ChannelID, cb.Channel.ID)
 	key := signalClickKey(cb, channel)
-	if h.openSignalForm(cb, cmd, signalForm{Channel: channel, Key: key}) {
+	sig := signalOf(cb, a, channel, key)
+	if h.openSignalForm(cb, cmd, sig) {
 		return Reply{Code: http.StatusOK}
 	}
 	reply := h.cfg.Dispatcher.Run(ctx, Request{
 		User: cb.User.ID, Channel: channel, Source: timeline.SourceCommand, Key: key, At: h.cfg.Now().UTC(),
 	}, cmd)
 	if reply.Code == http.StatusOK {
+		h.recordSignal(ctx, reply, sig)
 		h.followUp(cb.ResponseURL, reply.Text)
 	}
 	return reply
@@ -132,5 +170,6 @@ func (h *SlackHandler) submitDeclareSignal(ctx context.Context, cb slack.Interac
 	if reply.Code != http.StatusOK {
 		return slack.NewErrorsViewSubmissionResponse(map[string]string{declareTitle: reply.Text}), replyOutcome(reply)
 	}
+	h.recordSignal(ctx, reply, meta)
 	return nil, outcomeOK
 }

@@ -10,6 +10,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/ooda-sre/ooda/timeline"
+
 	"github.com/ooda-sre/ooda/bot/slacktest"
 	"github.com/ooda-sre/ooda/incident"
 )
@@ -64,6 +66,20 @@ func TestSignalButtonDeclaresOnceWithoutSlack(t *testing.T) {
 	for range 3 {
 		require.Contains(t, ru.next(t).Text, "INC-1 declared: SEV2", "each clicker is told what was declared")
 	}
+	// The warning is the incident's first observation, at the time it was
+	// posted, once however many clicks declared it.
+	evs, err := r.db.Events(t.Context(), inc.Number, 1)
+	require.NoError(t, err)
+	var signals []timeline.Event
+	for _, e := range evs {
+		if e.Source == timeline.SourceSLO {
+			signals = append(signals, e)
+		}
+	}
+	require.Len(t, signals, 1)
+	require.Equal(t, timeline.PhaseObserve, signals[0].Phase)
+	require.Equal(t, time.Unix(1772445660, 100000).UTC(), signals[0].At)
+	require.True(t, signals[0].At.Before(inc.DeclaredAt) || signals[0].At.Equal(inc.DeclaredAt))
 
 	// Another signal's button is another declaration.
 	rec := r.post("/slack/interactivity", signalClick(t, "C0SLO", "1772445999.000100", "UA8RXUSPL", 9, "search", signalBlockPrefix+"search: HighLatency firing", ru.srv.URL))
@@ -117,7 +133,7 @@ func TestSignalButtonOpensThePrefilledForm(t *testing.T) {
 	require.Equal(t, "2", initial[declareSeverity])
 	var meta signalForm
 	require.NoError(t, json.Unmarshal([]byte(view.PrivateMetadata), &meta))
-	require.Equal(t, signalForm{Channel: "C0SLO", Key: "slack:signal:C0SLO:1772445660.000100"}, meta)
+	require.Equal(t, signalForm{Channel: "C0SLO", Key: "slack:signal:C0SLO:1772445660.000100", Source: "slo", Text: "SLO burning", TS: "1772445660.000100"}, meta)
 
 	// Both forms submitted: one incident.
 	for i, v := range views {

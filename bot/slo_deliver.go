@@ -206,7 +206,7 @@ func renderSLONotice(n slo.Notice, open []incident.Incident) Message {
 	blocks := []slack.Block{mrkdwnSection(b.String())}
 	if n.Kind != slo.NoticeRecovery && n.To == slo.LevelPage {
 		if len(open) == 0 {
-			blocks = append(blocks, declareSignalBlock(n.Service, n.Service+" SLO burning"))
+			blocks = append(blocks, declareSignalBlock(n.Service, n.Service+" SLO burning", timeline.SourceSLO))
 		} else {
 			var where []string
 			for _, inc := range open {

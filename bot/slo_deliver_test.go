@@ -33,7 +33,7 @@ func TestSLODeliverPostsEachNoticeOnce(t *testing.T) {
 		"Error budget left (30d): 60.0%", "slos/checkout.yaml"} {
 		require.Contains(t, text, want)
 	}
-	require.Equal(t, []messageButton{{ActionID: ActionDeclareFromSignal, Value: "checkout", BlockID: signalBlockPrefix + "checkout SLO burning"}},
+	require.Equal(t, []messageButton{{ActionID: ActionDeclareFromSignal, Value: "checkout", BlockID: signalBlockPrefix + "slo:checkout SLO burning"}},
 		messageButtons(t, page), "a page carries the Declare incident button for its service")
 
 	require.NoError(t, r.tick())

@@ -150,18 +150,34 @@ const signalBlockPrefix = "ooda_signal:"
 const maxBlockID = 255
 
 // declareSignalBlock is the "Declare incident" button for service, whose
-// form suggests title and SEV2.
-func declareSignalBlock(service, title string) slack.Block {
+// form suggests title and SEV2. The block id also says what kind of signal
+// it is (slo or alert), so the incident records where it came from.
+func declareSignalBlock(service, title string, source timeline.Source) slack.Block {
 	btn := slack.NewButtonBlockElement(ActionDeclareFromSignal, service, plainText("Declare incident"))
 	btn.Style = slack.StyleDanger
-	id := signalBlockPrefix + clipRunes(title, maxBlockID-utf8.RuneCountInString(signalBlockPrefix))
+	prefix := signalBlockPrefix + string(source) + ":"
+	id := prefix + clipRunes(title, maxBlockID-utf8.RuneCountInString(prefix))
 	return slack.NewActionBlock(id, btn)
+}
+
+// signalSource is the kind of signal a button's block id names.
+func signalSource(blockID string) timeline.Source {
+	rest, _ := strings.CutPrefix(blockID, signalBlockPrefix)
+	switch {
+	case strings.HasPrefix(rest, string(timeline.SourceAlert)+":"):
+		return timeline.SourceAlert
+	}
+	return timeline.SourceSLO
 }
 
 // signalTitle is the title a declaration from a signal suggests: the one
 // its block carries, else "<service> SLO burning".
 func signalTitle(blockID, service string) string {
-	if t, ok := strings.CutPrefix(blockID, signalBlockPrefix); ok && strings.TrimSpace(t) != "" {
+	t, ok := strings.CutPrefix(blockID, signalBlockPrefix)
+	for _, src := range []timeline.Source{timeline.SourceSLO, timeline.SourceAlert} {
+		t = strings.TrimPrefix(t, string(src)+":")
+	}
+	if ok && strings.TrimSpace(t) != "" {
 		return clipRunes(strings.TrimSpace(t), incident.MaxTitle)
 	}
 	if service == "" {

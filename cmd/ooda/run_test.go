@@ -79,18 +79,18 @@ func TestDemoShowsTheTimeline(t *testing.T) {
 		// The post-mortem: asked for, uploaded into the channel, published.
 		"14:51  dave   /incident postmortem\n                → INC-1: writing the post-mortem draft from the timeline",
 		"14:51  ooda   Post-mortem draft for INC-1 “checkout SLO burning”",
-		"[file inc-1-postmortem-draft-27.md, ",
+		"[file inc-1-postmortem-draft-28.md, ",
 		"15:20  dave   /incident postmortem publish https://wiki.example.com/pm/inc-1\n                → INC-1 is closed; its post-mortem is published at https://wiki.example.com/pm/inc-1.",
 		"15:20  ooda   @dave closed INC-1; post-mortem: https://wiki.example.com/pm/inc-1",
 		// The announcement channel.
 		"Follow it in\n                #inc-1-checkout-slo-burning.",
 		"INC-1 resolved after 45 min.",
-		"INC-1 closed after 45 min: 28 signed requests from Slack, 29 events recorded",
+		"INC-1 closed after 45 min: 28 signed requests from Slack, 30 events recorded",
 		// The timeline.
 		"14:05  T+00:00", "14:50  T+00:45", "Pinned: 5xx by pod", "dave is Commander (handover from alice)",
 		"19 min without entries", "Resolved: Rolled back checkout-api", "Closed; post-mortem at https://wiki.example.com/pm/inc-1",
 		// The draft as uploaded, where it was shared and where it was written.
-		"`/incident postmortem` shared the draft in #inc-1-checkout-slo-burning: inc-1-postmortem-draft-27.md (",
+		"`/incident postmortem` shared the draft in #inc-1-checkout-slo-burning: inc-1-postmortem-draft-28.md (",
 		"bookmarked as “INC-1 post-mortem draft · 26 Nov 14:51 UTC”.",
 		"Post-mortem draft written to " + draftPath + " (the Markdown Ooda uploaded)",
 		"# Post-mortem: INC-1 — checkout SLO burning",
@@ -99,7 +99,7 @@ func TestDemoShowsTheTimeline(t *testing.T) {
 	}
 	draft, err := os.ReadFile(draftPath)
 	require.NoError(t, err)
-	require.Contains(t, out, fmt.Sprintf("inc-1-postmortem-draft-27.md (%d bytes)", len(draft)), "the file written is the one uploaded")
+	require.Contains(t, out, fmt.Sprintf("inc-1-postmortem-draft-28.md (%d bytes)", len(draft)), "the file written is the one uploaded")
 	require.Contains(t, string(draft), "**Error budget spent:** 11.4% of the checkout/requests-availability error budget",
 		"the draft measures the incident's span against the same Prometheus")
 	require.LessOrEqual(t, strings.Count(out, "\n"), 190, "the demo is meant to be read in one go")
