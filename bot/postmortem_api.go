@@ -1,6 +1,7 @@
 package bot
 
 import (
+	"context"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -44,7 +45,12 @@ func PostmortemHandlerWithBudget(store incident.Store, now func() time.Time, bud
 		}
 		opts := postmortem.Options{Now: now().UTC()}
 		if budget != nil {
-			opts.Budget = lookupBudget(r.Context(), store, n, budget)
+			// The budget comes from Prometheus; a person waiting for a
+			// draft gets it with the budget unknown rather than waiting on
+			// a slow Prometheus (the breaker then fails the next ones fast).
+			ctx, cancel := context.WithTimeout(r.Context(), requestBudgetTimeout)
+			opts.Budget = lookupBudget(ctx, store, n, budget)
+			cancel()
 		}
 		body, contentType, err := postmortem.Export(r.Context(), store, n, format, opts)
 		switch {
@@ -72,3 +78,6 @@ func PostmortemHandlerWithBudget(store incident.Store, now func() time.Time, bud
 		_, _ = w.Write(body) // the client went away; nothing to do
 	}
 }
+
+// requestBudgetTimeout bounds the budget lookup on the request path.
+const requestBudgetTimeout = 2 * time.Second

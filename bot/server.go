@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -211,6 +212,9 @@ func (s *Server) getIncident(w http.ResponseWriter, r *http.Request) {
 // backup streams a hot copy of the database: the running server holds the
 // file's lock, so this is how `ooda backup` copies it without stopping it.
 func (s *Server) backup(w http.ResponseWriter, r *http.Request) {
+	// The server's write timeout suits answers, not a database copy over
+	// a slow link: give the copy its own, longer deadline.
+	_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(backupWriteTimeout))
 	w.Header().Set("Content-Type", "application/octet-stream")
 	w.Header().Set("Content-Disposition", `attachment; filename="ooda.db"`)
 	if _, err := s.cfg.Backup(r.Context(), w); err != nil {
@@ -220,6 +224,9 @@ func (s *Server) backup(w http.ResponseWriter, r *http.Request) {
 		panic(http.ErrAbortHandler)
 	}
 }
+
+// backupWriteTimeout bounds GET /api/v1/backup.
+const backupWriteTimeout = 30 * time.Minute
 
 // internal answers 500 without leaking the cause, which is logged once here.
 func (s *Server) internal(w http.ResponseWriter, r *http.Request, err error) {

@@ -228,6 +228,9 @@ func (c config) validate() error {
 			errs = append(errs, fmt.Errorf("%s %q: want a channel id such as C0123ABCD (in Slack: channel details → About → Channel ID), not a name", name, ch))
 		}
 	}
+	if c.APIToken != "" && len(c.APIToken) < 16 {
+		errs = append(errs, errors.New("api_token: shorter than 16 characters; generate one with openssl rand -hex 32"))
+	}
 	if len(c.SLOFiles) > 0 && c.PrometheusURL == "" {
 		errs = append(errs, errors.New("slo_files: SLOs are evaluated against Prometheus; set PROMETHEUS_URL too"))
 	}

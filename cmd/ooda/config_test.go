@@ -90,6 +90,7 @@ func TestConfigErrorsNameTheValue(t *testing.T) {
 		{"broken yaml", []string{"--config", broken}, nil, "not valid YAML"},
 		{"missing secret file", nil, map[string]string{"OODA_API_TOKEN_FILE": filepath.Join(dir, "nope")}, "OODA_API_TOKEN_FILE"},
 		{"stray argument", []string{"extra"}, nil, "unexpected argument"},
+		{"short admin token", nil, map[string]string{"OODA_API_TOKEN": "secret"}, "api_token: shorter than 16"},
 		{"slo files without prometheus", nil, map[string]string{"OODA_SLO_FILES": "a.yaml"}, "set PROMETHEUS_URL"},
 	}
 	for _, tt := range tests {

@@ -89,7 +89,7 @@ func TestManifestFollowsSlackRules(t *testing.T) {
 		require.Contains(t, scopes, scope, "event %s needs scope %s", ev, scope)
 	}
 	used := []string{"commands", "chat:write", "channels:manage", "groups:write", "channels:read", "groups:read",
-		"channels:history", "groups:history", "pins:read", "reactions:read", "users:read", "bookmarks:write", "files:write"}
+		"channels:history", "groups:history", "pins:read", "reactions:read", "bookmarks:write", "files:write"}
 	for _, s := range scopes {
 		require.True(t, slices.Contains(used, s), "scope %s is not used by Ooda; ask for no more than it needs", s)
 	}
