@@ -183,8 +183,8 @@ func checkLog(t txn, n uint64) ([]timeline.Event, uint64, []error) {
 			errs = append(errs, fmt.Errorf("%s: event %d follows %d: sequences must be contiguous", id, seq, last))
 		}
 		last = seq
-		var e timeline.Event
-		if err := json.Unmarshal(v, &e); err != nil {
+		e, err := decodeEvent(v)
+		if err != nil {
 			errs = append(errs, fmt.Errorf("%s: event %d: %v", id, seq, err))
 			return nil
 		}

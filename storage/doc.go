@@ -7,7 +7,7 @@
 //
 //	meta         schema -> schema version; next_incident -> the next incident number
 //	incidents    number -> snapshot: the incident.Incident its events fold to
-//	events/<n>   seq -> timeline.Event; one nested bucket per incident, seq contiguous from 1
+//	events/<n>   seq -> timeline.Event, binary (eventcodec.go); one nested bucket per incident, seq contiguous from 1
 //	channels     Slack channel id -> number, kept in step with snapshots' ChannelID
 //	dedupe       idempotency key -> {incident, first_seq, count, first_seen}
 //	outbox       outbox seq (bucket sequence) -> incident.Pending

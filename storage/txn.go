@@ -82,8 +82,8 @@ func (t txn) eventRange(n, from, to uint64) ([]timeline.Event, error) {
 		}
 	}
 	for k, v := c.Seek(itob(from)); k != nil && (to == 0 || btoi(k) < to); k, v = c.Next() {
-		var e timeline.Event
-		if err := json.Unmarshal(v, &e); err != nil {
+		e, err := decodeEvent(v)
+		if err != nil {
 			return nil, fmt.Errorf("%s event %d: %w", incident.ID(n), btoi(k), err)
 		}
 		out = append(out, e)
@@ -177,7 +177,7 @@ func (t txn) commit(before, after incident.Incident, key string, ch incident.Cha
 	// nothing, where bbolt's default half-full split would double the file.
 	eb.FillPercent = 0.95
 	for _, e := range ch.Events {
-		if err := putJSON(eb, itob(e.Seq), e); err != nil {
+		if err := eb.Put(itob(e.Seq), encodeEvent(e)); err != nil {
 			return incident.Result{}, err
 		}
 	}
