@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"io"
 	"sync"
 	"testing"
 	"time"
@@ -190,15 +191,32 @@ func BenchmarkLoad10k(b *testing.B) {
 		}
 		return all, nil
 	})
-	b.ReportAllocs()
-	for b.Loop() {
-		events, err := db.Events(b.Context(), d.Incident.Number, 1)
-		if err != nil {
-			b.Fatal(err)
+	b.Run("fold", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			events, err := db.Events(b.Context(), d.Incident.Number, 1)
+			if err != nil {
+				b.Fatal(err)
+			}
+			inc := incident.Replay(events)
+			if len(events) != total || inc.LastSeq != total {
+				b.Fatalf("loaded %d events, last %d", len(events), inc.LastSeq)
+			}
 		}
-		inc := incident.Replay(events)
-		if len(events) != total || inc.LastSeq != total {
-			b.Fatalf("loaded %d events, last %d", len(events), inc.LastSeq)
+	})
+	// What /incident timeline does: load, fold, group by minute, render.
+	b.Run("fold+timeline", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			events, err := db.Events(b.Context(), d.Incident.Number, 1)
+			if err != nil {
+				b.Fatal(err)
+			}
+			inc := incident.Replay(events)
+			view := timeline.Build(events, inc.DeclaredAt, timeline.Options{})
+			if err := view.WriteText(io.Discard, timeline.TextOptions{}); err != nil {
+				b.Fatal(err)
+			}
 		}
-	}
+	})
 }
