@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"time"
 
 	"github.com/ooda-sre/ooda/incident"
@@ -110,7 +111,12 @@ func (b IncidentBudget) MarkPostmortem(ctx context.Context, store incident.Store
 		m.At = b.Now().UTC()
 	}
 	res, err := store.Apply(ctx, inc.Number, key, func(i *incident.Incident) (incident.Change, error) {
-		return i.AddEntry(timeline.PhaseNone, text, false, m)
+		if i.BudgetBreached {
+			return incident.Change{}, nil
+		}
+		return i.Record(timeline.KindBudgetBreached, timeline.PhaseNone, text, map[string]string{
+			"slo": spent.SLO, "share": strconv.FormatFloat(spent.Share, 'f', 4, 64),
+		}, m)
 	})
 	if err != nil {
 		return true, fmt.Errorf("mark %s as needing a post-mortem: %w", inc.ID, err)
@@ -135,4 +141,36 @@ func lookupBudget(ctx context.Context, store incident.Store, n uint64, budget Bu
 		return nil
 	}
 	return b
+}
+
+// BudgetCheckWindow is how long after its resolution an incident's budget
+// is measured: long enough for Prometheus to have scraped its last minutes,
+// short enough that every tick does not query every incident ever resolved.
+const BudgetCheckWindow = 15 * time.Minute
+
+// MarkBudgetBreaches measures the budget spent by each incident resolved in
+// the last BudgetCheckWindow, and marks as needing a post-mortem those that
+// alone spent more than the policy allows. The SLO job runs it every tick;
+// an incident already marked, or one without a service, costs no query.
+func (b IncidentBudget) MarkBudgetBreaches(ctx context.Context, store incident.Store, now time.Time, committed func()) (int, error) {
+	incs, err := store.Incidents(ctx, true)
+	if err != nil {
+		return 0, err
+	}
+	marked := 0
+	var errs []error
+	for _, inc := range incs {
+		if inc.Status != incident.StatusResolved || inc.Service == "" || inc.BudgetBreached ||
+			now.Sub(inc.ResolvedAt) > BudgetCheckWindow || now.Before(inc.ResolvedAt) {
+			continue
+		}
+		ok, err := b.MarkPostmortem(ctx, store, inc, committed)
+		if err != nil {
+			errs = append(errs, err)
+		}
+		if ok {
+			marked++
+		}
+	}
+	return marked, errors.Join(errs...)
 }

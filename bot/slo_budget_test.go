@@ -122,6 +122,19 @@ func TestIncidentBudgetFromTheEvaluator(t *testing.T) {
 	require.Len(t, got, 1, "marked once")
 	require.Contains(t, got[0].Text, "spent 27.8% of the error budget of SLO checkout/availability, over the 20.0%")
 	require.LessOrEqual(t, woken, 1)
+	after, err := db.Incident(t.Context(), inc.Number)
+	require.NoError(t, err)
+	require.True(t, after.BudgetBreached)
+	require.True(t, after.PostmortemRequired(), "the budget makes the post-mortem required, whatever the severity")
+
+	// The SLO job's sweep measures recently resolved incidents only, and
+	// an incident already marked costs nothing more.
+	n, err := b.MarkBudgetBreaches(t.Context(), db, after.ResolvedAt.Add(BudgetCheckWindow+time.Minute), nil)
+	require.NoError(t, err)
+	require.Zero(t, n, "resolved too long ago")
+	n, err = b.MarkBudgetBreaches(t.Context(), db, after.ResolvedAt.Add(time.Minute), nil)
+	require.NoError(t, err)
+	require.Zero(t, n, "already marked")
 
 	// Through the API: the draft carries the budget.
 	mux := http.NewServeMux()

@@ -545,7 +545,7 @@ func (inc *Incident) Record(kind timeline.Kind, phase timeline.Phase, text strin
 		return Change{}, err
 	}
 	switch kind {
-	case timeline.KindParticipant, timeline.KindMessageCaptured, timeline.KindEffectFailed, timeline.KindNudged:
+	case timeline.KindParticipant, timeline.KindMessageCaptured, timeline.KindEffectFailed, timeline.KindNudged, timeline.KindBudgetBreached:
 	default:
 		return Change{}, invalid("internal: %s events are recorded through their own command", kind)
 	}

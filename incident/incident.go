@@ -60,6 +60,9 @@ type Incident struct {
 	DeclaredBy        string        `json:"declared_by"`
 	Summary           string        `json:"summary,omitempty"`
 	PostmortemURL     string        `json:"postmortem_url,omitempty"`
+	// BudgetBreached: the incident alone spent more of an SLO's error
+	// budget than the error-budget policy allows without a post-mortem.
+	BudgetBreached bool `json:"budget_breached,omitempty"`
 	// The latest post-mortem draft Ooda uploaded into the channel: its
 	// Slack file id and permalink, and when it was uploaded.
 	PostmortemDraftFileID string    `json:"postmortem_draft_file_id,omitempty"`
@@ -159,6 +162,8 @@ func (inc *Incident) Apply(e timeline.Event) {
 		inc.addParticipant(e.Attr(timeline.AttrUser))
 	case timeline.KindEffectFailed:
 		inc.FailedEffects++
+	case timeline.KindBudgetBreached:
+		inc.BudgetBreached = true
 	case timeline.KindPostmortemDrafted:
 		inc.PostmortemDraftFileID = e.Attr(timeline.AttrFile)
 		inc.PostmortemDraftURL = e.Attr(timeline.AttrURL)
@@ -194,6 +199,7 @@ func (inc Incident) Situation() roles.Situation {
 		LastActivityAt:       inc.LastActivityAt,
 		CustomerImpacting:    inc.CustomerImpacting,
 		PostmortemDrafted:    inc.PostmortemDraftFileID != "",
+		BudgetBreached:       inc.BudgetBreached,
 	}
 	// A closed incident keeps its resolution time, but its post-mortem is
 	// published: nothing is due any more.
@@ -206,7 +212,7 @@ func (inc Incident) Situation() roles.Situation {
 // PostmortemRequired reports whether the incident owes a published
 // post-mortem (see roles.PostmortemRequired).
 func (inc Incident) PostmortemRequired() bool {
-	return roles.PostmortemRequired(inc.Severity, inc.CustomerImpacting)
+	return roles.PostmortemRequired(inc.Severity, inc.CustomerImpacting) || inc.BudgetBreached
 }
 
 // Label is the incident as it is named in replies: "INC-7 (SEV2) Checkout down".

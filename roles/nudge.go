@@ -84,6 +84,10 @@ type Situation struct {
 	// incident channel, so a reminder points at it rather than asking for
 	// one.
 	PostmortemDrafted bool
+	// BudgetBreached is true when the incident alone spent more of an SLO's
+	// error budget than the error-budget policy allows without a
+	// post-mortem.
+	BudgetBreached bool
 }
 
 // Nudge is one reminder the policy asks for. Key is deterministic, so a
@@ -204,7 +208,7 @@ func PostmortemDueAt(resolvedAt time.Time) time.Time {
 // PostmortemOverdue reports whether the incident owes a post-mortem that
 // is past due at now and not yet published.
 func PostmortemOverdue(s Situation, now time.Time) bool {
-	if s.Active || s.ResolvedAt.IsZero() || !PostmortemRequired(s.Severity, s.CustomerImpacting) {
+	if s.Active || s.ResolvedAt.IsZero() || !(PostmortemRequired(s.Severity, s.CustomerImpacting) || s.BudgetBreached) {
 		return false
 	}
 	return !now.Before(PostmortemDueAt(s.ResolvedAt))

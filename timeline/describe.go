@@ -158,6 +158,9 @@ func appendDescription(b []byte, e *Event, name func(string) string) []byte {
 		b = appendText(b, e.Text)
 	case KindPostmortemRequested:
 		b = append(b, "Post-mortem draft requested"...)
+	case KindBudgetBreached:
+		b = append(b, "Error budget: "...)
+		b = appendText(b, e.Text)
 	case KindPostmortemDrafted:
 		b = append(b, "Post-mortem draft uploaded"...)
 		if u := e.Attr(AttrURL); u != "" {

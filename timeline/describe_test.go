@@ -85,6 +85,8 @@ func TestDescribe(t *testing.T) {
 			want: "Reminder: A stakeholder update is due."},
 		{name: "nudged without text", e: Event{Kind: KindNudged, Attrs: a(AttrNudge, "commander_missing")},
 			want: "Reminder (commander_missing)"},
+		{name: "budget breached", e: Event{Kind: KindBudgetBreached, Text: "this incident alone spent 27.8% of the budget"},
+			want: "Error budget: this incident alone spent 27.8% of the budget"},
 		{name: "post-mortem requested", e: Event{Kind: KindPostmortemRequested},
 			want: "Post-mortem draft requested"},
 		{name: "post-mortem drafted", e: Event{Kind: KindPostmortemDrafted, Attrs: a(AttrFile, "F042", AttrURL, "https://ooda.slack.com/files/U1/F042/inc-7-postmortem-draft-12.md")},

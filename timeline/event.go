@@ -75,6 +75,10 @@ const (
 	// channel: file (Slack file id), url (its permalink), channel, ts (the
 	// message that shared it).
 	KindPostmortemDrafted Kind = "postmortem_drafted"
+	// KindBudgetBreached records that the incident alone spent more of an
+	// SLO's error budget than the policy allows without a post-mortem
+	// (attrs: slo, share); it makes the post-mortem required.
+	KindBudgetBreached Kind = "budget_breached"
 )
 
 // Attribute keys used in Event.Attrs.

@@ -106,7 +106,10 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger, listening func(
 		// the previous one runs.
 		jobs = append(jobs, bot.Job{Name: "slo", Schedule: "@every 1m", Timeout: slo.DefaultTimeout + time.Minute, Run: func(ctx context.Context, now time.Time) error {
 			_, err := w.monitor.Tick(ctx, now, w.sloDeliver.Deliver)
-			return err
+			// An incident that alone spent more than its share of a
+			// budget owes a post-mortem, whatever its severity.
+			_, merr := bot.IncidentBudget{SLOs: w.evaluator}.MarkBudgetBreaches(ctx, db, now, w.dispatcher.Committed)
+			return errors.Join(err, merr)
 		}})
 	}
 	sched, err := bot.NewScheduler(ctx, logger, time.Now, jobs...)
