@@ -159,7 +159,7 @@ func appendDescription(b []byte, e *Event, name func(string) string) []byte {
 	case KindPostmortemRequested:
 		b = append(b, "Post-mortem draft requested"...)
 	case KindBudgetBreached:
-		b = append(b, "Error budget: "...)
+		b = append(b, "Error budget"...)
 		b = appendText(b, e.Text)
 	case KindPostmortemDrafted:
 		b = append(b, "Post-mortem draft uploaded"...)
