@@ -41,9 +41,21 @@ func BenchmarkSlackCommandNote(b *testing.B) {
 					"trigger_id": "bench-" + strconv.Itoa(i), "user_id": "U0ALICE",
 				})
 			}
+			// The same command through the API, on the same store: the
+			// transport differs, the command path is the same.
+			api := NewServer(ServerConfig{Store: r.db, Dispatcher: r.h.cfg.Dispatcher, APIToken: "bench-admin-token-0123"})
+			authed := http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+				req.Header.Set("Authorization", "Bearer bench-admin-token-0123")
+				api.ServeHTTP(w, req)
+			})
+			apiBodies := make([][]byte, b.N)
+			for i := range apiBodies {
+				apiBodies[i] = []byte(fmt.Sprintf(`{"text": "note INC-1 api step %d of the rollback"}`, i))
+			}
 			b.ResetTimer()
 			base := loadSlack(b, baseline, "/slack/commands", bodies, conc)
 			full := loadSlack(b, r.mux, "/slack/commands", bodies, conc)
+			viaAPI := loadSlack(b, authed, "/api/v1/commands", apiBodies, conc)
 
 			b.StopTimer()
 			b.ReportMetric(full.rate, "req/s")
@@ -53,6 +65,8 @@ func BenchmarkSlackCommandNote(b *testing.B) {
 			b.ReportMetric(base.p50, "baseline-p50-ms")
 			b.ReportMetric(base.p99, "baseline-p99-ms")
 			b.ReportMetric(full.rate/base.rate, "ratio")
+			b.ReportMetric(viaAPI.rate, "api-req/s")
+			b.ReportMetric(viaAPI.p99, "api-p99-ms")
 		})
 	}
 }
