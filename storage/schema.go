@@ -39,8 +39,16 @@ type migration func(tx *bbolt.Tx) error
 func migrations() []migration {
 	return []migration{
 		createV1,
+		binaryEventsV2,
 	}
 }
+
+// binaryEventsV2 marks the move to binary event records (eventcodec.go).
+// Nothing is rewritten: JSON records stay readable. The step exists so a
+// file written by this version carries schema 2, and an older binary,
+// which could not read the new records, refuses it (ErrSchemaTooNew)
+// instead of failing on every incident's timeline.
+func binaryEventsV2(*bbolt.Tx) error { return nil }
 
 // createV1 creates every bucket and starts incident numbers at 1.
 func createV1(tx *bbolt.Tx) error {
