@@ -111,10 +111,7 @@ func (b IncidentBudget) MarkPostmortem(ctx context.Context, store incident.Store
 		m.At = b.Now().UTC()
 	}
 	res, err := store.Apply(ctx, inc.Number, key, func(i *incident.Incident) (incident.Change, error) {
-		if i.BudgetBreached {
-			return incident.Change{}, nil
-		}
-		return i.Record(timeline.KindBudgetBreached, timeline.PhaseNone, text, map[string]string{
+		return i.BudgetBreached(text, map[string]string{
 			"slo": spent.SLO, "share": strconv.FormatFloat(spent.Share, 'f', 4, 64),
 		}, m)
 	})
@@ -144,9 +141,10 @@ func lookupBudget(ctx context.Context, store incident.Store, n uint64, budget Bu
 }
 
 // BudgetCheckWindow is how long after its resolution an incident's budget
-// is measured: long enough for Prometheus to have scraped its last minutes,
-// short enough that every tick does not query every incident ever resolved.
-const BudgetCheckWindow = 15 * time.Minute
+// is measured, every tick: long enough to outlast a Prometheus restart or
+// an Ooda redeploy, short enough that ticks do not query every incident
+// ever resolved.
+const BudgetCheckWindow = time.Hour
 
 // MarkBudgetBreaches measures the budget spent by each incident resolved in
 // the last BudgetCheckWindow, and marks as needing a post-mortem those that
@@ -160,7 +158,7 @@ func (b IncidentBudget) MarkBudgetBreaches(ctx context.Context, store incident.S
 	marked := 0
 	var errs []error
 	for _, inc := range incs {
-		if inc.Status != incident.StatusResolved || inc.Service == "" || inc.BudgetBreached ||
+		if inc.Status != incident.StatusResolved || inc.Service == "" || inc.BudgetBreach ||
 			now.Sub(inc.ResolvedAt) > BudgetCheckWindow || now.Before(inc.ResolvedAt) {
 			continue
 		}

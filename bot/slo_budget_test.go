@@ -124,7 +124,7 @@ func TestIncidentBudgetFromTheEvaluator(t *testing.T) {
 	require.LessOrEqual(t, woken, 1)
 	after, err := db.Incident(t.Context(), inc.Number)
 	require.NoError(t, err)
-	require.True(t, after.BudgetBreached)
+	require.True(t, after.BudgetBreach)
 	require.True(t, after.PostmortemRequired(), "the budget makes the post-mortem required, whatever the severity")
 
 	// The SLO job's sweep measures recently resolved incidents only, and

@@ -537,6 +537,25 @@ func (inc *Incident) Nudge(n roles.Nudge, m Meta) (Change, error) {
 	return b.ch, nil
 }
 
+// BudgetBreached records that the incident alone spent more of an SLO's
+// error budget than the error-budget policy allows without a post-mortem,
+// which makes its post-mortem required, and says so in its channel.
+func (inc *Incident) BudgetBreached(text string, attrs map[string]string, m Meta) (Change, error) {
+	if err := checkMeta(m); err != nil {
+		return Change{}, err
+	}
+	if inc.BudgetBreach {
+		return Change{}, nil
+	}
+	t, err := checkText("note", text, MaxText)
+	if err != nil {
+		return Change{}, err
+	}
+	b := newBuilder(inc, m)
+	b.line(b.event(timeline.KindBudgetBreached, timeline.PhaseNone, t, attrs))
+	return b.ch, nil
+}
+
 // Record appends a bookkeeping or captured event that needs no validation
 // beyond its shape: participants joining, messages pinned or marked, effects
 // that failed for good, nudges sent. It requires no effects.
@@ -545,7 +564,7 @@ func (inc *Incident) Record(kind timeline.Kind, phase timeline.Phase, text strin
 		return Change{}, err
 	}
 	switch kind {
-	case timeline.KindParticipant, timeline.KindMessageCaptured, timeline.KindEffectFailed, timeline.KindNudged, timeline.KindBudgetBreached:
+	case timeline.KindParticipant, timeline.KindMessageCaptured, timeline.KindEffectFailed, timeline.KindNudged:
 	default:
 		return Change{}, invalid("internal: %s events are recorded through their own command", kind)
 	}

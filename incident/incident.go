@@ -62,7 +62,7 @@ type Incident struct {
 	PostmortemURL     string        `json:"postmortem_url,omitempty"`
 	// BudgetBreached: the incident alone spent more of an SLO's error
 	// budget than the error-budget policy allows without a post-mortem.
-	BudgetBreached bool `json:"budget_breached,omitempty"`
+	BudgetBreach bool `json:"budget_breached,omitempty"`
 	// The latest post-mortem draft Ooda uploaded into the channel: its
 	// Slack file id and permalink, and when it was uploaded.
 	PostmortemDraftFileID string    `json:"postmortem_draft_file_id,omitempty"`
@@ -91,7 +91,11 @@ func Replay(events []timeline.Event) Incident {
 func (inc *Incident) Apply(e timeline.Event) {
 	inc.LastSeq = e.Seq
 	if !e.Bookkeeping() {
-		inc.LastActivityAt = e.At
+		// A backdated entry (a signal recorded with the time it was seen)
+		// is not new activity.
+		if e.At.After(inc.LastActivityAt) {
+			inc.LastActivityAt = e.At
+		}
 	}
 	if e.Actor != "" && e.Actor != Bot && !strings.Contains(e.Actor, ":") {
 		inc.addParticipant(e.Actor)
@@ -163,7 +167,7 @@ func (inc *Incident) Apply(e timeline.Event) {
 	case timeline.KindEffectFailed:
 		inc.FailedEffects++
 	case timeline.KindBudgetBreached:
-		inc.BudgetBreached = true
+		inc.BudgetBreach = true
 	case timeline.KindPostmortemDrafted:
 		inc.PostmortemDraftFileID = e.Attr(timeline.AttrFile)
 		inc.PostmortemDraftURL = e.Attr(timeline.AttrURL)
@@ -199,7 +203,7 @@ func (inc Incident) Situation() roles.Situation {
 		LastActivityAt:       inc.LastActivityAt,
 		CustomerImpacting:    inc.CustomerImpacting,
 		PostmortemDrafted:    inc.PostmortemDraftFileID != "",
-		BudgetBreached:       inc.BudgetBreached,
+		BudgetBreached:       inc.BudgetBreach,
 	}
 	// A closed incident keeps its resolution time, but its post-mortem is
 	// published: nothing is due any more.
@@ -212,7 +216,7 @@ func (inc Incident) Situation() roles.Situation {
 // PostmortemRequired reports whether the incident owes a published
 // post-mortem (see roles.PostmortemRequired).
 func (inc Incident) PostmortemRequired() bool {
-	return roles.PostmortemRequired(inc.Severity, inc.CustomerImpacting) || inc.BudgetBreached
+	return roles.PostmortemRequired(inc.Severity, inc.CustomerImpacting) || inc.BudgetBreach
 }
 
 // Label is the incident as it is named in replies: "INC-7 (SEV2) Checkout down".

@@ -224,12 +224,15 @@ func postmortemDue(s Situation, now time.Time) (Nudge, bool) {
 	if !PostmortemOverdue(s, now) || !workingDay(now) || now.Hour() < PostmortemReminderHour {
 		return Nudge{}, false
 	}
-	why := fmt.Sprintf("SEV%d", s.Severity)
-	if s.CustomerImpacting {
-		why = "customer-impacting"
+	why := fmt.Sprintf("SEV%d incidents get one", s.Severity)
+	switch {
+	case s.CustomerImpacting:
+		why = "customer-impacting incidents get one"
+	case !PostmortemRequired(s.Severity, s.CustomerImpacting) && s.BudgetBreached:
+		why = "this incident alone spent more of an error budget than the error-budget policy allows without one"
 	}
 	days := workingDaysBetween(s.ResolvedAt, now)
-	text := fmt.Sprintf("The post-mortem is due: %s incidents get one, and this one was resolved on %s (%s).",
+	text := fmt.Sprintf("The post-mortem is due: %s, and this one was resolved on %s (%s).",
 		why, s.ResolvedAt.UTC().Format("Mon 2 Jan"), plural(days, "working day ago", "working days ago"))
 	if s.PostmortemDrafted {
 		text += " The draft is bookmarked in this channel: edit it where your team publishes post-mortems, then record the link with `/incident postmortem publish <url>`."

@@ -179,3 +179,22 @@ func TestNudgeText(t *testing.T) {
 	require.Equal(t, "Nobody has been Commander for 1 h 15 min. Take it with `/incident role commander @you`.", got[0].Text)
 	require.Equal(t, "A stakeholder update is due: SEV2 incidents get one every 30 min, and the last was 1 h 15 min ago. Post it with `/incident update <text>`.", got[1].Text)
 }
+
+func TestPostmortemDueForABudgetBreach(t *testing.T) {
+	resolved := time.Date(2026, 11, 26, 15, 0, 0, 0, time.UTC) // a Thursday
+	s := Situation{Severity: 3, ResolvedAt: resolved, Holders: Holders{Commander: "U1"}}
+	friday := time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)
+	for _, n := range Nudges(s, friday) {
+		require.NotEqual(t, NudgePostmortemDue, n.Kind, "a SEV3 owes no post-mortem on its own")
+	}
+	s.BudgetBreached = true
+	var due []Nudge
+	for _, n := range Nudges(s, friday) {
+		if n.Kind == NudgePostmortemDue {
+			due = append(due, n)
+		}
+	}
+	require.Len(t, due, 1)
+	require.Contains(t, due[0].Text, "spent more of an error budget")
+	require.NotContains(t, due[0].Text, "SEV3 incidents get one")
+}

@@ -2,6 +2,7 @@ package timeline
 
 import (
 	"math"
+	"slices"
 	"strconv"
 	"time"
 )
@@ -47,16 +48,22 @@ type Minute struct {
 	Events []Event
 }
 
-// Build groups events by UTC minute. Events are taken in the order given,
-// which is sequence order; their times should not go backwards, but when
-// they do (clocks on different hosts disagree), sequence order wins and each
-// run of consecutive events in one minute becomes its own Minute. start is
-// the declaration time; when it is zero, offsets count from the first
-// minute shown.
+// Build groups events by UTC minute, in time order. Events come in
+// sequence order, which is time order except for entries recorded with the
+// time something was seen rather than the time it was typed (the SLO
+// warning an incident was declared from, a message pinned later): those
+// are put where they happened, ties keeping sequence order. start is the
+// declaration time; when it is zero, offsets count from the first minute
+// shown.
 //
 // The Minutes share one backing array of events, copied from events, so
-// Build allocates twice however long the incident is.
+// Build allocates twice however long the incident is (three times when it
+// must reorder).
 func Build(events []Event, start time.Time, opts Options) View {
+	if !slices.IsSortedFunc(events, byTime) {
+		events = slices.Clone(events)
+		slices.SortStableFunc(events, byTime)
+	}
 	gap := opts.Gap
 	if gap <= 0 {
 		gap = DefaultGap
@@ -197,3 +204,5 @@ func appendTwoDigits(b []byte, n int64) []byte {
 	}
 	return strconv.AppendInt(b, n, 10)
 }
+
+func byTime(a, b Event) int { return a.At.Compare(b.At) }

@@ -49,8 +49,10 @@ func TestBuildGrouping(t *testing.T) {
 		{name: "minute boundary", events: seqs(at(59*time.Second+999*time.Millisecond, KindLoopEntry), at(time.Minute, KindLoopEntry)), want: []string{"14:00 1", "14:01 2"}},
 		{name: "several minutes", events: seqs(at(0, KindLoopEntry), at(2*time.Minute, KindLoopEntry), at(2*time.Minute+5*time.Second, KindLoopEntry), at(9*time.Minute, KindLoopEntry)),
 			want: []string{"14:00 1", "14:02 2 3", "14:09 4"}},
-		{name: "time going backwards keeps sequence order", events: seqs(at(5*time.Minute, KindLoopEntry), at(6*time.Minute, KindLoopEntry), at(5*time.Minute+10*time.Second, KindLoopEntry), at(5*time.Minute+20*time.Second, KindLoopEntry)),
-			want: []string{"14:05 1", "14:06 2", "14:05 3 4"}},
+		{name: "a backdated entry goes where it happened", events: seqs(at(5*time.Minute, KindLoopEntry), at(6*time.Minute, KindLoopEntry), at(5*time.Minute+10*time.Second, KindLoopEntry), at(5*time.Minute+20*time.Second, KindLoopEntry)),
+			want: []string{"14:05 1 3 4", "14:06 2"}},
+		{name: "ties keep sequence order", events: seqs(at(time.Minute, KindLoopEntry), at(0, KindLoopEntry), at(time.Minute, KindLoopEntry)),
+			want: []string{"14:00 2", "14:01 1 3"}},
 		{name: "grouped by UTC minute whatever the zone", events: seqs(
 			Event{At: t0.Add(30 * time.Second).In(kolkata), Kind: KindLoopEntry},
 			Event{At: t0.Add(50 * time.Second).In(time.FixedZone("X", -3*3600)), Kind: KindLoopEntry},
@@ -173,7 +175,7 @@ func TestSilence(t *testing.T) {
 		{name: "gap shorter than a minute", gap: 30 * time.Second, events: seqs(at(0, KindLoopEntry), at(m, KindLoopEntry)), want: []time.Duration{0, m}},
 		{name: "negative gap means default", gap: -time.Hour, events: seqs(at(0, KindLoopEntry), at(15*m, KindLoopEntry), at(31*m, KindLoopEntry)), want: []time.Duration{0, 0, 16 * m}},
 		{name: "first minute is never a silence", events: seqs(at(5*time.Hour, KindLoopEntry)), want: []time.Duration{0}},
-		{name: "time going backwards is no silence", events: seqs(at(time.Hour, KindLoopEntry), at(0, KindLoopEntry)), want: []time.Duration{0, 0}},
+		{name: "a backdated entry comes first", events: seqs(at(time.Hour, KindLoopEntry), at(0, KindLoopEntry)), want: []time.Duration{0, time.Hour}},
 		{name: "long silence across days", events: seqs(at(0, KindLoopEntry), at(26*time.Hour, KindLoopEntry)), want: []time.Duration{0, 26 * time.Hour}},
 		// Hidden bookkeeping is not an entry: the silence spans it.
 		{name: "hidden bookkeeping does not break a silence", events: seqs(at(0, KindLoopEntry), at(10*m, KindNudged), at(20*m, KindLoopEntry)), want: []time.Duration{0, 20 * m}},
