@@ -258,29 +258,24 @@ func putJSON(b *bbolt.Bucket, key []byte, v any) error {
 // command declined, nothing written, returned as they are) from failures
 // of the store (wrapped with op).
 func (db *DB) write(op string, fn func(t txn) error) error {
-	var refused error
-	err := db.update(func(tx *bbolt.Tx) error {
-		refused = nil
-		err := fn(newTxn(tx, db.nowUTC()))
-		var r refusal
-		if errors.As(err, &r) {
-			refused = r.err
-			return nil
-		}
-		return err
-	})
-	if err != nil {
-		return fmt.Errorf("%s: %w", op, err)
-	}
-	return refused
+	return db.inTx(op, db.update, db.nowUTC, fn)
 }
 
-// read runs fn in a read transaction.
+// read runs fn in a read transaction, separating refusals as write does.
 func (db *DB) read(op string, fn func(t txn) error) error {
+	return db.inTx(op, db.view, func() time.Time { return time.Time{} }, fn)
+}
+
+// inTx runs fn through do (update or view). A refusal (see refusal: made
+// before anything is written) lets the transaction end normally, so a batch
+// it shares still commits, and comes back to the caller as it is. The
+// closure may run more than once (a failed batch is retried one by one), so
+// it starts afresh each time.
+func (db *DB) inTx(op string, do func(func(*bbolt.Tx) error) error, now func() time.Time, fn func(t txn) error) error {
 	var refused error
-	err := db.view(func(tx *bbolt.Tx) error {
+	err := do(func(tx *bbolt.Tx) error {
 		refused = nil
-		err := fn(newTxn(tx, time.Time{}))
+		err := fn(newTxn(tx, now()))
 		var r refusal
 		if errors.As(err, &r) {
 			refused = r.err
