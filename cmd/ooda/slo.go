@@ -44,15 +44,25 @@ func (f *fileList) Set(v string) error {
 	return nil
 }
 
+// checkSubcommand reports whether args name the one subcommand, check, of
+// `ooda slo` and `ooda freeze`. Otherwise it prints the usage (to stdout
+// when help was asked for) and returns the error to exit with, nil for help.
+func checkSubcommand(args []string, usage, short string, stdout, stderr io.Writer) (bool, error) {
+	if len(args) > 0 && args[0] == "check" {
+		return true, nil
+	}
+	if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "help") {
+		fmt.Fprint(stdout, usage)
+		return false, nil
+	}
+	fmt.Fprint(stderr, usage)
+	return false, usageErr("%s", short)
+}
+
 // runSLO is `ooda slo check`.
 func runSLO(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || args[0] != "check" {
-		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "help") {
-			fmt.Fprint(stdout, sloUsage)
-			return nil
-		}
-		fmt.Fprint(stderr, sloUsage)
-		return usageErr("usage: ooda slo check --config FILE... [--prometheus URL]")
+	if ok, err := checkSubcommand(args, sloUsage, "usage: ooda slo check --config FILE... [--prometheus URL]", stdout, stderr); !ok {
+		return err
 	}
 	fs := flag.NewFlagSet("slo check", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -212,13 +222,8 @@ const defaultFreezeMaxAge = 15 * time.Minute
 
 // runFreeze is `ooda freeze check`.
 func runFreeze(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || args[0] != "check" {
-		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "help") {
-			fmt.Fprint(stdout, freezeUsage)
-			return nil
-		}
-		fmt.Fprint(stderr, freezeUsage)
-		return usageErr("usage: ooda freeze check --service NAME [--url URL]")
+	if ok, err := checkSubcommand(args, freezeUsage, "usage: ooda freeze check --service NAME [--url URL]", stdout, stderr); !ok {
+		return err
 	}
 	fs := flag.NewFlagSet("freeze check", flag.ContinueOnError)
 	fs.SetOutput(stderr)
