@@ -414,11 +414,22 @@ func (e *Executor) post(ctx context.Context, pe incident.Pending) (result, error
 		return result{}, resilience.Permanent(fmt.Errorf("unknown_target: %q", fx.Target))
 	}
 
-	from := fx.Seq
-	if fx.Template == incident.TemplateHandover {
-		from = max(fx.Seq, eventsBefore+1) - eventsBefore
+	// Most posts tell one event; a handover brief also the ones before it,
+	// a catch-up the ones after.
+	var events []timeline.Event
+	switch {
+	case fx.Template == incident.TemplateHandover:
+		events, err = e.cfg.Store.Events(ctx, fx.Incident, max(fx.Seq, eventsBefore+1)-eventsBefore)
+	case pe.Result[resultCatchUp] != "":
+		events, err = e.cfg.Store.Events(ctx, fx.Incident, fx.Seq)
+	default:
+		var ev timeline.Event
+		if ev, err = e.cfg.Store.Event(ctx, fx.Incident, fx.Seq); err == nil {
+			events = []timeline.Event{ev}
+		} else if errors.Is(err, incident.ErrNotFound) {
+			err = nil
+		}
 	}
-	events, err := e.cfg.Store.Events(ctx, fx.Incident, from)
 	if err != nil {
 		return result{}, storeErr("read events", err)
 	}

@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/slack-go/slack"
@@ -31,14 +32,14 @@ func (e *Executor) refreshKickoff(ctx context.Context, pe incident.Pending) (res
 	if err != nil {
 		return result{}, storeErr("read incident", err)
 	}
-	events, err := e.cfg.Store.Events(ctx, fx.Incident, 1)
+	declared, err := e.cfg.Store.Event(ctx, fx.Incident, 1)
+	if errors.Is(err, incident.ErrNotFound) {
+		return result{}, resilience.Permanent(fmt.Errorf("event_missing: %s has no declaration", inc.ID))
+	}
 	if err != nil {
 		return result{}, storeErr("read events", err)
 	}
-	if len(events) == 0 {
-		return result{}, resilience.Permanent(fmt.Errorf("event_missing: %s has no declaration", inc.ID))
-	}
-	msg, err := Render(incident.TemplateKickoff, PostContext{Event: events[0], Incident: inc})
+	msg, err := Render(incident.TemplateKickoff, PostContext{Event: declared, Incident: inc})
 	if err != nil {
 		return result{}, resilience.Permanent(err)
 	}

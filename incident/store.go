@@ -39,6 +39,9 @@ type Store interface {
 	Incident(ctx context.Context, number uint64) (Incident, error)
 	// Events returns incident number's events with sequence >= from, in order.
 	Events(ctx context.Context, number uint64, from uint64) ([]timeline.Event, error)
+	// Event returns incident number's event seq, wrapping ErrNotFound when
+	// there is none.
+	Event(ctx context.Context, number uint64, seq uint64) (timeline.Event, error)
 	// Incidents lists incidents, newest first; only active ones unless all.
 	Incidents(ctx context.Context, all bool) ([]Incident, error)
 	// IncidentByChannel finds the incident whose channel is channelID.

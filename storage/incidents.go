@@ -126,6 +126,30 @@ func (db *DB) Events(ctx context.Context, number uint64, from uint64) ([]timelin
 	return events, err
 }
 
+// Event returns incident number's event seq, or an error wrapping
+// incident.ErrNotFound when the incident or the event does not exist.
+func (db *DB) Event(ctx context.Context, number uint64, seq uint64) (timeline.Event, error) {
+	if err := ctx.Err(); err != nil {
+		return timeline.Event{}, err
+	}
+	var event timeline.Event
+	err := db.read("read event", func(t txn) error {
+		events, err := t.eventRange(number, seq, seq+1)
+		if err != nil {
+			return err
+		}
+		if len(events) == 0 {
+			if t.incidents.Get(itob(number)) == nil {
+				return refusal{incident.NotFound(number)}
+			}
+			return refusal{fmt.Errorf("%s has no event %d: %w", incident.ID(number), seq, incident.ErrNotFound)}
+		}
+		event = events[0]
+		return nil
+	})
+	return event, err
+}
+
 // Incidents lists incidents, newest first; only active ones unless all.
 func (db *DB) Incidents(ctx context.Context, all bool) ([]incident.Incident, error) {
 	if err := ctx.Err(); err != nil {

@@ -345,3 +345,20 @@ func TestCancelledContext(t *testing.T) {
 	require.ErrorIs(t, err, context.Canceled)
 	require.ErrorIs(t, db.Check(ctx), context.Canceled)
 }
+
+func TestEventReadsOneEvent(t *testing.T) {
+	db := storagetest.Open(t)
+	res := declare(t, db, "k1", "one")
+	n := res.Incident.Number
+	all, err := db.Events(t.Context(), n, 1)
+	require.NoError(t, err)
+	for _, want := range all {
+		got, err := db.Event(t.Context(), n, want.Seq)
+		require.NoError(t, err)
+		require.Equal(t, want, got)
+	}
+	_, err = db.Event(t.Context(), n, uint64(len(all))+1)
+	require.ErrorIs(t, err, incident.ErrNotFound, "no such event")
+	_, err = db.Event(t.Context(), n+1, 1)
+	require.ErrorIs(t, err, incident.ErrNotFound, "no such incident")
+}
