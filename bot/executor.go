@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"slices"
 	"sync"
 	"time"
 
@@ -310,13 +311,21 @@ func (e *Executor) runChains(ctx context.Context, p *pass, order []uint64, chain
 // runChain performs one incident's effects in order, stopping at the first
 // that does not complete.
 func (e *Executor) runChain(ctx context.Context, p *pass, chain []incident.Pending) {
-	for _, pe := range e.catchUp(ctx, p, chain) {
+	chain = e.catchUp(ctx, p, chain)
+	for i, pe := range chain {
 		if ctx.Err() != nil {
 			return
 		}
 		if !p.dueNow && pe.NextAt.After(e.cfg.Now()) {
 			p.stop(pe.Effect.Incident, pe.NextAt)
 			return
+		}
+		if superseded(pe, chain[i+1:]) {
+			if !e.skipSuperseded(ctx, p, pe) {
+				p.stop(pe.Effect.Incident, time.Time{})
+				return
+			}
+			continue
 		}
 		if !e.performOne(ctx, p, pe) {
 			// Whatever held it back (a deferral, a failing store), the
@@ -325,6 +334,31 @@ func (e *Executor) runChain(ctx context.Context, p *pass, chain []incident.Pendi
 			return
 		}
 	}
+}
+
+// superseded reports whether a later effect in the incident's queue will do
+// all that pe would: the topic and the kickoff are rendered from the
+// incident's state when performed, so after a backlog (an outage, a busy
+// minute) only the last of each needs to reach Slack.
+func superseded(pe incident.Pending, later []incident.Pending) bool {
+	k := pe.Effect.Kind
+	if k != incident.EffectSetTopic && k != incident.EffectRefreshKickoff {
+		return false
+	}
+	return slices.ContainsFunc(later, func(l incident.Pending) bool { return l.Effect.Kind == k })
+}
+
+// skipSuperseded completes pe without calling Slack.
+func (e *Executor) skipSuperseded(ctx context.Context, p *pass, pe incident.Pending) bool {
+	if _, err := e.cfg.Outbox.Complete(ctx, pe.OutboxSeq, incident.Outcome{
+		Result: map[string]string{"skipped": "superseded by a later one"}, At: e.cfg.Now(),
+	}); err != nil {
+		p.fail(fmt.Errorf("complete superseded effect %s: %w", pe.Effect.Key, err))
+		return false
+	}
+	e.metrics.effects.WithLabelValues(string(pe.Effect.Kind), effectSkipped).Inc()
+	p.removedOne()
+	return true
 }
 
 // afterPass refreshes what SlackDown and the gauges report, so neither

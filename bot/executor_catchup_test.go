@@ -71,6 +71,8 @@ func TestSlackDownThenCatchUp(t *testing.T) {
 		require.Contains(t, catchUps[0], want)
 	}
 	require.Len(t, msgs, 2, "the kickoff and the catch-up, nothing replayed one by one")
+	require.Len(t, h.slack.CallsTo("conversations.setTopic"), 1, "the backlog's topics are superseded by the last")
+	require.Len(t, h.slack.CallsTo("chat.update"), 1, "so are its kickoff refreshes")
 	dupes, _ := duplicateKeys(h.slack)
 	require.Zero(t, dupes)
 	require.Equal(t, 0, h.depth())
