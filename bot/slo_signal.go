@@ -22,10 +22,11 @@ import (
 // share.
 
 // SignalSlack is what posting signals calls of Slack's Web API: a post,
-// and the channel history that tells whether an earlier post whose answer
-// was lost landed after all.
+// and the channel history and thread replies that tell whether an earlier
+// post whose answer was lost landed after all.
 type SignalSlack interface {
 	PostMessageContext(ctx context.Context, channelID string, options ...slack.MsgOption) (channel, timestamp string, err error)
+	GetConversationRepliesContext(ctx context.Context, params *slack.GetConversationRepliesParameters) (msgs []slack.Message, hasMore bool, nextCursor string, err error)
 	HistoryReader
 }
 
@@ -40,11 +41,20 @@ const DefaultSignalTimeout = 15 * time.Second
 // by this process or an earlier one. oldest bounds the history searched.
 // It reports the message's ts and whether this call posted it.
 func postOnce(ctx context.Context, g *resilience.Guard, api SignalSlack, channel, key string, oldest time.Time, msg Message, thread string) (string, bool, error) {
+	// A reply is not in the channel's history, only in its thread's.
+	find, method := func(ctx context.Context) (string, bool, error) {
+		return findMarked(ctx, api, channel, key, oldest)
+	}, "conversations.history"
+	if thread != "" {
+		find, method = func(ctx context.Context) (string, bool, error) {
+			return findReply(ctx, api, channel, thread, key)
+		}, "conversations.replies"
+	}
 	var ts string
 	var found bool
-	err := g.Do(ctx, resilience.Op{Method: "conversations.history", Idempotent: true}, func(ctx context.Context) error {
+	err := g.Do(ctx, resilience.Op{Method: method, Idempotent: true}, func(ctx context.Context) error {
 		var err error
-		ts, found, err = findMarked(ctx, api, channel, key, oldest)
+		ts, found, err = find(ctx)
 		return err
 	})
 	if err != nil || found {
@@ -63,7 +73,7 @@ func postOnce(ctx context.Context, g *resilience.Guard, api SignalSlack, channel
 	err = g.Do(ctx, resilience.Op{Method: "chat.postMessage", Idempotent: true}, func(ctx context.Context) error {
 		if resilience.Attempt(ctx) > 1 {
 			// The previous attempt may have landed with its answer lost.
-			got, ok, err := findMarked(ctx, api, channel, key, oldest)
+			got, ok, err := find(ctx)
 			if err != nil {
 				return err
 			}
@@ -96,6 +106,27 @@ func findMarked(ctx context.Context, r HistoryReader, channel, key string, oldes
 		return false
 	})
 	return ts, found, err
+}
+
+// findReply is findMarked for the replies in thread.
+func findReply(ctx context.Context, api SignalSlack, channel, thread, key string) (string, bool, error) {
+	params := &slack.GetConversationRepliesParameters{ChannelID: channel, Timestamp: thread, Limit: historyPage, IncludeAllMetadata: true}
+	for range historyMaxPages {
+		msgs, more, next, err := api.GetConversationRepliesContext(ctx, params)
+		if err != nil {
+			return "", false, err
+		}
+		for _, m := range msgs {
+			if m.Metadata.EventType == MetadataEventType && m.Metadata.EventPayload["key"] == key {
+				return m.Timestamp, true, nil
+			}
+		}
+		if !more || next == "" {
+			break
+		}
+		params.Cursor = next
+	}
+	return "", false, nil
 }
 
 // openIncidentsOf returns the active incidents declared for service. The
