@@ -201,16 +201,19 @@ func (d *Dispatcher) target(ctx context.Context, req Request, cmd Command) (uint
 }
 
 func (d *Dispatcher) read(ctx context.Context, n uint64, render func(incident.Incident, []timeline.Event) string, events bool) Reply {
-	inc, err := d.Store.Incident(ctx, n)
+	if !events {
+		inc, err := d.Store.Incident(ctx, n)
+		if err != nil {
+			return d.failed(ctx, n, err)
+		}
+		return Reply{Text: render(inc, nil), Incident: inc.ID, Code: http.StatusOK}
+	}
+	// The state is the fold of the events read, so both are of one moment.
+	evs, err := d.Store.Events(ctx, n, 1)
 	if err != nil {
 		return d.failed(ctx, n, err)
 	}
-	var evs []timeline.Event
-	if events {
-		if evs, err = d.Store.Events(ctx, n, 1); err != nil {
-			return d.failed(ctx, n, err)
-		}
-	}
+	inc := incident.Replay(evs)
 	return Reply{Text: render(inc, evs), Incident: inc.ID, Code: http.StatusOK}
 }
 

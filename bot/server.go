@@ -175,20 +175,14 @@ type IncidentWithEvents struct {
 	Events []timeline.Event `json:"events"`
 }
 
-// LoadIncident reads an incident and its whole log.
+// LoadIncident reads an incident's whole log in one read and its state as
+// the fold of that log, so the two always agree.
 func LoadIncident(ctx context.Context, store incident.Store, n uint64) (IncidentWithEvents, error) {
-	inc, err := store.Incident(ctx, n)
-	if err != nil {
-		return IncidentWithEvents{}, err
-	}
 	events, err := store.Events(ctx, n, 1)
 	if err != nil {
 		return IncidentWithEvents{}, err
 	}
-	if events == nil {
-		events = []timeline.Event{}
-	}
-	return IncidentWithEvents{Incident: inc, Events: events}, nil
+	return IncidentWithEvents{Incident: incident.Replay(events), Events: events}, nil
 }
 
 func (s *Server) getIncident(w http.ResponseWriter, r *http.Request) {

@@ -65,7 +65,6 @@ func Render(doc Doc, format string) ([]byte, string, error) {
 
 // Source is what Export reads an incident from; incident.Store is one.
 type Source interface {
-	Incident(ctx context.Context, number uint64) (incident.Incident, error)
 	Events(ctx context.Context, number uint64, from uint64) ([]timeline.Event, error)
 }
 
@@ -79,13 +78,11 @@ func Export(ctx context.Context, src Source, n uint64, format string, opts Optio
 	if err := CheckFormat(format); err != nil {
 		return nil, "", err
 	}
-	inc, err := src.Incident(ctx, n)
+	// One read: the state is the fold of the events read, so the summary
+	// and the timeline cannot come from two moments of the incident.
+	events, err := src.Events(ctx, n, 1)
 	if err != nil {
 		return nil, "", err
 	}
-	events, err := src.Events(ctx, n, 1)
-	if err != nil {
-		return nil, "", fmt.Errorf("post-mortem of %s: %w", incident.ID(n), err)
-	}
-	return Render(Draft(inc, events, opts), format)
+	return Render(Draft(incident.Replay(events), events, opts), format)
 }
