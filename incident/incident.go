@@ -214,10 +214,8 @@ func (inc Incident) Situation() roles.Situation {
 }
 
 // PostmortemRequired reports whether the incident owes a published
-// post-mortem (see roles.PostmortemRequired).
-func (inc Incident) PostmortemRequired() bool {
-	return roles.PostmortemRequired(inc.Severity, inc.CustomerImpacting) || inc.BudgetBreach
-}
+// post-mortem (see roles.Situation.PostmortemRequired).
+func (inc Incident) PostmortemRequired() bool { return inc.Situation().PostmortemRequired() }
 
 // Label is the incident as it is named in replies: "INC-7 (SEV2) Checkout down".
 func (inc Incident) Label() string {

@@ -185,6 +185,13 @@ func PostmortemRequired(severity int, customerImpacting bool) bool {
 	return customerImpacting || severity == 1 || severity == 2
 }
 
+// PostmortemRequired reports whether the incident owes a published
+// post-mortem: by its severity or impact, or because it alone spent more
+// of an error budget than the error-budget policy allows without one.
+func (s Situation) PostmortemRequired() bool {
+	return PostmortemRequired(s.Severity, s.CustomerImpacting) || s.BudgetBreached
+}
+
 // PostmortemReminderHour is the hour of the day (UTC) from which a
 // post-mortem reminder is sent: working hours across Europe and the
 // Americas' morning, rather than a ping at midnight.
@@ -208,7 +215,7 @@ func PostmortemDueAt(resolvedAt time.Time) time.Time {
 // PostmortemOverdue reports whether the incident owes a post-mortem that
 // is past due at now and not yet published.
 func PostmortemOverdue(s Situation, now time.Time) bool {
-	if s.Active || s.ResolvedAt.IsZero() || !(PostmortemRequired(s.Severity, s.CustomerImpacting) || s.BudgetBreached) {
+	if s.Active || s.ResolvedAt.IsZero() || !s.PostmortemRequired() {
 		return false
 	}
 	return !now.Before(PostmortemDueAt(s.ResolvedAt))
