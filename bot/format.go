@@ -26,7 +26,7 @@ func mention(u string) string {
 	if u == "" {
 		return "nobody"
 	}
-	if strings.Contains(u, ":") || u == incident.Bot {
+	if !incident.IsPerson(u) {
 		return Escape(u)
 	}
 	return "<@" + u + ">"

@@ -166,7 +166,7 @@ func Declare(number uint64, d Declaration, m Meta) (Change, error) {
 		timeline.AttrStatus:   string(d.Status),
 	})
 	invite := []string{}
-	if m.Actor != Bot && !strings.Contains(m.Actor, ":") {
+	if IsPerson(m.Actor) {
 		b.event(timeline.KindRoleAssigned, timeline.PhaseDecide, "", map[string]string{
 			timeline.AttrRole: string(roles.Commander), timeline.AttrUser: m.Actor,
 		})

@@ -77,6 +77,13 @@ type Incident struct {
 	FailedEffects        int       `json:"failed_effects,omitempty"`
 }
 
+// IsPerson reports whether actor is a Slack user, as opposed to Ooda
+// itself or an API token ("api:<name>"): only people take roles and count
+// as participants.
+func IsPerson(actor string) bool {
+	return actor != "" && actor != Bot && !strings.Contains(actor, ":")
+}
+
 // Replay folds events, in order, into the state they describe.
 func Replay(events []timeline.Event) Incident {
 	var inc Incident
@@ -97,7 +104,7 @@ func (inc *Incident) Apply(e timeline.Event) {
 			inc.LastActivityAt = e.At
 		}
 	}
-	if e.Actor != "" && e.Actor != Bot && !strings.Contains(e.Actor, ":") {
+	if IsPerson(e.Actor) {
 		inc.addParticipant(e.Actor)
 	}
 	switch e.Kind {

@@ -20,7 +20,7 @@ func roleOf(e *timeline.Event, h roles.Holders) string {
 		return "SLO"
 	case e.Actor == incident.Bot, e.Source == timeline.SourceSystem, e.Source == timeline.SourceReminder:
 		return "Ooda"
-	case e.Actor == "", strings.Contains(e.Actor, ":"):
+	case !incident.IsPerson(e.Actor):
 		return "responder"
 	}
 	mask := 0
