@@ -72,10 +72,4 @@ func TimelineText(inc incident.Incident, events []timeline.Event) string {
 }
 
 // humanDuration renders d as "1 h 05 min" or "7 min".
-func humanDuration(d time.Duration) string {
-	m := int(d.Round(time.Minute) / time.Minute)
-	if m < 60 {
-		return fmt.Sprintf("%d min", m)
-	}
-	return fmt.Sprintf("%d h %02d min", m/60, m%60)
-}
+func humanDuration(d time.Duration) string { return timeline.Minutes(d.Round(time.Minute)) }

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strconv"
 	"time"
+
+	"github.com/ooda-sre/ooda/timeline"
 )
 
 // Elapsed is a measured stretch of time that may be unknown. Its zero
@@ -39,18 +41,7 @@ func appendElapsed(b []byte, d time.Duration) []byte {
 		b = strconv.AppendInt(b, int64(d/time.Second), 10)
 		return append(b, " s"...)
 	}
-	m := int64(d / time.Minute)
-	if m < 60 {
-		b = strconv.AppendInt(b, m, 10)
-		return append(b, " min"...)
-	}
-	b = strconv.AppendInt(b, m/60, 10)
-	b = append(b, " h "...)
-	if m%60 < 10 {
-		b = append(b, '0')
-	}
-	b = strconv.AppendInt(b, m%60, 10)
-	return append(b, " min"...)
+	return timeline.AppendMinutes(b, d)
 }
 
 // MarshalJSON encodes the stretch as whole seconds, or null when unknown.

@@ -3,6 +3,8 @@ package roles
 import (
 	"fmt"
 	"time"
+
+	"github.com/ooda-sre/ooda/timeline"
 )
 
 // CommanderGrace is how long an active incident may go without a Commander
@@ -120,7 +122,7 @@ func Nudges(s Situation, now time.Time) []Nudge {
 				Kind: NudgeCommanderMissing,
 				Role: Commander,
 				Key:  fmt.Sprintf("%s/%d", NudgeCommanderMissing, since.Unix()),
-				Text: fmt.Sprintf("Nobody has been Commander for %s. Take it with `/incident role commander @you`.", roundMinutes(now.Sub(since))),
+				Text: fmt.Sprintf("Nobody has been Commander for %s. Take it with `/incident role commander @you`.", timeline.Minutes(now.Sub(since))),
 			})
 		}
 	}
@@ -137,7 +139,7 @@ func Nudges(s Situation, now time.Time) []Nudge {
 				Role: Comms,
 				User: s.Holders.Comms,
 				Key:  fmt.Sprintf("%s/%d/%d", NudgeUpdateDue, last.Unix(), n),
-				Text: fmt.Sprintf("A stakeholder update is due: SEV%d incidents get one every %s, and the last was %s ago. Post it with `/incident update <text>`.", s.Severity, roundMinutes(cadence), roundMinutes(overdue)),
+				Text: fmt.Sprintf("A stakeholder update is due: SEV%d incidents get one every %s, and the last was %s ago. Post it with `/incident update <text>`.", s.Severity, timeline.Minutes(cadence), timeline.Minutes(overdue)),
 			})
 		}
 	}
@@ -163,7 +165,7 @@ func Nudges(s Situation, now time.Time) []Nudge {
 			Role: Commander,
 			User: s.Holders.Commander,
 			Key:  fmt.Sprintf("%s/%d", NudgeStale, last.Unix()),
-			Text: fmt.Sprintf("Nothing has been recorded for %s. If it is over, `/incident resolve`; if not, record where it stands with `/incident note <text>`.", roundMinutes(idle)),
+			Text: fmt.Sprintf("Nothing has been recorded for %s. If it is over, `/incident resolve`; if not, record where it stands with `/incident note <text>`.", timeline.Minutes(idle)),
 		})
 	}
 	if c := s.Holders.Commander; c != "" && c == s.Holders.Ops {
@@ -285,13 +287,4 @@ func plural(n int, one, many string) string {
 		return "1 " + one
 	}
 	return fmt.Sprintf("%d %s", n, many)
-}
-
-// roundMinutes renders d as people say it: "7 min", "1 h 05 min".
-func roundMinutes(d time.Duration) string {
-	m := int(d / time.Minute)
-	if m < 60 {
-		return fmt.Sprintf("%d min", m)
-	}
-	return fmt.Sprintf("%d h %02d min", m/60, m%60)
 }

@@ -179,7 +179,7 @@ func (r *textRenderer) silence(d time.Duration) {
 		r.buf = append(r.buf, ansiDim...)
 	}
 	r.buf = append(r.buf, "  · · · "...)
-	r.buf = appendMinutes(r.buf, d)
+	r.buf = AppendMinutes(r.buf, d)
 	r.buf = append(r.buf, " without entries · · ·"...)
 	if r.color {
 		r.buf = append(r.buf, ansiReset...)
@@ -239,8 +239,12 @@ func appendSpaces(b []byte, n int) []byte {
 	return b
 }
 
-// appendMinutes renders d as people say it: "47 min", "2 h 05 min".
-func appendMinutes(b []byte, d time.Duration) []byte {
+// Minutes renders d, truncated to the minute, as people say it: "47 min",
+// "2 h 05 min". Replies, reminders and post-mortems all use it.
+func Minutes(d time.Duration) string { return string(AppendMinutes(nil, d)) }
+
+// AppendMinutes appends Minutes(d) to b.
+func AppendMinutes(b []byte, d time.Duration) []byte {
 	m := int64(d / time.Minute)
 	if m < 60 {
 		b = strconv.AppendInt(b, m, 10)
