@@ -185,15 +185,7 @@ func Declare(number uint64, d Declaration, m Meta) (Change, error) {
 }
 
 // activeCheck refuses work on an incident that is no longer active.
-func (inc *Incident) activeCheck() error {
-	switch inc.Status {
-	case StatusClosed:
-		return refused("%s is closed: its post-mortem is published. Declare a new incident with `/incident declare <title>`", inc.ID)
-	case StatusResolved:
-		return refused("%s is resolved; use `/incident reopen` to work on it again", inc.ID)
-	}
-	return nil
-}
+func (inc *Incident) activeCheck() error { return inactive(inc.ID, inc.Status) }
 
 // AssignRole gives role r to user. A second assignment of a held role is a
 // handover: the new holder gets a brief.

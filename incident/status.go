@@ -49,17 +49,27 @@ func checkTransition(id string, from, to Status) error {
 	if _, ok := statusOrder[to]; !ok {
 		return invalid("%q is not a status; use investigating, identified, monitoring or resolved", string(to))
 	}
+	// Before the "already" case: resolving a resolved incident again gets
+	// the same way out as any other move from resolved.
+	if err := inactive(id, from); err != nil {
+		return err
+	}
 	switch {
-	case from == StatusClosed:
-		return refused("%s is closed: its post-mortem is published. Declare a new incident with `/incident declare <title>`", id)
-	case from == StatusResolved:
-		// Before the "already" case: resolving a resolved incident again
-		// gets the same way out as any other move from resolved.
-		return refused("%s is resolved; use `/incident reopen` to work on it again", id)
 	case from == to:
 		return refused("%s is already %s", id, to)
 	case statusOrder[to] < statusOrder[from]:
 		return refused("%s is %s and status only moves forward (%s); record what changed with `/incident observe <text>`", id, from, forwardFrom(from))
+	}
+	return nil
+}
+
+// inactive refuses work on an incident that is over, saying the way out.
+func inactive(id string, s Status) error {
+	switch s {
+	case StatusClosed:
+		return refused("%s is closed: its post-mortem is published. Declare a new incident with `/incident declare <title>`", id)
+	case StatusResolved:
+		return refused("%s is resolved; use `/incident reopen` to work on it again", id)
 	}
 	return nil
 }

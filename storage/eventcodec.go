@@ -116,17 +116,11 @@ func (d *eventDecoder) uvarint() uint64 {
 	return x
 }
 
+// varint undoes the zig-zag encoding binary.AppendVarint applies on top
+// of a uvarint.
 func (d *eventDecoder) varint() int64 {
-	if d.err != nil {
-		return 0
-	}
-	x, n := binary.Varint([]byte(d.s[:min(len(d.s), binary.MaxVarintLen64)]))
-	if n <= 0 {
-		d.err = fmt.Errorf("%w: bad number", errEventRecord)
-		return 0
-	}
-	d.s = d.s[n:]
-	return x
+	u := d.uvarint()
+	return int64(u>>1) ^ -int64(u&1)
 }
 
 func (d *eventDecoder) str() string {
