@@ -374,18 +374,10 @@ func (a *AlertReceiver) serviceOf(al AlertmanagerAlert) string {
 func alertKey(groupKey string, al AlertmanagerAlert, status string) string {
 	fp := al.Fingerprint
 	if fp == "" {
-		fp = toLabelSet(al.Labels).Fingerprint().String()
+		fp = model.Fingerprint(model.LabelsToSignature(al.Labels)).String()
 	}
 	h := sha256.Sum256([]byte(groupKey + "\x00" + fp + "\x00" + status + "\x00" + al.StartsAt.UTC().Format(time.RFC3339Nano)))
 	return "alert:" + hex.EncodeToString(h[:16])
-}
-
-func toLabelSet(labels map[string]string) model.LabelSet {
-	ls := make(model.LabelSet, len(labels))
-	for k, v := range labels {
-		ls[model.LabelName(k)] = model.LabelValue(v)
-	}
-	return ls
 }
 
 // enqueue hands a signal to the posting goroutine, unless this process
@@ -642,8 +634,8 @@ func newAlertMetrics(reg prometheus.Registerer) alertMetrics {
 		}, []string{"outcome"}),
 	}
 	if reg != nil {
-		m.alerts = reuseCollector(reg, m.alerts)
-		m.signals = reuseCollector(reg, m.signals)
+		m.alerts = resilience.RegisterOrReuse(reg, m.alerts)
+		m.signals = resilience.RegisterOrReuse(reg, m.signals)
 	}
 	return m
 }

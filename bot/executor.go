@@ -532,27 +532,9 @@ func newExecutorMetrics(reg prometheus.Registerer) executorMetrics {
 		}, []string{"kind", "outcome"}),
 	}
 	if reg != nil {
-		m.depth = reuseCollector(reg, m.depth)
-		m.oldestAge = reuseCollector(reg, m.oldestAge)
-		m.effects = reuseCollector(reg, m.effects)
+		m.depth = resilience.RegisterOrReuse(reg, m.depth)
+		m.oldestAge = resilience.RegisterOrReuse(reg, m.oldestAge)
+		m.effects = resilience.RegisterOrReuse(reg, m.effects)
 	}
 	return m
-}
-
-// reuseCollector registers c, or returns the collector already registered
-// under its name, so a restarted executor in the same process keeps
-// counting where the previous one stopped.
-func reuseCollector[C prometheus.Collector](reg prometheus.Registerer, c C) C {
-	err := reg.Register(c)
-	if err == nil {
-		return c
-	}
-	if are, ok := errors.AsType[prometheus.AlreadyRegisteredError](err); ok {
-		if existing, ok := are.ExistingCollector.(C); ok {
-			return existing
-		}
-	}
-	// Another collector took the name with another shape: a programming
-	// error MustRegister would panic on too.
-	panic(err)
 }

@@ -1,6 +1,7 @@
 package bot
 
 import (
+	"cmp"
 	"fmt"
 	"strconv"
 	"strings"
@@ -120,7 +121,7 @@ func renderKickoff(pc PostContext) Message {
 	var head strings.Builder
 	fmt.Fprintf(&head, ":rotating_light: *%s · SEV%d · %s*\nDeclared by %s at %s UTC",
 		inc.ID, inc.Severity, title, mention(e.Actor), e.At.UTC().Format("15:04"))
-	if s := firstSet(inc.Service, e.Attr(timeline.AttrService)); s != "" {
+	if s := cmp.Or(inc.Service, e.Attr(timeline.AttrService)); s != "" {
 		fmt.Fprintf(&head, " · service `%s`", Escape(s))
 	}
 	if inc.Private {
@@ -276,7 +277,7 @@ func renderAnnounce(pc PostContext) Message {
 	var b strings.Builder
 	fmt.Fprintf(&b, ":rotating_light: *%s declared* · SEV%d · %s", inc.ID, inc.Severity, incidentTitle(pc))
 	fmt.Fprintf(&b, "\nCommander: %s", mention(inc.Roles.Commander))
-	if s := firstSet(inc.Service, e.Attr(timeline.AttrService)); s != "" {
+	if s := cmp.Or(inc.Service, e.Attr(timeline.AttrService)); s != "" {
 		fmt.Fprintf(&b, " · service `%s`", Escape(s))
 	}
 	if inc.ChannelID != "" {
@@ -429,7 +430,7 @@ func changeArrow(prev, now, prefix string) string {
 // incidentTitle is the quoted, escaped title: the snapshot's, or the
 // declared event's for a snapshot that somehow lacks it.
 func incidentTitle(pc PostContext) string {
-	return Quote(firstSet(pc.Incident.Title, pc.Event.Attr(timeline.AttrTitle)))
+	return Quote(cmp.Or(pc.Incident.Title, pc.Event.Attr(timeline.AttrTitle)))
 }
 
 func ownerText(u string) string {
@@ -472,15 +473,6 @@ func statusTitle(s incident.Status) string {
 }
 
 func actionValue(n uint64, v string) string { return strconv.FormatUint(n, 10) + ":" + v }
-
-func firstSet(ss ...string) string {
-	for _, s := range ss {
-		if s != "" {
-			return s
-		}
-	}
-	return ""
-}
 
 // quoteLines renders s as a mrkdwn block quote.
 func quoteLines(s string) string {

@@ -420,11 +420,11 @@ func newSlackMetrics(reg prometheus.Registerer, ack *prometheus.HistogramVec) sl
 	if m.ack == nil {
 		m.ack = NewAckHistogram()
 		if reg != nil {
-			m.ack = reuseCollector(reg, m.ack)
+			m.ack = resilience.RegisterOrReuse(reg, m.ack)
 		}
 	}
 	if reg != nil {
-		m.requests = reuseCollector(reg, m.requests)
+		m.requests = resilience.RegisterOrReuse(reg, m.requests)
 	}
 	return m
 }

@@ -3,7 +3,6 @@ package bot
 import (
 	"context"
 	"fmt"
-	"net/url"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -225,14 +224,10 @@ const signalDeclareSeverity = 2
 // webLink returns s when it is an absolute http(s) address safe to put in
 // a Slack link, else "".
 func webLink(s string) string {
-	if s == "" || strings.ContainsAny(s, " \t\r\n<>|\"`") {
-		return ""
+	if incident.IsWebLink(s) {
+		return s
 	}
-	u, err := url.Parse(s)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil {
-		return ""
-	}
-	return s
+	return ""
 }
 
 // clockUTC writes t as Slack messages show times: "09:42 UTC".

@@ -56,15 +56,19 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		}, []string{"dependency"}),
 	}
 	if reg != nil {
-		m.calls = register(reg, m.calls)
-		m.duration = register(reg, m.duration)
-		m.breaker = register(reg, m.breaker)
-		m.retries = register(reg, m.retries)
+		m.calls = RegisterOrReuse(reg, m.calls)
+		m.duration = RegisterOrReuse(reg, m.duration)
+		m.breaker = RegisterOrReuse(reg, m.breaker)
+		m.retries = RegisterOrReuse(reg, m.retries)
 	}
 	return m
 }
 
-func register[C prometheus.Collector](reg prometheus.Registerer, c C) C {
+// RegisterOrReuse registers c, or returns the collector of the same shape
+// already registered under its name, so several guards (and the other
+// parts of Ooda that export metrics) can share one registry, and a part
+// rebuilt in the same process keeps counting where the last one stopped.
+func RegisterOrReuse[C prometheus.Collector](reg prometheus.Registerer, c C) C {
 	err := reg.Register(c)
 	if err == nil {
 		return c

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -31,16 +32,9 @@ type apiClient struct {
 }
 
 func clientFlags(fs *flag.FlagSet) (*string, *time.Duration) {
-	url := fs.String("url", envOr("OODA_URL", "http://127.0.0.1:8080"), "the ooda server (env OODA_URL)")
+	url := fs.String("url", cmp.Or(os.Getenv("OODA_URL"), "http://127.0.0.1:8080"), "the ooda server (env OODA_URL)")
 	timeout := fs.Duration("timeout", defaultCLITimeout, "give up on the server after this long")
 	return url, timeout
-}
-
-func envOr(k, def string) string {
-	if v := os.Getenv(k); v != "" {
-		return v
-	}
-	return def
 }
 
 func newAPIClient(base string, timeout time.Duration) (*apiClient, error) {

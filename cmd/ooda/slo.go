@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"flag"
@@ -102,7 +103,7 @@ func runSLO(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err != nil {
 		return &exitError{code: 2, err: err}
 	}
-	base := firstNonEmpty(*promURL, os.Getenv("PROMETHEUS_URL"), fromConfig)
+	base := cmp.Or(*promURL, os.Getenv("PROMETHEUS_URL"), fromConfig)
 	if base == "" {
 		return usageErr("no Prometheus to ask: pass --prometheus URL or set PROMETHEUS_URL")
 	}
@@ -191,15 +192,6 @@ func sloSources(paths []string) (files []string, prometheusURL string, err error
 		}
 	}
 	return files, prometheusURL, nil
-}
-
-func firstNonEmpty(vals ...string) string {
-	for _, v := range vals {
-		if v != "" {
-			return v
-		}
-	}
-	return ""
 }
 
 const freezeUsage = `Usage: ooda freeze check --service NAME [--url URL] [flags]
