@@ -529,11 +529,17 @@ func (e *Executor) update(ctx context.Context, channel, ts string, opts []slack.
 // findPosted looks for the message carrying key in its metadata among the
 // channel's recent history (since the effect was queued).
 func (e *Executor) findPosted(ctx context.Context, channel, key string, queuedAt time.Time) (string, bool, error) {
-	var oldest time.Time
-	if !queuedAt.IsZero() {
-		oldest = queuedAt.Add(-historySkew)
+	return findMarked(ctx, e.cfg.Slack, channel, key, sinceQueued(queuedAt))
+}
+
+// sinceQueued is how far back to look for what an effect queued at
+// queuedAt may have posted: an hour of clock skew before it, or, unknown,
+// as far as the page limit goes.
+func sinceQueued(queuedAt time.Time) time.Time {
+	if queuedAt.IsZero() {
+		return time.Time{}
 	}
-	return findMarked(ctx, e.cfg.Slack, channel, key, oldest)
+	return queuedAt.Add(-historySkew)
 }
 
 // sharedFile is a file the channel's history shows shared, and the
@@ -546,7 +552,7 @@ type sharedFile struct {
 // in the channel's recent history (since the effect was queued).
 func (e *Executor) findShared(ctx context.Context, channel string, queuedAt time.Time, match func(slack.File) bool) (sharedFile, bool, error) {
 	var got sharedFile
-	found, err := e.scanHistory(ctx, channel, queuedAt, false, func(m slack.Message) bool {
+	found, err := scanHistory(ctx, e.cfg.Slack, channel, sinceQueued(queuedAt), false, func(m slack.Message) bool {
 		for _, f := range m.Files {
 			if match(f) {
 				got = sharedFile{id: f.ID, permalink: f.Permalink, ts: m.Timestamp}
@@ -556,17 +562,6 @@ func (e *Executor) findShared(ctx context.Context, channel string, queuedAt time
 		return false
 	})
 	return got, found, err
-}
-
-// scanHistory pages through the channel's history since an hour before
-// queuedAt, newest first, until stop accepts a message. metadata asks
-// Slack for message metadata, which it returns only when asked.
-func (e *Executor) scanHistory(ctx context.Context, channel string, queuedAt time.Time, metadata bool, stop func(slack.Message) bool) (bool, error) {
-	var oldest time.Time
-	if !queuedAt.IsZero() {
-		oldest = queuedAt.Add(-historySkew)
-	}
-	return scanHistory(ctx, e.cfg.Slack, channel, oldest, metadata, stop)
 }
 
 // scanHistory pages through a channel's history, newest first, back to
@@ -684,7 +679,7 @@ func (e *Executor) uploadDraft(ctx context.Context, pe incident.Pending, inc inc
 	}
 	opts := postmortem.Options{Now: now}
 	if e.cfg.Budget != nil {
-		opts.Budget = lookupBudget(ctx, e.cfg.Store, inc.Number, e.cfg.Budget)
+		opts.Budget = lookupBudget(ctx, inc, e.cfg.Budget)
 	}
 	body, _, err := postmortem.Export(ctx, e.cfg.Store, inc.Number, postmortem.FormatMarkdown, opts)
 	if err != nil {

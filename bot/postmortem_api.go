@@ -48,9 +48,13 @@ func PostmortemHandlerWithBudget(store incident.Store, now func() time.Time, bud
 			// The budget comes from Prometheus; a person waiting for a
 			// draft gets it with the budget unknown rather than waiting on
 			// a slow Prometheus (the breaker then fails the next ones fast).
-			ctx, cancel := context.WithTimeout(r.Context(), requestBudgetTimeout)
-			opts.Budget = lookupBudget(ctx, store, n, budget)
-			cancel()
+			// An incident that cannot be read gets no budget here; Export
+			// reads it again and says what is wrong.
+			if inc, err := store.Incident(r.Context(), n); err == nil {
+				ctx, cancel := context.WithTimeout(r.Context(), requestBudgetTimeout)
+				opts.Budget = lookupBudget(ctx, inc, budget)
+				cancel()
+			}
 		}
 		body, contentType, err := postmortem.Export(r.Context(), store, n, format, opts)
 		switch {

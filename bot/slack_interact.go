@@ -3,7 +3,6 @@ package bot
 import (
 	"cmp"
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -117,14 +116,10 @@ func (h *SlackHandler) setStatus(ctx context.Context, cb slack.InteractionCallba
 // actionTarget reads the incident an action is about.
 func (h *SlackHandler) actionTarget(ctx context.Context, n uint64) (incident.Incident, Reply, bool) {
 	inc, err := h.cfg.Store.Incident(ctx, n)
-	if err == nil {
-		return inc, Reply{}, true
+	if err != nil {
+		return inc, h.cfg.Dispatcher.failed(ctx, n, err), false
 	}
-	if errors.Is(err, incident.ErrNotFound) {
-		return inc, Reply{Code: http.StatusNotFound, Text: incident.NotFound(n).Error()}, false
-	}
-	h.cfg.Logger.ErrorContext(ctx, "could not read the incident of a Slack action", "incident", incident.ID(n), "err", err)
-	return inc, Reply{Code: http.StatusInternalServerError, Text: "Ooda could not record that (an internal error, logged). Nothing was changed; try again."}, false
+	return inc, Reply{}, true
 }
 
 // actionRequest is the request an action stands for. Its key is the

@@ -126,12 +126,7 @@ func (b IncidentBudget) MarkPostmortem(ctx context.Context, store incident.Store
 
 // lookupBudget is the budget incident n spent for its draft, or nil when
 // unknown; a failed lookup is logged and leaves it unknown.
-func lookupBudget(ctx context.Context, store incident.Store, n uint64, budget BudgetLookup) *postmortem.BudgetSpent {
-	inc, err := store.Incident(ctx, n)
-	if err != nil {
-		// Export reads the incident again and reports what is wrong.
-		return nil
-	}
+func lookupBudget(ctx context.Context, inc incident.Incident, budget BudgetLookup) *postmortem.BudgetSpent {
 	b, err := budget(ctx, inc)
 	if err != nil {
 		slog.WarnContext(ctx, "post-mortem draft without its error budget", "incident", inc.ID, "err", err)
