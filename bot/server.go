@@ -89,10 +89,6 @@ func NewServer(cfg ServerConfig) *Server {
 	return s
 }
 
-// SetStatus replaces what GET /api/v1/status reports; serve calls it once
-// the outbound parts exist, before the server takes requests.
-func (s *Server) SetStatus(src StatusSource) { s.cfg.Status = src }
-
 // Handle registers another route on the server.
 func (s *Server) Handle(pattern string, h http.Handler) { s.mux.Handle(pattern, h) }
 

@@ -206,16 +206,6 @@ func (r Report) Service(name string) []Result {
 	return out
 }
 
-// Has reports whether any SLO is at level l.
-func (r Report) Has(l Level) bool {
-	for _, res := range r.Results {
-		if res.Level == l {
-			return true
-		}
-	}
-	return false
-}
-
 var opQuery = resilience.Op{Method: "query", Idempotent: true}
 
 // Evaluate measures every SLO at now: one instant query per SLO and window,

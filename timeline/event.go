@@ -3,10 +3,7 @@
 // after an incident.
 package timeline
 
-import (
-	"fmt"
-	"time"
-)
+import "time"
 
 // Phase is the OODA phase an event belongs to. Bookkeeping events have
 // PhaseNone.
@@ -20,15 +17,6 @@ const (
 	PhaseDecide  Phase = "decide"
 	PhaseAct     Phase = "act"
 )
-
-// ParsePhase reads a phase name as users type it.
-func ParsePhase(s string) (Phase, error) {
-	switch p := Phase(s); p {
-	case PhaseObserve, PhaseOrient, PhaseDecide, PhaseAct:
-		return p, nil
-	}
-	return PhaseNone, fmt.Errorf("%q is not an OODA phase; use observe, orient, decide or act", s)
-}
 
 // Source says how an event reached Ooda.
 type Source string
