@@ -29,16 +29,9 @@ import (
 // read are left out; unknown fields are ignored, as Alertmanager adds
 // some between releases without changing the version.
 type AlertmanagerWebhook struct {
-	Version  string `json:"version"`
-	GroupKey string `json:"groupKey"`
-	// TruncatedAlerts is how many alerts max_alerts left out.
-	TruncatedAlerts int                 `json:"truncatedAlerts"`
-	Status          string              `json:"status"`
-	Receiver        string              `json:"receiver"`
-	GroupLabels     map[string]string   `json:"groupLabels"`
-	CommonLabels    map[string]string   `json:"commonLabels"`
-	ExternalURL     string              `json:"externalURL"`
-	Alerts          []AlertmanagerAlert `json:"alerts"`
+	Version  string              `json:"version"`
+	GroupKey string              `json:"groupKey"`
+	Alerts   []AlertmanagerAlert `json:"alerts"`
 }
 
 // AlertmanagerAlert is one alert of an Alertmanager notification.
