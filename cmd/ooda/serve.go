@@ -108,7 +108,7 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger, listening func(
 			_, err := w.monitor.Tick(ctx, now, w.sloDeliver.Deliver)
 			// An incident that alone spent more than its share of a
 			// budget owes a post-mortem, whatever its severity.
-			_, merr := bot.IncidentBudget{SLOs: w.evaluator}.MarkBudgetBreaches(ctx, db, now, w.dispatcher.Committed)
+			_, merr := w.budget.MarkBudgetBreaches(ctx, db, now, w.dispatcher.Committed)
 			return errors.Join(err, merr)
 		}})
 	}
@@ -169,6 +169,7 @@ type wiring struct {
 	// The SLOs: nil without slo_files. serve ticks the monitor every
 	// minute, delivering through sloDeliver.
 	evaluator  *slo.Evaluator
+	budget     bot.IncidentBudget // what an incident spent, measured by the evaluator
 	monitor    *slo.Monitor
 	sloDeliver *bot.SLODeliverer
 	// The Slack side: nil while Slack is not configured. Nothing of it runs
@@ -219,7 +220,7 @@ func wire(ctx context.Context, cfg config, db *storage.DB, reg *prometheus.Regis
 			AnnounceChannel: cfg.AnnounceChannel, Now: now, Logger: logger, Registerer: reg,
 		}
 		if w.evaluator != nil {
-			xc.Budget = bot.IncidentBudget{SLOs: w.evaluator}.Lookup
+			xc.Budget = w.budget.Lookup
 		}
 		if w.executor, err = bot.NewExecutor(xc); err != nil {
 			return nil, err
@@ -265,7 +266,7 @@ func wire(ctx context.Context, cfg config, db *storage.DB, reg *prometheus.Regis
 	}
 	if w.monitor != nil {
 		sc.Freeze = w.monitor.Freeze
-		sc.PostmortemBudget = bot.IncidentBudget{SLOs: w.evaluator}.Lookup
+		sc.PostmortemBudget = w.budget.Lookup
 		sc.Status.LastSLOEvaluation = func() time.Time { return w.monitor.Last().Report.At }
 	}
 	w.server = bot.NewServer(sc)
@@ -313,6 +314,7 @@ func (w *wiring) wireSLOs(cfg config, db *storage.DB, logger *slog.Logger) error
 	if w.evaluator, err = slo.NewEvaluator(slo.Config{API: api, Guard: w.guards.Prometheus, SLOs: slos, Logger: logger}); err != nil {
 		return err
 	}
+	w.budget = bot.IncidentBudget{SLOs: w.evaluator}
 	if w.monitor, err = slo.NewMonitor(slo.MonitorConfig{Evaluator: w.evaluator, Store: db}); err != nil {
 		return err
 	}
