@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/robfig/cron/v3"
@@ -69,33 +70,66 @@ type Job struct {
 	Schedule string        // cron spec, e.g. "@every 1m"
 	Timeout  time.Duration // every run's context has this deadline
 	Run      func(ctx context.Context, now time.Time) error
+	// AtStart runs the job once as the scheduler starts, not only a full
+	// interval later: the SLOs, say, should be known (or known to be
+	// unknowable, with the reason) a minute sooner after a restart.
+	AtStart bool
+}
+
+// Scheduler runs Jobs on their schedules. Start runs the AtStart jobs at
+// once, through the same recovery and skip-if-running wrapping as their
+// scheduled runs; Stop waits for every run it started.
+type Scheduler struct {
+	*cron.Cron
+	atStart []cron.EntryID
+	wg      sync.WaitGroup
+}
+
+// Start starts the schedule and the AtStart runs.
+func (s *Scheduler) Start() {
+	s.Cron.Start()
+	for _, id := range s.atStart {
+		job := s.Entry(id).WrappedJob
+		s.wg.Go(job.Run)
+	}
+}
+
+// Stop stops the schedule and waits for the runs in progress, scheduled
+// or started by Start.
+func (s *Scheduler) Stop() {
+	<-s.Cron.Stop().Done()
+	s.wg.Wait()
 }
 
 // NewScheduler builds a cron scheduler that recovers from a panicking job
 // and skips a run while the previous one is still going, so a slow store
 // cannot pile jobs up. ctx is the parent of every run's context; the caller
 // starts the scheduler and stops it (waiting on Stop's context) at shutdown.
-func NewScheduler(ctx context.Context, logger *slog.Logger, now func() time.Time, jobs ...Job) (*cron.Cron, error) {
+func NewScheduler(ctx context.Context, logger *slog.Logger, now func() time.Time, jobs ...Job) (*Scheduler, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
 	cl := cronLogger{logger}
-	c := cron.New(cron.WithLocation(time.UTC), cron.WithLogger(cl), cron.WithChain(cron.Recover(cl), cron.SkipIfStillRunning(cl)))
+	s := &Scheduler{Cron: cron.New(cron.WithLocation(time.UTC), cron.WithLogger(cl), cron.WithChain(cron.Recover(cl), cron.SkipIfStillRunning(cl)))}
 	for _, j := range jobs {
 		if j.Timeout <= 0 {
 			return nil, errors.New("job " + j.Name + ": a job needs a timeout")
 		}
-		if _, err := c.AddFunc(j.Schedule, func() {
+		id, err := s.AddFunc(j.Schedule, func() {
 			jctx, cancel := context.WithTimeout(ctx, j.Timeout)
 			defer cancel()
 			if err := j.Run(jctx, now()); err != nil {
 				logger.Warn("job failed", "job", j.Name, "err", err)
 			}
-		}); err != nil {
+		})
+		if err != nil {
 			return nil, errors.New("job " + j.Name + ": bad schedule " + j.Schedule + ": " + err.Error())
 		}
+		if j.AtStart {
+			s.atStart = append(s.atStart, id)
+		}
 	}
-	return c, nil
+	return s, nil
 }
 
 // cronLogger adapts slog to cron's logger.

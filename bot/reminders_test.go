@@ -155,3 +155,24 @@ func TestRemindersPostmortemDue(t *testing.T) {
 	require.Len(t, dueNudges(sev2), 2, "no reminder after publishing")
 	require.Len(t, dueNudges(impacting), 2, "no post-mortem reminder while it is open again")
 }
+
+func TestSchedulerRunsAtStartJobsAtOnce(t *testing.T) {
+	ran := make(chan time.Time, 1)
+	s, err := NewScheduler(context.Background(), nil, time.Now, Job{
+		Name: "slo", Schedule: "@every 1h", Timeout: time.Second, AtStart: true,
+		Run: func(ctx context.Context, now time.Time) error {
+			_, ok := ctx.Deadline()
+			require.True(t, ok, "every run has a deadline")
+			ran <- now
+			return nil
+		},
+	})
+	require.NoError(t, err)
+	s.Start()
+	select {
+	case <-ran:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the AtStart job did not run at start")
+	}
+	s.Stop()
+}

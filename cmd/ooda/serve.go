@@ -104,7 +104,7 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger, listening func(
 		// An evaluation ends within slo.DefaultTimeout; the minute after
 		// it is for delivering notices. The scheduler skips a tick while
 		// the previous one runs.
-		jobs = append(jobs, bot.Job{Name: "slo", Schedule: "@every 1m", Timeout: slo.DefaultTimeout + time.Minute, Run: func(ctx context.Context, now time.Time) error {
+		jobs = append(jobs, bot.Job{Name: "slo", Schedule: "@every 1m", Timeout: slo.DefaultTimeout + time.Minute, AtStart: true, Run: func(ctx context.Context, now time.Time) error {
 			_, err := w.monitor.Tick(ctx, now, w.sloDeliver.Deliver)
 			// An incident that alone spent more than its share of a
 			// budget owes a post-mortem, whatever its severity.
@@ -117,7 +117,7 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger, listening func(
 		return err
 	}
 	sched.Start()
-	defer func() { <-sched.Stop().Done() }()
+	defer sched.Stop()
 
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
