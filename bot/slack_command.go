@@ -10,6 +10,8 @@ import (
 
 	"github.com/slack-go/slack"
 
+	"github.com/ooda-sre/ooda/bot/command"
+	"github.com/ooda-sre/ooda/bot/mrkdwn"
 	"github.com/ooda-sre/ooda/incident"
 	"github.com/ooda-sre/ooda/timeline"
 )
@@ -21,8 +23,8 @@ func (h *SlackHandler) command(ctx context.Context, sc slack.SlashCommand, trans
 	if sc.UserID == "" || sc.TriggerID == "" {
 		return nil, outcomeMalformed
 	}
-	reply := h.cfg.Dispatcher.Handle(ctx, Request{
-		Text:    slackUnescape(sc.Text),
+	reply := h.cfg.Dispatcher.Handle(ctx, command.Request{
+		Text:    mrkdwn.Unescape(sc.Text),
 		User:    sc.UserID,
 		Channel: sc.ChannelID,
 		Source:  timeline.SourceCommand,
@@ -46,7 +48,7 @@ func ephemeral(text string) *SlashReply {
 	return &SlashReply{ResponseType: slack.ResponseTypeEphemeral, Text: safeReplyText(text)}
 }
 
-func replyOutcome(r Reply) string {
+func replyOutcome(r command.Reply) string {
 	switch {
 	case r.Code >= 500:
 		return outcomeError
@@ -74,7 +76,7 @@ func (h *SlackHandler) openDeclareForm(sc slack.SlashCommand, transport string) 
 			return
 		}
 		h.cfg.Logger.WarnContext(ctx, "could not open the declare form", "transport", transport, "err", err.Error())
-		h.followUp(sc.ResponseURL, "Ooda could not open the declare form: Slack did not answer in time. Declare with the command instead: "+verbUsage("declare"))
+		h.followUp(sc.ResponseURL, "Ooda could not open the declare form: Slack did not answer in time. Declare with the command instead: "+command.VerbUsage("declare"))
 	})
 }
 
@@ -136,7 +138,7 @@ func declareModal(channel string) slack.ModalViewRequest {
 
 // readDeclareForm reads a submitted declare form into a declare command.
 // errs maps the block id of each bad input to what to change.
-func readDeclareForm(v slack.View) (cmd Command, errs map[string]string) {
+func readDeclareForm(v slack.View) (cmd command.Command, errs map[string]string) {
 	errs = map[string]string{}
 	value := func(block string) slack.BlockAction {
 		if v.State == nil {
@@ -144,7 +146,7 @@ func readDeclareForm(v slack.View) (cmd Command, errs map[string]string) {
 		}
 		return v.State.Values[block][block]
 	}
-	cmd = Command{Verb: "declare"}
+	cmd = command.Command{Verb: command.VerbDeclare}
 	cmd.Title = strings.TrimSpace(value(declareTitle).Value)
 	switch n := utf8.RuneCountInString(cmd.Title); {
 	case n == 0:
@@ -153,7 +155,7 @@ func readDeclareForm(v slack.View) (cmd Command, errs map[string]string) {
 		errs[declareTitle] = "Keep the title under " + strconv.Itoa(incident.MaxTitle) + " characters."
 	}
 	if s := value(declareSeverity).SelectedOption.Value; s != "" {
-		sev, ok := parseSeverity(s)
+		sev, ok := command.ParseSeverity(s)
 		if !ok {
 			errs[declareSeverity] = "Pick a severity from SEV1 to SEV4."
 		}
@@ -181,7 +183,7 @@ func (h *SlackHandler) submitDeclare(ctx context.Context, cb slack.InteractionCa
 	if len(errs) > 0 {
 		return slack.NewErrorsViewSubmissionResponse(errs), outcomeRefused
 	}
-	reply := h.cfg.Dispatcher.Run(ctx, Request{
+	reply := h.cfg.Dispatcher.Run(ctx, command.Request{
 		User:    cb.User.ID,
 		Channel: cb.View.PrivateMetadata,
 		Source:  timeline.SourceCommand,
@@ -194,14 +196,6 @@ func (h *SlackHandler) submitDeclare(ctx context.Context, cb slack.InteractionCa
 	}
 	return nil, outcomeOK
 }
-
-// slackUnescaper undoes the entities Slack puts in the text it sends
-// (&amp; &lt; &gt;), so the domain holds what people typed and every
-// renderer escapes it once on the way out. A single pass keeps "&amp;lt;"
-// a literal "&lt;".
-var slackUnescaper = strings.NewReplacer("&amp;", "&", "&lt;", "<", "&gt;", ">")
-
-func slackUnescape(s string) string { return slackUnescaper.Replace(s) }
 
 // replyMarkupRE matches the only markup a reply to Slack may carry: user
 // and channel mentions the bot wrote itself.

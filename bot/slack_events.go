@@ -8,11 +8,11 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/slack-go/slack"
 	"github.com/slack-go/slack/slackevents"
 
+	"github.com/ooda-sre/ooda/bot/mrkdwn"
 	"github.com/ooda-sre/ooda/incident"
 	"github.com/ooda-sre/ooda/storage"
 	"github.com/ooda-sre/ooda/timeline"
@@ -48,7 +48,7 @@ func (h *SlackHandler) event(ctx context.Context, ev slackevents.EventsAPIEvent)
 		}
 		return h.capture(ctx, capture{
 			source: timeline.SourcePin, actor: e.User, channel: cmp.Or(e.Item.Channel, e.Channel),
-			ts: ts, author: author, text: slackUnescape(text), at: slackTime(e.EventTimestamp, h.cfg.Now()),
+			ts: ts, author: author, text: mrkdwn.Unescape(text), at: slackTime(e.EventTimestamp, h.cfg.Now()),
 		})
 	case *slackevents.ReactionAddedEvent:
 		if e.Reaction != h.cfg.CaptureReaction || e.Item.Type != "message" {
@@ -98,7 +98,7 @@ func (h *SlackHandler) message(ctx context.Context, e *slackevents.MessageEvent)
 			return outcomeIgnored, nil
 		}
 		c = storage.MessageChange{Op: storage.MessagePosted, TS: e.TimeStamp, User: e.User,
-			ThreadTS: e.ThreadTimeStamp, Text: slackUnescape(e.Text), At: slackTime(e.TimeStamp, h.cfg.Now())}
+			ThreadTS: e.ThreadTimeStamp, Text: mrkdwn.Unescape(e.Text), At: slackTime(e.TimeStamp, h.cfg.Now())}
 	case "message_changed":
 		m := e.Message
 		// Slack also reports unfurls and reply counts as changes; only an
@@ -107,9 +107,9 @@ func (h *SlackHandler) message(ctx context.Context, e *slackevents.MessageEvent)
 			return outcomeIgnored, nil
 		}
 		c = storage.MessageChange{Op: storage.MessageEdited, TS: m.Timestamp, User: m.User, ThreadTS: m.ThreadTimestamp,
-			Text: slackUnescape(m.Text), EditTS: m.Edited.Timestamp, At: slackTime(m.Edited.Timestamp, h.cfg.Now())}
+			Text: mrkdwn.Unescape(m.Text), EditTS: m.Edited.Timestamp, At: slackTime(m.Edited.Timestamp, h.cfg.Now())}
 		if p := e.PreviousMessage; p != nil {
-			c.Previous = slackUnescape(p.Text)
+			c.Previous = mrkdwn.Unescape(p.Text)
 		}
 	case "message_deleted":
 		c = storage.MessageChange{Op: storage.MessageDeleted, TS: e.DeletedTimeStamp, At: slackTime(e.EventTimeStamp, h.cfg.Now())}
@@ -117,7 +117,7 @@ func (h *SlackHandler) message(ctx context.Context, e *slackevents.MessageEvent)
 			if h.fromBot(p.User, p.BotID) {
 				return outcomeIgnored, nil
 			}
-			c.User, c.ThreadTS, c.Previous = p.User, p.ThreadTimestamp, slackUnescape(p.Text)
+			c.User, c.ThreadTS, c.Previous = p.User, p.ThreadTimestamp, mrkdwn.Unescape(p.Text)
 		}
 	default:
 		// Joins, topic changes, bot messages: not part of the conversation.
@@ -240,7 +240,7 @@ func (h *SlackHandler) fetchCapture(n uint64, c capture) bool {
 			// deleted since.
 			c.text = unreadableCapture
 		default:
-			c.text, c.author = slackUnescape(msg.Text), cmp.Or(c.author, msg.User)
+			c.text, c.author = mrkdwn.Unescape(msg.Text), cmp.Or(c.author, msg.User)
 		}
 		// The fetch may have used up the deadline; the commit is local
 		// and needs a moment of its own.
@@ -262,7 +262,7 @@ func (h *SlackHandler) recordCapture(ctx context.Context, n uint64, c capture) e
 		attrs[timeline.AttrUser] = c.author
 	}
 	meta := incident.Meta{At: c.at.UTC(), Actor: c.actor, Source: c.source, Key: c.key()}
-	text := clipRunes(c.text, incident.MaxText)
+	text := mrkdwn.Clip(c.text, incident.MaxText)
 	_, err := h.cfg.Store.Apply(ctx, n, meta.Key, func(inc *incident.Incident) (incident.Change, error) {
 		return inc.Record(timeline.KindMessageCaptured, timeline.PhaseObserve, text, attrs, meta)
 	})
@@ -270,15 +270,6 @@ func (h *SlackHandler) recordCapture(ctx context.Context, n uint64, c capture) e
 		return fmt.Errorf("record captured message in %s: %w", incident.ID(n), err)
 	}
 	return nil
-}
-
-// clipRunes shortens s to at most max characters, marking the cut.
-func clipRunes(s string, max int) string {
-	if utf8.RuneCountInString(s) <= max {
-		return s
-	}
-	r := []rune(s)
-	return string(r[:max-1]) + "…"
 }
 
 // slackTime reads a Slack ts ("1531420618.000200") as a time, or returns

@@ -16,6 +16,8 @@ import (
 	"github.com/slack-go/slack"
 	"github.com/slack-go/slack/slackevents"
 
+	"github.com/ooda-sre/ooda/bot/command"
+	"github.com/ooda-sre/ooda/bot/slackapi"
 	"github.com/ooda-sre/ooda/incident"
 	"github.com/ooda-sre/ooda/resilience"
 	"github.com/ooda-sre/ooda/storage"
@@ -26,17 +28,12 @@ type ViewOpener interface {
 	OpenViewContext(ctx context.Context, triggerID string, view slack.ModalViewRequest) (*slack.ViewResponse, error)
 }
 
-// HistoryReader reads a channel's messages.
-type HistoryReader interface {
-	GetConversationHistoryContext(ctx context.Context, params *slack.GetConversationHistoryParameters) (*slack.GetConversationHistoryResponse, error)
-}
-
 // InboundSlack is what the inbound side calls of Slack's Web API, always
 // off the request path: it opens the declare form and fetches the text of
 // a captured message the event did not carry.
 type InboundSlack interface {
 	ViewOpener
-	HistoryReader
+	slackapi.HistoryReader
 }
 
 // Transcript keeps the human messages of incident channels.
@@ -56,7 +53,7 @@ type SlackConfig struct {
 	// SigningSecret verifies HTTP requests. Socket Mode does not use it:
 	// its connection is authenticated by the app token.
 	SigningSecret string
-	Dispatcher    *Dispatcher
+	Dispatcher    *command.Dispatcher
 	Store         incident.Store
 	// Transcript keeps channel messages; nil leaves message events unrecorded.
 	Transcript Transcript
@@ -124,12 +121,11 @@ type SlackHandler struct {
 	fetching sync.Map // capture keys whose text is being fetched
 }
 
-// NewSlackHandler builds the handler, filling in cfg's defaults. It
-// panics without a Dispatcher or a Store, which is a wiring mistake, not a
-// condition to handle. Call Close when done with it.
-func NewSlackHandler(cfg SlackConfig) *SlackHandler {
+// NewSlackHandler checks cfg and builds the handler, filling in cfg's
+// defaults. It starts nothing. Call Close when done with it.
+func NewSlackHandler(cfg SlackConfig) (*SlackHandler, error) {
 	if cfg.Dispatcher == nil || cfg.Store == nil {
-		panic("bot: NewSlackHandler needs a Dispatcher and a Store")
+		return nil, errors.New("slack handler: needs a dispatcher and a store")
 	}
 	if cfg.CaptureReaction == "" {
 		cfg.CaptureReaction = DefaultCaptureReaction
@@ -151,7 +147,7 @@ func NewSlackHandler(cfg SlackConfig) *SlackHandler {
 		h.http, h.ownHTTP = &http.Client{Timeout: slackCallTimeout}, true
 	}
 	h.bgCtx, h.bgCancel = context.WithCancel(context.Background())
-	return h
+	return h, nil
 }
 
 // Close cancels the handler's background calls and waits for them to end.
@@ -178,9 +174,9 @@ func (h *SlackHandler) Register(mux interface{ Handle(string, http.Handler) }) {
 
 // Request kinds, the kind label of ooda_slack_requests_total.
 const (
-	kindCommand     = "command"
+	kindCommand     = command.KindCommand
 	kindEvent       = "event"
-	kindInteraction = "interaction"
+	kindInteraction = command.KindInteraction
 )
 
 // Outcomes of a Slack request, the outcome label of
@@ -196,13 +192,6 @@ const (
 	outcomeError        = "error"
 )
 
-// Transports, the transport label of ooda_command_ack_seconds.
-const (
-	transportHTTP   = "http"
-	transportSocket = "socket"
-	transportAPI    = "api"
-)
-
 // slackServe is one endpoint's work on a verified body. It writes the
 // answer and returns the request's outcome.
 type slackServe func(w http.ResponseWriter, r *http.Request, body []byte) string
@@ -214,7 +203,7 @@ func (h *SlackHandler) endpoint(kind string, serve slackServe) http.Handler {
 		outcome := h.verified(w, r, kind, serve)
 		h.metrics.requests.WithLabelValues(kind, outcome).Inc()
 		if kind != kindEvent && (outcome == outcomeOK || outcome == outcomeRefused) {
-			h.metrics.ack.WithLabelValues(kind, transportHTTP).Observe(time.Since(start).Seconds())
+			h.metrics.ack.WithLabelValues(kind, command.TransportHTTP).Observe(time.Since(start).Seconds())
 		}
 	})
 }
@@ -260,7 +249,7 @@ func (h *SlackHandler) serveCommand(w http.ResponseWriter, r *http.Request, body
 		w.WriteHeader(http.StatusOK)
 		return outcomeOK
 	}
-	reply, outcome := h.command(r.Context(), sc, transportHTTP)
+	reply, outcome := h.command(r.Context(), sc, command.TransportHTTP)
 	if outcome == outcomeMalformed {
 		http.Error(w, "not a slash command: user_id and trigger_id are required", http.StatusBadRequest)
 		return outcome
@@ -290,7 +279,7 @@ func (h *SlackHandler) serveEvent(w http.ResponseWriter, r *http.Request, body [
 			http.Error(w, "url_verification without a challenge", http.StatusBadRequest)
 			return outcomeMalformed
 		}
-		writeJSON(w, http.StatusOK, map[string]string{"challenge": v.Challenge})
+		answerSlack(w, map[string]string{"challenge": v.Challenge})
 		return outcomeOK
 	}
 	if n := r.Header.Get("X-Slack-Retry-Num"); n != "" {
@@ -325,7 +314,7 @@ func (h *SlackHandler) serveInteraction(w http.ResponseWriter, r *http.Request, 
 	case resp == nil:
 		w.WriteHeader(http.StatusOK)
 	default:
-		writeJSON(w, http.StatusOK, resp)
+		answerSlack(w, resp)
 	}
 	return outcome
 }
@@ -343,7 +332,7 @@ func writeSlackReply(w http.ResponseWriter, reply *SlashReply) {
 		w.WriteHeader(http.StatusOK)
 		return
 	}
-	writeJSON(w, http.StatusOK, reply)
+	answerSlack(w, reply)
 }
 
 // background runs fn in a goroutine the handler owns, with a deadline. It
@@ -418,7 +407,7 @@ func newSlackMetrics(reg prometheus.Registerer, ack *prometheus.HistogramVec) sl
 		}, []string{"kind", "outcome"}),
 	}
 	if m.ack == nil {
-		m.ack = NewAckHistogram()
+		m.ack = command.NewAckHistogram()
 		if reg != nil {
 			m.ack = resilience.RegisterOrReuse(reg, m.ack)
 		}
@@ -427,4 +416,11 @@ func newSlackMetrics(reg prometheus.Registerer, ack *prometheus.HistogramVec) sl
 		m.requests = resilience.RegisterOrReuse(reg, m.requests)
 	}
 	return m
+}
+
+// answerSlack answers a Slack request with v as JSON and status 200, the
+// only status Slack reads an answer from.
+func answerSlack(w http.ResponseWriter, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	_ = json.NewEncoder(w).Encode(v) // Slack went away; it retries what matters
 }

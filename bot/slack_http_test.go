@@ -13,6 +13,7 @@ import (
 	dto "github.com/prometheus/client_model/go"
 	"github.com/stretchr/testify/require"
 
+	"github.com/ooda-sre/ooda/bot/command"
 	"github.com/ooda-sre/ooda/bot/slacktest"
 	"github.com/ooda-sre/ooda/timeline"
 )
@@ -249,7 +250,7 @@ func TestSlackCommandAckIsMeasured(t *testing.T) {
 	r := newSlackRig(t)
 	slashReply(t, r.command("help", "C0GENERAL", "t-1"))
 	slashReply(t, r.command("frobnicate", "C0GENERAL", "t-2"))
-	require.Equal(t, uint64(2), ackCount(t, r, kindCommand, transportHTTP), "both answers are timed")
+	require.Equal(t, uint64(2), ackCount(t, r, kindCommand, command.TransportHTTP), "both answers are timed")
 	require.Equal(t, float64(1), requestCount(t, r, kindCommand, outcomeOK))
 	require.Equal(t, float64(1), requestCount(t, r, kindCommand, outcomeRefused))
 }

@@ -10,6 +10,8 @@ import (
 
 	"github.com/slack-go/slack"
 
+	"github.com/ooda-sre/ooda/bot/blockkit"
+	"github.com/ooda-sre/ooda/bot/command"
 	"github.com/ooda-sre/ooda/incident"
 	"github.com/ooda-sre/ooda/roles"
 	"github.com/ooda-sre/ooda/timeline"
@@ -51,13 +53,13 @@ func (h *SlackHandler) blockActions(ctx context.Context, cb slack.InteractionCal
 	}
 	outcome := outcomeIgnored
 	for _, a := range cb.ActionCallback.BlockActions {
-		var reply Reply
+		var reply command.Reply
 		switch a.ActionID {
-		case ActionTakeRole:
+		case blockkit.ActionTakeRole:
 			reply = h.takeRole(ctx, cb, a.Value)
-		case ActionSetStatus:
+		case blockkit.ActionSetStatus:
 			reply = h.setStatus(ctx, cb, a.SelectedOption.Value)
-		case ActionDeclareFromSignal:
+		case blockkit.ActionDeclareFromSignal:
 			reply = h.declareFromSignal(ctx, cb, a)
 		default:
 			continue
@@ -81,11 +83,11 @@ func parseActionValue(v string) (uint64, string, bool) {
 }
 
 // takeRole gives the clicker the role an "I'll take it" button offers.
-func (h *SlackHandler) takeRole(ctx context.Context, cb slack.InteractionCallback, value string) Reply {
+func (h *SlackHandler) takeRole(ctx context.Context, cb slack.InteractionCallback, value string) command.Reply {
 	n, name, ok := parseActionValue(value)
 	r, err := roles.Parse(name)
 	if !ok || err != nil {
-		return Reply{Code: http.StatusBadRequest, Text: "That button is out of date; use `/incident role <role> @you`."}
+		return command.Reply{Code: http.StatusBadRequest, Text: "That button is out of date; use `/incident role <role> @you`."}
 	}
 	inc, reply, ok := h.actionTarget(ctx, n)
 	if !ok {
@@ -94,32 +96,32 @@ func (h *SlackHandler) takeRole(ctx context.Context, cb slack.InteractionCallbac
 	// "take" is decided on the state inside the store's transaction, so
 	// of two people clicking at once one gets the role and the other is
 	// told who was quicker; neither takes it over from the other.
-	return h.cfg.Dispatcher.Run(ctx, h.actionRequest(cb, ActionTakeRole, inc, string(r)),
-		Command{Verb: "take", Incident: n, Role: r, User: cb.User.ID})
+	return h.cfg.Dispatcher.Run(ctx, h.actionRequest(cb, blockkit.ActionTakeRole, inc, string(r)),
+		command.Command{Verb: command.VerbTake, Incident: n, Role: r, User: cb.User.ID})
 }
 
 // setStatus moves the incident to the status picked in the kickoff menu.
-func (h *SlackHandler) setStatus(ctx context.Context, cb slack.InteractionCallback, value string) Reply {
+func (h *SlackHandler) setStatus(ctx context.Context, cb slack.InteractionCallback, value string) command.Reply {
 	n, name, ok := parseActionValue(value)
 	st, err := incident.ParseStatus(name)
 	if !ok || err != nil {
-		return Reply{Code: http.StatusBadRequest, Text: "That menu is out of date; use `/incident status investigating|identified|monitoring|resolved`."}
+		return command.Reply{Code: http.StatusBadRequest, Text: "That menu is out of date; use `/incident status investigating|identified|monitoring|resolved`."}
 	}
 	inc, reply, ok := h.actionTarget(ctx, n)
 	if !ok {
 		return reply
 	}
-	return h.cfg.Dispatcher.Run(ctx, h.actionRequest(cb, ActionSetStatus, inc, string(st)),
-		Command{Verb: "status", Incident: n, Status: st})
+	return h.cfg.Dispatcher.Run(ctx, h.actionRequest(cb, blockkit.ActionSetStatus, inc, string(st)),
+		command.Command{Verb: command.VerbStatus, Incident: n, Status: st})
 }
 
 // actionTarget reads the incident an action is about.
-func (h *SlackHandler) actionTarget(ctx context.Context, n uint64) (incident.Incident, Reply, bool) {
+func (h *SlackHandler) actionTarget(ctx context.Context, n uint64) (incident.Incident, command.Reply, bool) {
 	inc, err := h.cfg.Store.Incident(ctx, n)
 	if err != nil {
-		return inc, h.cfg.Dispatcher.failed(ctx, n, err), false
+		return inc, h.cfg.Dispatcher.Failed(ctx, n, err), false
 	}
-	return inc, Reply{}, true
+	return inc, command.Reply{}, true
 }
 
 // actionRequest is the request an action stands for. Its key is the
@@ -127,8 +129,8 @@ func (h *SlackHandler) actionTarget(ctx context.Context, n uint64) (incident.Inc
 // they clicked. A double click sends two interactions with different
 // trigger ids but the same key, so it records once; the same click on a
 // later state (a role taken back after a handover) is a new action.
-func (h *SlackHandler) actionRequest(cb slack.InteractionCallback, action string, inc incident.Incident, value string) Request {
-	return Request{
+func (h *SlackHandler) actionRequest(cb slack.InteractionCallback, action string, inc incident.Incident, value string) command.Request {
+	return command.Request{
 		User:    cb.User.ID,
 		Channel: cmp.Or(cb.Container.ChannelID, cb.Channel.ID),
 		Source:  timeline.SourceCommand,

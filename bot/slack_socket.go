@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/ooda-sre/ooda/bot/command"
 	"github.com/slack-go/slack"
 	"github.com/slack-go/slack/slackevents"
 	"github.com/slack-go/slack/socketmode"
@@ -125,7 +126,7 @@ func (h *SlackHandler) envelope(ctx context.Context, client *socketmode.Client, 
 		kind = kindCommand
 		if sc, ok := evt.Data.(slack.SlashCommand); ok {
 			var reply *SlashReply
-			if reply, outcome = h.command(ctx, sc, transportSocket); reply != nil {
+			if reply, outcome = h.command(ctx, sc, command.TransportSocket); reply != nil {
 				payload = reply
 			}
 		} else {
@@ -157,7 +158,7 @@ func (h *SlackHandler) envelope(ctx context.Context, client *socketmode.Client, 
 	// count; queuing is all that is left of the answer's time.
 	h.metrics.requests.WithLabelValues(kind, outcome).Inc()
 	if kind != kindEvent && (outcome == outcomeOK || outcome == outcomeRefused) {
-		h.metrics.ack.WithLabelValues(kind, transportSocket).Observe(time.Since(start).Seconds())
+		h.metrics.ack.WithLabelValues(kind, command.TransportSocket).Observe(time.Since(start).Seconds())
 	}
 	if !ack {
 		return

@@ -17,6 +17,7 @@ import (
 	"github.com/slack-go/slack/socketmode"
 	"github.com/stretchr/testify/require"
 
+	"github.com/ooda-sre/ooda/bot/command"
 	"github.com/ooda-sre/ooda/timeline"
 )
 
@@ -159,7 +160,7 @@ func TestSocketModeMatchesHTTP(t *testing.T) {
 	gotEvents, err := overSocket.db.Events(t.Context(), 1, 1)
 	require.NoError(t, err)
 	require.Equal(t, wantEvents, gotEvents, "and records the same events")
-	require.Equal(t, uint64(len(commands)), ackCount(t, overSocket, kindCommand, transportSocket))
+	require.Equal(t, uint64(len(commands)), ackCount(t, overSocket, kindCommand, command.TransportSocket))
 
 	// An event is acknowledged once recorded, with nothing in the ack.
 	overSocket.declare("Payments down", "C123ABC456")

@@ -15,8 +15,6 @@ import (
 	"strings"
 	"syscall"
 	"time"
-
-	"github.com/slack-go/slack"
 )
 
 // Class is what an error means for retrying and for the circuit breaker.
@@ -60,22 +58,51 @@ func (c Class) String() string {
 	}
 }
 
-// Classify sorts err, looking through any wrapping. An error nothing here
-// recognises is retryable: outbound failures we have not named are nearly
-// always transport trouble, and retries are bounded anyway.
+// Classifier is how an integration tells a Guard what its client library's
+// errors mean (Slack's ok:false codes, say), so that the guard itself knows
+// no client library. The adapter wrapping one provides its Classifier, and
+// the guard it calls through is built WithClassifier.
+//
+// The guard's own rules keep precedence where they are sure: a nil error, a
+// cancellation, a refusal by the breaker or the bulkhead, a Permanent or
+// Retryable mark. Then a rate limit, whether the integration or an HTTP 429
+// says so; then an HTTP status code (an error with HTTPStatusCode() int);
+// then the integration's class; then the transport rules of Classify.
+type Classifier interface {
+	// Classify returns the class of err, looking through any wrapping,
+	// and false when err holds nothing the integration knows. err is
+	// never nil. The class is ClassRetryable, ClassPermanent or
+	// ClassRateLimited.
+	Classify(err error) (Class, bool)
+	// RetryAfter returns the wait a rate-limited err asked for, and false
+	// when it named none: the guard then waits Policy.DefaultRetryAfter.
+	RetryAfter(err error) (time.Duration, bool)
+}
+
+// Classify sorts err, looking through any wrapping, by the rules that need
+// no integration: marks, HTTP statuses, transport failures. It places an
+// error returned by a Guard's Do as that guard did, with its Classifier,
+// since the error carries it; any other error a client library made up is
+// the library's Classifier's to place (Guard.Classify), and here falls to
+// the last rule.
+//
+// An error nothing recognises is retryable: outbound failures we have not
+// named are nearly always transport trouble, and retries are bounded
+// anyway.
 //
 // context.DeadlineExceeded is retryable because, inside Do, it is the
 // per-attempt deadline expiring; Do itself notices when the deadline was the
 // caller's and stops.
 func Classify(err error) Class {
-	c, _ := classify(err)
+	c, _ := classify(err, nil)
 	return c
 }
 
-// classify also reports whether a rule recognised err, so that Do can fall
-// back to the HTTP status its transport saw when a client library's error
-// type has lost it.
-func classify(err error) (Class, bool) {
+// classify sorts err with c, or when c is nil with the classifier err
+// carries from Do, if any. It also reports whether a rule recognised err, so
+// that Do can fall back to the HTTP status its transport saw when a client
+// library's error type has lost it.
+func classify(err error, c Classifier) (Class, bool) {
 	if err == nil {
 		return ClassNone, true
 	}
@@ -87,20 +114,28 @@ func classify(err error) (Class, bool) {
 	if errors.Is(err, ErrOpen) || errors.Is(err, ErrBulkheadFull) {
 		return ClassRetryable, true
 	}
+	if c == nil {
+		c = carriedClassifier(err)
+	}
+	integration, known := ClassNone, false
+	if c != nil {
+		integration, known = c.Classify(err)
+	}
+	rateLimited := known && integration == ClassRateLimited || isRateLimit(err)
 	if m, ok := errors.AsType[*markedError](err); ok {
-		if m.class == ClassRetryable && isRateLimit(err) {
+		if m.class == ClassRetryable && rateLimited {
 			return ClassRateLimited, true
 		}
 		return m.class, true
 	}
-	if isRateLimit(err) {
+	if rateLimited {
 		return ClassRateLimited, true
 	}
 	if sc, ok := errors.AsType[statusCoder](err); ok {
 		return statusClass(sc.HTTPStatusCode()), true
 	}
-	if se, ok := errors.AsType[slack.SlackErrorResponse](err); ok {
-		return slackErrorClass(se.Err), true
+	if known {
+		return integration, true
 	}
 	if errors.Is(err, context.DeadlineExceeded) ||
 		errors.Is(err, io.ErrUnexpectedEOF) ||
@@ -126,8 +161,17 @@ func classify(err error) (Class, bool) {
 	return ClassRetryable, false
 }
 
-// statusCoder is an error carrying an HTTP status: slack.StatusCodeError,
-// HTTPStatusError, RateLimitError.
+// carriedClassifier returns the classifier of the guard whose Do returned
+// err, or nil.
+func carriedClassifier(err error) Classifier {
+	if ce, ok := errors.AsType[*CallError](err); ok {
+		return ce.classifier
+	}
+	return nil
+}
+
+// statusCoder is an error carrying an HTTP status: HTTPStatusError,
+// RateLimitError, and client libraries' own (slack-go's StatusCodeError).
 type statusCoder interface {
 	error
 	HTTPStatusCode() int
@@ -147,20 +191,14 @@ func isBadCertificate(err error) bool {
 	return ok
 }
 
+// isRateLimit reports the rate limits Classify knows without an
+// integration: RateLimitError and any HTTP 429.
 func isRateLimit(err error) bool {
-	if _, ok := errors.AsType[*slack.RateLimitedError](err); ok {
-		return true
-	}
 	if _, ok := errors.AsType[*RateLimitError](err); ok {
 		return true
 	}
-	if sc, ok := errors.AsType[statusCoder](err); ok && sc.HTTPStatusCode() == http.StatusTooManyRequests {
-		return true
-	}
-	if se, ok := errors.AsType[slack.SlackErrorResponse](err); ok {
-		return slackErrorClass(se.Err) == ClassRateLimited
-	}
-	return false
+	sc, ok := errors.AsType[statusCoder](err)
+	return ok && sc.HTTPStatusCode() == http.StatusTooManyRequests
 }
 
 // statusClass follows RFC 9110: 408 and 425 invite a retry, 501 and 505 say
@@ -182,21 +220,6 @@ func statusClass(code int) Class {
 	}
 }
 
-// slackErrorClass sorts the "error" field of Slack's ok:false answers. Slack
-// documents a few as transient; every other one (channel_not_found,
-// invalid_auth, missing_scope, ...) describes the request or the workspace
-// and will be the same next time.
-func slackErrorClass(code string) Class {
-	switch code {
-	case "ratelimited", "rate_limited":
-		return ClassRateLimited
-	case "internal_error", "fatal_error", "service_unavailable", "request_timeout":
-		return ClassRetryable
-	default:
-		return ClassPermanent
-	}
-}
-
 // markedError carries a classification chosen by an integration.
 type markedError struct {
 	err   error
@@ -210,7 +233,7 @@ func (e *markedError) Is(target error) bool {
 }
 
 // Permanent marks err as permanent whatever it wraps, for integrations that
-// know better than Classify (an "ok" body that says the thing is gone, a
+// know better than Classify and their Classifier (an "ok" body that says the thing is gone, a
 // validation failure). It returns nil for nil.
 func Permanent(err error) error {
 	if err == nil {
@@ -239,8 +262,9 @@ func (e *HTTPStatusError) Error() string {
 	return fmt.Sprintf("http status %d %s", e.Code, http.StatusText(e.Code))
 }
 
-// HTTPStatusCode is the method slack.StatusCodeError also has, so Classify
-// treats both alike.
+// HTTPStatusCode is the method Classify reads a status from, so that client
+// libraries' status errors with the same method (slack-go's
+// StatusCodeError) are treated alike.
 func (e *HTTPStatusError) HTTPStatusCode() int { return e.Code }
 
 // RateLimitError is a 429 answer. RetryAfter is what the server asked for,
@@ -305,10 +329,24 @@ func parseRetryAfter(h http.Header) time.Duration {
 }
 
 // RetryAfter reports the wait a rate-limited dependency asked for, so that a
-// caller rescheduling the work (the outbox) can honour it too.
+// caller rescheduling the work (the outbox) can honour it too. Like
+// Classify, it reads a RateLimitError, and an error returned by a Guard's
+// Do with that guard's Classifier; Guard.RetryAfter reads any error the way
+// the guard does.
 func RetryAfter(err error) (time.Duration, bool) {
-	if rl, ok := errors.AsType[*slack.RateLimitedError](err); ok && rl.RetryAfter > 0 {
-		return rl.RetryAfter, true
+	return retryAfter(err, nil)
+}
+
+// retryAfter asks c, or when c is nil the classifier err carries from Do,
+// before looking for a RateLimitError.
+func retryAfter(err error, c Classifier) (time.Duration, bool) {
+	if c == nil {
+		c = carriedClassifier(err)
+	}
+	if c != nil {
+		if d, ok := c.RetryAfter(err); ok && d > 0 {
+			return d, true
+		}
 	}
 	if rl, ok := errors.AsType[*RateLimitError](err); ok && rl.RetryAfter > 0 {
 		return rl.RetryAfter, true

@@ -15,7 +15,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/slack-go/slack"
 	"github.com/sony/gobreaker/v2"
 	"github.com/stretchr/testify/require"
 )
@@ -47,14 +46,6 @@ func TestClassify(t *testing.T) {
 		{"bad certificate", &url.Error{Op: "Get", Err: &tls.CertificateVerificationError{Err: x509.UnknownAuthorityError{}}}, ClassPermanent},
 		{"wrong host certificate", x509.HostnameError{Host: "example.com"}, ClassPermanent},
 		{"bad URL", parseErr, ClassPermanent},
-		{"slack 503", slack.StatusCodeError{Code: 503, Status: "503 Service Unavailable"}, ClassRetryable},
-		{"slack 404", slack.StatusCodeError{Code: 404, Status: "404 Not Found"}, ClassPermanent},
-		{"slack 429 without header", slack.StatusCodeError{Code: 429}, ClassRateLimited},
-		{"slack 501", fmt.Errorf("post: %w", slack.StatusCodeError{Code: 501}), ClassPermanent},
-		{"slack rate limited", &slack.RateLimitedError{RetryAfter: time.Second}, ClassRateLimited},
-		{"slack ok:false ratelimited", slack.SlackErrorResponse{Err: "ratelimited"}, ClassRateLimited},
-		{"slack ok:false fatal_error", fmt.Errorf("x: %w", slack.SlackErrorResponse{Err: "fatal_error"}), ClassRetryable},
-		{"slack ok:false is_archived", slack.SlackErrorResponse{Err: "is_archived"}, ClassPermanent},
 		{"http 408", &HTTPStatusError{Code: 408}, ClassRetryable},
 		{"http 425", &HTTPStatusError{Code: 425}, ClassRetryable},
 		{"http 500", &HTTPStatusError{Code: 500}, ClassRetryable},
@@ -70,7 +61,7 @@ func TestClassify(t *testing.T) {
 		{"breaker open", &openError{cause: gobreaker.ErrOpenState}, ClassRetryable},
 		{"breaker open after a rate limit", &openError{cause: gobreaker.ErrOpenState, last: &RateLimitError{}}, ClassRetryable},
 		{"bulkhead full", &BulkheadFullError{Dependency: "slack"}, ClassRetryable},
-		{"inside CallError", &CallError{Dependency: "slack", Err: slack.SlackErrorResponse{Err: "not_in_channel"}}, ClassPermanent},
+		{"inside CallError", &CallError{Dependency: "webhook", Err: &HTTPStatusError{Code: 404}}, ClassPermanent},
 		{"joined", errors.Join(errors.New("cleanup failed"), &HTTPStatusError{Code: 400}), ClassPermanent},
 	}
 	for _, tc := range cases {
@@ -86,12 +77,12 @@ func TestPermanentIs(t *testing.T) {
 	require.Nil(t, Permanent(nil))
 	require.Nil(t, Retryable(nil))
 
-	inner := slack.SlackErrorResponse{Err: "channel_not_found"}
-	err := &CallError{Dependency: "slack", Method: "chat.postMessage", Attempts: 1, Err: inner}
+	inner := &HTTPStatusError{Code: http.StatusNotFound}
+	err := &CallError{Dependency: "webhook", Method: "post", Attempts: 1, Err: inner}
 	require.ErrorIs(t, err, ErrPermanent)
-	var se slack.SlackErrorResponse
-	require.ErrorAs(t, err, &se, "the Slack error stays reachable")
-	require.Equal(t, "slack chat.postMessage: channel_not_found", err.Error())
+	var se *HTTPStatusError
+	require.ErrorAs(t, err, &se, "the cause stays reachable")
+	require.Equal(t, "webhook post: http status 404 Not Found", err.Error())
 	require.NotErrorIs(t, &CallError{Err: errUnavailable}, ErrPermanent)
 	require.Equal(t, "slack chat.update: after 3 attempts: http status 503 Service Unavailable",
 		(&CallError{Dependency: "slack", Method: "chat.update", Attempts: 3, Err: errUnavailable}).Error())
@@ -137,7 +128,7 @@ func TestStatusError(t *testing.T) {
 }
 
 func TestRetryAfter(t *testing.T) {
-	d, ok := RetryAfter(&CallError{Err: &slack.RateLimitedError{RetryAfter: 7 * time.Second}})
+	d, ok := RetryAfter(&CallError{Err: &RateLimitError{RetryAfter: 7 * time.Second}})
 	require.True(t, ok)
 	require.Equal(t, 7*time.Second, d)
 	d, ok = RetryAfter(fmt.Errorf("x: %w", &RateLimitError{RetryAfter: time.Second}))

@@ -16,11 +16,18 @@
 //   - a per-attempt context deadline that the callee cannot escape.
 //
 // Errors are classified (Classify) as retryable, permanent, rate limited or
-// canceled. Integrations can override the classification with Permanent and
-// Retryable. Errors returned by Do are *CallError values whose message is
-// passed through Redact, so tokens and signed URLs do not reach logs.
+// canceled. The package knows no client library: the adapter wrapping one
+// (bot/slackapi for Slack) gives its Guard a Classifier for that library's
+// errors (WithClassifier), and integrations can override any classification
+// with Permanent and Retryable. Errors returned by Do are *CallError values
+// whose message is passed through Redact, so tokens and signed URLs do not
+// reach logs.
 //
-// slack-go has a retry loop of its own (slack.OptionRetry,
-// slack.OptionRetryConfig). Build Slack clients without it when they are
-// used through a Guard, or attempts multiply: the Guard's retry owns that job.
+// Client libraries with a retry loop of their own (slack-go's OptionRetry)
+// must be built without it when they are used through a Guard, or attempts
+// multiply: the Guard's retry owns that job.
+//
+// resilience must never import a dependency's client library (slack-go,
+// Prometheus's API client) nor any other package of the module: every
+// adapter imports it, so it can import none of them.
 package resilience

@@ -17,8 +17,9 @@ var (
 	// already had as many calls in flight as its policy allows.
 	ErrBulkheadFull = errors.New("bulkhead full")
 	// ErrPermanent is matched by errors from Do whose cause is permanent
-	// (Classify returns ClassPermanent): retrying later will fail the same
-	// way, so the caller should surface it instead of rescheduling it.
+	// (the guard's Classify returns ClassPermanent): retrying later will
+	// fail the same way, so the caller should surface it instead of
+	// rescheduling it.
 	ErrPermanent = errors.New("permanent error")
 )
 
@@ -31,6 +32,10 @@ type CallError struct {
 	// breaker refused the first attempt.
 	Attempts int
 	Err      error
+
+	// classifier is the guard's, so that Is, Classify and RetryAfter
+	// place Err as the guard did.
+	classifier Classifier
 }
 
 // Error passes the whole message through Redact: the cause often quotes a
@@ -55,10 +60,15 @@ func (e *CallError) Error() string {
 // Unwrap gives errors.Is and errors.As access to the cause.
 func (e *CallError) Unwrap() error { return e.Err }
 
-// Is makes errors.Is(err, ErrPermanent) true when the cause is permanent,
-// whatever concrete type (Slack's, HTTP's or a Permanent wrapper) made it so.
+// Is makes errors.Is(err, ErrPermanent) true when the cause is permanent to
+// the guard that returned e, whatever made it so: its Classifier, an HTTP
+// status or a Permanent wrapper.
 func (e *CallError) Is(target error) bool {
-	return target == ErrPermanent && Classify(e.Err) == ClassPermanent
+	if target != ErrPermanent {
+		return false
+	}
+	c, _ := classify(e.Err, e.classifier)
+	return c == ClassPermanent
 }
 
 // BulkheadFullError is returned by Do, before any attempt, when the

@@ -35,6 +35,8 @@ type Guard struct {
 	slots   chan struct{}
 	client  *http.Client
 
+	classifier Classifier
+
 	now     func() time.Time
 	sleep   func(context.Context, time.Duration) error
 	rand    func() float64
@@ -89,6 +91,15 @@ func WithLogger(l *slog.Logger) Option {
 	}
 }
 
+// WithClassifier sets the classifier of the integration the guard serves.
+// The guard consults it wherever it classifies (retries, breaker counts,
+// outcome labels, Retry-After waits) and Do's errors carry it, so Classify,
+// RetryAfter and errors.Is(err, ErrPermanent) place them the same way.
+// Without it, or with nil, the guard knows only the errors Classify knows.
+func WithClassifier(c Classifier) Option {
+	return func(g *Guard) { g.classifier = c }
+}
+
 // WithMetrics sets the collectors the guard reports to. Without it the guard
 // records no metrics.
 func WithMetrics(m *Metrics) Option {
@@ -122,7 +133,7 @@ func New(p Policy, opts ...Option) (*Guard, error) {
 		Timeout:       p.OpenTimeout,
 		ReadyToTrip:   g.readyToTrip,
 		OnStateChange: g.onStateChange,
-		IsExcluded:    excludedFromBreaker,
+		IsExcluded:    g.excludedFromBreaker,
 	})
 	g.metrics.breakerState(p.Dependency, gobreaker.StateClosed)
 	return g, nil
@@ -134,6 +145,22 @@ func (g *Guard) Dependency() string { return g.policy.Dependency }
 // State returns the breaker's state: "closed", "open" or "half-open". An open
 // breaker whose OpenTimeout has passed reports (and becomes) half-open.
 func (g *Guard) State() string { return g.breaker.State().String() }
+
+// Classify sorts err as the guard does: its Classifier first, where the
+// rules of Classifier put it, then the rules of the package's Classify.
+// Callers deciding what to do with a failure (reschedule, give up) use it
+// on errors that may not have come from Do.
+func (g *Guard) Classify(err error) Class {
+	c, _ := classify(err, g.classifier)
+	return c
+}
+
+// RetryAfter reports the wait a rate-limited err asked for, read as the
+// guard reads it before a retry: through its Classifier, then from a
+// RateLimitError.
+func (g *Guard) RetryAfter(err error) (time.Duration, bool) {
+	return retryAfter(err, g.classifier)
+}
 
 // HTTPClient returns the client to reach the dependency with, shared by
 // all callers of this guard. Its transport bounds dialing, the TLS handshake
@@ -167,12 +194,12 @@ func (g *Guard) Do(ctx context.Context, op Op, fn func(ctx context.Context) erro
 
 	fail := func(attempts int, outcome string, err error) error {
 		g.metrics.call(dep, method, outcome)
-		return &CallError{Dependency: dep, Method: op.Method, Attempts: attempts, Err: err}
+		return &CallError{Dependency: dep, Method: op.Method, Attempts: attempts, Err: err, classifier: g.classifier}
 	}
 	var last error
 	for attempt := 1; ; attempt++ {
 		if ctx.Err() != nil {
-			return fail(attempt-1, callerOutcome(ctx, last), withContextErr(ctx, last))
+			return fail(attempt-1, g.callerOutcome(ctx, last), withContextErr(ctx, last))
 		}
 		called, err := g.attempt(ctx, attempt, method, fn)
 		switch {
@@ -182,10 +209,10 @@ func (g *Guard) Do(ctx context.Context, op Op, fn func(ctx context.Context) erro
 		case !called:
 			return fail(attempt-1, OutcomeBreakerOpen, &openError{cause: err, last: last})
 		case ctx.Err() != nil:
-			return fail(attempt, callerOutcome(ctx, err), withContextErr(ctx, err))
+			return fail(attempt, g.callerOutcome(ctx, err), withContextErr(ctx, err))
 		}
 		last = err
-		class := Classify(err)
+		class := g.Classify(err)
 		wait, ok := g.nextWait(ctx, op, class, attempt, err)
 		if !ok {
 			return fail(attempt, classOutcome(class), err)
@@ -206,7 +233,7 @@ func (g *Guard) Do(ctx context.Context, op Op, fn func(ctx context.Context) erro
 			if ctx.Err() == nil {
 				return fail(attempt, OutcomeCanceled, fmt.Errorf("%w: wait for retry: %w", err, serr))
 			}
-			return fail(attempt, callerOutcome(ctx, err), withContextErr(ctx, err))
+			return fail(attempt, g.callerOutcome(ctx, err), withContextErr(ctx, err))
 		}
 	}
 }
@@ -225,7 +252,7 @@ func (g *Guard) attempt(ctx context.Context, n int, method string, fn func(conte
 		if ferr == nil {
 			return struct{}{}, nil
 		}
-		ferr = st.hint(ferr)
+		ferr = st.hint(ferr, g.classifier)
 		if errors.Is(ctx.Err(), context.Canceled) {
 			// Whatever fn saw, the caller walked away: that says
 			// nothing about the dependency's health.
@@ -251,7 +278,7 @@ func (g *Guard) nextWait(ctx context.Context, op Op, class Class, attempt int, e
 	var wait time.Duration
 	if class == ClassRateLimited {
 		wait = g.policy.DefaultRetryAfter
-		if d, ok := RetryAfter(err); ok {
+		if d, ok := g.RetryAfter(err); ok {
 			wait = d
 		}
 		// A wait beyond MaxDelay would hold a bulkhead slot for that long;
@@ -311,11 +338,11 @@ func (g *Guard) onStateChange(_ string, from, to gobreaker.State) {
 // "fail everything for OpenTimeout" and, worse, half-open probes would keep
 // hitting the limit. Cancellations are the caller's doing. A timeout of our
 // own per-attempt deadline is a failure and is counted.
-func excludedFromBreaker(err error) bool {
+func (g *Guard) excludedFromBreaker(err error) bool {
 	if _, ok := err.(*callerCanceledError); ok {
 		return true
 	}
-	switch Classify(err) {
+	switch g.Classify(err) {
 	case ClassPermanent, ClassRateLimited, ClassCanceled:
 		return true
 	}
@@ -345,11 +372,11 @@ func classOutcome(c Class) string {
 // callerOutcome labels a call the caller's context ended. A deadline that
 // ran out while the dependency was working is the dependency being too slow,
 // which is how the breaker counts it too; a cancellation is not.
-func callerOutcome(ctx context.Context, err error) string {
+func (g *Guard) callerOutcome(ctx context.Context, err error) string {
 	if errors.Is(ctx.Err(), context.Canceled) || err == nil {
 		return OutcomeCanceled
 	}
-	return classOutcome(Classify(err))
+	return classOutcome(g.Classify(err))
 }
 
 // withContextErr makes sure the caller can tell (errors.Is) that its own
@@ -408,11 +435,12 @@ func (st *attemptState) recordStatus(resp *http.Response) {
 	st.status = StatusError(resp)
 }
 
-// hint adds the HTTP status seen during the attempt to an error Classify
-// cannot place, so a client library that reduces a 400 to a string does not
-// get it retried and counted against the breaker as if it were an outage.
-func (st *attemptState) hint(err error) error {
-	if _, known := classify(err); known {
+// hint adds the HTTP status seen during the attempt to an error neither c
+// nor Classify can place, so a client library that reduces a 400 to a
+// string does not get it retried and counted against the breaker as if it
+// were an outage.
+func (st *attemptState) hint(err error, c Classifier) error {
+	if _, known := classify(err, c); known {
 		return err
 	}
 	st.mu.Lock()

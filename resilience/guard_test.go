@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/slack-go/slack"
 	"github.com/sony/gobreaker/v2"
 	"github.com/stretchr/testify/require"
 )
@@ -36,13 +35,8 @@ func TestRateLimitWaitsRetryAfter(t *testing.T) {
 	cases := []struct {
 		name    string
 		headers map[string]string
-		body    string // a 200 with this body instead of a 429
-		slack   bool
 		want    time.Duration
 	}{
-		{name: "slack Retry-After 7", headers: map[string]string{"Retry-After": "7"}, slack: true, want: 7 * time.Second},
-		{name: "slack 429 without Retry-After", slack: true, want: 3 * time.Second},
-		{name: "slack ok:false ratelimited", body: `{"ok":false,"error":"ratelimited"}`, slack: true, want: 3 * time.Second},
 		{name: "http Retry-After 7", headers: map[string]string{"Retry-After": "7"}, want: 7 * time.Second},
 		{name: "http Retry-After as HTTP-date", headers: map[string]string{
 			"Date":        date.Format(http.TimeFormat),
@@ -60,10 +54,6 @@ func TestRateLimitWaitsRetryAfter(t *testing.T) {
 					for k, v := range tc.headers {
 						w.Header().Set(k, v)
 					}
-					if tc.body != "" {
-						fmt.Fprint(w, tc.body)
-						return
-					}
 					w.WriteHeader(http.StatusTooManyRequests)
 					return
 				}
@@ -73,18 +63,9 @@ func TestRateLimitWaitsRetryAfter(t *testing.T) {
 			p.DefaultRetryAfter = 3 * time.Second
 			g, clock := newTestGuard(t, p)
 			op := Op{Method: "conversations.info", Idempotent: true}
-			var err error
-			if tc.slack {
-				api := slack.New("xoxb-test", slack.OptionAPIURL(srv.URL+"/"), slack.OptionHTTPClient(g.HTTPClient()))
-				err = g.Do(ctxWithTimeout(t), op, func(ctx context.Context) error {
-					_, err := api.GetConversationInfoContext(ctx, &slack.GetConversationInfoInput{ChannelID: "C1"})
-					return err
-				})
-			} else {
-				err = g.Do(ctxWithTimeout(t), op, func(ctx context.Context) error {
-					return plainHTTPCall(http.MethodGet, "/")(ctx, g, srv.URL)
-				})
-			}
+			err := g.Do(ctxWithTimeout(t), op, func(ctx context.Context) error {
+				return plainHTTPCall(http.MethodGet, "/")(ctx, g, srv.URL)
+			})
 			require.NoError(t, err)
 			require.Equal(t, []time.Duration{tc.want}, clock.Sleeps())
 			require.EqualValues(t, 2, n.Load())
@@ -92,17 +73,14 @@ func TestRateLimitWaitsRetryAfter(t *testing.T) {
 	}
 }
 
-// slackRateLimited is the error slack-go returns for a 429 with Retry-After.
-func slackRateLimited(d time.Duration) error { return &slack.RateLimitedError{RetryAfter: d} }
-
 func TestRateLimitGivesUpRatherThanWaitTooLong(t *testing.T) {
 	cases := []struct {
 		name     string
 		err      error
 		deadline time.Duration
 	}{
-		{name: "Retry-After past the caller's deadline", err: slackRateLimited(7 * time.Second), deadline: 3 * time.Second},
-		{name: "Retry-After beyond MaxDelay", err: slackRateLimited(45 * time.Second), deadline: time.Hour},
+		{name: "Retry-After past the caller's deadline", err: &RateLimitError{RetryAfter: 7 * time.Second}, deadline: 3 * time.Second},
+		{name: "Retry-After beyond MaxDelay", err: &RateLimitError{RetryAfter: 45 * time.Second}, deadline: time.Hour},
 		{name: "default wait past the deadline", err: &RateLimitError{}, deadline: time.Second},
 	}
 	for _, tc := range cases {
@@ -172,7 +150,7 @@ func TestBackoffFullJitter(t *testing.T) {
 }
 
 func TestNonIdempotentIsNotRetried(t *testing.T) {
-	for _, err := range []error{errUnavailable, context.DeadlineExceeded, slackRateLimited(time.Second), errors.New("connection reset")} {
+	for _, err := range []error{errUnavailable, context.DeadlineExceeded, &RateLimitError{RetryAfter: time.Second}, errors.New("connection reset")} {
 		t.Run(err.Error(), func(t *testing.T) {
 			g, clock := newTestGuard(t, DefaultPolicy(DependencySlack))
 			fn, calls := failN(10, err)
@@ -300,14 +278,10 @@ func TestBreakerExclusions(t *testing.T) {
 		err     error
 		counted bool
 	}{
-		{name: "slack channel_not_found", err: slack.SlackErrorResponse{Err: "channel_not_found"}},
 		{name: "http 404", err: &HTTPStatusError{Code: http.StatusNotFound}},
 		{name: "marked permanent", err: Permanent(errors.New("bad template"))},
-		{name: "slack rate limit", err: slackRateLimited(time.Second)},
-		{name: "slack ok:false ratelimited", err: slack.SlackErrorResponse{Err: "ratelimited"}},
 		{name: "http 429", err: &RateLimitError{RetryAfter: time.Second}},
 		{name: "http 503", err: errUnavailable, counted: true},
-		{name: "slack internal_error", err: slack.SlackErrorResponse{Err: "internal_error"}, counted: true},
 		{name: "per-attempt deadline", err: context.DeadlineExceeded, counted: true},
 		{name: "unknown", err: errors.New("EOF-ish"), counted: true},
 	}
@@ -491,10 +465,8 @@ func TestBulkheadIsolatesDependencies(t *testing.T) {
 	require.Equal(t, 1.0, metricValue(t, reg, "ooda_outbound_calls_total",
 		map[string]string{"dependency": "prometheus", "method": "query", "outcome": OutcomeBulkheadFull}))
 
-	api := slack.New("xoxb-test", slack.OptionAPIURL(srv.URL+"/"), slack.OptionHTTPClient(slk.HTTPClient()))
 	err = slk.Do(t.Context(), Op{Method: "conversations.info", Idempotent: true}, func(ctx context.Context) error {
-		_, err := api.GetConversationInfoContext(ctx, &slack.GetConversationInfoInput{ChannelID: "C1"})
-		return err
+		return plainHTTPCall(http.MethodGet, "/api/conversations.info")(ctx, slk, srv.URL)
 	})
 	require.NoError(t, err, "a saturated Prometheus must not hold up Slack")
 }
@@ -521,9 +493,9 @@ func TestMetrics(t *testing.T) {
 
 	fn, _ := failN(1, errUnavailable)
 	require.NoError(t, slk.Do(ctx, op, fn))
-	require.Error(t, slk.Do(ctx, op, func(context.Context) error { return slack.SlackErrorResponse{Err: "channel_not_found"} }))
+	require.Error(t, slk.Do(ctx, op, func(context.Context) error { return &HTTPStatusError{Code: http.StatusNotFound} }))
 	require.Error(t, slk.Do(ctx, op, func(context.Context) error { return errUnavailable }))
-	require.Error(t, hook.Do(ctx, Op{Method: "post"}, func(context.Context) error { return slackRateLimited(time.Second) }))
+	require.Error(t, hook.Do(ctx, Op{Method: "post"}, func(context.Context) error { return &RateLimitError{RetryAfter: time.Second} }))
 	canceled, cancel := context.WithCancel(ctx)
 	cancel()
 	require.Error(t, hook.Do(canceled, Op{}, func(context.Context) error { return nil }))

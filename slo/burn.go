@@ -19,7 +19,7 @@ const (
 	// LevelNoData: the fast page's long window (1h) has no error ratio:
 	// the queries return nothing or NaN, so nothing can page.
 	LevelNoData Level = "no_data"
-	// LevelLowTraffic: too few requests to judge; see Config.MinRequests.
+	// LevelLowTraffic: too few requests to judge; see Assess.
 	LevelLowTraffic Level = "low_traffic"
 	// LevelError: the evaluation failed (Prometheus unreachable, a query
 	// refused); nothing is known, and Track leaves the state as it was.
@@ -148,8 +148,9 @@ func newResult(s SLO) Result {
 	}
 }
 
-// failed is the result of an SLO whose evaluation could not finish.
-func failed(s SLO, err error) Result {
+// Failed is the result of an SLO whose evaluation could not finish:
+// LevelError with err, and nothing measured.
+func Failed(s SLO, err error) Result {
 	r := newResult(s)
 	r.Level, r.Err = LevelError, err
 	return r
@@ -232,3 +233,19 @@ func Assess(s SLO, w Windows, m map[time.Duration]Measurement, minRequests float
 	r.ExhaustsIn, r.Exhausts = TimeToExhaustion(r.BudgetRemaining, r.Burn, w.Period)
 	return r
 }
+
+// PostmortemBudgetShare is the share of a period's error budget an
+// incident must spend alone to need a post-mortem.
+const PostmortemBudgetShare = 0.2
+
+// Spent is the budget an interval spent for the SLO of a service that it
+// hurt most.
+type Spent struct {
+	SLO string
+	// Share is the share of the period's budget spent: the burn rate over
+	// the interval times the interval's share of the period.
+	Share float64
+}
+
+// NeedsPostmortem reports whether the share is over PostmortemBudgetShare.
+func (s Spent) NeedsPostmortem() bool { return s.Share > PostmortemBudgetShare }

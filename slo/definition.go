@@ -363,6 +363,26 @@ func mergeLabels(a, b map[string]string) map[string]string {
 	return out
 }
 
+// Validate reports every problem that stops s from being measured: a
+// query that is not a template using {{.window}}, an events SLI without
+// both of its queries. Parse refuses such SLOs already; Validate is for
+// SLOs built in code.
+func (s SLO) Validate() error {
+	var errs []error
+	for _, q := range []string{s.SLI.ErrorQuery, s.SLI.TotalQuery, s.SLI.ErrorRatioQuery} {
+		if q == "" {
+			continue
+		}
+		if err := checkQuery(q); err != nil {
+			errs = append(errs, fmt.Errorf("slo %s: %w", s.ID, err))
+		}
+	}
+	if !s.SLI.Raw() && (s.SLI.ErrorQuery == "" || s.SLI.TotalQuery == "") {
+		errs = append(errs, fmt.Errorf("slo %s: an events SLI needs both queries", s.ID))
+	}
+	return errors.Join(errs...)
+}
+
 // windowProbe stands for the window when checking that a query uses it.
 const windowProbe = "ooda_window_probe"
 

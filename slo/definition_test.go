@@ -207,3 +207,43 @@ func TestWindowQueryReadsZeroErrorsWhenTheErrorSeriesIsMissing(t *testing.T) {
 	assert.Contains(t, q, "or vector(0)")
 	assert.Contains(t, q, "* 1800", "requests: the rate times the window in seconds")
 }
+
+func TestRatioQueryLeavesTheRequestsOut(t *testing.T) {
+	s := parseSLOs(t, sloFile("checkout", 99.9, "availability"))[0]
+	q, err := slo.RatioQuery(s, window(t, "30m"))
+	require.NoError(t, err)
+	assert.Equal(t, 2, strings.Count(q, "[30m]"), "error once, total once")
+	assert.Contains(t, q, "or vector(0)")
+	assert.NotContains(t, q, slo.SeriesLabel, "one series: nothing to tell apart")
+}
+
+func TestSLOValidate(t *testing.T) {
+	good := parseSLOs(t, sloFile("checkout", 99.9, "availability"))[0]
+	tests := []struct {
+		name string
+		sli  slo.SLI
+		want []string // each in the error; none: valid
+	}{
+		{name: "parsed events SLI", sli: good.SLI},
+		{name: "raw SLI", sli: slo.SLI{ErrorRatioQuery: "ratio[{{.window}}]"}},
+		{name: "window missing", sli: slo.SLI{ErrorRatioQuery: "ratio[5m]"}, want: []string{"slo checkout/availability: does not use {{.window}}"}},
+		{name: "not a template", sli: slo.SLI{ErrorQuery: "errors[{{.window}]", TotalQuery: "total[{{.window}}]"}, want: []string{"not a valid template"}},
+		{name: "events SLI without its total", sli: slo.SLI{ErrorQuery: "errors[{{.window}}]"}, want: []string{"an events SLI needs both queries"}},
+		{name: "nothing", want: []string{"slo checkout/availability: an events SLI needs both queries"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := good
+			s.SLI = tt.sli
+			err := s.Validate()
+			if len(tt.want) == 0 {
+				require.NoError(t, err)
+				return
+			}
+			require.Error(t, err)
+			for _, w := range tt.want {
+				assert.Contains(t, err.Error(), w)
+			}
+		})
+	}
+}

@@ -1,10 +1,27 @@
-// Package slo watches service level objectives: it reads Sloth
-// prometheus/v1 SLO files, measures each SLO's error ratio over the
+// Package slo is the math of service level objectives, without I/O: it
+// reads Sloth prometheus/v1 SLO files (LoadFiles, Parse), works out the
 // multiwindow multi-burn-rate windows of the SRE Workbook ("Alerting on
-// SLOs") through Prometheus instant queries, and decides, per SLO, whether
-// someone should be paged, given a ticket, or told that the data is missing.
-// It also keeps the error-budget policy: a service whose budget over the
-// period is spent is frozen until the budget comes back.
+// SLOs") and the PromQL that measures an SLO over each (WindowQuery), and
+// from those measurements decides, per SLO, whether someone should be
+// paged, given a ticket, or told that the data is missing (Assess). It also
+// keeps the error-budget policy: Track folds each evaluation into an SLO's
+// State and says what to announce, and a service whose budget over the
+// period is spent is frozen until the budget comes back (ServiceFreeze).
+// WriteTable and the Format functions render the results; OwnSpec and
+// OwnStatus are Ooda's SLO on itself.
+//
+// Sending the queries is package slo/prom's: its Evaluator measures the
+// SLOs through Prometheus and its Monitor runs evaluate, track, announce
+// and save every minute. This package defines what they exchange with the
+// rest of Ooda (Report, Snapshot, State, StateStore, Notice, Deliver,
+// Spent and the errors callers test for), so that storage and the Slack
+// layer depend on the math, not on Prometheus.
+//
+// It must never import slo/prom, resilience, storage, bot, api or app, nor
+// an I/O library: Prometheus's client_golang or common modules, gobreaker,
+// slack-go, bbolt, cron. Reading SLO files with os and yaml is all the I/O
+// it does. FreezeHandler (net/http) is here only until the HTTP API takes
+// it; nothing else may bring net/http in.
 //
 // # Windows and the SLO period
 //
@@ -22,7 +39,7 @@
 // any other period Sloth needs a catalog entry of its own; Ooda instead
 // scales the 30-day windows with the period (DESIGN.md: "windows scale with
 // the SLO period"), which keeps both the budget shares and the 14.4/6/3/1
-// thresholds. Config.Windows takes a hand-written entry, with the same
+// thresholds. prom.Config.Windows takes a hand-written entry, with the same
 // fields as Sloth's AlertWindows spec, when neither suits.
 //
 // # Levels

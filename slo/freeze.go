@@ -84,7 +84,7 @@ func (fs *FreezeStatus) lowerBudget(b float64) {
 }
 
 // FreezeLookup finds a service's freeze status; ok is false for a service
-// without SLOs. Monitor.Freeze is one.
+// without SLOs. prom.Monitor.Freeze is one.
 type FreezeLookup func(ctx context.Context, service string) (fs FreezeStatus, ok bool, err error)
 
 // FreezeHandler serves GET /api/v1/freeze?service=NAME: 200 with a

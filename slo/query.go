@@ -2,11 +2,8 @@ package slo
 
 import (
 	"fmt"
-	"math"
 	"strconv"
 	"time"
-
-	"github.com/prometheus/common/model"
 )
 
 // SeriesLabel tells apart the two series an events SLI's query returns for
@@ -35,9 +32,14 @@ func WindowQuery(s SLO, d time.Duration) (string, error) {
 	return windowQuery(s, d, true)
 }
 
-// windowQuery leaves the request count out unless requests is set: only
-// the alerts' long windows need it, and every sum(total) left out is one
-// range evaluation Prometheus does not do.
+// RatioQuery is WindowQuery without the request count: only the alerts'
+// long windows need it, and every sum(total) left out is one range
+// evaluation Prometheus does not do.
+func RatioQuery(s SLO, d time.Duration) (string, error) {
+	return windowQuery(s, d, false)
+}
+
+// windowQuery leaves the request count out unless requests is set.
 func windowQuery(s SLO, d time.Duration, requests bool) (string, error) {
 	win := FormatWindow(d)
 	if s.SLI.Raw() {
@@ -58,33 +60,4 @@ func windowQuery(s SLO, d time.Duration, requests bool) (string, error) {
 	secs := strconv.FormatFloat(d.Seconds(), 'f', -1, 64)
 	return fmt.Sprintf("label_replace(%s, %q, %q, \"\", \"\")\nor label_replace(sum(\n%s\n) * %s, %q, %q, \"\", \"\")",
 		ratio, SeriesLabel, SeriesRatio, total, secs, SeriesLabel, SeriesRequests), nil
-}
-
-// readMeasurement reads what a WindowQuery returned.
-func readMeasurement(v model.Value) (Measurement, error) {
-	m := Measurement{ErrorRatio: math.NaN(), Requests: math.NaN()}
-	vec, ok := v.(model.Vector)
-	if !ok {
-		return m, fmt.Errorf("the query returned a %s; want an instant vector", typeName(v))
-	}
-	ratios := 0
-	for _, s := range vec {
-		if s.Metric[SeriesLabel] == SeriesRequests {
-			m.Requests = float64(s.Value)
-			continue
-		}
-		ratios++
-		m.ErrorRatio = float64(s.Value)
-	}
-	if ratios > 1 {
-		return m, fmt.Errorf("the error ratio came back as %d series; it must be one: aggregate the query with sum() or max()", ratios)
-	}
-	return m, nil
-}
-
-func typeName(v model.Value) string {
-	if v == nil {
-		return "nothing"
-	}
-	return v.Type().String()
 }

@@ -10,17 +10,24 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ooda-sre/ooda/slo"
-	"github.com/ooda-sre/ooda/slo/slotest"
 )
 
 func TestWriteTable(t *testing.T) {
 	slos := parseSLOs(t, sloFile("checkout", 99.9, "availability", "latency"))
-	ans := windows(0.0002, map[string]float64{"1h": 0.015, "5m": 0.015, "30d": 0.0004})
-	delete(ans, "2h")
-	ev := newEvaluator(t, &slotest.API{Answer: ans.Answer}, slos)
-	rep, err := ev.Evaluate(t.Context(), t0)
-	require.NoError(t, err)
-	rep.Results[1] = slo.Result{SLO: "checkout/latency", Level: slo.LevelError, Err: errors.New("prometheus query: circuit breaker open")}
+	// What Prometheus would say: 0.02 % errors at 100 requests a second,
+	// 1.5 % in the fast page's windows, 0.04 % over the period, and
+	// nothing for 2h.
+	w := slo.DefaultWindows(slo.DefaultPeriod)
+	m := map[time.Duration]slo.Measurement{}
+	for _, d := range w.Durations() {
+		m[d] = slo.Measurement{ErrorRatio: 0.0002, Requests: 100 * d.Seconds()}
+	}
+	for d, ratio := range map[time.Duration]float64{time.Hour: 0.015, 5 * time.Minute: 0.015, w.Period: 0.0004} {
+		m[d] = slo.Measurement{ErrorRatio: ratio, Requests: 100 * d.Seconds()}
+	}
+	delete(m, 2*time.Hour)
+	rep := slo.Report{At: t0, Results: []slo.Result{slo.Assess(slos[0], w, m, 100)}}
+	rep.Results = append(rep.Results, slo.Result{SLO: "checkout/latency", Level: slo.LevelError, Err: errors.New("prometheus query: circuit breaker open")})
 
 	var b strings.Builder
 	require.NoError(t, slo.WriteTable(&b, rep))

@@ -1,6 +1,9 @@
 package slo
 
-import "time"
+import (
+	"context"
+	"time"
+)
 
 // State is what Ooda remembers about one SLO between evaluations, so that
 // a warning is posted once per change and a restart does not repeat it.
@@ -120,3 +123,15 @@ func Track(prev State, r Result, now time.Time, renotify time.Duration) (State, 
 		From: prev.Level, To: r.Level, Freeze: freeze, Result: r, At: now,
 	}
 }
+
+// StateStore keeps each SLO's State between evaluations and restarts.
+// storage.DB implements it.
+type StateStore interface {
+	SLOStates(ctx context.Context) ([]State, error)
+	SaveSLOStates(ctx context.Context, states []State) error
+}
+
+// Deliver hands one notice to whoever announces it (the Slack layer). A
+// notice whose delivery fails is given again on the next tick: its SLO's
+// state is not saved until it is delivered.
+type Deliver func(ctx context.Context, n Notice) error

@@ -5,9 +5,8 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strconv"
 	"time"
-
-	"github.com/prometheus/common/model"
 )
 
 // Day is 24 hours, the unit SLO periods are written in.
@@ -146,7 +145,40 @@ func (w Windows) Durations() []time.Duration {
 	return ds
 }
 
-// FormatWindow writes d as a Prometheus duration: 5m, 1h, 1d, 30d.
+// FormatWindow writes d as a Prometheus duration: 5m, 1h, 1d, 30d. It
+// writes what model.Duration of Prometheus's common module writes (a test
+// holds the two together), without that module's protobuf dependencies.
 func FormatWindow(d time.Duration) string {
-	return model.Duration(d).String()
+	ms := d.Milliseconds()
+	if ms == 0 {
+		return "0s"
+	}
+	var b []byte
+	if ms < 0 {
+		b, ms = append(b, '-'), -ms
+	}
+	// Years and weeks only when exact: 90d reads better than 12w6d.
+	for _, u := range [...]struct {
+		name  string
+		ms    int64
+		exact bool
+	}{
+		{"y", 365 * int64(Day/time.Millisecond), true},
+		{"w", 7 * int64(Day/time.Millisecond), true},
+		{"d", int64(Day / time.Millisecond), false},
+		{"h", int64(time.Hour / time.Millisecond), false},
+		{"m", int64(time.Minute / time.Millisecond), false},
+		{"s", int64(time.Second / time.Millisecond), false},
+		{"ms", 1, false},
+	} {
+		if u.exact && ms%u.ms != 0 {
+			continue
+		}
+		if n := ms / u.ms; n > 0 {
+			b = strconv.AppendInt(b, n, 10)
+			b = append(b, u.name...)
+			ms -= n * u.ms
+		}
+	}
+	return string(b)
 }

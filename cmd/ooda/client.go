@@ -17,7 +17,8 @@ import (
 
 	"golang.org/x/term"
 
-	"github.com/ooda-sre/ooda/bot"
+	"github.com/ooda-sre/ooda/api"
+	"github.com/ooda-sre/ooda/bot/command"
 	"github.com/ooda-sre/ooda/incident"
 	"github.com/ooda-sre/ooda/timeline"
 )
@@ -86,7 +87,7 @@ func runIncident(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	fs := flag.NewFlagSet("incident", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage: ooda incident [--url URL] <command>\n\nThe same commands as /incident in Slack:\n%s\n\nFlags:\n", bot.HelpText())
+		fmt.Fprintf(stderr, "Usage: ooda incident [--url URL] <command>\n\nThe same commands as /incident in Slack:\n%s\n\nFlags:\n", command.HelpText())
 		fs.PrintDefaults()
 	}
 	base, timeout := clientFlags(fs)
@@ -104,7 +105,7 @@ func runIncident(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return err
 	}
 	text := strings.Join(words, " ")
-	cmd, err := bot.ParseCommand(text)
+	cmd, err := command.ParseCommand(text)
 	if err != nil {
 		return usageErr("%s", err.Error())
 	}
@@ -116,10 +117,10 @@ func runIncident(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return c.printTimeline(ctx, cmd.Incident, stdout, useColour(*colour, stdout))
 	}
 	var rep struct {
-		bot.CommandReply
+		api.CommandReply
 		Error string `json:"error"` // authentication and transport refusals
 	}
-	code, err := c.do(ctx, http.MethodPost, "/api/v1/commands", bot.CommandRequest{Text: text}, &rep)
+	code, err := c.do(ctx, http.MethodPost, "/api/v1/commands", api.CommandRequest{Text: text}, &rep)
 	if err != nil {
 		return err
 	}
@@ -176,7 +177,7 @@ func useColour(mode string, w io.Writer) bool {
 }
 
 func (c *apiClient) printTimeline(ctx context.Context, n uint64, w io.Writer, colour bool) error {
-	var inc bot.IncidentWithEvents
+	var inc api.IncidentWithEvents
 	code, err := c.do(ctx, http.MethodGet, fmt.Sprintf("/api/v1/incidents/%d", n), nil, &inc)
 	if err != nil {
 		return err
@@ -206,7 +207,7 @@ func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
-	var rep bot.StatusReport
+	var rep api.StatusReport
 	code, err := c.do(ctx, http.MethodGet, "/api/v1/status", nil, &rep)
 	if err != nil {
 		return err

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -13,7 +12,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/ooda-sre/ooda/bot"
+	"github.com/ooda-sre/ooda/api"
+	"github.com/ooda-sre/ooda/app"
 	"github.com/ooda-sre/ooda/bot/slacktest"
 )
 
@@ -25,7 +25,7 @@ func startServer(t *testing.T, cfg config) string {
 	ctx, cancel := context.WithCancel(context.Background())
 	addrc := make(chan net.Addr, 1)
 	done := make(chan error, 1)
-	go func() { done <- serve(ctx, cfg, slog.New(slog.DiscardHandler), func(a net.Addr) { addrc <- a }) }()
+	go func() { done <- app.Serve(ctx, cfg, app.Options{}, func(a net.Addr) { addrc <- a }) }()
 	var addr net.Addr
 	select {
 	case addr = <-addrc:
@@ -43,7 +43,7 @@ func TestCLIRunsAnIncidentThroughTheAPI(t *testing.T) {
 	dir := t.TempDir()
 	tokens := filepath.Join(dir, "tokens.yaml")
 	require.NoError(t, os.WriteFile(tokens, []byte("ci-bot: 0123456789abcdef0123\n"), 0o600))
-	cfg := defaultConfig()
+	cfg := app.DefaultConfig()
 	cfg.DB = filepath.Join(dir, "ooda.db")
 	cfg.APIToken = "admin-token-0123456789"
 	cfg.APITokensFile = tokens
@@ -92,7 +92,7 @@ func TestCLIRunsAnIncidentThroughTheAPI(t *testing.T) {
 
 	// The events were recorded with the API as their source.
 	// (Closed by the cleanup above; read it through the API instead.)
-	var inc bot.IncidentWithEvents
+	var inc api.IncidentWithEvents
 	t.Setenv("OODA_API_TOKEN", "admin-token-0123456789")
 	c, err := newAPIClient(base, defaultCLITimeout)
 	require.NoError(t, err)
@@ -137,7 +137,7 @@ func TestServeWithSlackCreatesTheChannel(t *testing.T) {
 	fake := slacktest.New()
 	defer fake.Close()
 	announce := fake.CreateChannel("incidents", false)
-	cfg := defaultConfig()
+	cfg := app.DefaultConfig()
 	cfg.DB = filepath.Join(t.TempDir(), "ooda.db")
 	cfg.APIToken = "admin-token-0123456789"
 	cfg.SlackBotToken = "xoxb-test-token"

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -17,6 +16,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/ooda-sre/ooda/app"
 	"github.com/ooda-sre/ooda/incident"
 	"github.com/ooda-sre/ooda/storage"
 	"github.com/ooda-sre/ooda/timeline"
@@ -163,7 +163,7 @@ func TestExportCheckBackup(t *testing.T) {
 
 func TestServeAnswersAndShutsDown(t *testing.T) {
 	path := seed(t)
-	cfg := defaultConfig()
+	cfg := app.DefaultConfig()
 	cfg.DB = path
 	cfg.Listen = "127.0.0.1:0"
 	cfg.APIToken = "test-token"
@@ -171,7 +171,7 @@ func TestServeAnswersAndShutsDown(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	addrc := make(chan net.Addr, 1)
 	done := make(chan error, 1)
-	go func() { done <- serve(ctx, cfg, slog.New(slog.DiscardHandler), func(a net.Addr) { addrc <- a }) }()
+	go func() { done <- app.Serve(ctx, cfg, app.Options{}, func(a net.Addr) { addrc <- a }) }()
 	base := "http://" + (<-addrc).String()
 
 	get := func(path, token string) (int, string) {

@@ -17,8 +17,10 @@ import (
 	"github.com/prometheus/common/model"
 	"go.yaml.in/yaml/v3"
 
+	"github.com/ooda-sre/ooda/app"
 	"github.com/ooda-sre/ooda/resilience"
 	"github.com/ooda-sre/ooda/slo"
+	"github.com/ooda-sre/ooda/slo/prom"
 )
 
 const sloUsage = `Usage: ooda slo check --config FILE... [--prometheus URL] [flags]
@@ -41,7 +43,7 @@ type fileList []string
 func (f *fileList) String() string { return strings.Join(*f, ",") }
 
 func (f *fileList) Set(v string) error {
-	*f = append(*f, splitList(v)...)
+	*f = append(*f, app.SplitList(v)...)
 	return nil
 }
 
@@ -75,7 +77,7 @@ func runSLO(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	fs.Var(&configs, "config", "Sloth SLO file or ooda configuration file; repeat for several")
 	promURL := fs.String("prometheus", "", "Prometheus base URL (env PROMETHEUS_URL; default: the configuration's prometheus_url)")
 	period := fs.String("period", "30d", "SLO period: 30d, 28d, 7d…")
-	minRequests := fs.Float64("min-requests", slo.DefaultMinRequests, "fewest requests in an alert's long window for it to fire; 0 turns the check off")
+	minRequests := fs.Float64("min-requests", prom.DefaultMinRequests, "fewest requests in an alert's long window for it to fire; 0 turns the check off")
 	at := fs.String("at", "", "evaluate at this instant (RFC 3339) instead of now")
 	timeout := fs.Duration("timeout", time.Minute, "give up on the evaluation after this long")
 	if err := parseFlags(fs, args[1:]); err != nil {
@@ -96,7 +98,7 @@ func runSLO(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		}
 	}
 	if *minRequests <= 0 {
-		*minRequests = -1 // slo.Config's "off"
+		*minRequests = -1 // prom.Config's "off"
 	}
 
 	files, fromConfig, err := sloSources(configs)
@@ -124,11 +126,11 @@ func runSLO(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return err
 	}
 	defer guard.HTTPClient().CloseIdleConnections()
-	api, err := slo.NewPrometheusAPI(base, guard)
+	api, err := prom.NewPrometheusAPI(base, guard)
 	if err != nil {
 		return usageErr("--prometheus: %w", err)
 	}
-	ev, err := slo.NewEvaluator(slo.Config{
+	ev, err := prom.NewEvaluator(prom.Config{
 		API: api, Guard: guard, SLOs: slos, Windows: &windows,
 		MinRequests: *minRequests, Timeout: *timeout,
 	})
@@ -179,8 +181,8 @@ func sloSources(paths []string) (files []string, prometheusURL string, err error
 			files = append(files, p)
 			continue
 		}
-		var c config
-		if err := c.readFile(p); err != nil {
+		c, err := app.ReadConfigFile(p)
+		if err != nil {
 			return nil, "", fmt.Errorf("--config %s: neither a Sloth SLO file (no version:) nor an ooda configuration: %w", p, err)
 		}
 		if len(c.SLOFiles) == 0 {

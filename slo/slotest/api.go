@@ -1,7 +1,9 @@
-// Package slotest fakes Prometheus for the tests of package slo and its
-// users: an in-process API and HTTP server answering from a table of
-// windows, a wrapper that counts queries in flight, and a real Prometheus
-// started over history written for the test (StartPrometheus).
+// Package slotest fakes Prometheus for the tests of packages slo/prom and
+// their users: an in-process prom.API and HTTP server answering from a
+// table of windows, a wrapper that counts queries in flight, and a real
+// Prometheus started over history written for the test (StartPrometheus).
+// It is imported by tests only, and imports nothing of Ooda's but slo and
+// slo/prom.
 package slotest
 
 import (
@@ -21,6 +23,7 @@ import (
 	"github.com/prometheus/common/model"
 
 	"github.com/ooda-sre/ooda/slo"
+	"github.com/ooda-sre/ooda/slo/prom"
 )
 
 // Answer computes the result of an instant query.
@@ -87,7 +90,7 @@ func Uniform(w slo.Windows, ratio, requestsPerSecond float64) Windows {
 // NoData is a window whose ratio is NaN, as Prometheus answers 0/0.
 var NoData = Window{Ratio: math.NaN()}
 
-// API is an in-process slo.API. It honours the context like the real
+// API is an in-process prom.API. It honours the context like the real
 // client: a query whose context has ended fails with the context's error.
 type API struct {
 	Answer Answer
@@ -95,7 +98,7 @@ type API struct {
 	calls atomic.Int64
 }
 
-var _ slo.API = (*API)(nil)
+var _ prom.API = (*API)(nil)
 
 // Query answers with a.Answer.
 func (a *API) Query(ctx context.Context, query string, ts time.Time, _ ...promv1.Option) (model.Value, promv1.Warnings, promv1.Infos, error) {
@@ -110,15 +113,15 @@ func (a *API) Query(ctx context.Context, query string, ts time.Time, _ ...promv1
 // Calls returns how many queries were made.
 func (a *API) Calls() int { return int(a.calls.Load()) }
 
-// Counting wraps an slo.API and counts its queries, and the most that were
+// Counting wraps a prom.API and counts its queries, and the most that were
 // in flight at once.
 type Counting struct {
-	Next slo.API
+	Next prom.API
 
 	calls, inFlight, peak atomic.Int64
 }
 
-var _ slo.API = (*Counting)(nil)
+var _ prom.API = (*Counting)(nil)
 
 // Query passes the query on, counting it.
 func (c *Counting) Query(ctx context.Context, query string, ts time.Time, opts ...promv1.Option) (model.Value, promv1.Warnings, promv1.Infos, error) {

@@ -1,0 +1,106 @@
+package api
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"time"
+
+	"github.com/ooda-sre/ooda/bot/command"
+	"github.com/ooda-sre/ooda/incident"
+	"github.com/ooda-sre/ooda/timeline"
+)
+
+// CommandRequest is the body of POST /api/v1/commands: the same text a
+// person types after /incident, and optionally the incident it is about.
+type CommandRequest struct {
+	Text     string `json:"text"`
+	Incident string `json:"incident,omitempty"`
+}
+
+// CommandReply is the answer of POST /api/v1/commands: the reply a Slack
+// user would have seen.
+type CommandReply struct {
+	OK       bool   `json:"ok"`
+	Text     string `json:"text"`
+	Incident string `json:"incident,omitempty"`
+}
+
+// maxAPIBody bounds a command request; the grammar is far smaller.
+const maxAPIBody = 64 << 10
+
+// commands runs one /incident command from the API. The token's name is
+// the actor, so the timeline says who acted even without Slack.
+func (s *Server) commands(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	if s.cfg.Dispatcher == nil {
+		writeError(w, http.StatusServiceUnavailable, "commands are not enabled on this server")
+		return
+	}
+	var req CommandRequest
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxAPIBody))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&req); err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			writeError(w, http.StatusRequestEntityTooLarge, "the request is larger than 64 KiB")
+			return
+		}
+		writeError(w, http.StatusBadRequest, `the body must be JSON: {"text": "status INC-7 monitoring"}`)
+		return
+	}
+	var n uint64
+	if req.Incident != "" {
+		var err error
+		if n, err = incident.ParseID(req.Incident); err != nil {
+			writeError(w, http.StatusBadRequest, err.Error())
+			return
+		}
+	}
+	key := r.Header.Get("Idempotency-Key")
+	if key == "" {
+		key = randomKey()
+	}
+	if len(key) > 200 {
+		writeError(w, http.StatusBadRequest, "Idempotency-Key is longer than 200 characters")
+		return
+	}
+	reply := s.cfg.Dispatcher.Handle(r.Context(), command.Request{
+		Text: req.Text, User: "api:" + tokenName(r.Context()), Incident: n,
+		// The key is the client's, so it is scoped to its token: two
+		// clients choosing the same key must not answer for each other.
+		Source: timeline.SourceAPI, Key: "api:" + tokenName(r.Context()) + ":" + key, At: time.Now().UTC(),
+	})
+	code := reply.Code
+	text := reply.Text
+	switch {
+	case reply.OpenDeclareForm:
+		code, text = http.StatusBadRequest, "declare needs a title: "+command.VerbUsage(command.VerbDeclare)
+	case code == http.StatusBadRequest && command.IsUnknownVerb(req.Text):
+		text += "\n\n" + command.HelpText()
+	}
+	writeJSON(w, code, CommandReply{OK: code == http.StatusOK, Text: text, Incident: reply.Incident})
+	// Timed as Slack's answers are: commands answered, refusals included.
+	if s.cfg.AckHistogram != nil && reply.Code < http.StatusInternalServerError {
+		s.cfg.AckHistogram.WithLabelValues(command.KindCommand, command.TransportAPI).Observe(time.Since(start).Seconds())
+	}
+}
+
+func randomKey() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails on supported platforms
+	return hex.EncodeToString(b[:])
+}
+
+type tokenNameKey struct{}
+
+// tokenName is the name of the API token the request authenticated with.
+func tokenName(ctx context.Context) string {
+	if n, ok := ctx.Value(tokenNameKey{}).(string); ok {
+		return n
+	}
+	return "unknown"
+}

@@ -1,0 +1,87 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/ooda-sre/ooda/incident"
+	"github.com/ooda-sre/ooda/postmortem"
+)
+
+// PostmortemHandler serves GET /api/v1/incidents/{n}/postmortem: the
+// post-mortem draft of incident n, drafted from its events at the moment
+// of the request, as Markdown (format=md, the default), standalone HTML
+// (format=html) or JSON (format=json). It answers 400 for a bad incident
+// number or format, 404 for an incident nobody declared. now stamps the
+// draft; nil means time.Now. The caller adds authentication.
+func PostmortemHandler(store incident.Store, now func() time.Time) http.HandlerFunc {
+	return PostmortemHandlerWithBudget(store, now, nil)
+}
+
+// PostmortemHandlerWithBudget is PostmortemHandler with the error budget
+// the incident spent in the draft, as budget finds it; nil, or a lookup
+// that fails, leaves it unknown.
+func PostmortemHandlerWithBudget(store incident.Store, now func() time.Time, budget postmortem.BudgetLookup) http.HandlerFunc {
+	if now == nil {
+		now = time.Now
+	}
+	return func(w http.ResponseWriter, r *http.Request) {
+		n, err := incident.ParseID(r.PathValue("n"))
+		if err != nil {
+			writeError(w, http.StatusBadRequest, err.Error())
+			return
+		}
+		format := r.URL.Query().Get("format")
+		if format == "" {
+			format = postmortem.FormatMarkdown
+		}
+		if err := postmortem.CheckFormat(format); err != nil {
+			writeError(w, http.StatusBadRequest, "format: "+err.Error())
+			return
+		}
+		opts := postmortem.Options{Now: now().UTC()}
+		if budget != nil {
+			// The budget comes from Prometheus; a person waiting for a
+			// draft gets it with the budget unknown rather than waiting on
+			// a slow Prometheus (the breaker then fails the next ones fast).
+			// An incident that cannot be read gets no budget here; Export
+			// reads it again and says what is wrong.
+			if inc, err := store.Incident(r.Context(), n); err == nil {
+				ctx, cancel := context.WithTimeout(r.Context(), requestBudgetTimeout)
+				opts.Budget = postmortem.LookupBudget(ctx, inc, budget)
+				cancel()
+			}
+		}
+		body, contentType, err := postmortem.Export(r.Context(), store, n, format, opts)
+		switch {
+		case errors.Is(err, incident.ErrNotFound):
+			writeError(w, http.StatusNotFound, err.Error())
+			return
+		case err != nil:
+			// The handler has no logger of its own; the cause must not
+			// reach the client.
+			slog.ErrorContext(r.Context(), "post-mortem export failed", "incident", incident.ID(n), "err", err)
+			writeError(w, http.StatusInternalServerError, "internal error; the server log has the cause")
+			return
+		}
+		h := w.Header()
+		h.Set("Content-Type", contentType)
+		h.Set("Content-Disposition", `inline; filename="`+strings.ToLower(incident.ID(n))+`-postmortem.`+format+`"`)
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Cache-Control", "no-store")
+		if format == postmortem.FormatHTML {
+			// The draft has no script, frame or remote asset; say so, so
+			// that even a bug in escaping could not run one.
+			h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; form-action 'none'; frame-ancestors 'none'; base-uri 'none'")
+		}
+		w.WriteHeader(http.StatusOK)
+		_, _ = w.Write(body) // the client went away; nothing to do
+	}
+}
+
+// requestBudgetTimeout bounds the budget lookup on the request path.
+const requestBudgetTimeout = 2 * time.Second

@@ -1,0 +1,242 @@
+package api
+
+import (
+	"context"
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/ooda-sre/ooda/bot/command"
+	"github.com/ooda-sre/ooda/incident"
+	"github.com/ooda-sre/ooda/postmortem"
+	"github.com/ooda-sre/ooda/slo"
+	"github.com/ooda-sre/ooda/timeline"
+)
+
+// ServerConfig is what the HTTP server needs.
+type ServerConfig struct {
+	Store    incident.Store
+	APIToken string // the admin bearer token for /api/v1, named "admin"
+	// APITokens maps further tokens to names; the name is the actor the
+	// timeline records for commands sent with the token ("api:<name>").
+	APITokens map[string]string
+	// Dispatcher runs POST /api/v1/commands; nil disables it.
+	Dispatcher *command.Dispatcher
+	Logger     *slog.Logger
+	Gatherer   prometheus.Gatherer
+	// Ready reports whether the process can take work; nil means always.
+	Ready func(ctx context.Context) error
+	// Status feeds GET /api/v1/status.
+	Status StatusSource
+	// Backup writes a consistent hot copy of the database; nil disables
+	// GET /api/v1/backup.
+	Backup func(ctx context.Context, w io.Writer) (int64, error)
+	// AckHistogram (NewAckHistogram) times POST /api/v1/commands with
+	// transport "api"; nil times nothing. The caller registers it.
+	AckHistogram *prometheus.HistogramVec
+	// Freeze answers GET /api/v1/freeze (slo.FreezeHandler); nil leaves
+	// the route out. *prom.Monitor's Freeze is one.
+	Freeze slo.FreezeLookup
+	// Alerts receives Alertmanager's webhook at POST /api/v1/alerts (an
+	// *AlertReceiver); nil leaves the route out.
+	Alerts http.Handler
+	// PostmortemBudget puts the error budget an incident spent into its
+	// post-mortem draft; nil leaves it unknown.
+	PostmortemBudget postmortem.BudgetLookup
+}
+
+// Server is Ooda's HTTP surface.
+type Server struct {
+	cfg ServerConfig
+	mux *http.ServeMux
+}
+
+// NewServer checks cfg and builds the routes. Later transports register
+// theirs on the same mux through Handle.
+func NewServer(cfg ServerConfig) (*Server, error) {
+	if cfg.Store == nil {
+		return nil, errors.New("api server: needs a store")
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	s := &Server{cfg: cfg, mux: http.NewServeMux()}
+	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	})
+	s.mux.HandleFunc("GET /readyz", s.ready)
+	if cfg.Gatherer != nil {
+		s.mux.Handle("GET /metrics", promhttp.HandlerFor(cfg.Gatherer, promhttp.HandlerOpts{}))
+	}
+	s.mux.Handle("POST /api/v1/commands", s.authed(s.commands))
+	s.mux.Handle("GET /api/v1/status", s.authed(s.status))
+	s.mux.Handle("GET /api/v1/incidents", s.authed(s.listIncidents))
+	s.mux.Handle("GET /api/v1/incidents/{n}", s.authed(s.getIncident))
+	s.mux.Handle("GET /api/v1/incidents/{n}/postmortem", s.authed(PostmortemHandlerWithBudget(cfg.Store, nil, cfg.PostmortemBudget)))
+	if cfg.Freeze != nil {
+		s.mux.Handle("GET /api/v1/freeze", s.authed(slo.FreezeHandler(cfg.Freeze)))
+	}
+	if cfg.Alerts != nil {
+		s.mux.Handle("POST /api/v1/alerts", s.authed(cfg.Alerts.ServeHTTP))
+	}
+	if cfg.Backup != nil {
+		s.mux.Handle("GET /api/v1/backup", s.authed(s.backup))
+	}
+	return s, nil
+}
+
+// Handle registers another route on the server.
+func (s *Server) Handle(pattern string, h http.Handler) { s.mux.Handle(pattern, h) }
+
+// ServeHTTP makes Server an http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
+
+func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
+	if s.cfg.Ready != nil {
+		if err := s.cfg.Ready(r.Context()); err != nil {
+			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "not ready", "reason": err.Error()})
+			return
+		}
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+}
+
+// authed checks the bearer token in constant time before the handler runs
+// and puts the token's name in the request context.
+func (s *Server) authed(h http.HandlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if s.cfg.APIToken == "" && len(s.cfg.APITokens) == 0 {
+			writeError(w, http.StatusUnauthorized, "the API is disabled: set OODA_API_TOKEN to enable it")
+			return
+		}
+		got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		name := ""
+		if ok {
+			name = s.tokenOwner(got)
+		}
+		if name == "" {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="ooda"`)
+			writeError(w, http.StatusUnauthorized, "missing or wrong bearer token: send Authorization: Bearer $OODA_API_TOKEN")
+			return
+		}
+		h(w, r.WithContext(context.WithValue(r.Context(), tokenNameKey{}, name)))
+	})
+}
+
+// tokenOwner names the token's holder, or "" for an unknown token. Every
+// candidate is compared in constant time, so timing says nothing about
+// which tokens exist.
+func (s *Server) tokenOwner(got string) string {
+	owner := ""
+	if s.cfg.APIToken != "" && subtle.ConstantTimeCompare([]byte(got), []byte(s.cfg.APIToken)) == 1 {
+		owner = "admin"
+	}
+	for tok, name := range s.cfg.APITokens {
+		if subtle.ConstantTimeCompare([]byte(got), []byte(tok)) == 1 {
+			owner = name
+		}
+	}
+	return owner
+}
+
+func (s *Server) listIncidents(w http.ResponseWriter, r *http.Request) {
+	all := false
+	if v := r.URL.Query().Get("all"); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			writeError(w, http.StatusBadRequest, "all must be true or false")
+			return
+		}
+		all = b
+	}
+	incs, err := s.cfg.Store.Incidents(r.Context(), all)
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	if incs == nil {
+		incs = []incident.Incident{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"incidents": incs})
+}
+
+// IncidentWithEvents is the JSON of one incident with its event log, as the
+// API and `ooda export` serve it.
+type IncidentWithEvents struct {
+	incident.Incident
+	Events []timeline.Event `json:"events"`
+}
+
+// LoadIncident reads an incident's whole log in one read and its state as
+// the fold of that log, so the two always agree.
+func LoadIncident(ctx context.Context, store incident.Store, n uint64) (IncidentWithEvents, error) {
+	events, err := store.Events(ctx, n, 1)
+	if err != nil {
+		return IncidentWithEvents{}, err
+	}
+	return IncidentWithEvents{Incident: incident.Replay(events), Events: events}, nil
+}
+
+func (s *Server) getIncident(w http.ResponseWriter, r *http.Request) {
+	n, err := incident.ParseID(r.PathValue("n"))
+	if err != nil {
+		writeError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	out, err := LoadIncident(r.Context(), s.cfg.Store, n)
+	if errors.Is(err, incident.ErrNotFound) {
+		writeError(w, http.StatusNotFound, err.Error())
+		return
+	}
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// backup streams a hot copy of the database: the running server holds the
+// file's lock, so this is how `ooda backup` copies it without stopping it.
+func (s *Server) backup(w http.ResponseWriter, r *http.Request) {
+	// The server's write timeout suits answers, not a database copy over
+	// a slow link: give the copy its own, longer deadline.
+	_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(backupWriteTimeout))
+	w.Header().Set("Content-Type", "application/octet-stream")
+	w.Header().Set("Content-Disposition", `attachment; filename="ooda.db"`)
+	if _, err := s.cfg.Backup(r.Context(), w); err != nil {
+		// The status line is gone once bytes are written; the client sees a
+		// short body and the error is logged here.
+		s.cfg.Logger.ErrorContext(r.Context(), "backup failed", "err", err)
+		panic(http.ErrAbortHandler)
+	}
+}
+
+// backupWriteTimeout bounds GET /api/v1/backup.
+const backupWriteTimeout = 30 * time.Minute
+
+// internal answers 500 without leaking the cause, which is logged once here.
+func (s *Server) internal(w http.ResponseWriter, r *http.Request, err error) {
+	s.cfg.Logger.ErrorContext(r.Context(), "request failed", "path", r.URL.Path, "err", err)
+	writeError(w, http.StatusInternalServerError, "internal error; the server log has the cause")
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	_ = enc.Encode(v) // the client went away; nothing to do
+}
+
+func writeError(w http.ResponseWriter, status int, msg string) {
+	writeJSON(w, status, map[string]any{"ok": false, "error": msg})
+}

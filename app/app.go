@@ -1,0 +1,422 @@
+package app
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/slack-go/slack"
+	"github.com/slack-go/slack/socketmode"
+
+	"github.com/ooda-sre/ooda/api"
+	"github.com/ooda-sre/ooda/bot"
+	"github.com/ooda-sre/ooda/bot/command"
+	"github.com/ooda-sre/ooda/bot/executor"
+	"github.com/ooda-sre/ooda/bot/signals"
+	"github.com/ooda-sre/ooda/bot/slackapi"
+	"github.com/ooda-sre/ooda/jobs"
+	"github.com/ooda-sre/ooda/resilience"
+	"github.com/ooda-sre/ooda/slo"
+	"github.com/ooda-sre/ooda/slo/prom"
+	"github.com/ooda-sre/ooda/storage"
+)
+
+var _ command.SLOReader = (*prom.Monitor)(nil)
+
+// Options are what a caller of New chooses beyond the configuration.
+// Zero values take defaults.
+type Options struct {
+	// Logger receives every part's logs; nil discards them.
+	Logger *slog.Logger
+	// Registry receives every part's metrics and serves /metrics; nil
+	// makes one with the Go and process collectors.
+	Registry *prometheus.Registry
+	// Now is the clock of the Slack handler, the executor and the alert
+	// receiver; nil means time.Now. The demo passes its simulated one.
+	Now func() time.Time
+	// Leadership gates the work only one process may run; nil means
+	// Always, right for the embedded store.
+	Leadership Leadership
+	// Version is reported by GET /api/v1/status.
+	Version string
+}
+
+// dedupeRetention is how long idempotency keys are kept: far longer than
+// any retry by Slack, a client or a person double-clicking.
+const dedupeRetention = 30 * 24 * time.Hour
+
+// App is Ooda built from its configuration: one dispatcher behind every
+// transport, the HTTP server, and, when Slack is configured, the effects
+// executor and Slack's inbound handler, both calling Slack through one
+// guard. New builds it and starts nothing; Run runs it.
+type App struct {
+	cfg    Config
+	opts   Options
+	db     *storage.DB
+	reg    *prometheus.Registry
+	logger *slog.Logger
+
+	dispatcher *command.Dispatcher
+	server     *api.Server
+	reminders  *jobs.Reminders
+	guards     *resilience.Guards
+	alerts     *signals.AlertReceiver
+	// The SLOs: nil without slo_files.
+	evaluator  *prom.Evaluator
+	budget     jobs.IncidentBudget // what an incident spent, measured by the evaluator
+	monitor    *prom.Monitor
+	sloDeliver *signals.SLODeliverer
+	// The Slack side: nil while Slack is not configured.
+	client   *slack.Client
+	executor *executor.Executor
+	slack    *bot.SlackHandler
+}
+
+// New builds Ooda on db from a validated configuration. It starts no
+// goroutine; the one call it makes (asking Slack who Ooda is, so its own
+// messages are not captured) is bounded and may fail without failing New.
+// Call Close when done with the App.
+func New(ctx context.Context, cfg Config, db *storage.DB, opts Options) (*App, error) {
+	tokens, err := cfg.apiTokens()
+	if err != nil {
+		return nil, err
+	}
+	if cfg.slackMode() == "http" && cfg.SlackSigningSecret == "" {
+		return nil, errors.New("HTTP mode needs SLACK_SIGNING_SECRET (or set SLACK_APP_TOKEN for Socket Mode)")
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.Registry == nil {
+		opts.Registry = prometheus.NewRegistry()
+		opts.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	}
+	if opts.Leadership == nil {
+		opts.Leadership = Always{}
+	}
+	logger, reg, now := opts.Logger, opts.Registry, opts.Now
+	a := &App{cfg: cfg, opts: opts, db: db, reg: reg, logger: logger}
+	a.dispatcher = &command.Dispatcher{Store: db, Logger: logger}
+	a.reminders = &jobs.Reminders{Store: db, Logger: logger}
+	// Prometheus needs its guard whether or not Slack is configured.
+	if a.guards, err = resilience.DefaultGuards(resilience.WithLogger(logger), resilience.WithMetrics(resilience.NewMetrics(reg))); err != nil {
+		return nil, err
+	}
+
+	// One histogram times every answer to a person, over Slack and the
+	// API; Ooda's own SLO is measured on it, in /incident slo and /metrics.
+	ack := command.NewAckHistogram()
+	if err := reg.Register(ack); err != nil {
+		return nil, fmt.Errorf("metrics: %w", err)
+	}
+	if err := reg.Register(prom.NewOwnCollector(ack, slo.DefaultOwnSpec())); err != nil {
+		return nil, fmt.Errorf("metrics: %w", err)
+	}
+	// Measured on the histograms the registry gathers; the collector
+	// registered beside them reads the histogram, not the registry.
+	a.dispatcher.OwnSLO = func() (slo.OwnStatus, error) { return prom.OwnSLO(reg, slo.DefaultOwnSpec()) }
+
+	if err := a.buildSLOs(db); err != nil {
+		return nil, err
+	}
+
+	// signals is nil while Slack is off: SLO notices and alerts then go
+	// to incidents' timelines only. (A nil *slack.Client in the interface
+	// would not be nil.)
+	var signalSlack slackapi.SignalSlack
+	if cfg.slackMode() != "off" {
+		a.client = slackapi.NewSlackClient(cfg.SlackBotToken, cfg.SlackAPIURL, a.guards.Slack)
+		signalSlack = a.client
+		xc := executor.Config{
+			Store: db, Outbox: db, Slack: a.client, Guard: a.guards.Slack,
+			AnnounceChannel: cfg.AnnounceChannel, Now: now, Logger: logger, Registerer: reg,
+		}
+		if a.evaluator != nil {
+			xc.Budget = a.budget.Lookup
+		}
+		if a.executor, err = executor.New(xc); err != nil {
+			return nil, err
+		}
+		a.dispatcher.Health = a.executor
+		a.dispatcher.Committed = a.executor.Notify
+		a.reminders.Committed = a.executor.Notify
+	}
+
+	if a.monitor != nil {
+		if a.sloDeliver, err = signals.NewSLODeliverer(signals.SLODelivererConfig{
+			Store: db, States: db, Slack: signalSlack, Guard: a.guards.Slack, Channel: cfg.SLOChannel,
+			Committed: a.dispatcher.Committed, Logger: logger,
+		}); err != nil {
+			return nil, err
+		}
+	}
+	if a.alerts, err = signals.NewAlertReceiver(signals.AlertsConfig{
+		Store: db, Slack: signalSlack, Guard: a.guards.Slack, Channel: cmp.Or(cfg.SLOChannel, cfg.AnnounceChannel),
+		Committed: a.dispatcher.Committed, Now: now, Logger: logger, Registerer: reg,
+	}); err != nil {
+		return nil, err
+	}
+
+	status := api.StatusSource{
+		Version: opts.Version, SlackMode: cfg.slackMode(), Outbox: db,
+		Guards: []*resilience.Guard{a.guards.Slack, a.guards.Prometheus, a.guards.Webhook},
+	}
+	if a.executor != nil {
+		status.Health = a.executor
+	}
+	sc := api.ServerConfig{
+		Dispatcher:   a.dispatcher,
+		Store:        db,
+		APIToken:     cfg.APIToken,
+		APITokens:    tokens,
+		Logger:       logger,
+		Gatherer:     reg,
+		Backup:       db.Backup,
+		Status:       status,
+		AckHistogram: ack,
+		Alerts:       a.alerts,
+	}
+	if a.monitor != nil {
+		sc.Freeze = a.monitor.Freeze
+		sc.PostmortemBudget = a.budget.Lookup
+		sc.Status.LastSLOEvaluation = func() time.Time { return a.monitor.Last().Report.At }
+	}
+	if a.server, err = api.NewServer(sc); err != nil {
+		return nil, err
+	}
+	if a.client == nil {
+		return a, nil
+	}
+
+	if a.slack, err = bot.NewSlackHandler(bot.SlackConfig{
+		SigningSecret: cfg.SlackSigningSecret,
+		Dispatcher:    a.dispatcher,
+		Store:         db,
+		Transcript:    db,
+		Slack:         a.client,
+		Guard:         a.guards.Slack,
+		BotUserID:     botUserID(ctx, a.client, a.guards.Slack, logger),
+		Now:           now,
+		Logger:        logger,
+		Registerer:    reg,
+		AckHistogram:  ack,
+	}); err != nil {
+		return nil, err
+	}
+	if cfg.SlackSigningSecret != "" {
+		a.slack.Register(a.server)
+	}
+	return a, nil
+}
+
+// buildSLOs loads the SLO files, if any, and builds the evaluator over
+// Prometheus (through its guard) and the monitor that keeps each SLO's
+// state in db. The config check made sure prometheus_url is set with them.
+func (a *App) buildSLOs(db *storage.DB) error {
+	if len(a.cfg.SLOFiles) == 0 {
+		return nil
+	}
+	slos, warnings, err := slo.LoadFiles(a.cfg.SLOFiles)
+	if err != nil {
+		return fmt.Errorf("SLO files:\n%w", err)
+	}
+	for _, wn := range warnings {
+		a.logger.Warn("SLO file: " + wn.String())
+	}
+	papi, err := prom.NewPrometheusAPI(a.cfg.PrometheusURL, a.guards.Prometheus)
+	if err != nil {
+		return fmt.Errorf("prometheus_url: %w", err)
+	}
+	if a.evaluator, err = prom.NewEvaluator(prom.Config{API: papi, Guard: a.guards.Prometheus, SLOs: slos, Logger: a.logger}); err != nil {
+		return err
+	}
+	a.budget = jobs.IncidentBudget{SLOs: a.evaluator}
+	if a.monitor, err = prom.NewMonitor(prom.MonitorConfig{Evaluator: a.evaluator, Store: db}); err != nil {
+		return err
+	}
+	a.dispatcher.SLO = a.monitor
+	return nil
+}
+
+// Handler is Ooda's HTTP surface: Slack's endpoints (in HTTP mode), the
+// API, health and metrics.
+func (a *App) Handler() http.Handler { return a.server }
+
+// Drain performs every effect that is due now, as the executor does in
+// the background of Run; the demo and tests call it to see what people
+// would see. Without Slack there is nothing to perform.
+func (a *App) Drain(ctx context.Context) (int, error) {
+	if a.executor == nil {
+		return 0, nil
+	}
+	return a.executor.Drain(ctx)
+}
+
+// TickSLOs is one turn of the SLO job Run schedules every minute: it
+// evaluates the SLOs at now and delivers what changed.
+func (a *App) TickSLOs(ctx context.Context, now time.Time) (slo.Report, error) {
+	if a.monitor == nil {
+		return slo.Report{}, errors.New("no SLOs are configured (slo_files)")
+	}
+	return a.monitor.Tick(ctx, now, a.sloDeliver.Deliver)
+}
+
+// Close stops the background work of the handlers (the Slack handler's
+// calls) and waits for it, and releases the guards' idle connections.
+func (a *App) Close() {
+	if a.slack != nil {
+		a.slack.Close()
+	}
+	if a.alerts != nil {
+		a.alerts.Close()
+	}
+	for _, g := range []*resilience.Guard{a.guards.Slack, a.guards.Prometheus, a.guards.Webhook} {
+		g.HTTPClient().CloseIdleConnections()
+	}
+}
+
+// workers are the long-lived parts Run supervises.
+func (a *App) workers() []worker {
+	ws := []worker{{name: "alert receiver", run: a.alerts.Run}}
+	if a.executor != nil {
+		ws = append(ws, worker{name: "effects executor", gated: true, run: a.executor.Run})
+	}
+	if a.cfg.slackMode() == "socket" {
+		ws = append(ws, worker{name: "socket mode", run: func(ctx context.Context) error {
+			sm := socketmode.New(slackapi.NewSocketClient(a.cfg.SlackBotToken, a.cfg.SlackAppToken, a.cfg.SlackAPIURL, a.guards.Slack))
+			return bot.RunSocketMode(ctx, sm, a.slack)
+		}})
+	}
+	return ws
+}
+
+// jobs are the scheduled work, run by the (gated) scheduler.
+func (a *App) jobs() []Job {
+	js := []Job{
+		{Name: "reminders", Schedule: "@every 1m", Timeout: 50 * time.Second, Run: func(ctx context.Context, now time.Time) error {
+			_, err := a.reminders.Tick(ctx, now)
+			return err
+		}},
+		{Name: "expire-dedupe", Schedule: "@daily", Timeout: 5 * time.Minute, Run: func(ctx context.Context, now time.Time) error {
+			_, err := a.db.ExpireDedupe(ctx, now.Add(-dedupeRetention))
+			return err
+		}},
+	}
+	if a.monitor != nil {
+		// An evaluation ends within prom.DefaultTimeout; the minute after
+		// it is for delivering notices. The scheduler skips a tick while
+		// the previous one runs.
+		js = append(js, Job{Name: "slo", Schedule: "@every 1m", Timeout: prom.DefaultTimeout + time.Minute, AtStart: true, Run: func(ctx context.Context, now time.Time) error {
+			_, err := a.monitor.Tick(ctx, now, a.sloDeliver.Deliver)
+			// An incident that alone spent more than its share of a
+			// budget owes a post-mortem, whatever its severity.
+			_, merr := a.budget.MarkBudgetBreaches(ctx, a.db, now, a.dispatcher.Committed)
+			return errors.Join(err, merr)
+		}})
+	}
+	return js
+}
+
+// Run serves HTTP on ln and runs every worker until ctx ends, then shuts
+// down in order and returns nil. A worker that fails is restarted; only
+// the HTTP listener failing ends Run early, with its error.
+func (a *App) Run(ctx context.Context, ln net.Listener) error {
+	if a.executor == nil {
+		a.logger.Warn("Slack is not configured: serving the API only; set SLACK_BOT_TOKEN and SLACK_APP_TOKEN (or SLACK_SIGNING_SECRET) to connect")
+	}
+	sched, err := NewScheduler(a.logger, time.Now, a.jobs()...)
+	if err != nil {
+		return err
+	}
+	ws := append(a.workers(), worker{name: "scheduler", gated: true, run: sched.Run})
+
+	hs := &http.Server{
+		Handler:           a.server,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       10 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(a.logger.Handler(), slog.LevelWarn),
+	}
+	wctx, stop := context.WithCancel(ctx)
+	defer stop()
+	supervised := make(chan struct{})
+	go func() {
+		defer close(supervised)
+		supervise(wctx, a.logger, a.opts.Leadership, ws)
+	}()
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+
+	var runErr error
+	select {
+	case err := <-errc:
+		runErr = fmt.Errorf("http server: %w", err)
+	case <-ctx.Done():
+		a.logger.Info("shutting down")
+	}
+	stop()
+	<-supervised
+	if runErr != nil {
+		return runErr
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := hs.Shutdown(shutdownCtx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("http server: %w", err)
+	}
+	return nil
+}
+
+// Serve opens the store, builds Ooda and runs it until ctx ends.
+// listening is told the bound address, which lets tests use port 0.
+func Serve(ctx context.Context, cfg Config, opts Options, listening func(net.Addr)) error {
+	db, err := storage.Open(cfg.DB, storage.Options{})
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	a, err := New(ctx, cfg, db, opts)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("listen %s: %w", cfg.Listen, err)
+	}
+	if listening != nil {
+		listening(ln.Addr())
+	}
+	return a.Run(ctx, ln)
+}
+
+// botUserID asks Slack who Ooda is, so its own messages are not captured.
+// A Slack that does not answer costs a warning, not the start-up.
+func botUserID(ctx context.Context, client *slack.Client, guard *resilience.Guard, logger *slog.Logger) string {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	var id string
+	err := guard.Do(ctx, resilience.Op{Method: "auth.test", Idempotent: true}, func(ctx context.Context) error {
+		resp, err := client.AuthTestContext(ctx)
+		if err != nil {
+			return err
+		}
+		id = resp.UserID
+		return nil
+	})
+	if err != nil {
+		logger.Warn("auth.test failed; Ooda's own messages are told apart by bot_id only until restart", "err", err)
+	}
+	return id
+}

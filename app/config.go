@@ -1,0 +1,314 @@
+package app
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Config is everything `ooda serve` is told. Precedence: flags override
+// the environment, the environment overrides the YAML file (OODA_CONFIG),
+// and the file overrides the defaults below.
+type Config struct {
+	SlackBotToken      string   `yaml:"slack_bot_token"`
+	SlackSigningSecret string   `yaml:"slack_signing_secret"`
+	SlackAppToken      string   `yaml:"slack_app_token"`
+	SlackAPIURL        string   `yaml:"slack_api_url"`
+	DB                 string   `yaml:"db"`
+	Listen             string   `yaml:"listen"`
+	APIToken           string   `yaml:"api_token"`
+	APITokensFile      string   `yaml:"api_tokens_file"`
+	AnnounceChannel    string   `yaml:"announce_channel"`
+	SLOChannel         string   `yaml:"slo_channel"`
+	SLOFiles           []string `yaml:"slo_files"`
+	PrometheusURL      string   `yaml:"prometheus_url"`
+}
+
+// DefaultConfig is the configuration before the file, the environment
+// and the flags say anything.
+func DefaultConfig() Config {
+	return Config{
+		SlackAPIURL: "https://slack.com/api/",
+		DB:          "ooda.db",
+		Listen:      ":8080",
+	}
+}
+
+// setting ties one configuration value to its environment variable, flag
+// and YAML key, so the three stay in step by construction.
+type setting struct {
+	env, flag, yaml, help string
+	secret                bool // may also come from a file: ENV_FILE / --flag-file / yaml_key_file
+	str                   *string
+	list                  *[]string
+}
+
+func (c *Config) settings() []setting {
+	return []setting{
+		{env: "SLACK_BOT_TOKEN", flag: "slack-bot-token", yaml: "slack_bot_token", secret: true, str: &c.SlackBotToken, help: "Slack bot token (xoxb-…)"},
+		{env: "SLACK_SIGNING_SECRET", flag: "slack-signing-secret", yaml: "slack_signing_secret", secret: true, str: &c.SlackSigningSecret, help: "Slack signing secret, verifies HTTP requests"},
+		{env: "SLACK_APP_TOKEN", flag: "slack-app-token", yaml: "slack_app_token", secret: true, str: &c.SlackAppToken, help: "Slack app-level token (xapp-…); set it to use Socket Mode"},
+		{env: "SLACK_API_URL", flag: "slack-api-url", yaml: "slack_api_url", str: &c.SlackAPIURL, help: "Slack Web API base URL"},
+		{env: "OODA_DB", flag: "db", yaml: "db", str: &c.DB, help: "path of the bbolt database file"},
+		{env: "OODA_LISTEN", flag: "listen", yaml: "listen", str: &c.Listen, help: "HTTP listen address"},
+		{env: "OODA_API_TOKEN", flag: "api-token", yaml: "api_token", secret: true, str: &c.APIToken, help: "bearer token for /api/v1"},
+		{env: "OODA_API_TOKENS_FILE", flag: "api-tokens-file", yaml: "api_tokens_file", str: &c.APITokensFile, help: "YAML file of further API tokens: name: token"},
+		{env: "OODA_ANNOUNCE_CHANNEL", flag: "announce-channel", yaml: "announce_channel", str: &c.AnnounceChannel, help: "channel id where incidents are announced"},
+		{env: "OODA_SLO_CHANNEL", flag: "slo-channel", yaml: "slo_channel", str: &c.SLOChannel, help: "channel id for SLO burn warnings"},
+		{env: "OODA_SLO_FILES", flag: "slo-files", yaml: "slo_files", list: &c.SLOFiles, help: "comma-separated Sloth SLO files"},
+		{env: "PROMETHEUS_URL", flag: "prometheus-url", yaml: "prometheus_url", str: &c.PrometheusURL, help: "Prometheus base URL"},
+	}
+}
+
+// LoadConfig builds the configuration from defaults, the YAML file, the
+// environment and the flags, in that order, and validates it once.
+func LoadConfig(fs *flag.FlagSet, args []string, getenv func(string) string) (Config, error) {
+	c := DefaultConfig()
+	sets := c.settings()
+	flagVals := make(map[string]*string, len(sets)*2)
+	for _, s := range sets {
+		flagVals[s.flag] = fs.String(s.flag, "", s.help+" (env "+s.env+")")
+		if s.secret {
+			flagVals[s.flag+"-file"] = fs.String(s.flag+"-file", "", "read "+s.flag+" from this file")
+		}
+	}
+	configPath := fs.String("config", "", "YAML configuration file (env OODA_CONFIG)")
+	if err := fs.Parse(args); err != nil {
+		return c, err
+	}
+	if fs.NArg() > 0 {
+		return c, fmt.Errorf("unexpected argument %q; settings are flags such as --db PATH", fs.Arg(0))
+	}
+	path := *configPath
+	if path == "" {
+		path = getenv("OODA_CONFIG")
+	}
+	if path != "" {
+		if err := c.readFile(path); err != nil {
+			return c, err
+		}
+	}
+	for _, s := range sets {
+		if err := s.from(getenv(s.env), getenv(s.env+"_FILE"), s.env); err != nil {
+			return c, err
+		}
+	}
+	for _, s := range sets {
+		file := ""
+		if p, ok := flagVals[s.flag+"-file"]; ok {
+			file = *p
+		}
+		if err := s.from(*flagVals[s.flag], file, "--"+s.flag); err != nil {
+			return c, err
+		}
+	}
+	return c, c.validate()
+}
+
+// from sets the value from a direct value or a secret file, naming the
+// source in the error so a bad value is easy to find.
+func (s setting) from(val, file, source string) error {
+	if file != "" {
+		b, err := os.ReadFile(file)
+		if err != nil {
+			return fmt.Errorf("%s_FILE: read secret file: %w", source, err)
+		}
+		val = strings.TrimSpace(string(b))
+		if val == "" {
+			return fmt.Errorf("%s_FILE: %s is empty", source, file)
+		}
+	}
+	if val == "" {
+		return nil
+	}
+	if s.list != nil {
+		*s.list = SplitList(val)
+		return nil
+	}
+	*s.str = val
+	return nil
+}
+
+// SplitList reads a comma-separated list, dropping spaces and empty
+// items: "a.yaml, b.yaml" is two files.
+func SplitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// ReadConfigFile reads an ooda configuration file alone, without the
+// environment, the flags or the validation LoadConfig adds.
+func ReadConfigFile(path string) (Config, error) {
+	var c Config
+	err := c.readFile(path)
+	return c, err
+}
+
+func (c *Config) readFile(path string) error {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("config: %w", err)
+	}
+	var raw map[string]any
+	if err := yaml.Unmarshal(b, &raw); err != nil {
+		return fmt.Errorf("config %s: not valid YAML: %w", path, err)
+	}
+	known := map[string]setting{}
+	for _, s := range c.settings() {
+		known[s.yaml] = s
+		if s.secret {
+			known[s.yaml+"_file"] = s
+		}
+	}
+	for k, v := range raw {
+		s, ok := known[k]
+		if !ok {
+			return fmt.Errorf("config %s: unknown key %q", path, k)
+		}
+		if strings.HasSuffix(k, "_file") && s.secret {
+			str, ok := v.(string)
+			if !ok {
+				return fmt.Errorf("config %s: %s must be a file path", path, k)
+			}
+			if err := s.from("", str, k); err != nil {
+				return fmt.Errorf("config %s: %w", path, err)
+			}
+			continue
+		}
+		switch val := v.(type) {
+		case string:
+			if err := s.from(val, "", k); err != nil {
+				return err
+			}
+		case []any:
+			if s.list == nil {
+				return fmt.Errorf("config %s: %s takes one value, not a list", path, k)
+			}
+			*s.list = (*s.list)[:0]
+			for _, item := range val {
+				str, ok := item.(string)
+				if !ok {
+					return fmt.Errorf("config %s: %s must be a list of strings", path, k)
+				}
+				*s.list = append(*s.list, str)
+			}
+		case nil:
+		default:
+			return fmt.Errorf("config %s: %s must be a string", path, k)
+		}
+	}
+	return nil
+}
+
+// validate checks every value once, at start-up, naming the bad one.
+func (c Config) validate() error {
+	var errs []error
+	if c.DB == "" {
+		errs = append(errs, errors.New("db: set OODA_DB or --db to the database file"))
+	}
+	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
+		errs = append(errs, fmt.Errorf("listen %q: want host:port such as :8080", c.Listen))
+	}
+	for name, u := range map[string]string{"slack_api_url": c.SlackAPIURL, "prometheus_url": c.PrometheusURL} {
+		if u == "" {
+			continue
+		}
+		p, err := url.Parse(u)
+		if err != nil || (p.Scheme != "http" && p.Scheme != "https") || p.Host == "" {
+			errs = append(errs, fmt.Errorf("%s %q: want an http(s) URL", name, u))
+		}
+	}
+	if c.SlackBotToken != "" && !strings.HasPrefix(c.SlackBotToken, "xoxb-") {
+		errs = append(errs, errors.New("slack_bot_token: a bot token starts with xoxb-; copy it from OAuth & Permissions"))
+	}
+	if c.SlackAppToken != "" && !strings.HasPrefix(c.SlackAppToken, "xapp-") {
+		errs = append(errs, errors.New("slack_app_token: an app-level token starts with xapp-; create one under Basic Information → App-Level Tokens with connections:write"))
+	}
+	for name, ch := range map[string]string{"announce_channel": c.AnnounceChannel, "slo_channel": c.SLOChannel} {
+		if ch != "" && !looksLikeChannelID(ch) {
+			errs = append(errs, fmt.Errorf("%s %q: want a channel id such as C0123ABCD (in Slack: channel details → About → Channel ID), not a name", name, ch))
+		}
+	}
+	if c.APIToken != "" && len(c.APIToken) < 16 {
+		errs = append(errs, errors.New("api_token: shorter than 16 characters; generate one with openssl rand -hex 32"))
+	}
+	if len(c.SLOFiles) > 0 && c.PrometheusURL == "" {
+		errs = append(errs, errors.New("slo_files: SLOs are evaluated against Prometheus; set PROMETHEUS_URL too"))
+	}
+	if _, err := c.apiTokens(); err != nil {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
+}
+
+func looksLikeChannelID(s string) bool {
+	if len(s) < 9 || (s[0] != 'C' && s[0] != 'G') {
+		return false
+	}
+	for _, r := range s {
+		if (r < 'A' || r > 'Z') && (r < '0' || r > '9') {
+			return false
+		}
+	}
+	return true
+}
+
+// apiTokens reads the named tokens file: a YAML map of name to token. The
+// name is the actor recorded for commands sent with the token.
+func (c Config) apiTokens() (map[string]string, error) {
+	if c.APITokensFile == "" {
+		return nil, nil
+	}
+	b, err := os.ReadFile(c.APITokensFile)
+	if err != nil {
+		return nil, fmt.Errorf("api_tokens_file: %w", err)
+	}
+	var byName map[string]string
+	if err := yaml.Unmarshal(b, &byName); err != nil {
+		return nil, fmt.Errorf("api_tokens_file %s: want a YAML map of name: token: %w", c.APITokensFile, err)
+	}
+	out := make(map[string]string, len(byName))
+	for name, tok := range byName {
+		switch {
+		case name == "" || strings.ContainsAny(name, " :\t\n"):
+			return nil, fmt.Errorf("api_tokens_file %s: token name %q must be one word without ':'", c.APITokensFile, name)
+		case name == "admin":
+			return nil, fmt.Errorf("api_tokens_file %s: the name admin is OODA_API_TOKEN's; choose another", c.APITokensFile)
+		case len(tok) < 16:
+			return nil, fmt.Errorf("api_tokens_file %s: the token for %s is shorter than 16 characters; generate one with openssl rand -hex 32", c.APITokensFile, name)
+		case tok == c.APIToken:
+			return nil, fmt.Errorf("api_tokens_file %s: the token for %s is the admin token", c.APITokensFile, name)
+		}
+		if other, dup := out[tok]; dup {
+			return nil, fmt.Errorf("api_tokens_file %s: %s and %s share a token", c.APITokensFile, other, name)
+		}
+		out[tok] = name
+	}
+	return out, nil
+}
+
+// SlackMode says how Slack reaches this process: "socket", "http" or
+// "off".
+func (c Config) SlackMode() string { return c.slackMode() }
+
+func (c Config) slackMode() string {
+	switch {
+	case c.SlackBotToken == "":
+		return "off"
+	case c.SlackAppToken != "":
+		return "socket"
+	default:
+		return "http"
+	}
+}

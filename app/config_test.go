@@ -1,0 +1,109 @@
+package app
+
+import (
+	"flag"
+	"io"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+func envMap(m map[string]string) func(string) string {
+	return func(k string) string { return m[k] }
+}
+
+func load(t *testing.T, args []string, env map[string]string) (Config, error) {
+	t.Helper()
+	fs := flag.NewFlagSet("test", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	return LoadConfig(fs, args, envMap(env))
+}
+
+func TestConfigPrecedence(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "ooda.yaml")
+	require.NoError(t, os.WriteFile(file, []byte("db: /from/file.db\nlisten: \":9000\"\nannounce_channel: C0FILE0001\nslo_files: [a.yaml, b.yaml]\nprometheus_url: http://prometheus:9090\n"), 0o600))
+	secret := filepath.Join(dir, "token")
+	require.NoError(t, os.WriteFile(secret, []byte("xoxb-from-file\n"), 0o600))
+
+	tests := []struct {
+		name  string
+		args  []string
+		env   map[string]string
+		check func(t *testing.T, c Config)
+	}{
+		{"defaults", nil, nil, func(t *testing.T, c Config) {
+			require.Equal(t, "ooda.db", c.DB)
+			require.Equal(t, ":8080", c.Listen)
+			require.Equal(t, "off", c.slackMode())
+		}},
+		{"file over defaults", []string{"--config", file}, nil, func(t *testing.T, c Config) {
+			require.Equal(t, "/from/file.db", c.DB)
+			require.Equal(t, ":9000", c.Listen)
+			require.Equal(t, []string{"a.yaml", "b.yaml"}, c.SLOFiles)
+		}},
+		{"env over file", nil, map[string]string{"OODA_CONFIG": file, "OODA_DB": "/from/env.db", "OODA_SLO_FILES": "x.yaml, y.yaml"}, func(t *testing.T, c Config) {
+			require.Equal(t, "/from/env.db", c.DB)
+			require.Equal(t, ":9000", c.Listen)
+			require.Equal(t, []string{"x.yaml", "y.yaml"}, c.SLOFiles)
+		}},
+		{"flag over env", []string{"--db", "/from/flag.db"}, map[string]string{"OODA_CONFIG": file, "OODA_DB": "/from/env.db"}, func(t *testing.T, c Config) {
+			require.Equal(t, "/from/flag.db", c.DB)
+		}},
+		{"secret from env file", nil, map[string]string{"SLACK_BOT_TOKEN_FILE": secret, "SLACK_SIGNING_SECRET": "s"}, func(t *testing.T, c Config) {
+			require.Equal(t, "xoxb-from-file", c.SlackBotToken)
+			require.Equal(t, "http", c.slackMode())
+		}},
+		{"socket mode with app token", []string{"--slack-app-token", "xapp-1"}, map[string]string{"SLACK_BOT_TOKEN": "xoxb-1"}, func(t *testing.T, c Config) {
+			require.Equal(t, "socket", c.slackMode())
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := load(t, tt.args, tt.env)
+			require.NoError(t, err)
+			tt.check(t, c)
+		})
+	}
+}
+
+func TestConfigErrorsNameTheValue(t *testing.T) {
+	dir := t.TempDir()
+	unknown := filepath.Join(dir, "unknown.yaml")
+	require.NoError(t, os.WriteFile(unknown, []byte("slack_token: x\n"), 0o600))
+	broken := filepath.Join(dir, "broken.yaml")
+	require.NoError(t, os.WriteFile(broken, []byte("db: [unclosed\n"), 0o600))
+
+	tests := []struct {
+		name string
+		args []string
+		env  map[string]string
+		want string
+	}{
+		{"bad listen", []string{"--listen", "8080"}, nil, "listen \"8080\""},
+		{"bad url", nil, map[string]string{"PROMETHEUS_URL": "localhost:9090"}, "prometheus_url"},
+		{"channel name not id", []string{"--announce-channel", "#incidents"}, nil, "announce_channel"},
+		{"user token", nil, map[string]string{"SLACK_BOT_TOKEN": "xoxp-123"}, "slack_bot_token"},
+		{"unknown yaml key", []string{"--config", unknown}, nil, "unknown key \"slack_token\""},
+		{"broken yaml", []string{"--config", broken}, nil, "not valid YAML"},
+		{"missing secret file", nil, map[string]string{"OODA_API_TOKEN_FILE": filepath.Join(dir, "nope")}, "OODA_API_TOKEN_FILE"},
+		{"stray argument", []string{"extra"}, nil, "unexpected argument"},
+		{"short admin token", nil, map[string]string{"OODA_API_TOKEN": "secret"}, "api_token: shorter than 16"},
+		{"slo files without prometheus", nil, map[string]string{"OODA_SLO_FILES": "a.yaml"}, "set PROMETHEUS_URL"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := load(t, tt.args, tt.env)
+			require.Error(t, err)
+			require.Contains(t, err.Error(), tt.want)
+		})
+	}
+}
+
+func TestConfigErrorsNeverEchoSecrets(t *testing.T) {
+	_, err := load(t, nil, map[string]string{"SLACK_BOT_TOKEN": "xoxp-very-secret-value"})
+	require.Error(t, err)
+	require.NotContains(t, err.Error(), "very-secret")
+}

@@ -1,0 +1,382 @@
+package command
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/ooda-sre/ooda/bot/mrkdwn"
+	"github.com/ooda-sre/ooda/incident"
+	"github.com/ooda-sre/ooda/roles"
+	"github.com/ooda-sre/ooda/timeline"
+)
+
+// Request is one `/incident` command as any transport received it.
+type Request struct {
+	Text     string
+	User     string // Slack user id, or "api:<token name>"
+	Channel  string // the Slack channel it was typed in; empty from the API
+	Incident uint64 // named by the API's "incident" field; 0 when not given
+	Source   timeline.Source
+	Key      string // idempotency key: a Slack trigger id, an API request id
+	At       time.Time
+}
+
+// Reply is the answer to a command, the same whichever transport asked.
+type Reply struct {
+	Text     string
+	Incident string // "INC-7" when the command concerned one
+	// Code classifies the outcome as HTTP does: 200, 400 (usage), 404 (no
+	// such incident), 409 (refused by the incident's state), 500.
+	Code int
+	// OpenDeclareForm asks a transport that can (Slack) to open the declare
+	// form instead of replying.
+	OpenDeclareForm bool
+}
+
+// SlackHealth tells replies whether Slack's API is reachable, so a command
+// answered while it is not can say what waits.
+type SlackHealth interface {
+	// SlackDown returns when Slack became unreachable and how many effects
+	// wait; ok is false while Slack answers.
+	SlackDown() (since time.Time, queued int, down bool)
+}
+
+// Dispatcher runs parsed commands against the domain. Every transport
+// calls it, so a command exists once.
+type Dispatcher struct {
+	Store  incident.Store
+	Health SlackHealth // nil: Slack is assumed reachable
+	// Committed is called after a command queued effects, to wake the
+	// executor; nil does nothing.
+	Committed func()
+	Logger    *slog.Logger
+	// SLO serves `/incident slo` from the latest SLO evaluation; nil
+	// means no SLOs are configured.
+	SLO SLOReader
+	// OwnSLO measures Ooda's own SLO for `/incident slo`; nil leaves it
+	// out.
+	OwnSLO OwnSLOFunc
+}
+
+// Handle parses and runs one command. It never returns an error: every
+// outcome is a reply a person can read.
+func (d *Dispatcher) Handle(ctx context.Context, req Request) Reply {
+	cmd, err := ParseCommand(req.Text)
+	if err != nil {
+		return Reply{Text: err.Error(), Code: http.StatusBadRequest}
+	}
+	if req.Incident != 0 && cmd.Incident == 0 {
+		cmd.Incident = req.Incident
+	}
+	return d.Run(ctx, req, cmd)
+}
+
+// Run executes an already parsed command (the declare form arrives parsed).
+func (d *Dispatcher) Run(ctx context.Context, req Request, cmd Command) Reply {
+	if req.At.IsZero() {
+		req.At = time.Now().UTC()
+	}
+	switch cmd.Verb {
+	case VerbHelp:
+		return Reply{Text: HelpTopic(cmd.Topic), Code: http.StatusOK}
+	case VerbList:
+		return d.list(ctx, req.At)
+	case VerbSLO:
+		return d.sloReply(cmd.Service)
+	case VerbDeclare:
+		if cmd.Title == "" {
+			return Reply{OpenDeclareForm: true, Code: http.StatusOK, Text: "An incident needs a title: " + VerbUsage(VerbDeclare)}
+		}
+		return d.declare(ctx, req, cmd)
+	}
+	n, reply, ok := d.target(ctx, req, cmd)
+	if !ok {
+		return reply
+	}
+	switch cmd.Verb {
+	case VerbRoles:
+		return d.read(ctx, n, func(inc incident.Incident, _ []timeline.Event) string { return RolesText(inc) }, false)
+	case VerbTimeline:
+		return d.read(ctx, n, func(inc incident.Incident, evs []timeline.Event) string { return TimelineText(inc, evs) }, true)
+	}
+	meta := incident.Meta{At: req.At, Actor: req.User, Source: req.Source, Key: req.Key}
+	res, err := d.Store.Apply(ctx, n, req.Key, func(inc *incident.Incident) (incident.Change, error) {
+		return decide(inc, cmd, meta)
+	})
+	if err != nil {
+		return d.Failed(ctx, n, err)
+	}
+	return d.committed(res, changeText(res, cmd))
+}
+
+// decide maps a parsed command onto its domain command.
+func decide(inc *incident.Incident, cmd Command, m incident.Meta) (incident.Change, error) {
+	switch cmd.Verb {
+	case VerbRole:
+		return inc.AssignRole(cmd.Role, cmd.User, m)
+	case VerbTake:
+		// An "I'll take it" button offers an empty role. Someone quicker
+		// took it: taking it over is a handover, which deserves the
+		// command. The clicker already holding it is a double click.
+		switch holder := inc.Roles.Get(cmd.Role); holder {
+		case "":
+			return inc.AssignRole(cmd.Role, cmd.User, m)
+		case cmd.User:
+			return incident.Change{}, nil
+		default:
+			return incident.Change{}, incident.Refused(fmt.Sprintf("<@%s> took %s of %s first. To take it over, `/incident role %s @you`.",
+				holder, cmd.Role.Title(), inc.ID, cmd.Role))
+		}
+	case VerbStatus:
+		return inc.SetStatus(cmd.Status, m)
+	case VerbSev:
+		return inc.SetSeverity(cmd.Severity, m)
+	case VerbImpact:
+		return inc.SetImpact(cmd.Text, m)
+	case VerbObserve, VerbOrient, VerbDecide, VerbAct, VerbNote:
+		return inc.AddEntry(cmd.Phase, cmd.Text, cmd.Cause, m)
+	case VerbAction:
+		return inc.AddAction(cmd.Text, cmd.Owner, cmd.Priority, m)
+	case VerbUpdate:
+		return inc.PostUpdate(cmd.Text, m)
+	case VerbResolve:
+		return inc.Resolve(cmd.Text, m)
+	case VerbReopen:
+		return inc.Reopen(m)
+	case VerbPostmortem:
+		return inc.DraftPostmortem(m)
+	case VerbPublish:
+		return inc.Close(cmd.Text, m)
+	}
+	return incident.Change{}, &UsageError{Msg: fmt.Sprintf("%q is not an /incident command; type `/incident help` for the list", cmd.Verb)}
+}
+
+func (d *Dispatcher) declare(ctx context.Context, req Request, cmd Command) Reply {
+	meta := incident.Meta{At: req.At, Actor: req.User, Source: req.Source, Key: req.Key}
+	decl := incident.Declaration{Title: cmd.Title, Severity: cmd.Severity, Private: cmd.Private, Service: cmd.Service, Description: cmd.Text}
+	res, err := d.Store.Declare(ctx, req.Key, func(n uint64) (incident.Change, error) {
+		return incident.Declare(n, decl, meta)
+	})
+	if err != nil {
+		return d.Failed(ctx, 0, err)
+	}
+	inc := res.Incident
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s declared: SEV%d %s", inc.ID, inc.Severity, mrkdwn.Quote(inc.Title))
+	if inc.Service != "" {
+		fmt.Fprintf(&b, " (service %s)", mrkdwn.Escape(inc.Service))
+	}
+	b.WriteString(".")
+	if inc.Roles.Commander != "" {
+		fmt.Fprintf(&b, " <@%s> is Commander.", inc.Roles.Commander)
+	}
+	if inc.Private {
+		b.WriteString(" It is private: it stays out of the announcement channel.")
+	}
+	return d.committed(res, b.String())
+}
+
+// target finds the incident a command is about: named in the command or
+// the request, else the one whose channel the command was typed in.
+func (d *Dispatcher) target(ctx context.Context, req Request, cmd Command) (uint64, Reply, bool) {
+	if cmd.Incident != 0 {
+		return cmd.Incident, Reply{}, true
+	}
+	if req.Channel != "" {
+		n, err := d.Store.IncidentByChannel(ctx, req.Channel)
+		if err == nil {
+			return n, Reply{}, true
+		}
+		if !errors.Is(err, incident.ErrNotFound) {
+			return 0, d.Failed(ctx, 0, err), false
+		}
+	}
+	return 0, Reply{Code: http.StatusBadRequest, Text: fmt.Sprintf(
+		"Which incident? Run this in the incident's channel, or name it: `/incident %s INC-7 …` (`/incident list` shows the open ones).", cmd.Verb)}, false
+}
+
+func (d *Dispatcher) read(ctx context.Context, n uint64, render func(incident.Incident, []timeline.Event) string, events bool) Reply {
+	if !events {
+		inc, err := d.Store.Incident(ctx, n)
+		if err != nil {
+			return d.Failed(ctx, n, err)
+		}
+		return Reply{Text: render(inc, nil), Incident: inc.ID, Code: http.StatusOK}
+	}
+	// The state is the fold of the events read, so both are of one moment.
+	evs, err := d.Store.Events(ctx, n, 1)
+	if err != nil {
+		return d.Failed(ctx, n, err)
+	}
+	inc := incident.Replay(evs)
+	return Reply{Text: render(inc, evs), Incident: inc.ID, Code: http.StatusOK}
+}
+
+// list shows the open incidents and, after them, the resolved ones whose
+// post-mortem is overdue at now: those are not done either.
+func (d *Dispatcher) list(ctx context.Context, now time.Time) Reply {
+	incs, err := d.Store.Incidents(ctx, true)
+	if err != nil {
+		return d.Failed(ctx, 0, err)
+	}
+	var open, overdue []incident.Incident
+	for _, inc := range incs {
+		switch {
+		case inc.Status.Active():
+			open = append(open, inc)
+		case roles.PostmortemOverdue(inc.Situation(), now):
+			overdue = append(overdue, inc)
+		}
+	}
+	var b strings.Builder
+	if len(open) == 0 {
+		b.WriteString("No open incidents.")
+	} else {
+		fmt.Fprintf(&b, "%d open incident(s):", len(open))
+	}
+	for _, inc := range open {
+		fmt.Fprintf(&b, "\n• %s SEV%d %s — %s", inc.ID, inc.Severity, mrkdwn.Quote(inc.Title), inc.Status)
+		listWhere(&b, inc)
+	}
+	if len(overdue) > 0 {
+		fmt.Fprintf(&b, "\n%d post-mortem(s) overdue:", len(overdue))
+	}
+	for _, inc := range overdue {
+		fmt.Fprintf(&b, "\n• %s SEV%d %s — resolved %s, post-mortem due since %s UTC",
+			inc.ID, inc.Severity, mrkdwn.Quote(inc.Title), inc.ResolvedAt.UTC().Format("Mon 2 Jan"),
+			roles.PostmortemDueAt(inc.ResolvedAt).Format("Mon 2 Jan 15:04"))
+		if inc.PostmortemDraftFileID != "" {
+			b.WriteString(" (drafted)")
+		}
+		listWhere(&b, inc)
+	}
+	if len(overdue) > 0 {
+		b.WriteString("\nPublish one with `/incident postmortem publish INC-7 <url>`.")
+	}
+	return Reply{Text: b.String(), Code: http.StatusOK}
+}
+
+// listWhere appends where an incident is worked and who commands it.
+func listWhere(b *strings.Builder, inc incident.Incident) {
+	if inc.ChannelID != "" {
+		fmt.Fprintf(b, " <#%s>", inc.ChannelID)
+	}
+	if inc.Roles.Commander != "" {
+		fmt.Fprintf(b, ", Commander <@%s>", inc.Roles.Commander)
+	}
+}
+
+// committed builds the reply to a command that was stored, says what waits
+// while Slack is unreachable, and wakes the executor.
+func (d *Dispatcher) committed(res incident.Result, text string) Reply {
+	if len(res.Effects) > 0 && !res.Duplicate && d.Committed != nil {
+		d.Committed()
+	}
+	if d.Health != nil && len(res.Effects) > 0 {
+		if since, queued, down := d.Health.SlackDown(); down {
+			what := "Slack will be updated"
+			if res.Incident.ChannelID == "" {
+				what = "the channel will be created"
+			}
+			text = fmt.Sprintf("%s recorded; %s when Slack's API answers again (unreachable since %s UTC, %d updates queued).\n%s",
+				res.Incident.ID, what, since.UTC().Format("15:04"), queued, text)
+		}
+	}
+	if n := res.Incident.FailedEffects; n > 0 {
+		text += fmt.Sprintf("\n:warning: %d Slack action(s) for %s failed for good; `/incident timeline` shows which.", n, res.Incident.ID)
+	}
+	return Reply{Text: text, Incident: res.Incident.ID, Code: http.StatusOK}
+}
+
+// Failed turns an error into a reply: the user's sentence for refusals, a
+// generic one (and a log line) for anything else.
+func (d *Dispatcher) Failed(ctx context.Context, n uint64, err error) Reply {
+	id := ""
+	if n != 0 {
+		id = incident.ID(n)
+	}
+	var ue *incident.UserError
+	var usage *UsageError
+	switch {
+	case errors.As(err, &usage):
+		return Reply{Text: usage.Msg, Incident: id, Code: http.StatusBadRequest}
+	case errors.Is(err, incident.ErrNotFound):
+		if !errors.As(err, &ue) {
+			ue = &incident.UserError{Msg: incident.NotFound(n).Error()}
+		}
+		return Reply{Text: ue.Msg, Incident: id, Code: http.StatusNotFound}
+	case errors.Is(err, incident.ErrRefused) && errors.As(err, &ue):
+		return Reply{Text: ue.Msg, Incident: id, Code: http.StatusConflict}
+	case errors.Is(err, incident.ErrInvalid) && errors.As(err, &ue):
+		return Reply{Text: ue.Msg, Incident: id, Code: http.StatusBadRequest}
+	}
+	if d.Logger != nil {
+		d.Logger.ErrorContext(ctx, "command failed", "incident", id, "err", err)
+	}
+	return Reply{Text: "Ooda could not record that (an internal error, logged). Nothing was changed; try again.", Incident: id, Code: http.StatusInternalServerError}
+}
+
+// changeText is the confirmation of a committed command.
+func changeText(res incident.Result, cmd Command) string {
+	inc := res.Incident
+	switch cmd.Verb {
+	case VerbRole, VerbTake:
+		return fmt.Sprintf("%s: <@%s> is %s.", inc.ID, cmd.User, cmd.Role.Title())
+	case VerbStatus:
+		return fmt.Sprintf("%s is %s.", inc.ID, inc.Status)
+	case VerbSev:
+		return fmt.Sprintf("%s is SEV%d.", inc.ID, inc.Severity)
+	case VerbImpact:
+		return fmt.Sprintf("%s is customer-impacting: %s", inc.ID, mrkdwn.Escape(inc.Impact))
+	case VerbAction:
+		a, ok := addedAction(res)
+		if !ok {
+			return fmt.Sprintf("%s: recorded.", inc.ID)
+		}
+		owner := "no owner yet"
+		if a.Owner != "" {
+			owner = "<@" + a.Owner + ">"
+		}
+		return fmt.Sprintf("%s: action %d added (%s, %s).", inc.ID, a.ID, inc.ActionPriority(a), owner)
+	case VerbUpdate:
+		return fmt.Sprintf("%s: update posted.", inc.ID)
+	case VerbResolve:
+		return fmt.Sprintf("%s is resolved after %s.", inc.ID, mrkdwn.Duration(inc.ResolvedAt.Sub(inc.DeclaredAt)))
+	case VerbReopen:
+		return fmt.Sprintf("%s is open again (investigating).", inc.ID)
+	case VerbPostmortem:
+		text := fmt.Sprintf("%s: writing the post-mortem draft from the timeline; the Markdown file will appear in the incident channel and be bookmarked there.", inc.ID)
+		if inc.Status.Active() {
+			text += fmt.Sprintf(" %s is still %s: the draft covers it so far.", inc.ID, inc.Status)
+		} else {
+			text += " When the final version is published, record it with `/incident postmortem publish <url>`; that closes the incident."
+		}
+		return text
+	case VerbPublish:
+		return fmt.Sprintf("%s is closed; its post-mortem is published at %s.", inc.ID, mrkdwn.Escape(inc.PostmortemURL))
+	}
+	return fmt.Sprintf("%s: recorded (%s).", inc.ID, cmd.Verb)
+}
+
+// addedAction is the action a command added, read from its events, so a
+// replayed request names the action it added rather than the newest one.
+func addedAction(res incident.Result) (incident.Action, bool) {
+	for _, e := range res.Events {
+		if e.Kind != timeline.KindActionAdded {
+			continue
+		}
+		id, _ := strconv.Atoi(e.Attr(timeline.AttrActionID))
+		for _, a := range res.Incident.Actions {
+			if a.ID == id {
+				return a, true
+			}
+		}
+	}
+	return incident.Action{}, false
+}

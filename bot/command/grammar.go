@@ -1,0 +1,510 @@
+package command
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/ooda-sre/ooda/bot/mrkdwn"
+	"github.com/ooda-sre/ooda/incident"
+	"github.com/ooda-sre/ooda/roles"
+	"github.com/ooda-sre/ooda/timeline"
+)
+
+// Command is one parsed `/incident` command. The same grammar arrives from
+// Slack (HTTP and Socket Mode), the API and the CLI, and is parsed here
+// only.
+type Command struct {
+	Verb     Verb
+	Incident uint64 // named explicitly (INC-7); 0 means the channel's incident
+
+	// declare; slo (the service to show)
+	Severity int
+	Private  bool
+	Service  string
+	Title    string
+
+	// role
+	Role roles.Role
+	User string
+
+	// status
+	Status incident.Status
+
+	// loop entries, impact, update, resolve summary, action, publish URL
+	Phase    timeline.Phase
+	Cause    bool
+	Text     string
+	Owner    string
+	Priority string
+
+	// help
+	Topic string
+}
+
+// UsageError is a command the parser could not read; Msg says what to type.
+type UsageError struct{ Msg string }
+
+func (e *UsageError) Error() string { return e.Msg }
+
+func usagef(format string, args ...any) error {
+	return &UsageError{Msg: fmt.Sprintf(format, args...)}
+}
+
+// Verb names an /incident command: the one typed table below lists every
+// verb a person can type, and VerbTake is the one a button sends.
+type Verb string
+
+// The verbs.
+const (
+	VerbDeclare    Verb = "declare"
+	VerbRole       Verb = "role"
+	VerbRoles      Verb = "roles"
+	VerbStatus     Verb = "status"
+	VerbSev        Verb = "sev"
+	VerbImpact     Verb = "impact"
+	VerbObserve    Verb = "observe"
+	VerbOrient     Verb = "orient"
+	VerbDecide     Verb = "decide"
+	VerbAct        Verb = "act"
+	VerbNote       Verb = "note"
+	VerbAction     Verb = "action"
+	VerbUpdate     Verb = "update"
+	VerbTimeline   Verb = "timeline"
+	VerbResolve    Verb = "resolve"
+	VerbReopen     Verb = "reopen"
+	VerbPostmortem Verb = "postmortem"
+	VerbPublish    Verb = "postmortem publish"
+	VerbList       Verb = "list"
+	VerbSLO        Verb = "slo"
+	VerbHelp       Verb = "help"
+	// VerbTake is "Take a role" clicked in the kickoff message: the role
+	// goes to the clicker only while nobody else holds it.
+	VerbTake Verb = "take"
+)
+
+// verbs is every verb with its usage and one-line help, in the order help
+// lists them.
+var verbs = []struct {
+	verb        Verb
+	usage, help string
+}{
+	{VerbDeclare, "declare [sev1..sev4] [--private] [--service NAME] <title>", "open an incident and its channel (no title: a form)"},
+	{VerbRole, "role commander|comms|ops @user", "assign a role; assigning a held role hands it over"},
+	{VerbRoles, "roles", "who holds which role"},
+	{VerbStatus, "status investigating|identified|monitoring|resolved", "move the incident forward"},
+	{VerbSev, "sev 1..4", "change the severity"},
+	{VerbImpact, "impact <text>", "describe customer impact (marks the incident customer-impacting)"},
+	{VerbObserve, "observe <text>", "record a signal: alerts, symptoms, data"},
+	{VerbOrient, "orient [--cause] <text>", "record a hypothesis or finding; --cause marks the root cause"},
+	{VerbDecide, "decide <text>", "record a decision"},
+	{VerbAct, "act <text>", "record an action taken: a rollback, a failover"},
+	{VerbNote, "note <text>", "record anything else"},
+	{VerbAction, "action <text> [@owner] [P0..P3]", "add a follow-up action item"},
+	{VerbUpdate, "update <text>", "post a stakeholder update here and in the announcement channel"},
+	{VerbTimeline, "timeline", "show the minute-by-minute timeline"},
+	{VerbResolve, "resolve [summary]", "resolve the incident"},
+	{VerbReopen, "reopen", "reopen a resolved incident"},
+	{VerbPostmortem, "postmortem", "write the post-mortem draft from the timeline, upload it here and bookmark it"},
+	{VerbPublish, "postmortem publish <url>", "record where the final post-mortem is published and close the incident"},
+	{VerbList, "list", "open incidents, and resolved ones whose post-mortem is overdue"},
+	{VerbSLO, "slo [service]", "SLO burn rates and error budgets, and Ooda's own SLO"},
+	{VerbHelp, "help [command]", "this help"},
+}
+
+// HelpText is the whole grammar, as `/incident help` shows it.
+func HelpText() string {
+	var b strings.Builder
+	b.WriteString("Usage: /incident <command>. Outside an incident's channel, name the incident after the command: `/incident status INC-7 monitoring`.\n")
+	for _, v := range verbs {
+		fmt.Fprintf(&b, "• `/incident %s` — %s\n", v.usage, v.help)
+	}
+	return strings.TrimRight(b.String(), "\n")
+}
+
+// HelpTopic is `/incident help <command>`: that command's usage, or the
+// whole grammar when the topic is empty or unknown.
+func HelpTopic(topic string) string {
+	for _, v := range verbs {
+		if string(v.verb) == topic {
+			return fmt.Sprintf("`/incident %s` — %s", v.usage, v.help)
+		}
+	}
+	return HelpText()
+}
+
+// VerbUsage is verb's usage, quoted as code, or a pointer to the help.
+func VerbUsage(verb Verb) string {
+	for _, v := range verbs {
+		if v.verb == verb {
+			return "`/incident " + v.usage + "`"
+		}
+	}
+	return "`/incident help`"
+}
+
+// knownVerb reports whether v is a verb of the grammar.
+func knownVerb(v Verb) bool {
+	for _, k := range verbs {
+		if k.verb == v {
+			return true
+		}
+	}
+	return false
+}
+
+// IsUnknownVerb reports whether text fails to parse because its first
+// word is no verb of the grammar (rather than a verb used wrongly).
+func IsUnknownVerb(text string) bool {
+	c, err := ParseCommand(text)
+	var ue *UsageError
+	return err != nil && errors.As(err, &ue) && c.Verb != "" && !knownVerb(c.Verb)
+}
+
+// mentionRE matches a Slack user mention as slash commands escape it
+// (<@U123|name> or <@U123>) and the forms people type into the API and CLI
+// (@U123 or a bare user id).
+var mentionRE = regexp.MustCompile(`^(?:<@([UW][A-Z0-9]{2,})(?:\|[^>]*)?>|@([UW][A-Z0-9]{2,}))$`)
+
+// ParseUser reads a user mention and returns the user id.
+func ParseUser(s string) (string, bool) {
+	m := mentionRE.FindStringSubmatch(s)
+	if m == nil {
+		return "", false
+	}
+	if m[1] != "" {
+		return m[1], true
+	}
+	return m[2], true
+}
+
+// MaxCommandText bounds what the parser reads; Slack sends at most a few
+// thousand characters, and nothing longer is a real command.
+const MaxCommandText = 8000
+
+// ParseCommand reads the text after `/incident`.
+func ParseCommand(text string) (Command, error) {
+	if !utf8.ValidString(text) {
+		return Command{}, usagef("the command is not valid text; type it again")
+	}
+	if len(text) > MaxCommandText {
+		return Command{}, usagef("the command is %d characters; keep it under %d", len(text), MaxCommandText)
+	}
+	fields := strings.Fields(text)
+	if len(fields) == 0 {
+		return Command{Verb: "help"}, nil
+	}
+	c := Command{Verb: Verb(strings.ToLower(fields[0]))}
+	args := fields[1:]
+	rest := func() string { return restAfter(text, len(fields)-len(args)) }
+
+	// Commands about an existing incident may name it first.
+	takeIncident := func() error {
+		n, rest, err := splitIncident(args)
+		if err != nil {
+			return err
+		}
+		if n != 0 {
+			c.Incident, args = n, rest
+		}
+		return nil
+	}
+
+	switch c.Verb {
+	case "help", "-h", "--help", "?":
+		c.Verb = "help"
+		if len(args) > 0 {
+			c.Topic = strings.ToLower(args[0])
+		}
+		return c, nil
+	case "list", "ls":
+		c.Verb = "list"
+		return c, nil
+	case "slo", "slos":
+		c.Verb = "slo"
+		if len(args) > 1 {
+			return c, usagef("name one service at most: %s", VerbUsage(VerbSLO))
+		}
+		if len(args) == 1 {
+			c.Service = args[0]
+		}
+		return c, nil
+	case "declare", "new", "open":
+		c.Verb = "declare"
+		return parseDeclare(c, args, rest)
+	case "role", "assign":
+		c.Verb = "role"
+		if err := takeIncident(); err != nil {
+			return c, err
+		}
+		if len(args) != 2 {
+			return c, usagef("name a role and a person: %s", VerbUsage(VerbRole))
+		}
+		r, err := roles.Parse(args[0])
+		if err != nil {
+			return c, usagef("%s: %s", err.Error(), VerbUsage(VerbRole))
+		}
+		u, ok := ParseUser(args[1])
+		if !ok {
+			return c, usagef("%s is not a Slack user; mention them with @: `/incident role %s @alice`", echo(args[1]), r)
+		}
+		c.Role, c.User = r, u
+		return c, nil
+	case "roles", "timeline", "reopen":
+		if err := takeIncident(); err != nil {
+			return c, err
+		}
+		if len(args) > 0 {
+			return c, usagef("%s takes no text: %s", c.Verb, VerbUsage(c.Verb))
+		}
+		return c, nil
+	case "status":
+		if err := takeIncident(); err != nil {
+			return c, err
+		}
+		if len(args) != 1 {
+			return c, usagef("say which status: %s", VerbUsage(VerbStatus))
+		}
+		st, err := incident.ParseStatus(args[0])
+		if err != nil {
+			return c, usagef("%s", err.Error())
+		}
+		c.Status = st
+		return c, nil
+	case "sev", "severity":
+		c.Verb = "sev"
+		if err := takeIncident(); err != nil {
+			return c, err
+		}
+		if len(args) != 1 {
+			return c, usagef("say which severity: %s", VerbUsage(VerbSev))
+		}
+		sev, ok := ParseSeverity(args[0])
+		if !ok {
+			return c, usagef("%s is not a severity; use 1 (worst) to 4: `/incident sev 2`", echo(args[0]))
+		}
+		c.Severity = sev
+		return c, nil
+	case "impact", "update", "resolve":
+		if err := takeIncident(); err != nil {
+			return c, err
+		}
+		c.Text = rest()
+		if c.Text == "" && c.Verb != "resolve" {
+			return c, usagef("write the %s after the command: %s", c.Verb, VerbUsage(c.Verb))
+		}
+		return c, nil
+	case "observe", "orient", "decide", "act", "note":
+		if err := takeIncident(); err != nil {
+			return c, err
+		}
+		if c.Verb != "note" {
+			c.Phase = timeline.Phase(c.Verb)
+		}
+		if c.Verb == "orient" && len(args) > 0 && args[0] == "--cause" {
+			c.Cause = true
+			args = args[1:]
+		}
+		c.Text = rest()
+		if c.Text == "" {
+			return c, usagef("write what you saw, learned, decided or did: %s", VerbUsage(c.Verb))
+		}
+		return c, nil
+	case "postmortem", "post-mortem":
+		c.Verb = "postmortem"
+		if err := takeIncident(); err != nil {
+			return c, err
+		}
+		return parsePostmortem(c, args)
+	case "action":
+		if err := takeIncident(); err != nil {
+			return c, err
+		}
+		// Owner and priority may trail the text in either order.
+		for len(args) > 0 {
+			last := args[len(args)-1]
+			if u, ok := ParseUser(last); ok && c.Owner == "" {
+				c.Owner = u
+			} else if p := strings.ToUpper(last); len(p) == 2 && p[0] == 'P' && p[1] >= '0' && p[1] <= '3' && c.Priority == "" {
+				c.Priority = p
+			} else {
+				break
+			}
+			args = args[:len(args)-1]
+		}
+		c.Text = strings.Join(args, " ")
+		if c.Text == "" {
+			return c, usagef("describe the follow-up: %s", VerbUsage(VerbAction))
+		}
+		return c, nil
+	}
+	return c, usagef("%s is not an /incident command; type `/incident help` for the list", echo(fields[0]))
+}
+
+// splitIncident reads an incident named first in args (INC-7, #7) and
+// returns its number and the arguments after it; 0 and args unchanged when
+// args do not start with one.
+func splitIncident(args []string) (uint64, []string, error) {
+	if len(args) == 0 {
+		return 0, args, nil
+	}
+	if a := strings.ToUpper(args[0]); strings.HasPrefix(a, "INC-") || strings.HasPrefix(a, "#") {
+		n, err := incident.ParseID(args[0])
+		if err != nil {
+			return 0, args, usagef("%s is not an incident number; write it as INC-7", echo(args[0]))
+		}
+		return n, args[1:], nil
+	}
+	return 0, args, nil
+}
+
+// parsePostmortem reads what follows `postmortem [INC-7]`: nothing, or
+// `publish [INC-7] <url>`.
+func parsePostmortem(c Command, args []string) (Command, error) {
+	if len(args) == 0 {
+		return c, nil
+	}
+	if !strings.EqualFold(args[0], "publish") {
+		return c, usagef("%s is not a postmortem option: %s writes the draft, %s closes the incident",
+			echo(args[0]), VerbUsage(VerbPostmortem), VerbUsage(VerbPublish))
+	}
+	c.Verb = "postmortem publish"
+	args = args[1:]
+	if c.Incident == 0 {
+		n, rest, err := splitIncident(args)
+		if err != nil {
+			return c, err
+		}
+		c.Incident, args = n, rest
+	}
+	if len(args) != 1 {
+		return c, usagef("give the one link where the post-mortem is published: %s", VerbUsage(VerbPublish))
+	}
+	link, err := parseLink(args[0])
+	if err != nil {
+		return c, err
+	}
+	c.Text = link
+	return c, nil
+}
+
+// parseLink reads a web link as a slash command delivers it (Slack wraps
+// it as <https://…> or <https://…|label>; the transport has already undone
+// its &amp; entities) or as people type it into the API and CLI, and
+// accepts only http and https addresses.
+func parseLink(s string) (string, error) {
+	raw := s
+	if strings.HasPrefix(s, "<") && strings.HasSuffix(s, ">") {
+		s = strings.TrimSuffix(strings.TrimPrefix(s, "<"), ">")
+		if i := strings.IndexByte(s, '|'); i >= 0 {
+			s = s[:i]
+		}
+	}
+	if utf8.RuneCountInString(s) > incident.MaxURL {
+		return "", usagef("the link is %d characters; keep it under %d", utf8.RuneCountInString(s), incident.MaxURL)
+	}
+	if !incident.IsWebLink(s) {
+		return "", usagef("%s is not a web link; give the http(s) address where the post-mortem is published: `/incident postmortem publish https://wiki.example.com/postmortems/inc-7`", echo(raw))
+	}
+	return s, nil
+}
+
+// restAfter returns text after its first n whitespace-separated fields,
+// keeping the user's own spacing and line breaks.
+func restAfter(text string, n int) string {
+	s := text
+	for i := 0; i < n; i++ {
+		s = strings.TrimLeftFunc(s, unicode.IsSpace)
+		j := strings.IndexFunc(s, unicode.IsSpace)
+		if j < 0 {
+			return ""
+		}
+		s = s[j:]
+	}
+	return strings.TrimSpace(s)
+}
+
+// looksLikeSeverity tells "sev2", "SEV-9" and "sev" (typos worth an
+// error) from a title that merely starts with the letters ("Severe latency").
+func looksLikeSeverity(s string) bool {
+	l := strings.ToLower(s)
+	if !strings.HasPrefix(l, "sev") {
+		return false
+	}
+	rest := strings.TrimPrefix(strings.TrimPrefix(l, "sev"), "-")
+	for _, r := range rest {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// echo quotes user input in an error, escaped for Slack and cut short, so
+// a mistake is shown back without becoming a ping or a link.
+func echo(s string) string {
+	if utf8.RuneCountInString(s) > 40 {
+		s = string([]rune(s)[:40]) + "…"
+	}
+	return mrkdwn.Quote(s)
+}
+
+func ParseSeverity(s string) (int, bool) {
+	s = strings.ToLower(s)
+	s = strings.TrimPrefix(strings.TrimPrefix(s, "sev"), "-")
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 1 || n > 4 {
+		return 0, false
+	}
+	return n, true
+}
+
+func parseDeclare(c Command, args []string, rest func() string) (Command, error) {
+	consumed := 0
+	for consumed < len(args) {
+		a := args[consumed]
+		switch {
+		case looksLikeSeverity(a) && c.Severity == 0:
+			sev, ok := ParseSeverity(a)
+			if !ok {
+				return c, usagef("%s is not a severity; use sev1 (worst) to sev4: %s", echo(a), VerbUsage(VerbDeclare))
+			}
+			c.Severity = sev
+		case a == "--private":
+			c.Private = true
+		case a == "--service" || strings.HasPrefix(a, "--service="):
+			if v, ok := strings.CutPrefix(a, "--service="); ok {
+				c.Service = v
+			} else {
+				if consumed+1 >= len(args) {
+					return c, usagef("--service needs a name: `/incident declare sev2 --service checkout Checkout is down`")
+				}
+				consumed++
+				c.Service = args[consumed]
+			}
+			if c.Service == "" {
+				return c, usagef("--service needs a name: `/incident declare sev2 --service checkout Checkout is down`")
+			}
+		case strings.HasPrefix(a, "--"):
+			return c, usagef("%s is not a declare option; use --private or --service NAME: %s", echo(a), VerbUsage(VerbDeclare))
+		default:
+			goto title
+		}
+		consumed++
+	}
+title:
+	// Title is what follows the options, with the user's spacing.
+	all := rest()
+	c.Title = restAfter(all, consumed)
+	if c.Title == "" && (c.Severity != 0 || c.Private || c.Service != "") {
+		return c, usagef("an incident needs a title: %s", VerbUsage(VerbDeclare))
+	}
+	if n := utf8.RuneCountInString(c.Title); n > incident.MaxTitle {
+		return c, usagef("the title is %d characters; keep it under %d so it fits the channel topic and the announcement", n, incident.MaxTitle)
+	}
+	return c, nil
+}

@@ -1,0 +1,188 @@
+package command
+
+import (
+	"errors"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"unicode/utf8"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/ooda-sre/ooda/incident"
+	"github.com/ooda-sre/ooda/roles"
+)
+
+// FuzzParseCommand checks the parser on anything a Slack user can type.
+// Its seed corpus covers the whole grammar, misuses included, so plain
+// `go test` runs it as a table; `go test -fuzz FuzzParseCommand ./bot`
+// explores from there.
+//
+// Properties: it never panics; a refusal is a *UsageError with a sentence
+// to show; a command it accepts is well-formed, loses none of the words
+// typed, and reads back the same from its canonical spelling.
+func FuzzParseCommand(f *testing.F) {
+	for _, seed := range []string{
+		"", "   ", "help", "help declare", "-h", "--help", "?", "HELP ROLE",
+		"list", "ls",
+		"declare", "declare Checkout is down", "declare sev1 Checkout is down",
+		"declare SEV-2 --private Payments API timing out", "declare --private sev4 Small thing",
+		"declare --service checkout sev2 Checkout is down", "declare --service=checkout Checkout down",
+		"declare sev2", "declare --private", "declare --service", "declare --service=", "declare --verbose x",
+		"declare sev9 x", "declare sev1 sev2 double severity in the title",
+		"new Checkout down", "open   spaced\ttitle\nwith lines",
+		"role commander <@U123ABC|alice>", "role ops <@U123ABC>", "role comms @W0ALICE", "role ic U0BOB",
+		"role INC-7 comms <@U0CAROL|carol>", "assign ops <@U1X>", "role pilot <@U1X>", "role ops alice",
+		"role ops", "role", "role #7 ops <@U1X>", "role INC-x ops <@U1X>",
+		"roles", "roles INC-7", "roles extra", "timeline", "timeline #12", "reopen", "reopen INC-3", "reopen now",
+		"status identified", "status INC-7 monitoring", "status resolved", "status closed", "status triage",
+		"status", "status nope", "status INC-7",
+		"sev 1", "sev INC-7 4", "severity sev2", "sev 0", "sev 5", "sev high", "sev",
+		"impact EU customers cannot pay", "impact", "impact INC-7 checkout 5xx",
+		"update Mitigated; monitoring", "update", "update INC-2 all good",
+		"resolve", "resolve rolled back 4512", "resolve INC-9", "resolve INC-9 fixed",
+		"observe p99 is 4s", "orient --cause bad deploy 4512", "orient --cause", "orient cache cold",
+		"decide roll back", "act rolled back", "note hello", "note", "observe INC-4 errors up",
+		"note INC-4", "orient INC-4 --cause config push",
+		"action add a canary <@U0BOB|bob> P1", "action add alerting P0 <@U0BOB>", "action fix it",
+		"action <@U0BOB>", "action P2", "action", "action INC-3 write the runbook p3",
+		"frobnicate", "DECLARE Upper Case Verb", "note \xff\xfe invalid utf8",
+		"note <!channel> &lt;b&gt;", "declare <https://evil.example|bank> title",
+	} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, text string) {
+		c, err := ParseCommand(text)
+		if err != nil {
+			var ue *UsageError
+			require.True(t, errors.As(err, &ue), "%q: a refusal is a *UsageError, not %T", text, err)
+			require.NotEmpty(t, ue.Msg, "%q: a refusal says what to type", text)
+			return
+		}
+		checkCommand(t, text, c)
+		require.Empty(t, unexplainedWords(text, c), "%q: every word typed is in the command %+v", text, c)
+		again, err := ParseCommand(canonicalCommand(c))
+		require.NoError(t, err, "%q: its canonical spelling %q parses", text, canonicalCommand(c))
+		require.Equal(t, c, again, "%q reads back the same from %q", text, canonicalCommand(c))
+	})
+}
+
+// checkCommand asserts what every accepted command satisfies.
+func checkCommand(t *testing.T, text string, c Command) {
+	t.Helper()
+	require.True(t, knownVerb(c.Verb), "%q: verb %q is one of the grammar's", text, c.Verb)
+	require.GreaterOrEqual(t, c.Severity, 0)
+	require.LessOrEqual(t, c.Severity, 4)
+	require.True(t, utf8.ValidString(c.Text) && utf8.ValidString(c.Title), "%q: text is valid UTF-8", text)
+	switch c.Verb {
+	case "declare":
+		require.LessOrEqual(t, utf8.RuneCountInString(c.Title), incident.MaxTitle)
+	case "role":
+		_, err := roles.Parse(string(c.Role))
+		require.NoError(t, err)
+		u, ok := ParseUser("@" + c.User)
+		require.True(t, ok && u == c.User, "%q: user %q is a Slack user id", text, c.User)
+	case "status":
+		_, err := incident.ParseStatus(string(c.Status))
+		require.NoError(t, err)
+	case "sev":
+		require.NotZero(t, c.Severity)
+	case "impact", "update", "observe", "orient", "decide", "act", "note", "action":
+		require.NotEmpty(t, c.Text, "%q: %s needs text", text, c.Verb)
+	}
+}
+
+// canonicalCommand spells a command the way help documents it.
+func canonicalCommand(c Command) string {
+	inc := ""
+	if c.Incident != 0 {
+		inc = " " + incident.ID(c.Incident)
+	}
+	with := func(s, text string) string {
+		if text == "" {
+			return s
+		}
+		return s + " " + text
+	}
+	switch c.Verb {
+	case "help":
+		return with("help", c.Topic)
+	case "slo":
+		return with("slo", c.Service)
+	case "declare":
+		s := "declare"
+		if c.Severity != 0 {
+			s += " sev" + strconv.Itoa(c.Severity)
+		}
+		if c.Private {
+			s += " --private"
+		}
+		if c.Service != "" {
+			s += " --service=" + c.Service
+		}
+		return with(s, c.Title)
+	case "role":
+		return "role" + inc + " " + string(c.Role) + " <@" + c.User + ">"
+	case "status":
+		return "status" + inc + " " + string(c.Status)
+	case "sev":
+		return "sev" + inc + " " + strconv.Itoa(c.Severity)
+	case "orient":
+		if c.Cause {
+			return with("orient"+inc+" --cause", c.Text)
+		}
+	case "action":
+		s := with("action"+inc, c.Text)
+		if c.Owner != "" {
+			s += " <@" + c.Owner + ">"
+		}
+		return with(s, c.Priority)
+	}
+	return with(c.Verb+inc, c.Text)
+}
+
+// unexplainedWords returns the words of text that a command carrying free
+// text neither keeps in its text nor reads as grammar: words the parser
+// dropped.
+func unexplainedWords(text string, c Command) []string {
+	body := c.Text
+	switch c.Verb {
+	case "declare":
+		body = c.Title
+	case "impact", "update", "resolve", "observe", "orient", "decide", "act", "note", "action":
+	default:
+		return nil
+	}
+	words := strings.Fields(text)
+	if c.Verb == "action" {
+		trailing := 0
+		if c.Owner != "" {
+			trailing++
+		}
+		if c.Priority != "" {
+			trailing++
+		}
+		words = words[:len(words)-trailing]
+	}
+	tail := strings.Fields(body)
+	if len(tail) >= len(words) || !slices.Equal(words[len(words)-len(tail):], tail) {
+		return words
+	}
+	var left []string
+	grammar := words[1 : len(words)-len(tail)]
+	for i := 0; i < len(grammar); i++ {
+		w := grammar[i]
+		switch {
+		case i == 0 && c.Incident != 0 && (strings.HasPrefix(strings.ToUpper(w), "INC-") || strings.HasPrefix(w, "#")):
+		case c.Verb == "orient" && c.Cause && w == "--cause":
+		case c.Verb == "declare" && (strings.HasPrefix(strings.ToLower(w), "sev") || w == "--private" || strings.HasPrefix(w, "--service")):
+			if w == "--service" {
+				i++
+			}
+		default:
+			left = append(left, w)
+		}
+	}
+	return left
+}

@@ -1,0 +1,98 @@
+package command
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/ooda-sre/ooda/incident"
+	"github.com/ooda-sre/ooda/roles"
+	"github.com/ooda-sre/ooda/timeline"
+)
+
+func TestParseCommand(t *testing.T) {
+	tests := []struct {
+		text string
+		want Command
+	}{
+		{"", Command{Verb: "help"}},
+		{"help status", Command{Verb: "help", Topic: "status"}},
+		{"declare sev1 --private --service checkout Checkout  is down", Command{Verb: "declare", Severity: 1, Private: true, Service: "checkout", Title: "Checkout  is down"}},
+		{"declare --service=api SEV-2 API errors", Command{Verb: "declare", Severity: 2, Service: "api", Title: "API errors"}},
+		{"declare Severe latency in checkout", Command{Verb: "declare", Title: "Severe latency in checkout"}},
+		{"declare", Command{Verb: "declare"}},
+		{"declare\u2003Checkout down", Command{Verb: "declare", Title: "Checkout down"}},
+		{"role commander <@U0123ABC|alice>", Command{Verb: "role", Role: roles.Commander, User: "U0123ABC"}},
+		{"role INC-7 ops <@U0123ABC>", Command{Verb: "role", Incident: 7, Role: roles.Ops, User: "U0123ABC"}},
+		{"status INC-7 monitoring", Command{Verb: "status", Incident: 7, Status: incident.StatusMonitoring}},
+		{"sev sev2", Command{Verb: "sev", Severity: 2}},
+		{"severity 4", Command{Verb: "sev", Severity: 4}},
+		{"orient --cause pool size default of 2", Command{Verb: "orient", Phase: timeline.PhaseOrient, Cause: true, Text: "pool size default of 2"}},
+		{"note\vhello world", Command{Verb: "note", Text: "hello world"}},
+		{"observe INC-3 5xx at 38%\nsince 14:02", Command{Verb: "observe", Incident: 3, Phase: timeline.PhaseObserve, Text: "5xx at 38%\nsince 14:02"}},
+		{"action Make pool size configurable <@U0CAROL> p1", Command{Verb: "action", Text: "Make pool size configurable", Owner: "U0CAROL", Priority: "P1"}},
+		{"action block the scraper at the WAF", Command{Verb: "action", Text: "block the scraper at the WAF"}},
+		{"action rotate the key @U0CAROL0001", Command{Verb: "action", Text: "rotate the key", Owner: "U0CAROL0001"}},
+		{"resolve", Command{Verb: "resolve"}},
+		{"resolve INC-2 rolled back", Command{Verb: "resolve", Incident: 2, Text: "rolled back"}},
+		{"ls", Command{Verb: "list"}},
+		{"postmortem", Command{Verb: "postmortem"}},
+		{"postmortem INC-7", Command{Verb: "postmortem", Incident: 7}},
+		{"post-mortem", Command{Verb: "postmortem"}},
+		{"postmortem publish https://wiki.example.com/pm/7", Command{Verb: "postmortem publish", Text: "https://wiki.example.com/pm/7"}},
+		// Slash commands deliver links wrapped, with or without a label.
+		{"postmortem publish <https://wiki.example.com/pm/7?a=1&b=2>", Command{Verb: "postmortem publish", Text: "https://wiki.example.com/pm/7?a=1&b=2"}},
+		{"postmortem publish <http://wiki/pm/7|wiki/pm/7>", Command{Verb: "postmortem publish", Text: "http://wiki/pm/7"}},
+		{"postmortem INC-7 PUBLISH https://wiki.example.com/pm/7", Command{Verb: "postmortem publish", Incident: 7, Text: "https://wiki.example.com/pm/7"}},
+		{"postmortem publish INC-7 https://wiki.example.com/pm/7", Command{Verb: "postmortem publish", Incident: 7, Text: "https://wiki.example.com/pm/7"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.text, func(t *testing.T) {
+			got, err := ParseCommand(tt.text)
+			require.NoError(t, err)
+			require.Equal(t, tt.want, got)
+		})
+	}
+}
+
+func TestParseCommandErrorsSayWhatToType(t *testing.T) {
+	tests := []struct{ text, want string }{
+		{"frobnicate", "is not an /incident command"},
+		{"<!channel>", "&lt;!channel&gt;"},
+		{"declare sev9 Broken", "use sev1 (worst) to sev4"},
+		{"declare sev2", "needs a title"},
+		{"declare --service", "--service needs a name"},
+		{"declare --loud x", "not a declare option"},
+		{"role commander alice", "mention them with @"},
+		{"role ops URL", "mention them with @"},
+		{"role captain <@U0123ABC>", "use commander, comms or ops"},
+		{"role commander", "name a role and a person"},
+		{"status", "say which status"},
+		{"status closed", "set by Ooda"},
+		{"status fixed", "is not a status"},
+		{"sev 5", "use 1 (worst) to 4"},
+		{"observe", "write what you saw"},
+		{"update", "write the update"},
+		{"roles extra", "takes no text"},
+		{"status INC-x monitoring", "not an incident number"},
+		{"action <@U0123ABC>", "describe the follow-up"},
+		{"postmortem now", "is not a postmortem option"},
+		{"postmortem publish", "give the one link"},
+		{"postmortem publish https://a.example https://b.example", "give the one link"},
+		{"postmortem publish wiki/pm/7", "is not a web link"},
+		{"postmortem publish ftp://files.example/pm.md", "is not a web link"},
+		{"postmortem publish <javascript:alert(1)>", "is not a web link"},
+		{"postmortem publish <!channel>", "is not a web link"},
+		{"postmortem publish https://user:pw@wiki.example/pm", "is not a web link"},
+		{"postmortem INC-x", "not an incident number"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.text, func(t *testing.T) {
+			_, err := ParseCommand(tt.text)
+			var ue *UsageError
+			require.ErrorAs(t, err, &ue)
+			require.Contains(t, ue.Msg, tt.want)
+			require.NotContains(t, ue.Msg, "<!", "user text is echoed escaped")
+		})
+	}
+}

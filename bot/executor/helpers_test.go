@@ -1,0 +1,356 @@
+package executor
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
+	"github.com/stretchr/testify/require"
+
+	"github.com/ooda-sre/ooda/bot/slacktest"
+	"github.com/ooda-sre/ooda/incident"
+	"github.com/ooda-sre/ooda/resilience"
+	"github.com/ooda-sre/ooda/resilience/resiliencetest"
+	"github.com/ooda-sre/ooda/roles"
+	"github.com/ooda-sre/ooda/storage"
+	"github.com/ooda-sre/ooda/storage/storagetest"
+	"github.com/ooda-sre/ooda/timeline"
+)
+
+// fakeSlackToken is the token the fake Slack accepts by default.
+const fakeSlackToken = "xoxb-test-token"
+
+// The people of the fake workspace.
+const (
+	alice = "U0ALICE0001"
+	bob   = "U0BOB000001"
+	carol = "U0CAROL0001"
+)
+
+// executorTestPolicy is the Slack policy with a breaker that opens after a few
+// failures and half-opens quickly, since gobreaker's clock is real.
+func executorTestPolicy() resilience.Policy {
+	p := resilience.DefaultPolicy(resilience.DependencySlack)
+	p.OpenTimeout = 20 * time.Millisecond
+	return p
+}
+
+// newExecutorGuard builds a Slack guard whose backoff waits return at once.
+// Its clock is the real one: context deadlines are real, and the
+// executor's fake clock jumps far ahead.
+func newExecutorGuard(t testing.TB, p resilience.Policy, reg prometheus.Registerer) *resilience.Guard {
+	t.Helper()
+	g, err := resilience.New(p,
+		resilience.WithSleep(func(ctx context.Context, _ time.Duration) error { return ctx.Err() }),
+		resilience.WithRand(func() float64 { return 0.5 }),
+		resilience.WithMetrics(resilience.NewMetrics(reg)))
+	require.NoError(t, err)
+	t.Cleanup(g.HTTPClient().CloseIdleConnections)
+	return g
+}
+
+// harness is an executor wired to a test database and a fake Slack, on a
+// fake clock.
+type harness struct {
+	t        testing.TB
+	ctx      context.Context
+	db       *storage.DB
+	slack    *slacktest.Server
+	api      SlackAPI
+	guard    *resilience.Guard
+	clock    *resiliencetest.Clock
+	reg      *prometheus.Registry
+	logs     *execLogBuffer
+	announce string
+	exec     *Executor
+	keys     atomic.Int64
+}
+
+type harnessOption func(*harnessConfig)
+
+type harnessConfig struct {
+	noAnnounce bool
+	workers    int
+	wrap       func(SlackAPI) SlackAPI
+	pageSize   int
+}
+
+func withoutAnnounce() harnessOption  { return func(c *harnessConfig) { c.noAnnounce = true } }
+func withWorkers(n int) harnessOption { return func(c *harnessConfig) { c.workers = n } }
+func withPageSize(n int) harnessOption {
+	return func(c *harnessConfig) { c.pageSize = n }
+}
+func withSlackWrapper(w func(SlackAPI) SlackAPI) harnessOption {
+	return func(c *harnessConfig) { c.wrap = w }
+}
+
+func newHarness(t testing.TB, opts ...harnessOption) *harness {
+	t.Helper()
+	var cfg harnessConfig
+	for _, o := range opts {
+		o(&cfg)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	t.Cleanup(cancel)
+	h := &harness{
+		t:     t,
+		ctx:   ctx,
+		db:    storagetest.Open(t),
+		slack: slacktest.New(),
+		clock: resiliencetest.NewClock(time.Date(2026, 3, 14, 9, 0, 0, 0, time.UTC)),
+		reg:   prometheus.NewRegistry(),
+	}
+	t.Cleanup(h.slack.Close)
+	for _, u := range []struct{ id, name string }{{alice, "alice"}, {bob, "bob"}, {carol, "carol"}} {
+		h.slack.AddUser(u.id, u.name)
+	}
+	if !cfg.noAnnounce {
+		h.announce = h.slack.CreateChannel("incidents", false)
+	}
+	h.guard = newExecutorGuard(t, executorTestPolicy(), h.reg)
+	h.api = NewSlackClient(fakeSlackToken, h.slack.URL(), h.guard)
+	if cfg.wrap != nil {
+		h.api = cfg.wrap(h.api)
+	}
+	h.exec = h.newExecutor(h.db, cfg)
+	return h
+}
+
+// newExecutor builds an executor on db, as a restarted process would.
+func (h *harness) newExecutor(db *storage.DB, cfg harnessConfig) *Executor {
+	h.t.Helper()
+	var logger *slog.Logger
+	logger, h.logs = newExecLogger()
+	e, err := New(Config{
+		Store: db, Outbox: db, Slack: h.api, Guard: h.guard,
+		AnnounceChannel: h.announce,
+		Now:             h.clock.Now,
+		Logger:          logger,
+		Registerer:      h.reg,
+		Workers:         cfg.workers,
+		PageSize:        cfg.pageSize,
+		Backoff:         Backoff{Rand: func() float64 { return 0.5 }},
+	})
+	require.NoError(h.t, err)
+	return e
+}
+
+func (h *harness) key() string { return fmt.Sprintf("test-%d", h.keys.Add(1)) }
+
+func (h *harness) meta(actor string) incident.Meta {
+	return incident.Meta{At: h.clock.Now(), Actor: actor, Source: timeline.SourceCommand, Key: h.key()}
+}
+
+// declare declares an incident as alice.
+func (h *harness) declare(title string, private bool) incident.Incident {
+	h.t.Helper()
+	return declareIn(h.t, h.db, h.meta(alice), title, private)
+}
+
+func declareIn(t testing.TB, db incident.Store, m incident.Meta, title string, private bool) incident.Incident {
+	t.Helper()
+	res, err := db.Declare(context.Background(), m.Key, func(n uint64) (incident.Change, error) {
+		return incident.Declare(n, incident.Declaration{Title: title, Severity: 2, Private: private, Service: "checkout"}, m)
+	})
+	require.NoError(t, err)
+	return res.Incident
+}
+
+// apply runs a command on incident n as actor.
+func (h *harness) apply(n uint64, actor string, cmd func(inc *incident.Incident, m incident.Meta) (incident.Change, error)) incident.Result {
+	h.t.Helper()
+	m := h.meta(actor)
+	res, err := h.db.Apply(h.ctx, n, m.Key, func(inc *incident.Incident) (incident.Change, error) { return cmd(inc, m) })
+	require.NoError(h.t, err)
+	return res
+}
+
+func (h *harness) note(n uint64, text string) {
+	h.t.Helper()
+	h.apply(n, alice, func(inc *incident.Incident, m incident.Meta) (incident.Change, error) {
+		return inc.AddEntry(timeline.PhaseNone, text, false, m)
+	})
+}
+
+func (h *harness) assign(n uint64, r roles.Role, user string) {
+	h.t.Helper()
+	h.apply(n, alice, func(inc *incident.Incident, m incident.Meta) (incident.Change, error) {
+		return inc.AssignRole(r, user, m)
+	})
+}
+
+func (h *harness) incident(n uint64) incident.Incident {
+	h.t.Helper()
+	inc, err := h.db.Incident(h.ctx, n)
+	require.NoError(h.t, err)
+	return inc
+}
+
+func (h *harness) events(n uint64) []timeline.Event {
+	h.t.Helper()
+	evs, err := h.db.Events(h.ctx, n, 1)
+	require.NoError(h.t, err)
+	return evs
+}
+
+func (h *harness) depth() int {
+	h.t.Helper()
+	d, _, err := h.db.OutboxStats(h.ctx)
+	require.NoError(h.t, err)
+	return d
+}
+
+func (h *harness) drain() int {
+	h.t.Helper()
+	done, err := h.exec.Drain(h.ctx)
+	require.NoError(h.t, err)
+	return done
+}
+
+// drainAll drains e until the outbox is empty, moving the executor's clock
+// past every backoff and waiting (polling, with a deadline) for an open
+// breaker to let a probe through.
+func (h *harness) drainAll(e *Executor) {
+	h.t.Helper()
+	drainUntilEmpty(h.t, h.ctx, e, h.db, h.clock, h.guard)
+}
+
+func drainUntilEmpty(t testing.TB, ctx context.Context, e *Executor, ob incident.Outbox, clock *resiliencetest.Clock, g *resilience.Guard) {
+	t.Helper()
+	deadline := time.Now().Add(time.Minute)
+	for {
+		_, err := e.Drain(ctx)
+		require.NoError(t, err)
+		depth, _, err := ob.OutboxStats(ctx)
+		require.NoError(t, err)
+		if depth == 0 {
+			return
+		}
+		require.True(t, time.Now().Before(deadline), "outbox still holds %d effects", depth)
+		clock.Advance(DefaultBackoffMax)
+		// gobreaker keeps its own real clock: wait for the open breaker
+		// to let a probe through.
+		require.Eventually(t, func() bool { return g.State() != "open" }, time.Minute, time.Millisecond)
+	}
+}
+
+// keyedMessages returns, for every channel of the fake, its messages'
+// effect keys in channel order.
+func keyedMessages(s *slacktest.Server) map[string][]string {
+	out := map[string][]string{}
+	for _, ch := range s.Channels() {
+		for _, m := range s.Messages(ch.ID) {
+			out[ch.ID] = append(out[ch.ID], messageKey(m))
+		}
+	}
+	return out
+}
+
+func messageKey(m slacktest.Message) string {
+	if m.MetadataType != MetadataEventType {
+		return ""
+	}
+	k, _ := m.MetadataPayload["key"].(string)
+	return k
+}
+
+// duplicateKeys counts messages beyond the first carrying the same
+// effect key, across the whole fake workspace.
+func duplicateKeys(s *slacktest.Server) (dupes int, keys map[string]int) {
+	keys = map[string]int{}
+	for _, ch := range s.Channels() {
+		for _, m := range s.Messages(ch.ID) {
+			k := messageKey(m)
+			if k == "" {
+				continue
+			}
+			keys[k]++
+			if keys[k] > 1 {
+				dupes++
+			}
+		}
+	}
+	return dupes, keys
+}
+
+// channelsFor returns the fake's channels of incident n.
+func channelsFor(s *slacktest.Server, n uint64) []slacktest.Channel {
+	var out []slacktest.Channel
+	prefix := fmt.Sprintf("inc-%d-", n)
+	for _, ch := range s.Channels() {
+		if strings.HasPrefix(ch.Name, prefix) || ch.Name == strings.TrimSuffix(prefix, "-") {
+			out = append(out, ch)
+		}
+	}
+	return out
+}
+
+// Effect keys as the domain builds them for a declaration (sequence 1).
+func kickoffKey(n uint64) string  { return incident.ID(n) + "/1/post/incident" }
+func announceKey(n uint64) string { return incident.ID(n) + "/1/post/announce" }
+
+// executorMetric reads one counter or gauge sample; 0 when absent.
+func executorMetric(t testing.TB, g prometheus.Gatherer, name string, labels map[string]string) float64 {
+	t.Helper()
+	families, err := g.Gather()
+	require.NoError(t, err)
+	for _, f := range families {
+		if f.GetName() != name {
+			continue
+		}
+		for _, m := range f.GetMetric() {
+			if !executorLabelsMatch(m, labels) {
+				continue
+			}
+			if m.Counter != nil {
+				return m.GetCounter().GetValue()
+			}
+			return m.GetGauge().GetValue()
+		}
+	}
+	return 0
+}
+
+func executorLabelsMatch(m *dto.Metric, want map[string]string) bool {
+	got := map[string]string{}
+	for _, l := range m.GetLabel() {
+		got[l.GetName()] = l.GetValue()
+	}
+	for k, v := range want {
+		if got[k] != v {
+			return false
+		}
+	}
+	return true
+}
+
+// execLogBuffer collects log output from several goroutines.
+type execLogBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *execLogBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *execLogBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+func newExecLogger() (*slog.Logger, *execLogBuffer) {
+	b := &execLogBuffer{}
+	return slog.New(slog.NewTextHandler(b, &slog.HandlerOptions{Level: slog.LevelDebug})), b
+}

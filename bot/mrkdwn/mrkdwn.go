@@ -1,0 +1,98 @@
+// Package mrkdwn holds the text Ooda writes in Slack's mrkdwn: escaping
+// what people typed, mentions, and the one clipper that keeps text within
+// a limit without cutting an entity or a <…> markup in half.
+//
+// Replies to every transport (Slack, the API, the CLI) and Block Kit
+// messages are written with it, so it imports only the domain
+// (incident); never slack-go, the store or anything that does I/O.
+package mrkdwn
+
+import (
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/ooda-sre/ooda/incident"
+	"github.com/ooda-sre/ooda/timeline"
+)
+
+// escaper escapes the three characters Slack's mrkdwn treats as control
+// characters, so text a user typed can never become a <!channel> ping or
+// a <https://evil|trusted> link when the bot echoes it.
+var escaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
+
+// unescaper undoes Escape, for text Slack delivered escaped.
+var unescaper = strings.NewReplacer("&amp;", "&", "&lt;", "<", "&gt;", ">")
+
+// Escape makes user text safe to echo into a Slack message.
+func Escape(s string) string { return escaper.Replace(s) }
+
+// Unescape reads text as Slack delivers it (with &amp;, &lt; and &gt;)
+// back into what the person typed.
+func Unescape(s string) string { return unescaper.Replace(s) }
+
+// Quote escapes s and puts it in quotation marks.
+func Quote(s string) string { return "“" + Escape(s) + "”" }
+
+// Mention renders a user id as a Slack mention, or "nobody"; an actor
+// that is not a person (Ooda, an API token) is written out, escaped.
+func Mention(u string) string {
+	if u == "" {
+		return "nobody"
+	}
+	if !incident.IsPerson(u) {
+		return Escape(u)
+	}
+	return "<@" + u + ">"
+}
+
+// Plural picks one or many by n.
+func Plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
+// Clip cuts s to at most limit characters (runes), the last of them an
+// ellipsis. It never leaves half an entity (&amp;) or half a <…> markup
+// (a mention, a link) behind, ends on a whole word when one ends near the
+// limit, and drops the spaces and commas before the ellipsis.
+// Slack's limits count characters, so that is what limit counts.
+func Clip(s string, limit int) string {
+	if utf8.RuneCountInString(s) <= limit {
+		return s
+	}
+	if limit < 1 {
+		return ""
+	}
+	cut, n := 0, 0
+	for i := range s {
+		if n == limit-1 { // room for the ellipsis
+			cut = i
+			break
+		}
+		n++
+	}
+	head := s[:cut]
+	if i := strings.LastIndexByte(head, '<'); i >= 0 && !strings.Contains(head[i:], ">") {
+		head = head[:i]
+	}
+	if i := strings.LastIndexByte(head, '&'); i >= 0 && !strings.Contains(head[i:], ";") {
+		head = head[:i]
+	}
+	// A word cut in half reads worse than a few characters given up.
+	if i := strings.LastIndexByte(head, ' '); i > 0 && i > len(head)-wordSlack {
+		head = head[:i]
+	}
+	return strings.TrimRight(head, " ,;:") + "…"
+}
+
+// wordSlack is how many bytes Clip gives up to end on a whole word.
+const wordSlack = 16
+
+// Duration writes d to the minute: "1 h 05 min" or "7 min".
+func Duration(d time.Duration) string { return timeline.Minutes(d.Round(time.Minute)) }
+
+// Clock writes t as Slack messages show times: "09:42 UTC".
+func Clock(t time.Time) string { return t.UTC().Format("15:04") + " UTC" }

@@ -1,0 +1,49 @@
+package signals
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/ooda-sre/ooda/bot/mrkdwn"
+	"github.com/ooda-sre/ooda/incident"
+	"github.com/ooda-sre/ooda/timeline"
+)
+
+// openIncidentsOf returns the active incidents declared for service. The
+// comparison ignores case and surrounding space: people type service
+// names into the declare form, machines write them into labels.
+func openIncidentsOf(ctx context.Context, store incident.Store, service string) ([]incident.Incident, error) {
+	service = strings.TrimSpace(service)
+	if service == "" {
+		return nil, nil
+	}
+	incs, err := store.Incidents(ctx, false)
+	if err != nil {
+		return nil, fmt.Errorf("open incidents of %s: %w", service, err)
+	}
+	var out []incident.Incident
+	for _, inc := range incs {
+		if inc.Status.Active() && strings.EqualFold(strings.TrimSpace(inc.Service), service) {
+			out = append(out, inc)
+		}
+	}
+	return out, nil
+}
+
+// observeIn records text as an observe entry of inc by Ooda. key names the
+// signal; the entry's own key adds the incident, since one signal may be
+// recorded in two incidents of the same service and keys are global. It
+// reports whether the entry is new (a repeat records nothing).
+func observeIn(ctx context.Context, store incident.Store, inc incident.Incident, text string, src timeline.Source, key string, at time.Time) (bool, error) {
+	k := key + "@" + inc.ID
+	m := incident.Meta{At: at, Actor: incident.Bot, Source: src, Key: k}
+	res, err := store.Apply(ctx, inc.Number, k, func(i *incident.Incident) (incident.Change, error) {
+		return i.AddEntry(timeline.PhaseObserve, mrkdwn.Clip(text, incident.MaxText), false, m)
+	})
+	if err != nil {
+		return false, fmt.Errorf("observe in %s: %w", inc.ID, err)
+	}
+	return !res.Duplicate, nil
+}

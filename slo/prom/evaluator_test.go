@@ -1,0 +1,251 @@
+package prom_test
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/prometheus/common/model"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/ooda-sre/ooda/resilience"
+	"github.com/ooda-sre/ooda/slo"
+	"github.com/ooda-sre/ooda/slo/prom"
+	"github.com/ooda-sre/ooda/slo/slotest"
+)
+
+// flakyPrometheus answers like a healthy Prometheus until told to fail in
+// one of the ways Prometheus fails.
+type flakyPrometheus struct {
+	srv  *httptest.Server
+	mode atomic.Value // string: "", "slow", "500"
+	// stop releases slow requests when the test ends, whatever the client
+	// did.
+	stop chan struct{}
+}
+
+func newFlakyPrometheus(t *testing.T, answer slotest.Answer) *flakyPrometheus {
+	t.Helper()
+	f := &flakyPrometheus{stop: make(chan struct{})}
+	f.mode.Store("")
+	healthy := slotest.Handler(answer)
+	f.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch f.mode.Load() {
+		case "slow":
+			select {
+			case <-r.Context().Done():
+			case <-f.stop:
+			}
+			return
+		case "500":
+			http.Error(w, `{"status":"error","errorType":"internal","error":"tsdb is on fire"}`, http.StatusInternalServerError)
+			return
+		}
+		healthy.ServeHTTP(w, r)
+	}))
+	t.Cleanup(func() {
+		close(f.stop)
+		f.srv.Close()
+	})
+	return f
+}
+
+// down closes the port: connections are refused from now on.
+func (f *flakyPrometheus) down() {
+	f.srv.CloseClientConnections()
+	f.srv.Listener.Close()
+}
+
+func TestEvaluateWhenPrometheusFails(t *testing.T) {
+	tests := []struct {
+		name string
+		fail func(f *flakyPrometheus)
+	}{
+		{"down", func(f *flakyPrometheus) { f.down() }},
+		{"slower than the timeout", func(f *flakyPrometheus) { f.mode.Store("slow") }},
+		{"answering 500", func(f *flakyPrometheus) { f.mode.Store("500") }},
+	}
+	slos := parseSLOs(t, sloFile("checkout", 99.9, "availability", "latency", "search"))
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFlakyPrometheus(t, windows(0.0002, map[string]float64{"1h": 0.02, "5m": 0.02}).Answer)
+			guard := newGuard(t, func(p *resilience.Policy) { p.Timeout = 200 * time.Millisecond })
+			api, err := prom.NewPrometheusAPI(f.srv.URL, guard)
+			require.NoError(t, err)
+			var clock atomic.Int64
+			clock.Store(t0.UnixNano())
+			ev, err := prom.NewEvaluator(prom.Config{
+				API: api, Guard: guard, SLOs: slos,
+				Timeout: 5 * time.Second,
+				Now:     func() time.Time { return time.Unix(0, clock.Load()).UTC() },
+			})
+			require.NoError(t, err)
+
+			good, err := ev.Evaluate(t.Context(), t0)
+			require.NoError(t, err)
+			require.Equal(t, slo.LevelPage, good.Results[0].Level)
+			assert.False(t, ev.Last().Stale)
+
+			tt.fail(f)
+			clock.Store(t0.Add(3 * time.Minute).UnixNano())
+			start := time.Now()
+			bad, err := ev.Evaluate(t.Context(), t0.Add(3*time.Minute))
+			took := time.Since(start)
+			require.Error(t, err)
+			require.ErrorIs(t, err, slo.ErrUnavailable)
+			assert.Less(t, took, 4*time.Second, "bounded by the guard's 200ms attempts, not the evaluation's 5s")
+			for _, r := range bad.Results {
+				assert.Equal(t, slo.LevelError, r.Level)
+				assert.Error(t, r.Err)
+			}
+
+			snap := ev.Last()
+			assert.True(t, snap.Stale)
+			assert.NotEmpty(t, snap.Reason)
+			assert.Equal(t, t0, snap.Report.At, "the last good report is served")
+			assert.Equal(t, slo.LevelPage, snap.Report.Results[0].Level)
+			assert.Equal(t, 3*time.Minute, snap.Age)
+
+			// The failures tripped the breaker: the next evaluation fails
+			// fast without calling Prometheus.
+			assert.Equal(t, "open", guard.State())
+			start = time.Now()
+			_, err = ev.Evaluate(t.Context(), t0.Add(4*time.Minute))
+			require.ErrorIs(t, err, resilience.ErrOpen)
+			assert.Less(t, time.Since(start), time.Second)
+		})
+	}
+}
+
+func TestLastAnswersWhileAnEvaluationHangs(t *testing.T) {
+	slos := parseSLOs(t, sloFile("checkout", 99.9, "availability"))
+	f := newFlakyPrometheus(t, windows(0.0002, nil).Answer)
+	guard := newGuard(t, func(p *resilience.Policy) { p.Timeout = 200 * time.Millisecond })
+	api, err := prom.NewPrometheusAPI(f.srv.URL, guard)
+	require.NoError(t, err)
+	ev, err := prom.NewEvaluator(prom.Config{API: api, Guard: guard, SLOs: slos, Now: func() time.Time { return t0 }})
+	require.NoError(t, err)
+	_, err = ev.Evaluate(t.Context(), t0)
+	require.NoError(t, err)
+
+	f.mode.Store("slow")
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	go func() {
+		_, err := ev.Evaluate(ctx, t0.Add(time.Minute))
+		done <- err
+	}()
+	got := make(chan slo.Snapshot, 1)
+	go func() { got <- ev.Last() }()
+	select {
+	case snap := <-got:
+		assert.Equal(t, t0, snap.Report.At)
+	case <-time.After(5 * time.Second):
+		t.Fatal("Last waited for the evaluation")
+	}
+	cancel()
+	require.ErrorIs(t, <-done, context.Canceled)
+	assert.False(t, ev.Last().Stale, "a caller giving up is not Prometheus failing")
+}
+
+func TestEvaluateBoundsConcurrency(t *testing.T) {
+	var slos []slo.SLO
+	for _, svc := range []string{"a", "b", "c", "d", "e"} {
+		slos = append(slos, parseSLOs(t, sloFile(svc, 99.9, "one", "two", "three"))...)
+	}
+	ans := windows(0.0002, nil)
+	// Every query waits until three are in flight or the test gives up,
+	// so the peak really reaches the bound if the evaluator lets it.
+	var mu sync.Mutex
+	waiting := 0
+	release := make(chan struct{})
+	var once sync.Once
+	slow := &slotest.API{Answer: func(q string, ts time.Time) (model.Value, error) {
+		mu.Lock()
+		waiting++
+		if waiting >= 3 {
+			once.Do(func() { close(release) })
+		}
+		mu.Unlock()
+		<-release
+		return ans.Answer(q, ts)
+	}}
+	api := &slotest.Counting{Next: slow}
+	ev := newEvaluator(t, api, slos, func(c *prom.Config) { c.Concurrency = 3 })
+	rep, err := ev.Evaluate(t.Context(), t0)
+	require.NoError(t, err)
+	assert.Len(t, rep.Results, 15)
+	assert.Equal(t, 15*8, rep.Queries, "8 windows per SLO: 7 alert windows and the period")
+	assert.EqualValues(t, 15*8, api.Calls())
+	assert.EqualValues(t, 3, api.Peak())
+}
+
+func TestEvaluateKeepsGoingWhenOneSLOFails(t *testing.T) {
+	slos := parseSLOs(t, sloFile("checkout", 99.9, "availability", "latency"))
+	// latency is a raw SLI whose ratio comes back as two series.
+	slos[1].SLI = slo.SLI{ErrorRatioQuery: "by_pod_ratio[{{.window}}]"}
+	ans := windows(0.0002, nil)
+	api := &slotest.API{Answer: func(q string, ts time.Time) (model.Value, error) {
+		if strings.HasPrefix(q, "by_pod_ratio[") {
+			return model.Vector{{Value: 0.1}, {Value: 0.2}}, nil
+		}
+		return ans.Answer(q, ts)
+	}}
+	ev := newEvaluator(t, api, slos)
+	rep, err := ev.Evaluate(t.Context(), t0)
+	require.NoError(t, err, "one SLO failing is not Prometheus failing")
+	assert.Equal(t, slo.LevelOK, rep.Results[0].Level)
+	assert.Equal(t, slo.LevelError, rep.Results[1].Level)
+	assert.ErrorContains(t, rep.Results[1].Err, "aggregate the query with sum() or max()")
+	assert.False(t, ev.Last().Stale)
+}
+
+func TestBudgetSpent(t *testing.T) {
+	slos := parseSLOs(t, sloFile("checkout", 99.9, "availability", "latency"))
+	var asked []string
+	var mu sync.Mutex
+	api := &slotest.API{Answer: func(q string, ts time.Time) (model.Value, error) {
+		mu.Lock()
+		asked = append(asked, q)
+		mu.Unlock()
+		// Six hours at 2.4 % errors: 24× over a quarter of a day.
+		return slotest.Windows{"6h": {Ratio: 0.024, Requests: 1e6}}.Answer(q, ts)
+	}}
+	ev := newEvaluator(t, api, slos)
+	share, err := ev.BudgetSpent(t.Context(), slos[0], t0.Add(-6*time.Hour), t0)
+	require.NoError(t, err)
+	assert.InDelta(t, 0.2, share, 1e-9, "24× for 6h of 720h")
+	require.Len(t, asked, 1)
+	assert.Contains(t, asked[0], "[6h]")
+
+	spent, err := ev.ServiceBudgetSpent(t.Context(), "checkout", t0.Add(-6*time.Hour), t0)
+	require.NoError(t, err)
+	assert.InDelta(t, 0.2, spent.Share, 1e-9)
+	assert.Equal(t, "checkout/availability", spent.SLO)
+
+	_, err = ev.ServiceBudgetSpent(t.Context(), "billing", t0.Add(-time.Hour), t0)
+	require.ErrorIs(t, err, slo.ErrUnknownService)
+	_, err = ev.BudgetSpent(t.Context(), slos[0], t0.Add(-time.Hour), t0)
+	require.ErrorIs(t, err, slo.ErrNoData, "nothing for 1h in the fake")
+	_, err = ev.BudgetSpent(t.Context(), slos[0], t0, t0)
+	require.Error(t, err)
+
+	assert.True(t, slo.Spent{Share: 0.21}.NeedsPostmortem())
+	assert.False(t, slo.Spent{Share: 0.19}.NeedsPostmortem())
+}
+
+func TestNewEvaluatorRefusesABadConfig(t *testing.T) {
+	_, err := prom.NewEvaluator(prom.Config{Concurrency: -1, Windows: &slo.Windows{}})
+	require.Error(t, err)
+	for _, want := range []string{"no Prometheus API client", "no guard", "concurrency -1", "period 0s"} {
+		assert.Contains(t, err.Error(), want)
+	}
+	assert.False(t, errors.Is(err, slo.ErrUnavailable))
+}

@@ -1,0 +1,252 @@
+package prom_test
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/prometheus/common/model"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/ooda-sre/ooda/resilience"
+	"github.com/ooda-sre/ooda/slo"
+	"github.com/ooda-sre/ooda/slo/prom"
+	"github.com/ooda-sre/ooda/slo/slotest"
+	"github.com/ooda-sre/ooda/storage/storagetest"
+)
+
+// switchable answers with whatever windows it was last given.
+type switchable struct {
+	mu  sync.Mutex
+	ws  slotest.Windows
+	err error
+}
+
+func (s *switchable) set(ws slotest.Windows, err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.ws, s.err = ws, err
+}
+
+func (s *switchable) answer(q string, ts time.Time) (model.Value, error) {
+	s.mu.Lock()
+	ws, err := s.ws, s.err
+	s.mu.Unlock()
+	if err != nil {
+		return nil, err
+	}
+	return ws.Answer(q, ts)
+}
+
+// recorder collects delivered notices; it fails while failing is set.
+type recorder struct {
+	mu      sync.Mutex
+	notices []slo.Notice
+	failing bool
+}
+
+func (r *recorder) deliver(_ context.Context, n slo.Notice) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.failing {
+		return errors.New("slack is down")
+	}
+	r.notices = append(r.notices, n)
+	return nil
+}
+
+func (r *recorder) take() []slo.Notice {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := r.notices
+	r.notices = nil
+	return out
+}
+
+func TestMonitorTick(t *testing.T) {
+	slos := parseSLOs(t, sloFile("checkout", 99.9, "availability"))
+	fake := &switchable{ws: windows(0.0002, nil)}
+	var now atomic.Int64
+	now.Store(t0.UnixNano())
+	clock := func() time.Time { return time.Unix(0, now.Load()).UTC() }
+	ev := newEvaluator(t, &slotest.API{Answer: fake.answer}, slos, func(c *prom.Config) {
+		c.Now = clock
+		// The outage below must not leave the breaker open for the
+		// recovery after it: that is the guard's business, tested there.
+		c.Guard = newGuard(t, func(p *resilience.Policy) { p.ConsecutiveFailures, p.MinRequests = 1000, 1000 })
+	})
+	db := storagetest.Open(t)
+	mon, err := prom.NewMonitor(prom.MonitorConfig{Evaluator: ev, Store: db, Renotify: time.Hour})
+	require.NoError(t, err)
+	rec := &recorder{}
+	tick := func(advance time.Duration) []slo.Notice {
+		t.Helper()
+		now.Add(int64(advance))
+		_, err := mon.Tick(t.Context(), clock(), rec.deliver)
+		require.NoError(t, err)
+		return rec.take()
+	}
+
+	assert.Empty(t, tick(0), "healthy")
+	st, ok, err := db.LoadSLOState(t.Context(), "checkout/availability")
+	require.NoError(t, err)
+	require.True(t, ok)
+	assert.Equal(t, slo.LevelOK, st.Level)
+
+	fake.set(windows(0.0002, map[string]float64{"1h": 0.02, "5m": 0.02}), nil)
+	got := tick(time.Minute)
+	require.Len(t, got, 1)
+	assert.Equal(t, slo.NoticeWarning, got[0].Kind)
+	assert.Equal(t, slo.LevelPage, got[0].To)
+	assert.Empty(t, tick(time.Minute), "announced once")
+
+	// Prometheus goes away: nothing is tracked, nothing announced.
+	fake.set(nil, errors.New("connection refused"))
+	now.Add(int64(time.Minute))
+	_, err = mon.Tick(t.Context(), clock(), rec.deliver)
+	require.ErrorIs(t, err, slo.ErrUnavailable)
+	assert.Empty(t, rec.take())
+	assert.True(t, mon.Last().Stale)
+
+	// Recovery, delivered only once Slack takes it.
+	fake.set(windows(0.0002, nil), nil)
+	rec.failing = true
+	now.Add(int64(time.Minute))
+	_, err = mon.Tick(t.Context(), clock(), rec.deliver)
+	require.ErrorContains(t, err, "slack is down")
+	rec.failing = false
+	got = tick(time.Minute)
+	require.Len(t, got, 1, "the undelivered notice comes again")
+	assert.Equal(t, slo.NoticeRecovery, got[0].Kind)
+	assert.Empty(t, tick(time.Minute))
+
+	// A restarted Ooda remembers: no repeat of what was said.
+	db = storagetest.Reopen(t, db)
+	mon, err = prom.NewMonitor(prom.MonitorConfig{Evaluator: ev, Store: db, Renotify: time.Hour})
+	require.NoError(t, err)
+	assert.Empty(t, tick(time.Minute))
+
+	// The budget runs out: freeze, visible through Freeze.
+	fake.set(windows(0.0002, map[string]float64{"30d": 0.0011}), nil)
+	got = tick(time.Minute)
+	require.Len(t, got, 1)
+	assert.Equal(t, slo.FreezeStarted, got[0].Freeze)
+	fs, ok, err := mon.Freeze(t.Context(), "checkout")
+	require.NoError(t, err)
+	require.True(t, ok)
+	assert.True(t, fs.Frozen)
+	assert.Equal(t, clock(), *fs.Since)
+	_, ok, err = mon.Freeze(t.Context(), "payments")
+	require.NoError(t, err)
+	assert.False(t, ok)
+}
+
+func TestMonitorFreezeIgnoresSLOsNoLongerConfigured(t *testing.T) {
+	db := storagetest.Open(t)
+	require.NoError(t, db.SaveSLOState(t.Context(), slo.State{SLO: "checkout/old", Service: "checkout", Frozen: true, FrozenSince: t0}))
+	slos := parseSLOs(t, sloFile("checkout", 99.9, "availability"))
+	ev := newEvaluator(t, &slotest.API{Answer: windows(0.0002, nil).Answer}, slos)
+	mon, err := prom.NewMonitor(prom.MonitorConfig{Evaluator: ev, Store: db})
+	require.NoError(t, err)
+	_, err = mon.Tick(t.Context(), t0, nil)
+	require.NoError(t, err)
+	fs, ok, err := mon.Freeze(t.Context(), "checkout")
+	require.NoError(t, err)
+	require.True(t, ok)
+	assert.False(t, fs.Frozen)
+}
+
+// TestMonitorRun: Run ticks at once, then on every interval, and returns
+// when its context ends.
+func TestMonitorRun(t *testing.T) {
+	slos := parseSLOs(t, sloFile("checkout", 99.9, "availability"))
+	paging := windows(0.0002, map[string]float64{"1h": 0.02, "5m": 0.02})
+	ev := newEvaluator(t, &slotest.API{Answer: paging.Answer}, slos)
+	var minutes atomic.Int64
+	notices := make(chan slo.Notice)
+	mon, err := prom.NewMonitor(prom.MonitorConfig{
+		Evaluator: ev, Store: storagetest.Open(t),
+		// Every tick is a minute later and repeats the standing page.
+		Renotify: time.Minute,
+		Interval: time.Millisecond,
+		Now:      func() time.Time { return t0.Add(time.Duration(minutes.Add(1)) * time.Minute) },
+		Deliver: func(ctx context.Context, n slo.Notice) error {
+			select {
+			case notices <- n:
+				return nil
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		},
+	})
+	require.NoError(t, err)
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	go func() { done <- mon.Run(ctx) }()
+
+	want := []slo.NoticeKind{slo.NoticeWarning, slo.NoticeRepeat, slo.NoticeRepeat}
+	for i, kind := range want {
+		select {
+		case n := <-notices:
+			assert.Equal(t, kind, n.Kind, "notice %d", i)
+		case <-time.After(10 * time.Second):
+			t.Fatalf("Run gave %d notices in 10s; want %d", i, len(want))
+		}
+	}
+	cancel()
+	select {
+	case err := <-done:
+		require.NoError(t, err)
+	case <-time.After(10 * time.Second):
+		t.Fatal("Run did not return when its context ended")
+	}
+}
+
+// TestMonitorRunTicksAtStart: the first tick does not wait an interval.
+func TestMonitorRunTicksAtStart(t *testing.T) {
+	slos := parseSLOs(t, sloFile("checkout", 99.9, "availability"))
+	ev := newEvaluator(t, &slotest.API{Answer: windows(0.0002, nil).Answer}, slos)
+	db := storagetest.Open(t)
+	mon, err := prom.NewMonitor(prom.MonitorConfig{Evaluator: ev, Store: db, Interval: time.Hour, Now: func() time.Time { return t0 }})
+	require.NoError(t, err)
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	go func() { done <- mon.Run(ctx) }()
+
+	require.Eventually(t, func() bool { return !mon.Last().Report.At.IsZero() }, 10*time.Second, time.Millisecond,
+		"no evaluation within 10s of Run starting, with an hour's interval")
+	assert.Equal(t, t0, mon.Last().Report.At)
+	cancel()
+	require.NoError(t, <-done)
+	st, ok, err := db.LoadSLOState(t.Context(), "checkout/availability")
+	require.NoError(t, err)
+	require.True(t, ok, "the tick saved its state")
+	assert.Equal(t, slo.LevelOK, st.Level)
+}
+
+func TestNewMonitorRefusesABadConfig(t *testing.T) {
+	ev := newEvaluator(t, &slotest.API{Answer: windows(0.0002, nil).Answer}, nil)
+	tests := []struct {
+		name string
+		cfg  prom.MonitorConfig
+		want []string
+	}{
+		{"nothing", prom.MonitorConfig{}, []string{"needs an evaluator and a state store"}},
+		{"negative interval and timeout", prom.MonitorConfig{Evaluator: ev, Store: storagetest.Open(t), Interval: -time.Second, TickTimeout: -time.Second},
+			[]string{"interval -1s", "tick timeout -1s"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			mon, err := prom.NewMonitor(tt.cfg)
+			require.Error(t, err)
+			assert.Nil(t, mon)
+			for _, w := range tt.want {
+				assert.Contains(t, err.Error(), w)
+			}
+		})
+	}
+}

@@ -1,0 +1,186 @@
+package prom_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/ooda-sre/ooda/resilience"
+	"github.com/ooda-sre/ooda/slo"
+	"github.com/ooda-sre/ooda/slo/prom"
+	"github.com/ooda-sre/ooda/slo/slotest"
+	"github.com/ooda-sre/ooda/storage/storagetest"
+)
+
+// The history the real Prometheus serves: four days ending at historyEnd,
+// a sample every 30 s.
+var (
+	historyEnd   = time.Date(2025, 1, 10, 12, 0, 0, 0, time.UTC)
+	historyStart = historyEnd.Add(-4 * slo.Day)
+)
+
+// historyProfiles are three services with known error profiles:
+//
+//   - checkout: 0.05 % errors (burn 0.5) until the last hour, then 2 %
+//     (burn 20): a fast page. Budget left over the four days:
+//     1 − (0.5×95h + 20×1h)/96h = 0.297.
+//   - search: 0.01 % throughout (burn 0.1): ok, 90 % of the budget left.
+//   - billing: 0.2 % throughout (burn 2): 3d/6h over 1×, 1d/2h under 3×,
+//     so a ticket; budget 1 − 2 = −1, so frozen.
+func historyProfiles() []slotest.Profile {
+	incident := historyEnd.Add(-time.Hour)
+	return []slotest.Profile{
+		{Service: "checkout", RPS: 100, ErrorRatio: func(t time.Time) float64 {
+			if t.After(incident) {
+				return 0.02
+			}
+			return 0.0005
+		}},
+		{Service: "search", RPS: 50, ErrorRatio: func(time.Time) float64 { return 0.0001 }},
+		{Service: "billing", RPS: 20, ErrorRatio: func(time.Time) float64 { return 0.002 }},
+	}
+}
+
+// startHistory starts a real Prometheus over historyProfiles.
+func startHistory(tb testing.TB) *slotest.Prometheus {
+	tb.Helper()
+	return slotest.StartPrometheus(tb, slotest.History(historyStart, historyEnd, 30*time.Second, historyProfiles()...))
+}
+
+// historySLOs are the SLOs of the history's services, as a team would write
+// them in Sloth files.
+func historySLOs(tb testing.TB) []slo.SLO {
+	tb.Helper()
+	var out []slo.SLO
+	for _, svc := range []string{"checkout", "search", "billing"} {
+		out = append(out, parseSLOs(tb, sloFile(svc, 99.9, "availability"))...)
+	}
+	return out
+}
+
+func TestRealPrometheus(t *testing.T) {
+	server := startHistory(t)
+	guard := newGuard(t, nil)
+	api, err := prom.NewPrometheusAPI(server.URL, guard)
+	require.NoError(t, err)
+	slos := historySLOs(t)
+	ev, err := prom.NewEvaluator(prom.Config{API: api, Guard: guard, SLOs: slos, Now: func() time.Time { return historyEnd }})
+	require.NoError(t, err)
+
+	rep, err := ev.Evaluate(t.Context(), historyEnd)
+	require.NoError(t, err)
+	require.Len(t, rep.Results, 3)
+	byService := map[string]slo.Result{}
+	for _, r := range rep.Results {
+		require.NoError(t, r.Err, r.SLO)
+		byService[r.Service] = r
+	}
+
+	checkout := byService["checkout"]
+	assert.Equal(t, slo.LevelPage, checkout.Level)
+	assert.Equal(t, "page-quick", checkout.Alert.Name)
+	fast, _ := checkout.Window(time.Hour)
+	assert.InDelta(t, 20, fast.Burn, 0.5)
+	assert.InDelta(t, 360_000, fast.Requests, 3_600, "100 rps for an hour")
+	slow, _ := checkout.Window(6 * time.Hour)
+	assert.InDelta(t, 3.75, slow.Burn, 0.1, "(0.5×5h + 20×1h)/6h")
+	assert.InDelta(t, 0.297, checkout.BudgetRemaining, 0.01)
+	require.True(t, checkout.Exhausts)
+	assert.InDelta(t, 0.297*720/20, checkout.ExhaustsIn.Hours(), 0.5, "remaining × period / 1h burn")
+
+	search := byService["search"]
+	assert.Equal(t, slo.LevelOK, search.Level)
+	assert.InDelta(t, 0.9, search.BudgetRemaining, 0.01)
+
+	billing := byService["billing"]
+	assert.Equal(t, slo.LevelTicket, billing.Level)
+	assert.Equal(t, "ticket-slow", billing.Alert.Name)
+	assert.InDelta(t, -1, billing.BudgetRemaining, 0.02)
+	assert.True(t, billing.Exhausted())
+
+	// An hour before the incident checkout was fine.
+	before, err := ev.Evaluate(t.Context(), historyEnd.Add(-90*time.Minute))
+	require.NoError(t, err)
+	assert.Equal(t, slo.LevelOK, before.Results[0].Level)
+
+	// The incident's hour alone spent 20×1h/720h of checkout's budget:
+	// under the 20 % that calls for a post-mortem.
+	spent, err := ev.ServiceBudgetSpent(t.Context(), "checkout", historyEnd.Add(-time.Hour), historyEnd)
+	require.NoError(t, err)
+	assert.InDelta(t, 20.0/720, spent.Share, 0.002)
+	assert.False(t, spent.NeedsPostmortem())
+	// Billing's four days at 2× spent 2×96h/720h ≈ 27 %.
+	spent, err = ev.ServiceBudgetSpent(t.Context(), "billing", historyStart, historyEnd)
+	require.NoError(t, err)
+	assert.InDelta(t, 2*96.0/720, spent.Share, 0.01)
+	assert.True(t, spent.NeedsPostmortem())
+
+	// Through the monitor and the store: warnings for checkout and
+	// billing, and billing frozen.
+	db := storagetest.Open(t)
+	mon, err := prom.NewMonitor(prom.MonitorConfig{Evaluator: ev, Store: db})
+	require.NoError(t, err)
+	var notices []slo.Notice
+	_, err = mon.Tick(t.Context(), historyEnd, func(_ context.Context, n slo.Notice) error {
+		notices = append(notices, n)
+		return nil
+	})
+	require.NoError(t, err)
+	got := map[string]string{}
+	for _, n := range notices {
+		got[n.Service] = fmt.Sprintf("%s %s %s", n.Kind, n.To, n.Freeze)
+	}
+	assert.Equal(t, map[string]string{
+		"checkout": "warning page ",
+		"billing":  "warning ticket started",
+	}, got)
+	fs, ok, err := mon.Freeze(t.Context(), "billing")
+	require.NoError(t, err)
+	require.True(t, ok)
+	assert.True(t, fs.Frozen)
+	require.NotNil(t, fs.Since)
+	assert.Equal(t, historyEnd, *fs.Since)
+	fs, ok, err = mon.Freeze(t.Context(), "search")
+	require.NoError(t, err)
+	require.True(t, ok)
+	assert.False(t, fs.Frozen)
+}
+
+// BenchmarkEvaluateTick is one evaluation tick of 200 SLOs against the real
+// Prometheus of TestRealPrometheus, with the guard's bulkhead at 8.
+func BenchmarkEvaluateTick(b *testing.B) {
+	server := startHistory(b)
+	guard := newGuard(b, func(p *resilience.Policy) { p.MaxConcurrent = 8 })
+	api, err := prom.NewPrometheusAPI(server.URL, guard)
+	require.NoError(b, err)
+	counting := &slotest.Counting{Next: api}
+	base := historySLOs(b)
+	slos := make([]slo.SLO, 200)
+	for i := range slos {
+		s := base[i%len(base)]
+		s.Name = fmt.Sprintf("slo-%03d", i)
+		s.ID = s.Service + "/" + s.Name
+		slos[i] = s
+	}
+	ev, err := prom.NewEvaluator(prom.Config{API: counting, Guard: guard, SLOs: slos, Concurrency: 8, Now: time.Now})
+	require.NoError(b, err)
+
+	b.ResetTimer()
+	start := time.Now()
+	ticks := 0
+	for b.Loop() {
+		rep, err := ev.Evaluate(b.Context(), historyEnd)
+		require.NoError(b, err)
+		require.Equal(b, slo.LevelPage, rep.Results[0].Level)
+		ticks++
+	}
+	elapsed := time.Since(start)
+	require.LessOrEqual(b, counting.Peak(), int64(8), "queries in flight never exceed the bulkhead")
+	b.ReportMetric(elapsed.Seconds()/float64(ticks), "s/tick")
+	b.ReportMetric(float64(counting.Peak()), "peak-inflight")
+	b.ReportMetric(float64(counting.Calls())/float64(ticks), "queries/tick")
+}

@@ -1,0 +1,67 @@
+package prom
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/prometheus/client_golang/api"
+	promv1 "github.com/prometheus/client_golang/api/prometheus/v1"
+	"github.com/prometheus/common/model"
+
+	"github.com/ooda-sre/ooda/resilience"
+	"github.com/ooda-sre/ooda/slo"
+)
+
+// API is the part of the Prometheus HTTP API client (promv1.API) the
+// evaluator uses.
+type API interface {
+	Query(ctx context.Context, query string, ts time.Time, opts ...promv1.Option) (model.Value, promv1.Warnings, promv1.Infos, error)
+}
+
+var _ API = promv1.API(nil)
+
+// NewPrometheusAPI returns a client for the Prometheus at address that sends
+// its requests through the guard's HTTP client, whose transport lets the
+// guard classify the client's errors by HTTP status.
+func NewPrometheusAPI(address string, g *resilience.Guard) (API, error) {
+	c, err := api.NewClient(api.Config{Address: address, Client: g.HTTPClient()})
+	if err != nil {
+		return nil, fmt.Errorf("prometheus client %s: %w", resilience.Redact(address), err)
+	}
+	return promv1.NewAPI(c), nil
+}
+
+// readMeasurement reads what a slo.WindowQuery or slo.RatioQuery returned.
+func readMeasurement(v model.Value) (slo.Measurement, error) {
+	m := slo.Measurement{ErrorRatio: math.NaN(), Requests: math.NaN()}
+	vec, ok := v.(model.Vector)
+	if !ok {
+		return m, fmt.Errorf("the query returned a %s; want an instant vector", typeName(v))
+	}
+	ratios := 0
+	for _, s := range vec {
+		if s.Metric[slo.SeriesLabel] == slo.SeriesRequests {
+			m.Requests = float64(s.Value)
+			continue
+		}
+		ratios++
+		m.ErrorRatio = float64(s.Value)
+	}
+	if ratios > 1 {
+		return m, fmt.Errorf("the error ratio came back as %d series; it must be one: aggregate the query with sum() or max()", ratios)
+	}
+	return m, nil
+}
+
+func typeName(v model.Value) string {
+	if v == nil {
+		return "nothing"
+	}
+	return v.Type().String()
+}
+
+// known reports whether v is a measurement rather than "no data", as the
+// slo package judges it.
+func known(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }

@@ -1,0 +1,25 @@
+package slo_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/prometheus/common/model"
+	"github.com/stretchr/testify/assert"
+
+	"github.com/ooda-sre/ooda/slo"
+)
+
+// FormatWindow writes its own durations to keep Prometheus's common module
+// out of the package; it must write them exactly as Prometheus does.
+func TestFormatWindowWritesWhatPrometheusWrites(t *testing.T) {
+	for _, d := range []time.Duration{
+		0, time.Millisecond, 1500 * time.Millisecond, 70 * time.Second, 5 * time.Minute,
+		time.Hour, 90 * time.Minute, slo.Day, 3 * slo.Day, 7 * slo.Day, 28 * slo.Day,
+		30 * slo.Day, 90 * slo.Day, 365 * slo.Day, 730 * slo.Day, 366 * slo.Day,
+		-2 * time.Hour, 500 * time.Microsecond,
+		slo.DefaultWindows(7 * slo.Day).PageQuick.Short,
+	} {
+		assert.Equal(t, model.Duration(d).String(), slo.FormatWindow(d), "%v", d)
+	}
+}
