@@ -106,7 +106,7 @@ func New(ctx context.Context, cfg Config, db *storage.DB, opts Options) (*App, e
 	a.dispatcher = &command.Dispatcher{Store: db, Logger: logger}
 	a.reminders = &jobs.Reminders{Store: db, Logger: logger}
 	// Prometheus needs its guard whether or not Slack is configured.
-	if a.guards, err = resilience.DefaultGuards(resilience.WithLogger(logger), resilience.WithMetrics(resilience.NewMetrics(reg))); err != nil {
+	if a.guards, err = newGuards(logger, reg); err != nil {
 		return nil, err
 	}
 
@@ -214,6 +214,30 @@ func New(ctx context.Context, cfg Config, db *storage.DB, opts Options) (*App, e
 		a.slack.Register(a.server)
 	}
 	return a, nil
+}
+
+// newGuards builds the guard of each dependency, reporting to one set of
+// metrics. Slack's guard reads slack-go's errors through slackapi's
+// classifier: the guard itself knows no Slack.
+func newGuards(logger *slog.Logger, reg prometheus.Registerer) (*resilience.Guards, error) {
+	common := []resilience.Option{resilience.WithLogger(logger), resilience.WithMetrics(resilience.NewMetrics(reg))}
+	var gs resilience.Guards
+	for _, g := range []struct {
+		dst        **resilience.Guard
+		dependency string
+		extra      []resilience.Option
+	}{
+		{&gs.Slack, resilience.DependencySlack, []resilience.Option{resilience.WithClassifier(slackapi.Classifier{})}},
+		{&gs.Prometheus, resilience.DependencyPrometheus, nil},
+		{&gs.Webhook, resilience.DependencyWebhook, nil},
+	} {
+		guard, err := resilience.New(resilience.DefaultPolicy(g.dependency), append(common, g.extra...)...)
+		if err != nil {
+			return nil, fmt.Errorf("%s guard: %w", g.dependency, err)
+		}
+		*g.dst = guard
+	}
+	return &gs, nil
 }
 
 // buildSLOs loads the SLO files, if any, and builds the evaluator over

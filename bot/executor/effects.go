@@ -165,7 +165,7 @@ func (e *Executor) deferEffect(ctx context.Context, p *pass, pe incident.Pending
 	now := e.cfg.Now()
 	attempt := pe.Attempts + 1
 	wait := e.cfg.Backoff.Delay(attempt)
-	if d, ok := resilience.RetryAfter(err); ok {
+	if d, ok := e.cfg.Guard.RetryAfter(err); ok {
 		wait = d
 	}
 	switch {
@@ -173,7 +173,7 @@ func (e *Executor) deferEffect(ctx context.Context, p *pass, pe incident.Pending
 		errors.Is(err, errNotUploadedYet), errors.Is(err, errSharePending):
 		// Our own congestion or ordering, or Slack still at work: not
 		// news about Slack's health.
-	case resilience.Classify(err) == resilience.ClassRateLimited:
+	case e.cfg.Guard.Classify(err) == resilience.ClassRateLimited:
 		e.slackAnswered()
 	default:
 		e.slackFailed(now)
