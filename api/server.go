@@ -18,7 +18,6 @@ import (
 	"github.com/ooda-sre/ooda/bot/command"
 	"github.com/ooda-sre/ooda/incident"
 	"github.com/ooda-sre/ooda/postmortem"
-	"github.com/ooda-sre/ooda/slo"
 	"github.com/ooda-sre/ooda/timeline"
 )
 
@@ -45,7 +44,7 @@ type ServerConfig struct {
 	AckHistogram *prometheus.HistogramVec
 	// Freeze answers GET /api/v1/freeze (slo.FreezeHandler); nil leaves
 	// the route out. *prom.Monitor's Freeze is one.
-	Freeze slo.FreezeLookup
+	Freeze FreezeLookup
 	// Alerts receives Alertmanager's webhook at POST /api/v1/alerts (an
 	// *AlertReceiver); nil leaves the route out.
 	Alerts http.Handler
@@ -83,7 +82,7 @@ func NewServer(cfg ServerConfig) (*Server, error) {
 	s.mux.Handle("GET /api/v1/incidents/{n}", s.authed(s.getIncident))
 	s.mux.Handle("GET /api/v1/incidents/{n}/postmortem", s.authed(PostmortemHandlerWithBudget(cfg.Store, nil, cfg.PostmortemBudget)))
 	if cfg.Freeze != nil {
-		s.mux.Handle("GET /api/v1/freeze", s.authed(slo.FreezeHandler(cfg.Freeze)))
+		s.mux.Handle("GET /api/v1/freeze", s.authed(FreezeHandler(cfg.Freeze)))
 	}
 	if cfg.Alerts != nil {
 		s.mux.Handle("POST /api/v1/alerts", s.authed(cfg.Alerts.ServeHTTP))
@@ -230,7 +229,9 @@ func (s *Server) internal(w http.ResponseWriter, r *http.Request, err error) {
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	if w.Header().Get("Content-Type") == "" {
+		w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	}
 	w.WriteHeader(status)
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")

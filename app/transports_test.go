@@ -1,4 +1,4 @@
-package app
+package app_test
 
 import (
 	"fmt"
@@ -53,8 +53,16 @@ func TestSameCommandsSameEventsOverSlackAndAPI(t *testing.T) {
 		require.NotContains(t, reply.Text, "could not", text)
 	}
 
+	// The same over Socket Mode, through the connection app.Run opens.
+	sock := newSocketRig(t)
+	slashReply(t, sock.command(declare, "C0OTHER0001", "trigger-declare"))
+	for i, text := range sharedCommands {
+		reply := slashReply(t, sock.command(text, "C0OTHER0001", fmt.Sprintf("trigger-%d", i)))
+		require.NotContains(t, reply.Text, "could not", text)
+	}
+
 	db := storagetest.Open(t)
-	srv := httptest.NewServer(NewServer(ServerConfig{Store: db, Dispatcher: &Dispatcher{Store: db}, APIToken: "admin-token"}))
+	srv := httptest.NewServer(newAPIApp(t, db, "admin-token").Handler())
 	defer srv.Close()
 	apiCommand(t, srv.URL, "admin-token", declare)
 	for _, text := range sharedCommands {
@@ -74,6 +82,12 @@ func TestSameCommandsSameEventsOverSlackAndAPI(t *testing.T) {
 		require.Equal(t, "api:admin", e.Actor)
 	}
 	for _, e := range overSlack {
+		require.Equal(t, timeline.SourceCommand, e.Source)
+	}
+	overSocket, err := sock.db.Events(t.Context(), 1, 3)
+	require.NoError(t, err)
+	require.Equal(t, comparable(overSlack), comparable(overSocket), "Socket Mode records what HTTP mode does")
+	for _, e := range overSocket {
 		require.Equal(t, timeline.SourceCommand, e.Source)
 	}
 }

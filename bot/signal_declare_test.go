@@ -8,13 +8,23 @@ import (
 	"testing"
 	"time"
 
+	"github.com/slack-go/slack"
 	"github.com/stretchr/testify/require"
 
-	"github.com/ooda-sre/ooda/timeline"
-
+	"github.com/ooda-sre/ooda/bot/blockkit"
 	"github.com/ooda-sre/ooda/bot/slacktest"
 	"github.com/ooda-sre/ooda/incident"
+	"github.com/ooda-sre/ooda/timeline"
 )
+
+// signalBlockID is the block id of the "Declare incident" button of an SLO
+// warning whose form suggests title, as blockkit builds it.
+func signalBlockID(t testing.TB, title string) string {
+	t.Helper()
+	b, ok := blockkit.DeclareSignalBlock("", title, timeline.SourceSLO).(*slack.ActionBlock)
+	require.True(t, ok, "the declare button is an actions block")
+	return b.BlockID
+}
 
 // signalClick is a click on the "Declare incident" button of the signal
 // message ts in channel, by user, with a trigger id of its own.
@@ -25,7 +35,7 @@ func signalClick(t testing.TB, channel, ts, user string, i int, service, blockID
 	}
 	require.NoError(t, json.Unmarshal(slackFixture(t, "block_actions_button.json"), &doc))
 	a := doc.Actions[0]
-	a["action_id"], a["value"], a["block_id"] = ActionDeclareFromSignal, service, blockID
+	a["action_id"], a["value"], a["block_id"] = blockkit.ActionDeclareFromSignal, service, blockID
 	a["action_ts"] = "1548426417.84018" + strconv.Itoa(i)
 	return interactionBody(slackJSON(t, "block_actions_button.json", map[string]any{
 		"user.id":              user,
@@ -50,7 +60,7 @@ func TestSignalButtonDeclaresOnceWithoutSlack(t *testing.T) {
 			user = "U0BOB000001"
 		}
 		wg.Go(func() {
-			rec := r.post("/slack/interactivity", signalClick(t, "C0SLO", "1772445660.000100", user, i, "checkout", signalBlockPrefix+"checkout SLO burning", ru.srv.URL))
+			rec := r.post("/slack/interactivity", signalClick(t, "C0SLO", "1772445660.000100", user, i, "checkout", signalBlockID(t, "checkout SLO burning"), ru.srv.URL))
 			require.Equal(t, http.StatusOK, rec.Code)
 		})
 	}
@@ -82,7 +92,7 @@ func TestSignalButtonDeclaresOnceWithoutSlack(t *testing.T) {
 	require.True(t, signals[0].At.Before(inc.DeclaredAt) || signals[0].At.Equal(inc.DeclaredAt))
 
 	// Another signal's button is another declaration.
-	rec := r.post("/slack/interactivity", signalClick(t, "C0SLO", "1772445999.000100", "UA8RXUSPL", 9, "search", signalBlockPrefix+"search: HighLatency firing", ru.srv.URL))
+	rec := r.post("/slack/interactivity", signalClick(t, "C0SLO", "1772445999.000100", "UA8RXUSPL", 9, "search", signalBlockID(t, "search: HighLatency firing"), ru.srv.URL))
 	require.Equal(t, http.StatusOK, rec.Code)
 	require.Contains(t, ru.next(t).Text, "INC-2 declared")
 	inc2, err := r.db.Incident(t.Context(), 2)
@@ -96,7 +106,7 @@ func TestSignalButtonOpensThePrefilledForm(t *testing.T) {
 	r := newSlackRig(t, withFakeSlack(t, fake))
 	ru := newResponseURLs(t)
 	for i := range 2 {
-		rec := r.post("/slack/interactivity", signalClick(t, "C0SLO", "1772445660.000100", "UA8RXUSPL", i, "checkout", signalBlockPrefix+"checkout SLO burning", ru.srv.URL))
+		rec := r.post("/slack/interactivity", signalClick(t, "C0SLO", "1772445660.000100", "UA8RXUSPL", i, "checkout", signalBlockID(t, "checkout SLO burning"), ru.srv.URL))
 		require.Equal(t, http.StatusOK, rec.Code)
 		require.Empty(t, rec.Body.String())
 	}

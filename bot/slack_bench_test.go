@@ -12,6 +12,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/ooda-sre/ooda/api"
 )
 
 // BenchmarkSlackCommandNote sends signed `/incident note` commands to the
@@ -43,10 +45,13 @@ func BenchmarkSlackCommandNote(b *testing.B) {
 			}
 			// The same command through the API, on the same store: the
 			// transport differs, the command path is the same.
-			api := NewServer(ServerConfig{Store: r.db, Dispatcher: r.h.cfg.Dispatcher, APIToken: "bench-admin-token-0123"})
+			srv, err := api.NewServer(api.ServerConfig{Store: r.db, Dispatcher: r.h.cfg.Dispatcher, APIToken: "bench-admin-token-0123"})
+			if err != nil {
+				b.Fatal(err)
+			}
 			authed := http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 				req.Header.Set("Authorization", "Bearer bench-admin-token-0123")
-				api.ServeHTTP(w, req)
+				srv.ServeHTTP(w, req)
 			})
 			apiBodies := make([][]byte, b.N)
 			for i := range apiBodies {

@@ -196,7 +196,7 @@ func TestSlackCommandReplies(t *testing.T) {
 	n := r.declare("Checkout down", "C0INCIDENT1")
 
 	reply := slashReply(t, r.command("help", "C0GENERAL", "t-help"))
-	require.Equal(t, safeReplyText(HelpText()), reply.Text)
+	require.Equal(t, safeReplyText(command.HelpText()), reply.Text)
 
 	reply = slashReply(t, r.command("frobnicate", "C0GENERAL", "t-unknown"))
 	require.Contains(t, reply.Text, "not an /incident command")

@@ -11,6 +11,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/ooda-sre/ooda/bot/blockkit"
 	"github.com/ooda-sre/ooda/incident"
 	"github.com/ooda-sre/ooda/roles"
 	"github.com/ooda-sre/ooda/timeline"
@@ -32,9 +33,9 @@ func click(t testing.TB, fixture string, n uint64, user string, i int, set map[s
 	a := doc.Actions[0]
 	a["action_ts"] = "1548426417.84018" + strconv.Itoa(i)
 	switch a["action_id"] {
-	case ActionTakeRole:
+	case blockkit.ActionTakeRole:
 		a["value"] = strconv.FormatUint(n, 10) + ":ops"
-	case ActionSetStatus:
+	case blockkit.ActionSetStatus:
 		a["selected_option"].(map[string]any)["value"] = strconv.FormatUint(n, 10) + ":monitoring"
 	}
 	fields["actions"] = []any{a}

@@ -18,6 +18,7 @@ import (
 	"github.com/slack-go/slack"
 	"github.com/stretchr/testify/require"
 
+	"github.com/ooda-sre/ooda/bot/command"
 	"github.com/ooda-sre/ooda/bot/slacktest"
 	"github.com/ooda-sre/ooda/incident"
 	"github.com/ooda-sre/ooda/storage"
@@ -48,7 +49,7 @@ func newSlackRig(t testing.TB, tweaks ...func(*SlackConfig)) *slackRig {
 	reg := prometheus.NewRegistry()
 	cfg := SlackConfig{
 		SigningSecret: slackTestSecret,
-		Dispatcher:    &Dispatcher{Store: db},
+		Dispatcher:    &command.Dispatcher{Store: db},
 		Store:         db,
 		Transcript:    db,
 		BotUserID:     slackTestBot,
@@ -57,7 +58,8 @@ func newSlackRig(t testing.TB, tweaks ...func(*SlackConfig)) *slackRig {
 	for _, tw := range tweaks {
 		tw(&cfg)
 	}
-	h := NewSlackHandler(cfg)
+	h, err := NewSlackHandler(cfg)
+	require.NoError(t, err)
 	t.Cleanup(h.Close)
 	mux := http.NewServeMux()
 	h.Register(mux)

@@ -54,6 +54,13 @@ func newFakeSocketMode(t testing.TB) *fakeSocketMode {
 	return f
 }
 
+// writeJSON answers a fake Slack Web API call with v.
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
 // socketLink is one Socket Mode connection, seen from Slack's side.
 type socketLink struct {
 	t    testing.TB

@@ -80,11 +80,10 @@ type Classifier interface {
 }
 
 // Classify sorts err, looking through any wrapping, by the rules that need
-// no integration: marks, HTTP statuses, transport failures. It places an
-// error returned by a Guard's Do as that guard did, with its Classifier,
-// since the error carries it; any other error a client library made up is
-// the library's Classifier's to place (Guard.Classify), and here falls to
-// the last rule.
+// no integration: marks, HTTP statuses, transport failures. An error
+// returned by a Guard's Do carries that guard's Classifier, so Classify
+// places it as the guard did; a client library's own error, met outside
+// Do, is the guard's to place (Guard.Classify).
 //
 // An error nothing recognises is retryable: outbound failures we have not
 // named are nearly always transport trouble, and retries are bounded

@@ -146,10 +146,11 @@ func (g *Guard) Dependency() string { return g.policy.Dependency }
 // breaker whose OpenTimeout has passed reports (and becomes) half-open.
 func (g *Guard) State() string { return g.breaker.State().String() }
 
-// Classify sorts err as the guard does: its Classifier first, where the
-// rules of Classifier put it, then the rules of the package's Classify.
-// Callers deciding what to do with a failure (reschedule, give up) use it
-// on errors that may not have come from Do.
+// Classify sorts err as the guard does: by the package's rules, with the
+// guard's Classifier taking its place among them. Callers deciding what to
+// do with a failure (reschedule, give up) use it on errors that may not
+// have come through Do; errors from Do classify the same way with the
+// package's Classify.
 func (g *Guard) Classify(err error) Class {
 	c, _ := classify(err, g.classifier)
 	return c

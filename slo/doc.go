@@ -19,9 +19,8 @@
 //
 // It must never import slo/prom, resilience, storage, bot, api or app, nor
 // an I/O library: Prometheus's client_golang or common modules, gobreaker,
-// slack-go, bbolt, cron. Reading SLO files with os and yaml is all the I/O
-// it does. FreezeHandler (net/http) is here only until the HTTP API takes
-// it; nothing else may bring net/http in.
+// slack-go, bbolt, cron, net/http. Reading SLO files with os and yaml is
+// all the I/O it does; the freeze's HTTP handler is api's.
 //
 // # Windows and the SLO period
 //

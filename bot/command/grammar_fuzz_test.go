@@ -139,7 +139,7 @@ func canonicalCommand(c Command) string {
 		}
 		return with(s, c.Priority)
 	}
-	return with(c.Verb+inc, c.Text)
+	return with(string(c.Verb)+inc, c.Text)
 }
 
 // unexplainedWords returns the words of text that a command carrying free

@@ -1,12 +1,9 @@
 package command
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"net/http"
-	"net/http/httptest"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -17,6 +14,7 @@ import (
 	"github.com/prometheus/common/model"
 	"github.com/stretchr/testify/require"
 
+	"github.com/ooda-sre/ooda/bot/mrkdwn"
 	"github.com/ooda-sre/ooda/resilience"
 	"github.com/ooda-sre/ooda/slo"
 	"github.com/ooda-sre/ooda/slo/prom"
@@ -74,7 +72,7 @@ func (p *hangingProm) Query(ctx context.Context, q string, ts time.Time, _ ...pr
 }
 
 func TestSLOCommandAnswersAtOnceWhilePrometheusHangs(t *testing.T) {
-	prom := &hangingProm{ws: burning(pageRatio, periodSome), waiting: make(chan struct{}, 1)}
+	fakeProm := &hangingProm{ws: burning(pageRatio, periodSome), waiting: make(chan struct{}, 1)}
 	slos, _, err := slo.Parse("slos/checkout.yaml", []byte(sloTestFile))
 	require.NoError(t, err)
 	guard, err := resilience.New(resilience.DefaultPolicy(resilience.DependencyPrometheus),
@@ -84,7 +82,7 @@ func TestSLOCommandAnswersAtOnceWhilePrometheusHangs(t *testing.T) {
 	now := sloT0
 	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
 	advance := func(d time.Duration) time.Time { mu.Lock(); defer mu.Unlock(); now = now.Add(d); return now }
-	ev, err := prom.NewEvaluator(prom.Config{API: prom, Guard: guard, SLOs: slos, Now: clock, Concurrency: 1})
+	ev, err := prom.NewEvaluator(prom.Config{API: fakeProm, Guard: guard, SLOs: slos, Now: clock, Concurrency: 1})
 	require.NoError(t, err)
 	db := storagetest.Open(t)
 	mon, err := prom.NewMonitor(prom.MonitorConfig{Evaluator: ev, Store: db})
@@ -92,7 +90,7 @@ func TestSLOCommandAnswersAtOnceWhilePrometheusHangs(t *testing.T) {
 	reg := prometheus.NewRegistry()
 	ack := NewAckHistogram()
 	reg.MustRegister(ack)
-	d := &Dispatcher{Store: db, SLO: mon, OwnSLO: OwnSLOFrom(reg, slo.DefaultOwnSpec())}
+	d := &Dispatcher{Store: db, SLO: mon, OwnSLO: ownSLOFrom(reg, slo.DefaultOwnSpec())}
 	ask := func(text string) Reply {
 		return d.Handle(t.Context(), Request{Text: text, User: alice, Source: timeline.SourceCommand, Key: "k-" + text})
 	}
@@ -111,23 +109,23 @@ func TestSLOCommandAnswersAtOnceWhilePrometheusHangs(t *testing.T) {
 	for _, w := range slo.DefaultWindows(0).Durations() {
 		refused[slo.FormatWindow(w)] = slotest.Window{Err: errors.New("dial tcp 10.0.0.9:9090: connect: connection refused")}
 	}
-	prom.ws = refused
+	fakeProm.ws = refused
 	_, err = mon.Tick(t.Context(), advance(2*time.Minute), nil)
 	require.ErrorIs(t, err, slo.ErrUnavailable)
 
 	// Then it hangs: an evaluation waits on it in the background, and
 	// cannot end before the test lets it, while people ask.
-	prom.hang.Store(true)
+	fakeProm.hang.Store(true)
 	tickCtx, stopTick := context.WithCancel(t.Context())
 	tickDone := make(chan struct{})
 	go func() {
 		defer close(tickDone)
 		_, _ = mon.Tick(tickCtx, advance(time.Minute), nil)
 	}()
-	<-prom.waiting
-	before := prom.calls.Load()
+	<-fakeProm.waiting
+	before := fakeProm.calls.Load()
 	reply = ask("slo")
-	require.Equal(t, before, prom.calls.Load(), "the command never queries Prometheus")
+	require.Equal(t, before, fakeProm.calls.Load(), "the command never queries Prometheus")
 	select {
 	case <-tickDone:
 		t.Fatal("the evaluation ended before the answer; the test proves nothing")
@@ -137,8 +135,8 @@ func TestSLOCommandAnswersAtOnceWhilePrometheusHangs(t *testing.T) {
 	<-tickDone
 	require.Equal(t, http.StatusOK, reply.Code)
 	for _, want := range []string{
-		"1 SLO(s), evaluated 3m ago (at " + clockUTC(evaluated) + ")",
-		":warning: Stale: the latest evaluation failed 1m ago (at " + clockUTC(evaluated.Add(2*time.Minute)) + ")",
+		"1 SLO(s), evaluated 3m ago (at " + mrkdwn.Clock(evaluated) + ")",
+		":warning: Stale: the latest evaluation failed 1m ago (at " + mrkdwn.Clock(evaluated.Add(2*time.Minute)) + ")",
 		"connection refused",
 		"checkout/availability  page",
 		"15.0×",
@@ -160,71 +158,21 @@ func TestSLOCommandWithoutSLOsShowsOoda(t *testing.T) {
 	ack := NewAckHistogram()
 	reg.MustRegister(ack)
 	for range 1999 {
-		ack.WithLabelValues(kindCommand, transportHTTP).Observe(0.2)
+		ack.WithLabelValues(KindCommand, TransportHTTP).Observe(0.2)
 	}
-	ack.WithLabelValues(kindInteraction, transportSocket).Observe(4)
+	ack.WithLabelValues(KindInteraction, TransportSocket).Observe(4)
 
-	d := &Dispatcher{Store: storagetest.Open(t), OwnSLO: OwnSLOFrom(reg, slo.DefaultOwnSpec())}
+	d := &Dispatcher{Store: storagetest.Open(t), OwnSLO: ownSLOFrom(reg, slo.DefaultOwnSpec())}
 	reply := d.Handle(t.Context(), Request{Text: "slo", User: alice, Key: "k"})
 	require.Equal(t, http.StatusOK, reply.Code)
 	require.Contains(t, reply.Text, "No SLOs are configured")
 	require.Contains(t, reply.Text, "Ooda's own SLO (99.9% of /incident commands acknowledged within 3s): 99.95% of 2000 since start, 50.0% of its error budget left: met.")
 
-	d.OwnSLO = OwnSLOFrom(prometheus.NewRegistry(), slo.DefaultOwnSpec())
+	d.OwnSLO = ownSLOFrom(prometheus.NewRegistry(), slo.DefaultOwnSpec())
 	reply = d.Handle(t.Context(), Request{Text: "slo", User: alice, Key: "k2"})
 	require.Contains(t, reply.Text, "Ooda's own SLO could not be measured")
 
 	d.OwnSLO = nil
 	reply = d.Handle(t.Context(), Request{Text: "slo", User: alice, Key: "k3"})
 	require.NotContains(t, reply.Text, "own SLO")
-}
-
-// TestAckHistogramIsTheOneOwnSLOReads: the Slack handler and the API time
-// their answers in one histogram, and Ooda's own SLO is measured on it.
-func TestAckHistogramIsTheOneOwnSLOReads(t *testing.T) {
-	reg := prometheus.NewRegistry()
-	ack := NewAckHistogram()
-	reg.MustRegister(ack, prom.NewOwnCollector(ack, slo.DefaultOwnSpec()))
-	r := newSlackRig(t, func(c *SlackConfig) { c.Registerer, c.AckHistogram = reg, ack })
-	srv := NewServer(ServerConfig{Store: r.db, APIToken: "tok", Dispatcher: r.h.cfg.Dispatcher, Gatherer: reg, AckHistogram: ack})
-
-	slashReply(t, r.command("list", "C0GENERAL", "trigger-ack-1"))
-	req := httptest.NewRequest(http.MethodPost, "/api/v1/commands", bytes.NewReader([]byte(`{"text": "list"}`)))
-	req.Header.Set("Authorization", "Bearer tok")
-	rec := httptest.NewRecorder()
-	srv.ServeHTTP(rec, req)
-	require.Equal(t, http.StatusOK, rec.Code, rec.Body.String())
-
-	families, err := reg.Gather()
-	require.NoError(t, err)
-	var ackFamilies int
-	transports := map[string]uint64{}
-	own := map[string]float64{}
-	for _, f := range families {
-		switch f.GetName() {
-		case slo.AckMetric:
-			ackFamilies++
-			for _, m := range f.GetMetric() {
-				for _, l := range m.GetLabel() {
-					if l.GetName() == "transport" {
-						transports[l.GetValue()] += m.GetHistogram().GetSampleCount()
-					}
-				}
-			}
-		case "ooda_own_slo_events", "ooda_own_slo_good_events":
-			own[f.GetName()] = f.GetMetric()[0].GetGauge().GetValue()
-		}
-	}
-	require.Equal(t, 1, ackFamilies, "one histogram of that name")
-	require.Equal(t, map[string]uint64{transportHTTP: 1, transportSocket: 0, transportAPI: 1}, transports)
-	require.Equal(t, map[string]float64{"ooda_own_slo_events": 2, "ooda_own_slo_good_events": 2}, own, "the exported own SLO counts both")
-
-	st, err := prom.OwnSLO(reg, slo.DefaultOwnSpec())
-	require.NoError(t, err)
-	require.InDelta(t, 2, st.Total, 0)
-	require.InDelta(t, 3, st.Bound, 0, "3 s is a bucket bound")
-
-	body, err := json.Marshal(st.Spec)
-	require.NoError(t, err)
-	require.Contains(t, string(body), slo.AckMetric)
 }

@@ -109,7 +109,7 @@ func newDrainBench(b *testing.B, incidents, notesEach int, every int64, workers 
 	r.queued = depth
 
 	r.guard = newExecutorGuard(b, resilience.DefaultPolicy(resilience.DependencySlack), nil)
-	var api SlackAPI = NewSlackClient(fakeSlackToken, r.fake.URL(), r.guard)
+	var api slackapi.SlackAPI = slackapi.NewSlackClient(fakeSlackToken, r.fake.URL(), r.guard)
 	if every > 0 {
 		r.faults = &every500{SlackAPI: api, fake: r.fake, every: every}
 		api = r.faults

@@ -11,13 +11,15 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/ooda-sre/ooda/api"
+	"github.com/ooda-sre/ooda/bot/command"
 	"github.com/ooda-sre/ooda/bot/slacktest"
 )
 
 // apiCommand sends one /incident command through POST /api/v1/commands.
-func apiCommand(t *testing.T, url, token, text string) CommandReply {
+func apiCommand(t *testing.T, url, token, text string) api.CommandReply {
 	t.Helper()
-	body, err := json.Marshal(CommandRequest{Text: text})
+	body, err := json.Marshal(api.CommandRequest{Text: text})
 	require.NoError(t, err)
 	req, err := http.NewRequest(http.MethodPost, url+"/api/v1/commands", bytes.NewReader(body))
 	require.NoError(t, err)
@@ -25,7 +27,7 @@ func apiCommand(t *testing.T, url, token, text string) CommandReply {
 	resp, err := http.DefaultClient.Do(req)
 	require.NoError(t, err)
 	defer resp.Body.Close()
-	var rep CommandReply
+	var rep api.CommandReply
 	require.NoError(t, json.NewDecoder(resp.Body).Decode(&rep))
 	require.True(t, rep.OK, "%s: %d %s", text, resp.StatusCode, rep.Text)
 	return rep
@@ -33,8 +35,10 @@ func apiCommand(t *testing.T, url, token, text string) CommandReply {
 
 func TestSlackDownThenCatchUp(t *testing.T) {
 	h := newHarness(t)
-	disp := &Dispatcher{Store: h.db, Health: h.exec, Committed: h.exec.Notify}
-	srv := httptest.NewServer(NewServer(ServerConfig{Store: h.db, Dispatcher: disp, APITokens: map[string]string{"pager-token-0123456789": "oncall"}}))
+	disp := &command.Dispatcher{Store: h.db, Health: h.exec, Committed: h.exec.Notify}
+	handler, err := api.NewServer(api.ServerConfig{Store: h.db, Dispatcher: disp, APITokens: map[string]string{"pager-token-0123456789": "oncall"}})
+	require.NoError(t, err)
+	srv := httptest.NewServer(handler)
 	defer srv.Close()
 	tok := "pager-token-0123456789"
 

@@ -13,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/stretchr/testify/require"
 
+	"github.com/ooda-sre/ooda/bot/slackapi"
 	"github.com/ooda-sre/ooda/bot/slacktest"
 	"github.com/ooda-sre/ooda/incident"
 	"github.com/ooda-sre/ooda/resilience/resiliencetest"
@@ -56,7 +57,7 @@ func TestExecutorSurvivesSIGKILL(t *testing.T) {
 		guard := newExecutorGuard(t, executorTestPolicy(), nil)
 		e, err := New(Config{
 			Store: db, Outbox: &ackingOutbox{Outbox: db, ack: ack, stickAfter: stickAfter},
-			Slack: NewSlackClient(fakeSlackToken, url, guard), Guard: guard,
+			Slack: slackapi.NewSlackClient(fakeSlackToken, url, guard), Guard: guard,
 			AnnounceChannel: announce,
 		})
 		if err != nil {
@@ -101,7 +102,7 @@ func TestExecutorSurvivesSIGKILL(t *testing.T) {
 	guard := newExecutorGuard(t, executorTestPolicy(), nil)
 	clock := resiliencetest.NewClock(time.Now())
 	restarted, err := New(Config{
-		Store: db, Outbox: db, Slack: NewSlackClient(fakeSlackToken, url, guard), Guard: guard,
+		Store: db, Outbox: db, Slack: slackapi.NewSlackClient(fakeSlackToken, url, guard), Guard: guard,
 		AnnounceChannel: announce, Now: clock.Now, Registerer: prometheus.NewRegistry(),
 	})
 	require.NoError(t, err)

@@ -14,6 +14,8 @@ import (
 	"github.com/slack-go/slack"
 	"github.com/stretchr/testify/require"
 
+	"github.com/ooda-sre/ooda/bot/command"
+	"github.com/ooda-sre/ooda/bot/slackapi"
 	"github.com/ooda-sre/ooda/bot/slacktest"
 	"github.com/ooda-sre/ooda/incident"
 	"github.com/ooda-sre/ooda/roles"
@@ -254,8 +256,8 @@ func TestExecutorPermanentFailures(t *testing.T) {
 		require.Contains(t, h.logs.String(), "effect failed for good")
 
 		// The failure shows in the next reply about the incident.
-		d := &Dispatcher{Store: h.db}
-		reply := d.Handle(h.ctx, Request{Text: "note still looking", User: alice, Incident: inc.Number, Source: timeline.SourceAPI, Key: "k1", At: h.clock.Now()})
+		d := &command.Dispatcher{Store: h.db}
+		reply := d.Handle(h.ctx, command.Request{Text: "note still looking", User: alice, Incident: inc.Number, Source: timeline.SourceAPI, Key: "k1", At: h.clock.Now()})
 		require.Contains(t, reply.Text, "1 Slack action(s) for INC-1 failed for good")
 	})
 
@@ -397,7 +399,7 @@ func TestExecutorSlackDown(t *testing.T) {
 // committed, while several incidents were worked at the same time.
 func TestExecutorOrderPerIncidentConcurrencyAcross(t *testing.T) {
 	var counter *concurrencyCounter
-	h := newHarness(t, withWorkers(4), withPageSize(50), withSlackWrapper(func(api SlackAPI) SlackAPI {
+	h := newHarness(t, withWorkers(4), withPageSize(50), withSlackWrapper(func(api slackapi.SlackAPI) slackapi.SlackAPI {
 		counter = &concurrencyCounter{SlackAPI: api, overlap: make(chan struct{})}
 		return counter
 	}))
@@ -524,7 +526,7 @@ func TestExecutorHonoursRetryAfter(t *testing.T) {
 // key, and its result is kept.
 func TestExecutorDirectMessage(t *testing.T) {
 	var dms *dmCatcher
-	h := newHarness(t, withSlackWrapper(func(api SlackAPI) SlackAPI {
+	h := newHarness(t, withSlackWrapper(func(api slackapi.SlackAPI) slackapi.SlackAPI {
 		dms = &dmCatcher{SlackAPI: api}
 		return dms
 	}))
@@ -651,7 +653,7 @@ func (o *flakyOutbox) Defer(ctx context.Context, seq uint64, r incident.Retry) e
 // first post waits (up to a bound) for a second to start, so a pool that
 // does work incidents concurrently shows it every time.
 type concurrencyCounter struct {
-	SlackAPI
+	slackapi.SlackAPI
 	mu       sync.Mutex
 	inflight int
 	peak     int
@@ -691,7 +693,7 @@ func (c *concurrencyCounter) max() int {
 // dmCatcher answers direct messages itself: the fake Slack has no
 // conversations with users.
 type dmCatcher struct {
-	SlackAPI
+	slackapi.SlackAPI
 	mu   sync.Mutex
 	to   []string
 	text []string
@@ -709,14 +711,14 @@ func (d *dmCatcher) PostMessageContext(ctx context.Context, channelID string, op
 	defer d.mu.Unlock()
 	d.to = append(d.to, channelID)
 	d.text = append(d.text, values.Get("text"))
-	if !strings.Contains(values.Get("metadata"), MetadataEventType) {
+	if !strings.Contains(values.Get("metadata"), slackapi.MetadataEventType) {
 		return "", "", errors.New("a dm without the effect key in its metadata")
 	}
 	return "D0DM0000001", "1700000000.000100", nil
 }
 
-// The wrappers still satisfy SlackAPI.
+// The wrappers still satisfy slackapi.SlackAPI.
 var (
-	_ SlackAPI = (*concurrencyCounter)(nil)
-	_ SlackAPI = (*dmCatcher)(nil)
+	_ slackapi.SlackAPI = (*concurrencyCounter)(nil)
+	_ slackapi.SlackAPI = (*dmCatcher)(nil)
 )

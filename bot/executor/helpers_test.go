@@ -15,6 +15,7 @@ import (
 	dto "github.com/prometheus/client_model/go"
 	"github.com/stretchr/testify/require"
 
+	"github.com/ooda-sre/ooda/bot/slackapi"
 	"github.com/ooda-sre/ooda/bot/slacktest"
 	"github.com/ooda-sre/ooda/incident"
 	"github.com/ooda-sre/ooda/resilience"
@@ -43,12 +44,13 @@ func executorTestPolicy() resilience.Policy {
 	return p
 }
 
-// newExecutorGuard builds a Slack guard whose backoff waits return at once.
-// Its clock is the real one: context deadlines are real, and the
+// newExecutorGuard builds a Slack guard, reading slack-go's errors through
+// slackapi's classifier, whose backoff waits return at once. Its clock is the real one: context deadlines are real, and the
 // executor's fake clock jumps far ahead.
 func newExecutorGuard(t testing.TB, p resilience.Policy, reg prometheus.Registerer) *resilience.Guard {
 	t.Helper()
 	g, err := resilience.New(p,
+		resilience.WithClassifier(slackapi.Classifier{}),
 		resilience.WithSleep(func(ctx context.Context, _ time.Duration) error { return ctx.Err() }),
 		resilience.WithRand(func() float64 { return 0.5 }),
 		resilience.WithMetrics(resilience.NewMetrics(reg)))
@@ -64,7 +66,7 @@ type harness struct {
 	ctx      context.Context
 	db       *storage.DB
 	slack    *slacktest.Server
-	api      SlackAPI
+	api      slackapi.SlackAPI
 	guard    *resilience.Guard
 	clock    *resiliencetest.Clock
 	reg      *prometheus.Registry
@@ -79,7 +81,7 @@ type harnessOption func(*harnessConfig)
 type harnessConfig struct {
 	noAnnounce bool
 	workers    int
-	wrap       func(SlackAPI) SlackAPI
+	wrap       func(slackapi.SlackAPI) slackapi.SlackAPI
 	pageSize   int
 }
 
@@ -88,7 +90,7 @@ func withWorkers(n int) harnessOption { return func(c *harnessConfig) { c.worker
 func withPageSize(n int) harnessOption {
 	return func(c *harnessConfig) { c.pageSize = n }
 }
-func withSlackWrapper(w func(SlackAPI) SlackAPI) harnessOption {
+func withSlackWrapper(w func(slackapi.SlackAPI) slackapi.SlackAPI) harnessOption {
 	return func(c *harnessConfig) { c.wrap = w }
 }
 
@@ -116,7 +118,7 @@ func newHarness(t testing.TB, opts ...harnessOption) *harness {
 		h.announce = h.slack.CreateChannel("incidents", false)
 	}
 	h.guard = newExecutorGuard(t, executorTestPolicy(), h.reg)
-	h.api = NewSlackClient(fakeSlackToken, h.slack.URL(), h.guard)
+	h.api = slackapi.NewSlackClient(fakeSlackToken, h.slack.URL(), h.guard)
 	if cfg.wrap != nil {
 		h.api = cfg.wrap(h.api)
 	}
@@ -255,7 +257,7 @@ func keyedMessages(s *slacktest.Server) map[string][]string {
 }
 
 func messageKey(m slacktest.Message) string {
-	if m.MetadataType != MetadataEventType {
+	if m.MetadataType != slackapi.MetadataEventType {
 		return ""
 	}
 	k, _ := m.MetadataPayload["key"].(string)

@@ -1,6 +1,7 @@
 package executor
 
 import (
+	"strconv"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -23,6 +24,8 @@ func TestKickoffFollowsTheIncident(t *testing.T) {
 		t.Fatal("no kickoff message")
 		return ""
 	}
+	// The value of a kickoff button or menu option: "<incident number>:<role or status>".
+	actionValue := func(n uint64, v string) string { return strconv.FormatUint(n, 10) + ":" + v }
 	takeComms := `"` + actionValue(inc.Number, string(roles.Comms)) + `"`
 	require.Contains(t, kickoff(), takeComms, "an empty role offers its button")
 

@@ -12,8 +12,11 @@ import (
 	"github.com/slack-go/slack"
 	"github.com/stretchr/testify/require"
 
+	"github.com/ooda-sre/ooda/bot/command"
+	"github.com/ooda-sre/ooda/bot/slackapi"
 	"github.com/ooda-sre/ooda/bot/slacktest"
 	"github.com/ooda-sre/ooda/incident"
+	"github.com/ooda-sre/ooda/jobs"
 	"github.com/ooda-sre/ooda/postmortem"
 	"github.com/ooda-sre/ooda/storage/storagetest"
 	"github.com/ooda-sre/ooda/timeline"
@@ -21,9 +24,9 @@ import (
 
 // command runs one /incident command as alice, typed in channel, through
 // the dispatcher every transport uses.
-func (h *harness) command(d *Dispatcher, channel, text string) Reply {
+func (h *harness) command(d *command.Dispatcher, channel, text string) command.Reply {
 	h.t.Helper()
-	return d.Handle(h.ctx, Request{
+	return d.Handle(h.ctx, command.Request{
 		Text: text, User: alice, Channel: channel, Source: timeline.SourceCommand, Key: h.key(), At: h.clock.Now(),
 	})
 }
@@ -31,7 +34,7 @@ func (h *harness) command(d *Dispatcher, channel, text string) Reply {
 // resolvedIncident declares a SEV2 incident, works it through the
 // dispatcher (impact, a loop turn, an action) and resolves it, with every
 // effect performed. It returns the incident's number and channel.
-func (h *harness) resolvedIncident(d *Dispatcher) (uint64, string) {
+func (h *harness) resolvedIncident(d *command.Dispatcher) (uint64, string) {
 	h.t.Helper()
 	n := h.declare("Checkout is down", false).Number
 	h.drainAll(h.exec)
@@ -125,7 +128,7 @@ func (h *harness) requireOneDraft(n uint64, channel string) slacktest.File {
 
 func TestSlackPostmortemDraft(t *testing.T) {
 	h := newHarness(t)
-	d := &Dispatcher{Store: h.db}
+	d := &command.Dispatcher{Store: h.db}
 	n, ch := h.resolvedIncident(d)
 
 	reply := h.command(d, ch, "postmortem")
@@ -151,7 +154,7 @@ func TestSlackPostmortemDraft(t *testing.T) {
 	require.Equal(t, 1.0, executorMetric(t, h.reg, "ooda_effects_total", map[string]string{"kind": "bookmark", "outcome": "done"}))
 
 	// The same request replayed (a Slack retry) drafts nothing more.
-	again := d.Handle(h.ctx, Request{Text: "postmortem", User: alice, Channel: ch, Source: timeline.SourceCommand, Key: requested[0].Key, At: h.clock.Now()})
+	again := d.Handle(h.ctx, command.Request{Text: "postmortem", User: alice, Channel: ch, Source: timeline.SourceCommand, Key: requested[0].Key, At: h.clock.Now()})
 	require.Equal(t, http.StatusOK, again.Code)
 	require.Zero(t, h.drain())
 	require.Len(t, sharedFiles(h.slack), 1)
@@ -210,7 +213,7 @@ func TestSlackPostmortemDraftSurvivesFaults(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			h := newHarness(t)
-			d := &Dispatcher{Store: h.db}
+			d := &command.Dispatcher{Store: h.db}
 			n, ch := h.resolvedIncident(d)
 			for method, fs := range tt.faults {
 				for _, f := range fs {
@@ -231,7 +234,7 @@ func TestSlackPostmortemDraftSurvivesFaults(t *testing.T) {
 // hiddenShares hides shared files from conversations.history, as Slack
 // does for a moment after completeUploadExternal, or for good when the
 // message was deleted at once.
-type hiddenShares struct{ SlackAPI }
+type hiddenShares struct{ slackapi.SlackAPI }
 
 func (h hiddenShares) GetConversationHistoryContext(ctx context.Context, params *slack.GetConversationHistoryParameters) (*slack.GetConversationHistoryResponse, error) {
 	resp, err := h.SlackAPI.GetConversationHistoryContext(ctx, params)
@@ -243,7 +246,7 @@ func (h hiddenShares) GetConversationHistoryContext(ctx context.Context, params 
 	return resp, err
 }
 
-var _ SlackAPI = hiddenShares{}
+var _ slackapi.SlackAPI = hiddenShares{}
 
 // TestSlackPostmortemShareNeverSeen: Slack completed the upload, but the
 // message that shared it never shows in the history. The draft is not
@@ -251,8 +254,8 @@ var _ SlackAPI = hiddenShares{}
 // nothing is bookmarked, so the incident's later effects do not wait
 // forever.
 func TestSlackPostmortemShareNeverSeen(t *testing.T) {
-	h := newHarness(t, withSlackWrapper(func(api SlackAPI) SlackAPI { return hiddenShares{api} }))
-	d := &Dispatcher{Store: h.db}
+	h := newHarness(t, withSlackWrapper(func(api slackapi.SlackAPI) slackapi.SlackAPI { return hiddenShares{api} }))
+	d := &command.Dispatcher{Store: h.db}
 	n, ch := h.resolvedIncident(d)
 	require.Equal(t, http.StatusOK, h.command(d, ch, "postmortem").Code)
 	h.drainAll(h.exec)
@@ -276,7 +279,7 @@ func TestSlackPostmortemWithoutChannelFailsForGood(t *testing.T) {
 	h.slack.Fault("conversations.create", slacktest.Fault{Kind: slacktest.FaultSlackError, Error: "restricted_action"})
 	inc := h.declare("Checkout is down", false)
 	h.drainAll(h.exec)
-	d := &Dispatcher{Store: h.db}
+	d := &command.Dispatcher{Store: h.db}
 	require.Equal(t, http.StatusOK, h.command(d, "", "resolve INC-1").Code)
 	require.Equal(t, http.StatusOK, h.command(d, "", "postmortem INC-1").Code)
 	h.drainAll(h.exec)
@@ -313,7 +316,7 @@ func TestPostmortemPublish(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			h := newHarness(t)
-			d := &Dispatcher{Store: h.db}
+			d := &command.Dispatcher{Store: h.db}
 			n := h.declare("Checkout is down", false).Number
 			h.drainAll(h.exec)
 			ch := h.incident(n).ChannelID
@@ -346,19 +349,19 @@ func TestPostmortemPublish(t *testing.T) {
 }
 
 func TestPostmortemNeedsAnIncident(t *testing.T) {
-	d := &Dispatcher{Store: storagetest.Open(t)}
+	d := &command.Dispatcher{Store: storagetest.Open(t)}
 	for _, text := range []string{"postmortem", "postmortem publish https://wiki.example.com/pm/1"} {
-		reply := d.Handle(context.Background(), Request{Text: text, User: alice, Source: timeline.SourceAPI, Key: text})
+		reply := d.Handle(context.Background(), command.Request{Text: text, User: alice, Source: timeline.SourceAPI, Key: text})
 		require.Equal(t, http.StatusBadRequest, reply.Code)
 		require.Contains(t, reply.Text, "Which incident?")
 		require.Contains(t, reply.Text, "`/incident "+strings.Fields(text)[0])
 	}
-	reply := d.Handle(context.Background(), Request{Text: "postmortem INC-9", User: alice, Source: timeline.SourceAPI, Key: "k"})
+	reply := d.Handle(context.Background(), command.Request{Text: "postmortem INC-9", User: alice, Source: timeline.SourceAPI, Key: "k"})
 	require.Equal(t, http.StatusNotFound, reply.Code)
 }
 
 func TestHelpListsPostmortem(t *testing.T) {
-	help := HelpText()
+	help := command.HelpText()
 	require.Contains(t, help, "• `/incident postmortem` — ")
 	require.Contains(t, help, "• `/incident postmortem publish <url>` — ")
 }
@@ -377,7 +380,7 @@ func TestListShowsOverduePostmortems(t *testing.T) {
 	ctx := context.Background()
 	// Thursday 26 November 2026, 10:00 UTC.
 	now := time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)
-	build := func(t *testing.T, incs []listed) *Dispatcher {
+	build := func(t *testing.T, incs []listed) *command.Dispatcher {
 		db := storagetest.Open(t)
 		for i, l := range incs {
 			m := incident.Meta{At: now.Add(-10 * 24 * time.Hour), Actor: alice, Source: timeline.SourceCommand, Key: fmt.Sprintf("declare-%d", i)}
@@ -405,10 +408,10 @@ func TestListShowsOverduePostmortems(t *testing.T) {
 				})
 			}
 		}
-		return &Dispatcher{Store: db}
+		return &command.Dispatcher{Store: db}
 	}
-	list := func(d *Dispatcher) string {
-		r := d.Handle(ctx, Request{Text: "list", User: alice, Source: timeline.SourceCommand, Key: "list", At: now})
+	list := func(d *command.Dispatcher) string {
+		r := d.Handle(ctx, command.Request{Text: "list", User: alice, Source: timeline.SourceCommand, Key: "list", At: now})
 		require.Equal(t, http.StatusOK, r.Code)
 		return r.Text
 	}
@@ -443,9 +446,9 @@ func TestListShowsOverduePostmortems(t *testing.T) {
 // addressed to the Commander.
 func TestSlackPostmortemReminder(t *testing.T) {
 	h := newHarness(t)
-	d := &Dispatcher{Store: h.db}
+	d := &command.Dispatcher{Store: h.db}
 	n, ch := h.resolvedIncident(d) // Saturday 14 March 2026
-	r := &Reminders{Store: h.db}
+	r := &jobs.Reminders{Store: h.db}
 	mon := time.Date(2026, 3, 16, 9, 30, 0, 0, time.UTC)
 	sent, err := r.Tick(h.ctx, mon)
 	require.NoError(t, err)
@@ -455,7 +458,7 @@ func TestSlackPostmortemReminder(t *testing.T) {
 	last := msgs[len(msgs)-1]
 	require.True(t, strings.HasPrefix(last.Text, ":bell: INC-1: <@"+alice+"> The post-mortem is due: customer-impacting incidents get one"), last.Text)
 
-	list := d.Handle(h.ctx, Request{Text: "list", User: alice, Source: timeline.SourceCommand, Key: "list", At: mon})
+	list := d.Handle(h.ctx, command.Request{Text: "list", User: alice, Source: timeline.SourceCommand, Key: "list", At: mon})
 	require.Contains(t, list.Text, "1 post-mortem(s) overdue:\n• INC-1 SEV2 “Checkout is down” — resolved Sat 14 Mar, post-mortem due since Mon 16 Mar 09:00 UTC")
 
 	// After a draft, the reminder points at it.
@@ -467,7 +470,7 @@ func TestSlackPostmortemReminder(t *testing.T) {
 	h.drainAll(h.exec)
 	msgs = h.slack.Messages(ch)
 	require.Contains(t, msgs[len(msgs)-1].Text, "The draft is bookmarked in this channel")
-	list = d.Handle(h.ctx, Request{Text: "list", User: alice, Source: timeline.SourceCommand, Key: "list2", At: mon.Add(24 * time.Hour)})
+	list = d.Handle(h.ctx, command.Request{Text: "list", User: alice, Source: timeline.SourceCommand, Key: "list2", At: mon.Add(24 * time.Hour)})
 	require.Contains(t, list.Text, "(drafted) <#"+ch+">")
 
 	require.Equal(t, http.StatusOK, h.command(d, ch, "postmortem publish https://wiki.example.com/pm/1").Code)

@@ -19,7 +19,7 @@ import (
 
 // startServer runs `ooda serve` in-process on a free port and returns its
 // base URL and database path; it stops with the test.
-func startServer(t *testing.T, cfg config) string {
+func startServer(t *testing.T, cfg app.Config) string {
 	t.Helper()
 	cfg.Listen = "127.0.0.1:0"
 	ctx, cancel := context.WithCancel(context.Background())

@@ -151,9 +151,9 @@ func TestSLOCheckAgainstRealPrometheus(t *testing.T) {
 
 // freezeServer serves /api/v1/freeze with bearer auth, as ooda serve
 // mounts it.
-func freezeServer(t *testing.T, lookup slo.FreezeLookup) string {
+func freezeServer(t *testing.T, lookup api.FreezeLookup) string {
 	t.Helper()
-	h := slo.FreezeHandler(lookup)
+	h := api.FreezeHandler(lookup)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Header.Get("Authorization") != "Bearer freeze-token-0123456789" {
 			w.Header().Set("Content-Type", "application/json")

@@ -5,7 +5,7 @@
 // remembers the last report so that readers get an answer at once
 // whatever Prometheus is doing; it also measures the budget an interval
 // spent (BudgetSpent). The Monitor is the long-lived worker around it:
-// Run evaluates every minute, folds each result into the SLO's stored
+// Tick evaluates, folds each result into the SLO's stored
 // state with slo.Track, delivers the notices and saves the states.
 // OwnSLO and OwnCollector measure Ooda's own SLO on a histogram of its own,
 // through client_golang's registry.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"sync"
 	"time"
 
@@ -16,9 +15,6 @@ const (
 	// DefaultRenotify repeats a standing warning twice a working day at
 	// most.
 	DefaultRenotify = 4 * time.Hour
-	// DefaultInterval is how often Run ticks: the Workbook's windows are
-	// no shorter than five minutes, so a minute notices a page in time.
-	DefaultInterval = time.Minute
 )
 
 // MonitorConfig configures a Monitor. Evaluator and Store are required.
@@ -28,40 +24,11 @@ type MonitorConfig struct {
 	// Renotify is how often a warning is repeated while its SLO stays
 	// alerting; zero means DefaultRenotify, negative never.
 	Renotify time.Duration
-
-	// The rest is for Run; Tick is given its instant and its Deliver.
-
-	// Deliver announces the notices of Run's ticks; nil tracks the SLOs
-	// without announcing anything.
-	Deliver slo.Deliver
-	// Interval is the time between Run's ticks; zero means
-	// DefaultInterval.
-	Interval time.Duration
-	// TickTimeout bounds one of Run's ticks; zero means the evaluator's
-	// timeout plus a minute to deliver the notices and save.
-	TickTimeout time.Duration
-	// Now is the instant each of Run's ticks evaluates. Nil means
-	// time.Now.
-	Now func() time.Time
-	// Logger gets the failures of Run's ticks, which Run outlives.
-	Logger *slog.Logger
 }
 
 func (c *MonitorConfig) defaults() {
 	if c.Renotify == 0 {
 		c.Renotify = DefaultRenotify
-	}
-	if c.Interval == 0 {
-		c.Interval = DefaultInterval
-	}
-	if c.TickTimeout == 0 && c.Evaluator != nil {
-		c.TickTimeout = c.Evaluator.cfg.Timeout + time.Minute
-	}
-	if c.Now == nil {
-		c.Now = time.Now
-	}
-	if c.Logger == nil {
-		c.Logger = slog.New(slog.DiscardHandler)
 	}
 }
 
@@ -70,12 +37,6 @@ func (c MonitorConfig) validate() error {
 	if c.Evaluator == nil || c.Store == nil {
 		errs = append(errs, errors.New("needs an evaluator and a state store"))
 	}
-	if c.Interval < 0 {
-		errs = append(errs, fmt.Errorf("interval %v: must be positive", c.Interval))
-	}
-	if c.TickTimeout < 0 {
-		errs = append(errs, fmt.Errorf("tick timeout %v: must be positive", c.TickTimeout))
-	}
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("slo monitor: %w", err)
 	}
@@ -83,9 +44,8 @@ func (c MonitorConfig) validate() error {
 }
 
 // Monitor is the loop around an Evaluator: evaluate, fold each result into
-// its stored state, announce what changed, save. Run is the loop, one tick
-// at once and one every Interval; a caller with a scheduler of its own
-// calls Tick instead.
+// its stored state, announce what changed, save. Each Tick is one turn;
+// app's scheduler ticks it every minute, and once at start-up.
 type Monitor struct {
 	cfg MonitorConfig
 	// tick serialises ticks: two overlapping ticks would announce the
@@ -93,47 +53,13 @@ type Monitor struct {
 	tick sync.Mutex
 }
 
-// NewMonitor checks cfg and builds its Monitor. It starts nothing: Run
-// does.
+// NewMonitor checks cfg and builds its Monitor. It starts nothing.
 func NewMonitor(cfg MonitorConfig) (*Monitor, error) {
 	cfg.defaults()
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
 	return &Monitor{cfg: cfg}, nil
-}
-
-// Run ticks at once, so that a restart knows its SLOs (or why it cannot)
-// without waiting an interval, then every Interval, until ctx ends; then
-// it returns nil. A tick still running when the next is due makes that
-// one skip, as a scheduler that skips while the previous run goes would.
-// A failed tick is logged and the next one tries again: Prometheus or
-// Slack being away does not stop the monitor.
-func (m *Monitor) Run(ctx context.Context) error {
-	ticker := time.NewTicker(m.cfg.Interval)
-	defer ticker.Stop()
-	for {
-		m.runTick(ctx)
-		// Drop the tick that came due during this one, if any.
-		select {
-		case <-ticker.C:
-		default:
-		}
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-ticker.C:
-		}
-	}
-}
-
-// runTick is one of Run's ticks, bounded by TickTimeout.
-func (m *Monitor) runTick(ctx context.Context) {
-	tctx, cancel := context.WithTimeout(ctx, m.cfg.TickTimeout)
-	defer cancel()
-	if _, err := m.Tick(tctx, m.cfg.Now(), m.cfg.Deliver); err != nil && ctx.Err() == nil {
-		m.cfg.Logger.LogAttrs(ctx, slog.LevelWarn, "slo tick failed", slog.String("error", err.Error()))
-	}
 }
 
 // Tick evaluates every SLO at now, tracks each result against its stored
@@ -179,7 +105,7 @@ func (m *Monitor) Tick(ctx context.Context, now time.Time, deliver slo.Deliver) 
 // Last is the evaluator's latest report; see Evaluator.Last.
 func (m *Monitor) Last() slo.Snapshot { return m.cfg.Evaluator.Last() }
 
-// Freeze is a slo.FreezeLookup over the latest report and the stored
+// Freeze is an api.FreezeLookup over the latest report and the stored
 // states. It never queries Prometheus, so it answers at once whatever
 // Prometheus is doing.
 func (m *Monitor) Freeze(ctx context.Context, service string) (slo.FreezeStatus, bool, error) {

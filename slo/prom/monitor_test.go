@@ -160,84 +160,13 @@ func TestMonitorFreezeIgnoresSLOsNoLongerConfigured(t *testing.T) {
 	assert.False(t, fs.Frozen)
 }
 
-// TestMonitorRun: Run ticks at once, then on every interval, and returns
-// when its context ends.
-func TestMonitorRun(t *testing.T) {
-	slos := parseSLOs(t, sloFile("checkout", 99.9, "availability"))
-	paging := windows(0.0002, map[string]float64{"1h": 0.02, "5m": 0.02})
-	ev := newEvaluator(t, &slotest.API{Answer: paging.Answer}, slos)
-	var minutes atomic.Int64
-	notices := make(chan slo.Notice)
-	mon, err := prom.NewMonitor(prom.MonitorConfig{
-		Evaluator: ev, Store: storagetest.Open(t),
-		// Every tick is a minute later and repeats the standing page.
-		Renotify: time.Minute,
-		Interval: time.Millisecond,
-		Now:      func() time.Time { return t0.Add(time.Duration(minutes.Add(1)) * time.Minute) },
-		Deliver: func(ctx context.Context, n slo.Notice) error {
-			select {
-			case notices <- n:
-				return nil
-			case <-ctx.Done():
-				return ctx.Err()
-			}
-		},
-	})
-	require.NoError(t, err)
-	ctx, cancel := context.WithCancel(t.Context())
-	done := make(chan error, 1)
-	go func() { done <- mon.Run(ctx) }()
-
-	want := []slo.NoticeKind{slo.NoticeWarning, slo.NoticeRepeat, slo.NoticeRepeat}
-	for i, kind := range want {
-		select {
-		case n := <-notices:
-			assert.Equal(t, kind, n.Kind, "notice %d", i)
-		case <-time.After(10 * time.Second):
-			t.Fatalf("Run gave %d notices in 10s; want %d", i, len(want))
-		}
-	}
-	cancel()
-	select {
-	case err := <-done:
-		require.NoError(t, err)
-	case <-time.After(10 * time.Second):
-		t.Fatal("Run did not return when its context ended")
-	}
-}
-
-// TestMonitorRunTicksAtStart: the first tick does not wait an interval.
-func TestMonitorRunTicksAtStart(t *testing.T) {
-	slos := parseSLOs(t, sloFile("checkout", 99.9, "availability"))
-	ev := newEvaluator(t, &slotest.API{Answer: windows(0.0002, nil).Answer}, slos)
-	db := storagetest.Open(t)
-	mon, err := prom.NewMonitor(prom.MonitorConfig{Evaluator: ev, Store: db, Interval: time.Hour, Now: func() time.Time { return t0 }})
-	require.NoError(t, err)
-	ctx, cancel := context.WithCancel(t.Context())
-	done := make(chan error, 1)
-	go func() { done <- mon.Run(ctx) }()
-
-	require.Eventually(t, func() bool { return !mon.Last().Report.At.IsZero() }, 10*time.Second, time.Millisecond,
-		"no evaluation within 10s of Run starting, with an hour's interval")
-	assert.Equal(t, t0, mon.Last().Report.At)
-	cancel()
-	require.NoError(t, <-done)
-	st, ok, err := db.LoadSLOState(t.Context(), "checkout/availability")
-	require.NoError(t, err)
-	require.True(t, ok, "the tick saved its state")
-	assert.Equal(t, slo.LevelOK, st.Level)
-}
-
 func TestNewMonitorRefusesABadConfig(t *testing.T) {
-	ev := newEvaluator(t, &slotest.API{Answer: windows(0.0002, nil).Answer}, nil)
 	tests := []struct {
 		name string
 		cfg  prom.MonitorConfig
 		want []string
 	}{
 		{"nothing", prom.MonitorConfig{}, []string{"needs an evaluator and a state store"}},
-		{"negative interval and timeout", prom.MonitorConfig{Evaluator: ev, Store: storagetest.Open(t), Interval: -time.Second, TickTimeout: -time.Second},
-			[]string{"interval -1s", "tick timeout -1s"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
