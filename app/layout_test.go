@@ -121,6 +121,20 @@ func reachRules(m string) []reachRule {
 			why:       "the domain reaches no adapter and no I/O library",
 		})
 	}
+	// The grammar and dispatcher serve every transport, so no transport's
+	// library or package may come with them; the text they write is
+	// mrkdwn's, which is as plain.
+	for _, name := range []string{"bot/command", "bot/mrkdwn"} {
+		rules = append(rules, reachRule{
+			root: m + "/" + name,
+			forbidden: []string{
+				"github.com/slack-go/...", "go.etcd.io/...", "github.com/robfig/cron/...",
+				m + "/bot", m + "/bot/blockkit", m + "/bot/slackapi", m + "/bot/executor", m + "/bot/signals",
+				m + "/api/...", m + "/app/...", m + "/storage/...", m + "/internal/...",
+			},
+			why: "the command layer is the same for Slack, the API and the CLI",
+		})
+	}
 	return rules
 }
 
