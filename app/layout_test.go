@@ -374,7 +374,10 @@ func TestLayoutCheckers(t *testing.T) {
 		m + "/resilience":          {"github.com/sony/gobreaker/v2", "net/http"},
 		m + "/storage":             {m + "/incident", m + "/slo", "go.etcd.io/bbolt"},
 		m + "/storage/storagetest": {m + "/storage", "go.etcd.io/bbolt"},
-		m + "/bot":                 {m + "/incident", m + "/resilience", "github.com/slack-go/slack"},
+		m + "/bot/mrkdwn":          {m + "/incident", "strings"},
+		m + "/bot/command":         {m + "/bot/mrkdwn", m + "/incident", m + "/slo"},
+		m + "/bot/blockkit":        {m + "/bot/mrkdwn", "github.com/slack-go/slack"},
+		m + "/bot":                 {m + "/bot/command", m + "/bot/blockkit", m + "/incident", m + "/resilience", "github.com/slack-go/slack"},
 		m + "/app":                 {m + "/bot", m + "/storage", m + "/slo/prom", "github.com/robfig/cron/v3", "github.com/slack-go/slack/socketmode"},
 		m + "/cmd/ooda":            {m + "/app"},
 	}
@@ -433,6 +436,13 @@ func TestLayoutCheckers(t *testing.T) {
 				"./roles imports ./timeline imports ./slo imports ./resilience: ./roles must not reach ./resilience/...; the domain reaches no adapter and no I/O library",
 				"./slo imports ./resilience: ./slo must not reach ./resilience/...; the domain reaches no adapter and no I/O library",
 				"./timeline imports ./slo imports ./resilience: ./timeline must not reach ./resilience/...; the domain reaches no adapter and no I/O library",
+			},
+		},
+		{
+			name:  "the dispatcher renders Block Kit",
+			graph: with(m+"/bot/command", m+"/bot/blockkit"),
+			want: []string{
+				"./bot/command imports ./bot/blockkit: ./bot/command must not reach ./bot/blockkit; the command layer is the same for Slack, the API and the CLI",
 			},
 		},
 		{

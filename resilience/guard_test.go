@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ooda-sre/ooda/internal/testlog"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/sony/gobreaker/v2"
 	"github.com/stretchr/testify/require"
@@ -323,7 +324,7 @@ func TestBreakerTripsFailsFastAndRecovers(t *testing.T) {
 	// enough to poll for.
 	p.OpenTimeout = 250 * time.Millisecond
 	reg := prometheus.NewRegistry()
-	log, logs := newLogger()
+	log, logs := testlog.New()
 	g, clock := newTestGuard(t, p, WithMetrics(NewMetrics(reg)), WithLogger(log))
 	gauge := func() float64 {
 		return metricValue(t, reg, "ooda_breaker_state", map[string]string{"dependency": "webhook"})
@@ -529,7 +530,7 @@ func TestCallErrorRedactsSecrets(t *testing.T) {
 	// A server that is gone, so the client's *url.Error quotes the URL.
 	srv, _ := newServer(t, func(http.ResponseWriter, *http.Request) {})
 	srv.Close()
-	log, logs := newLogger()
+	log, logs := testlog.New()
 	g, _ := newTestGuard(t, DefaultPolicy(DependencySlack), WithLogger(log))
 
 	err := g.Do(ctxWithTimeout(t), Op{Method: "files.upload", Idempotent: true}, func(ctx context.Context) error {

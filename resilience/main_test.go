@@ -1,9 +1,7 @@
 package resilience
 
 import (
-	"bytes"
 	"context"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -78,29 +76,6 @@ func newServer(t testing.TB, h func(w http.ResponseWriter, r *http.Request)) (*h
 	}))
 	t.Cleanup(srv.Close)
 	return srv, hits
-}
-
-// logBuffer collects what a guard logs.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *logBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *logBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-func newLogger() (*slog.Logger, *logBuffer) {
-	b := &logBuffer{}
-	return slog.New(slog.NewTextHandler(b, &slog.HandlerOptions{Level: slog.LevelDebug})), b
 }
 
 // metricValue reads one counter or gauge sample from reg; 0 when absent.

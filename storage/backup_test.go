@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.etcd.io/bbolt"
 
+	"github.com/ooda-sre/ooda/resilience/resiliencetest"
 	"github.com/ooda-sre/ooda/storage"
 	"github.com/ooda-sre/ooda/storage/storagetest"
 )
@@ -172,7 +173,7 @@ func TestCheckFindsDamage(t *testing.T) {
 }
 
 func TestExpireDedupe(t *testing.T) {
-	clk := newClock()
+	clk := resiliencetest.NewClock(t0)
 	db := storagetest.Open(t, storage.Options{Now: clk.Now})
 	ctx := t.Context()
 	declare(t, db, "old-1", "one")

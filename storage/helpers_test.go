@@ -2,7 +2,6 @@ package storage_test
 
 import (
 	"encoding/json"
-	"sync"
 	"testing"
 	"time"
 
@@ -15,26 +14,6 @@ import (
 )
 
 var t0 = time.Date(2025, 3, 14, 9, 26, 0, 0, time.UTC)
-
-// clock is a settable clock for Options.Now.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newClock() *clock { return &clock{t: t0} }
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
 
 func meta(key string) incident.Meta {
 	return incident.Meta{At: t0, Actor: "U1", Source: timeline.SourceCommand, Key: key}

@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ooda-sre/ooda/incident"
+	"github.com/ooda-sre/ooda/resilience/resiliencetest"
 	"github.com/ooda-sre/ooda/roles"
 	"github.com/ooda-sre/ooda/storage"
 	"github.com/ooda-sre/ooda/storage/storagetest"
@@ -17,7 +18,7 @@ import (
 )
 
 func TestDeclareAndApplyRoundTrip(t *testing.T) {
-	clk := newClock()
+	clk := resiliencetest.NewClock(t0)
 	clk.Advance(time.Hour)
 	db := storagetest.Open(t, storage.Options{Now: clk.Now})
 	ctx := t.Context()

@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ooda-sre/ooda/incident"
+	"github.com/ooda-sre/ooda/resilience/resiliencetest"
 	"github.com/ooda-sre/ooda/roles"
 	"github.com/ooda-sre/ooda/storage"
 	"github.com/ooda-sre/ooda/storage/storagetest"
@@ -111,7 +112,7 @@ func (m *model) predict(n uint64, key string, exists bool, decide func(before in
 }
 
 func runModel(t *testing.T, rng *rand.Rand, steps int) {
-	clk := newClock()
+	clk := resiliencetest.NewClock(t0)
 	opts := storage.Options{Now: clk.Now}
 	db := storagetest.Open(t, opts)
 	m := &model{

@@ -7,6 +7,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ooda-sre/ooda/incident"
+	"github.com/ooda-sre/ooda/resilience/resiliencetest"
 	"github.com/ooda-sre/ooda/storage"
 	"github.com/ooda-sre/ooda/storage/storagetest"
 	"github.com/ooda-sre/ooda/timeline"
@@ -47,7 +48,7 @@ func TestComplete(t *testing.T) {
 	}
 
 	t.Run("records the outcome and removes the entry", func(t *testing.T) {
-		clk := newClock()
+		clk := resiliencetest.NewClock(t0)
 		db := storagetest.Open(t, storage.Options{Now: clk.Now})
 		declare(t, db, "k1", "one")
 		p := createChannel(t, db)
@@ -164,7 +165,7 @@ func TestDefer(t *testing.T) {
 }
 
 func TestOutboxStats(t *testing.T) {
-	clk := newClock()
+	clk := resiliencetest.NewClock(t0)
 	db := storagetest.Open(t, storage.Options{Now: clk.Now})
 	ctx := t.Context()
 	depth, oldest, err := db.OutboxStats(ctx)

@@ -11,7 +11,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -19,6 +18,7 @@ import (
 	"github.com/ooda-sre/ooda/app"
 	"github.com/ooda-sre/ooda/bot/slacktest"
 	"github.com/ooda-sre/ooda/incident"
+	"github.com/ooda-sre/ooda/resilience/resiliencetest"
 	"github.com/ooda-sre/ooda/storage"
 	"github.com/ooda-sre/ooda/timeline"
 )
@@ -53,7 +53,7 @@ func Run(ctx context.Context, keepDB string, stdout, stderr io.Writer) error {
 	if path == "" {
 		path = filepath.Join(dir, "demo.db")
 	}
-	clock := &simClock{now: time.Date(2026, 11, 26, 14, 5, 0, 0, time.UTC)}
+	clock := resiliencetest.NewClock(time.Date(2026, 11, 26, 14, 5, 0, 0, time.UTC))
 	db, err := storage.Open(path, storage.Options{Now: clock.Now})
 	if err != nil {
 		return err
@@ -68,32 +68,12 @@ func Run(ctx context.Context, keepDB string, stdout, stderr io.Writer) error {
 	return playDemo(ctx, db, dir, clock, logger, stdout)
 }
 
-// simClock is the demo's simulated time: the script sets it before each
-// step, and every part of Ooda and the fake Slack reads it, so a
-// 45-minute incident plays in a moment with its real timestamps.
-type simClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *simClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *simClock) Set(t time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = t
-}
-
 // playDemo plays the script through Slack: a fake Slack Web API and a
 // fake Prometheus, the wiring `ooda serve` runs served over loopback HTTP
 // with the SLO file written into dir, and signed requests as Slack sends
 // them. The executor is drained after every step, so what people see
 // follows what they did as it would in a real workspace.
-func playDemo(ctx context.Context, db *storage.DB, dir string, clock *simClock, logger *slog.Logger, w io.Writer) error {
+func playDemo(ctx context.Context, db *storage.DB, dir string, clock *resiliencetest.Clock, logger *slog.Logger, w io.Writer) error {
 	fake := slacktest.New(slacktest.WithClock(clock.Now), slacktest.WithToken(demoBotToken),
 		slacktest.WithBotUserID(demoBotUserID), slacktest.WithTeam(demoTeamID, "Ooda Demo"))
 	defer fake.Close()

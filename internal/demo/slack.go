@@ -20,6 +20,7 @@ import (
 	"github.com/ooda-sre/ooda/bot/blockkit"
 	"github.com/ooda-sre/ooda/bot/mrkdwn"
 	"github.com/ooda-sre/ooda/bot/slacktest"
+	"github.com/ooda-sre/ooda/resilience/resiliencetest"
 	"github.com/ooda-sre/ooda/roles"
 	"github.com/ooda-sre/ooda/slo"
 )
@@ -30,7 +31,7 @@ import (
 type demoWorkspace struct {
 	fake     *slacktest.Server
 	ooda     string // Ooda's base URL
-	clock    *simClock
+	clock    *resiliencetest.Clock
 	client   *http.Client
 	announce string // the announcement channel's id
 	// sloChannel is where Ooda posts SLO warnings.
@@ -68,7 +69,7 @@ type demoSaid struct {
 	pinnedBy     string
 }
 
-func newDemoWorkspace(fake *slacktest.Server, ooda string, clock *simClock, announce, sloChannel string) *demoWorkspace {
+func newDemoWorkspace(fake *slacktest.Server, ooda string, clock *resiliencetest.Clock, announce, sloChannel string) *demoWorkspace {
 	ws := &demoWorkspace{fake: fake, ooda: ooda, clock: clock, announce: announce, sloChannel: sloChannel, client: &http.Client{Timeout: 10 * time.Second}}
 	ws.responses = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var msg struct{ Text string }

@@ -61,3 +61,10 @@ func (c *Clock) Sleeps() []time.Duration {
 	defer c.mu.Unlock()
 	return slices.Clone(c.sleeps)
 }
+
+// Set moves the clock to t, forward or back.
+func (c *Clock) Set(t time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = t
+}

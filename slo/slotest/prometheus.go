@@ -11,9 +11,10 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/ooda-sre/ooda/internal/testlog"
 )
 
 // Profile is the traffic of one service in a history: RPS requests a
@@ -94,7 +95,7 @@ func StartPrometheus(tb testing.TB, openMetrics []byte) *Prometheus {
 	}
 
 	addr := freeAddr(tb)
-	logs := &syncBuffer{}
+	logs := &testlog.Buffer{}
 	cmd := exec.Command(prom,
 		"--config.file="+config,
 		"--storage.tsdb.path="+data,
@@ -194,22 +195,4 @@ func (p *Prometheus) waitReady(exited <-chan struct{}, within time.Duration) err
 		case <-tick.C:
 		}
 	}
-}
-
-// syncBuffer collects a child's output, written from its own goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
