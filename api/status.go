@@ -23,11 +23,36 @@ type OutboxStatus struct {
 	OldestAgeSeconds float64   `json:"oldest_age_seconds"`
 }
 
-// SlackStatus says whether Slack is reachable as the executor sees it.
+// SlackStatus says whether Slack is reachable as the executor sees it,
+// and, in Socket Mode, whether Slack can reach Ooda.
 type SlackStatus struct {
 	Mode        string    `json:"mode"` // socket, http or off
 	Unreachable bool      `json:"unreachable"`
 	Since       time.Time `json:"since,omitzero"`
+	// SocketMode is the connection Slack sends commands and events over;
+	// absent unless Mode is socket.
+	SocketMode *SocketModeStatus `json:"socket_mode,omitempty"`
+}
+
+// SocketStatus is the Socket Mode connection's health as its owner
+// reports it.
+type SocketStatus struct {
+	Connected bool          // open and heard from within Silence
+	Since     time.Time     // when Connected last changed
+	LastFrame time.Time     // the last envelope, ping or hello; zero before any
+	Silence   time.Duration // the watchdog's limit
+}
+
+// SocketModeStatus is SocketStatus as GET /api/v1/status shows it.
+// Connected is false while no connection is open, and while the open one
+// has been silent past the watchdog's limit (it is being replaced): in
+// both cases Slack's commands and events are not reaching Ooda.
+type SocketModeStatus struct {
+	Connected           bool      `json:"connected"`
+	Since               time.Time `json:"since,omitzero"`
+	LastFrame           time.Time `json:"last_frame,omitzero"`
+	LastFrameAgeSeconds float64   `json:"last_frame_age_seconds"`
+	SilenceLimitSeconds float64   `json:"silence_limit_seconds"`
 }
 
 // StatusReport is GET /api/v1/status: what an on-call engineer checks first
@@ -49,6 +74,9 @@ type StatusSource struct {
 	Guards    []*resilience.Guard
 	Outbox    incident.Outbox
 	Health    command.SlackHealth
+	// SocketMode reports the Socket Mode connection; nil outside Socket
+	// Mode.
+	SocketMode func() SocketStatus
 	// LastSLOEvaluation returns when the SLOs were last evaluated; nil or
 	// zero when no SLOs are configured.
 	LastSLOEvaluation func() time.Time
@@ -70,6 +98,18 @@ func (s StatusSource) Report(ctx context.Context) (StatusReport, error) {
 		if since, _, down := s.Health.SlackDown(); down {
 			r.Slack.Unreachable, r.Slack.Since = true, since.UTC()
 		}
+	}
+	if s.SocketMode != nil {
+		st := s.SocketMode()
+		sm := &SocketModeStatus{Connected: st.Connected, SilenceLimitSeconds: st.Silence.Seconds()}
+		if !st.Since.IsZero() {
+			sm.Since = st.Since.UTC()
+		}
+		if !st.LastFrame.IsZero() {
+			sm.LastFrame = st.LastFrame.UTC()
+			sm.LastFrameAgeSeconds = max(r.Now.Sub(st.LastFrame).Seconds(), 0)
+		}
+		r.Slack.SocketMode = sm
 	}
 	if s.Outbox != nil {
 		depth, oldest, err := s.Outbox.OutboxStats(ctx)

@@ -13,7 +13,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/slack-go/slack"
-	"github.com/slack-go/slack/socketmode"
 
 	"github.com/ooda-sre/ooda/api"
 	"github.com/ooda-sre/ooda/bot"
@@ -46,6 +45,9 @@ type Options struct {
 	Leadership Leadership
 	// Version is reported by GET /api/v1/status.
 	Version string
+	// SocketSilence is how long a Socket Mode connection may go without
+	// a frame before it is replaced; zero means bot.DefaultSilence.
+	SocketSilence time.Duration
 }
 
 // dedupeRetention is how long idempotency keys are kept: far longer than
@@ -77,6 +79,7 @@ type App struct {
 	client   *slack.Client
 	executor *executor.Executor
 	slack    *bot.SlackHandler
+	socket   *bot.SocketMode // nil unless in Socket Mode
 }
 
 // New builds Ooda on db from a validated configuration. It starts no
@@ -171,6 +174,9 @@ func New(ctx context.Context, cfg Config, db *storage.DB, opts Options) (*App, e
 	if a.executor != nil {
 		status.Health = a.executor
 	}
+	if cfg.slackMode() == "socket" {
+		status.SocketMode = a.socketStatus
+	}
 	sc := api.ServerConfig{
 		Dispatcher:   a.dispatcher,
 		Store:        db,
@@ -213,7 +219,25 @@ func New(ctx context.Context, cfg Config, db *storage.DB, opts Options) (*App, e
 	if cfg.SlackSigningSecret != "" {
 		a.slack.Register(a.server)
 	}
+	if cfg.slackMode() == "socket" {
+		if a.socket, err = bot.NewSocketMode(bot.SocketConfig{
+			API:     slackapi.NewSocketClient(cfg.SlackBotToken, cfg.SlackAppToken, cfg.SlackAPIURL, a.guards.Slack),
+			Handler: a.slack, Silence: opts.SocketSilence, Logger: logger, Registerer: reg,
+		}); err != nil {
+			return nil, err
+		}
+	}
 	return a, nil
+}
+
+// socketStatus is the Socket Mode connection's health, for the status
+// API.
+func (a *App) socketStatus() api.SocketStatus {
+	if a.socket == nil {
+		return api.SocketStatus{}
+	}
+	h := a.socket.Health()
+	return api.SocketStatus{Connected: h.Connected, Since: h.Since, LastFrame: h.LastFrame, Silence: h.Silence}
 }
 
 // newGuards builds the guard of each dependency, reporting to one set of
@@ -312,11 +336,8 @@ func (a *App) workers() []worker {
 	if a.executor != nil {
 		ws = append(ws, worker{name: "effects executor", gated: true, run: a.executor.Run})
 	}
-	if a.cfg.slackMode() == "socket" {
-		ws = append(ws, worker{name: "socket mode", run: func(ctx context.Context) error {
-			sm := socketmode.New(slackapi.NewSocketClient(a.cfg.SlackBotToken, a.cfg.SlackAppToken, a.cfg.SlackAPIURL, a.guards.Slack))
-			return bot.RunSocketMode(ctx, sm, a.slack)
-		}})
+	if a.socket != nil {
+		ws = append(ws, worker{name: "socket mode", run: a.socket.Run})
 	}
 	return ws
 }

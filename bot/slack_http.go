@@ -190,6 +190,7 @@ const (
 	outcomeTooLarge     = "too_large"
 	outcomeMalformed    = "malformed"
 	outcomeError        = "error"
+	outcomeBusy         = "busy" // Socket Mode: answered "try again", not run
 )
 
 // slackServe is one endpoint's work on a verified body. It writes the

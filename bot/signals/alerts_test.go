@@ -2,18 +2,23 @@ package signals
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/stretchr/testify/require"
 
+	"github.com/ooda-sre/ooda/api"
+	"github.com/ooda-sre/ooda/bot/blockkit"
+	"github.com/ooda-sre/ooda/bot/slackapi"
 	"github.com/ooda-sre/ooda/bot/slacktest"
 	"github.com/ooda-sre/ooda/incident"
 	"github.com/ooda-sre/ooda/resilience"
@@ -34,7 +39,8 @@ type alertsRig struct {
 	guard    *resilience.Guard
 	reg      *prometheus.Registry
 	receiver *AlertReceiver
-	server   *Server
+	stop     func() // ends the receiver's Run and waits for it
+	server   *api.Server
 	woken    int
 }
 
@@ -54,17 +60,38 @@ func (r *alertsRig) restart() {
 	r.t.Helper()
 	if r.receiver != nil {
 		r.receiver.Close()
+		r.stop()
 	}
 	r.reg = prometheus.NewRegistry()
 	var err error
 	r.receiver, err = NewAlertReceiver(AlertsConfig{
-		Store: r.db, Slack: NewSlackClient(fakeSlackToken, r.slack.URL(), r.guard), Guard: r.guard, Channel: r.channel,
+		Store: r.db, Slack: slackapi.NewSlackClient(fakeSlackToken, r.slack.URL(), r.guard), Guard: r.guard, Channel: r.channel,
 		Committed: func() { r.woken++ }, Registerer: r.reg,
 		Now: func() time.Time { return time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC) },
 	})
 	require.NoError(r.t, err)
 	r.t.Cleanup(r.receiver.Close)
-	r.server = NewServer(ServerConfig{Store: r.db, APIToken: alertsTestToken, Alerts: r.receiver})
+	r.run()
+	r.server, err = api.NewServer(api.ServerConfig{Store: r.db, APIToken: alertsTestToken, Alerts: r.receiver})
+	require.NoError(r.t, err)
+}
+
+// run starts the receiver's Run, which posts the signals the webhook
+// queues, until r.stop or the end of the test.
+func (r *alertsRig) run() {
+	r.t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	recv, done := r.receiver, make(chan error, 1)
+	go func() { done <- recv.Run(ctx) }()
+	var once sync.Once
+	stop := func() {
+		once.Do(func() {
+			cancel()
+			require.NoError(r.t, <-done)
+		})
+	}
+	r.stop = stop
+	r.t.Cleanup(stop)
 }
 
 // post sends body to POST /api/v1/alerts with the bearer token.
@@ -139,7 +166,7 @@ func TestAlertsFiring(t *testing.T) {
 	text := blocksText(msgs[0])
 	require.Contains(t, text, "search-2 answers 9% of requests with a 5xx")
 	require.Contains(t, text, "No open incident for `search`")
-	require.Equal(t, []messageButton{{ActionID: ActionDeclareFromSignal, Value: "search", BlockID: signalBlockPrefix + "alert:search: HighErrorRate firing"}},
+	require.Equal(t, []messageButton{{ActionID: blockkit.ActionDeclareFromSignal, Value: "search", BlockID: signalBlockPrefix + "alert:search: HighErrorRate firing"}},
 		messageButtons(t, msgs[0]), "the triage signal carries the Declare incident button of SLO warnings")
 }
 
@@ -236,8 +263,9 @@ func TestAlertsDoNotWaitOnSlack(t *testing.T) {
 	require.Equal(t, AlertsReply{OK: true, Queued: 2}, reply, "answered with Slack hanging")
 	require.Eventually(t, func() bool { return len(r.slack.CallsTo("conversations.history")) > 0 }, 10*time.Second, time.Millisecond,
 		"the signal is worked on in the background")
-	// Close ends the call in progress and drops what waits: Alertmanager
-	// sends it again.
+	// Close refuses what comes next; Run, ending with its context when
+	// the test does, ends the call in progress and drops what waits:
+	// Alertmanager sends it again.
 	r.receiver.Close()
 	rec := r.post(alertFixture(t, "firing.json"))
 	require.Equal(t, http.StatusServiceUnavailable, rec.Code, "closed: Alertmanager is told to retry")
@@ -248,11 +276,14 @@ func TestAlertsQueueFullAsksForARetry(t *testing.T) {
 	r := newAlertsRig(t)
 	r.slack.Fault("*", slacktest.Fault{Kind: slacktest.FaultHang, Times: -1})
 	r.receiver.Close()
+	r.stop()
 	var err error
-	r.receiver, err = NewAlertReceiver(AlertsConfig{Store: r.db, Slack: NewSlackClient(fakeSlackToken, r.slack.URL(), r.guard), Guard: r.guard, Channel: r.channel, QueueSize: 1})
+	r.receiver, err = NewAlertReceiver(AlertsConfig{Store: r.db, Slack: slackapi.NewSlackClient(fakeSlackToken, r.slack.URL(), r.guard), Guard: r.guard, Channel: r.channel, QueueSize: 1})
 	require.NoError(t, err)
 	t.Cleanup(r.receiver.Close)
-	r.server = NewServer(ServerConfig{Store: r.db, APIToken: alertsTestToken, Alerts: r.receiver})
+	r.run()
+	r.server, err = api.NewServer(api.ServerConfig{Store: r.db, APIToken: alertsTestToken, Alerts: r.receiver})
+	require.NoError(t, err)
 
 	// One alert per notification, each its own.
 	one := func(fingerprint string) []byte {
@@ -278,11 +309,11 @@ func TestAlertsQueueFullAsksForARetry(t *testing.T) {
 func TestRenderAlertSignalLinks(t *testing.T) {
 	al := AlertmanagerAlert{Status: AlertFiring, Labels: map[string]string{"alertname": "Down", "service": "a<b>"},
 		GeneratorURL: "http://prom.example/graph?g0.expr=up&g0.tab=1"}
-	m := renderAlertSignal(alertSignal{alert: al, service: "a<b>"})
+	m := blockkit.AlertSignal(alertSignal{alert: al, service: "a<b>"}.view())
 	text := blocksOf(t, m)
 	require.Contains(t, text, `\u003chttp://prom.example/graph?g0.expr=up\u0026amp;g0.tab=1|Source\u003e`, "the & of a link is escaped")
 	require.Contains(t, text, "service `a\\u0026lt;b\\u0026gt;`", "labels are escaped")
 
 	al.GeneratorURL = "javascript:alert(1)"
-	require.NotContains(t, blocksOf(t, renderAlertSignal(alertSignal{alert: al})), "javascript", "only web links are linked")
+	require.NotContains(t, blocksOf(t, blockkit.AlertSignal(alertSignal{alert: al}.view())), "javascript", "only web links are linked")
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ooda-sre/ooda/bot/blockkit"
+	"github.com/ooda-sre/ooda/bot/slackapi"
 	"github.com/ooda-sre/ooda/bot/slacktest"
 	"github.com/ooda-sre/ooda/slo"
 	"github.com/ooda-sre/ooda/timeline"
@@ -26,7 +27,7 @@ func TestSLODeliverPostsEachNoticeOnce(t *testing.T) {
 	msgs := r.messages()
 	require.Len(t, msgs, 1, "the page is posted")
 	page := msgs[0]
-	require.Equal(t, MetadataEventType, page.MetadataType)
+	require.Equal(t, slackapi.MetadataEventType, page.MetadataType)
 	require.Contains(t, messageKey(page), "slo:checkout/availability:warning:ok>page")
 	require.Contains(t, page.Text, "SLO checkout/availability is at page (was ok).")
 	text := blocksText(page)
@@ -34,7 +35,7 @@ func TestSLODeliverPostsEachNoticeOnce(t *testing.T) {
 		"Error budget left (30d): 60.0%", "slos/checkout.yaml"} {
 		require.Contains(t, text, want)
 	}
-	require.Equal(t, []messageButton{{ActionID: ActionDeclareFromSignal, Value: "checkout", BlockID: signalBlockPrefix + "slo:checkout SLO burning"}},
+	require.Equal(t, []messageButton{{ActionID: blockkit.ActionDeclareFromSignal, Value: "checkout", BlockID: signalBlockPrefix + "slo:checkout SLO burning"}},
 		messageButtons(t, page), "a page carries the Declare incident button for its service")
 
 	require.NoError(t, r.tick())
@@ -169,7 +170,7 @@ func TestRenderSLONoticeNoData(t *testing.T) {
 }
 
 // blocksOf is a rendered message's blocks as JSON text.
-func blocksOf(t testing.TB, m Message) string {
+func blocksOf(t testing.TB, m blockkit.Message) string {
 	t.Helper()
 	b, err := json.Marshal(m.Blocks)
 	require.NoError(t, err)

@@ -12,6 +12,7 @@ import (
 	"github.com/prometheus/common/model"
 	"github.com/stretchr/testify/require"
 
+	"github.com/ooda-sre/ooda/bot/slackapi"
 	"github.com/ooda-sre/ooda/bot/slacktest"
 	"github.com/ooda-sre/ooda/incident"
 	"github.com/ooda-sre/ooda/resilience"
@@ -124,7 +125,7 @@ func newSLORig(t testing.TB, opts ...sloRigOption) *sloRig {
 	}
 	guard := newExecutorGuard(t, p, prometheus.NewRegistry())
 	r.deliverer, err = NewSLODeliverer(SLODelivererConfig{
-		Store: r.db, States: r.db, Slack: NewSlackClient(fakeSlackToken, r.slack.URL(), guard), Guard: guard,
+		Store: r.db, States: r.db, Slack: slackapi.NewSlackClient(fakeSlackToken, r.slack.URL(), guard), Guard: guard,
 		Channel: r.channel, Committed: func() { r.woken++ },
 	})
 	require.NoError(t, err)

@@ -229,6 +229,9 @@ func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	fmt.Fprintf(stdout, "ooda %s at %s\n", rep.Version, c.base)
 	fmt.Fprintf(stdout, "slack       %s (%s mode)\n", slackLine, rep.Slack.Mode)
+	if sm := rep.Slack.SocketMode; sm != nil {
+		fmt.Fprintf(stdout, "socket      %s\n", socketLine(*sm, rep.Now))
+	}
 	for _, d := range rep.Dependencies {
 		fmt.Fprintf(stdout, "%-11s breaker %s\n", d.Name, d.Breaker)
 	}
@@ -243,4 +246,21 @@ func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		fmt.Fprintf(stdout, "slo         last evaluated %s ago\n", rep.Now.Sub(rep.LastSLOEvaluation).Round(time.Second))
 	}
 	return nil
+}
+
+// socketLine says whether Slack's commands and events reach Ooda over
+// Socket Mode.
+func socketLine(sm api.SocketModeStatus, now time.Time) string {
+	heard := "nothing heard yet"
+	if !sm.LastFrame.IsZero() {
+		heard = "last frame " + time.Duration(sm.LastFrameAgeSeconds*float64(time.Second)).Round(time.Second).String() + " ago"
+	}
+	since := ""
+	if !sm.Since.IsZero() {
+		since = " for " + now.Sub(sm.Since).Round(time.Second).String()
+	}
+	if sm.Connected {
+		return "connected" + since + " (" + heard + ")"
+	}
+	return "NOT CONNECTED" + since + ": Slack's commands and events are not reaching Ooda (" + heard + ")"
 }

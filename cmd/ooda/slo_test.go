@@ -17,6 +17,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/ooda-sre/ooda/api"
 	"github.com/ooda-sre/ooda/slo"
 	"github.com/ooda-sre/ooda/slo/slotest"
 )

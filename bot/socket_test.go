@@ -3,8 +3,6 @@ package bot
 import (
 	"context"
 	"encoding/json"
-	"io"
-	"log"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -101,8 +99,8 @@ func (l *socketLink) envelope(id, typ string, payload json.RawMessage) socketmod
 	return socketmode.Response{EnvelopeID: ack.EnvelopeID, Payload: ack.Payload}
 }
 
-// startSocketMode runs RunSocketMode against the fake until the test ends.
-func startSocketMode(t testing.TB, f *fakeSocketMode, h *SlackHandler) {
+// startSocketMode runs Socket Mode against the fake until the test ends.
+func startSocketMode(t testing.TB, f *fakeSocketMode, h *SlackHandler, tweaks ...func(*SocketConfig)) *SocketMode {
 	t.Helper()
 	tr := &http.Transport{}
 	t.Cleanup(tr.CloseIdleConnections)
@@ -110,10 +108,15 @@ func startSocketMode(t testing.TB, f *fakeSocketMode, h *SlackHandler) {
 		slack.OptionAppLevelToken("xapp-1-test"),
 		slack.OptionAPIURL(f.srv.URL+"/api/"),
 		slack.OptionHTTPClient(&http.Client{Transport: tr}))
-	client := socketmode.New(api, socketmode.OptionLog(log.New(io.Discard, "", 0)))
+	cfg := SocketConfig{API: api, Handler: h}
+	for _, tweak := range tweaks {
+		tweak(&cfg)
+	}
+	sm, err := NewSocketMode(cfg)
+	require.NoError(t, err)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- RunSocketMode(ctx, client, h) }()
+	go func() { done <- sm.Run(ctx) }()
 	t.Cleanup(func() {
 		cancel()
 		select {
@@ -123,6 +126,7 @@ func startSocketMode(t testing.TB, f *fakeSocketMode, h *SlackHandler) {
 			t.Error("RunSocketMode did not stop")
 		}
 	})
+	return sm
 }
 
 // socketCommandPayload is a slash command as Socket Mode carries it: the
