@@ -45,8 +45,10 @@ const (
 	// queue before it is answered "busy" instead of run: run later, its
 	// answer would reach nobody, and Slack never delivers it again.
 	staleInteraction = 2 * time.Second
-	// eventQueue and interactiveQueue bound what waits for a worker.
-	eventQueue       = 256
+	// eventQueue and interactiveQueue bound what waits for a worker. A
+	// burst of events queues (a few KiB each) rather than being left for
+	// Slack, whose later deliveries come minutes apart.
+	eventQueue       = 4096
 	interactiveQueue = 64
 	// maxBusyAnswers bounds the "busy" answers in flight when even the
 	// interactive queue is full.

@@ -100,13 +100,13 @@ func (l *socketLink) envelope(id, typ string, payload json.RawMessage) socketmod
 }
 
 // startSocketMode runs Socket Mode against the fake until the test ends.
-func startSocketMode(t testing.TB, f *fakeSocketMode, h *SlackHandler, tweaks ...func(*SocketConfig)) *SocketMode {
+func startSocketMode(t testing.TB, slackURL string, h *SlackHandler, tweaks ...func(*SocketConfig)) *SocketMode {
 	t.Helper()
 	tr := &http.Transport{}
 	t.Cleanup(tr.CloseIdleConnections)
 	api := slack.New("xoxb-test-token",
 		slack.OptionAppLevelToken("xapp-1-test"),
-		slack.OptionAPIURL(f.srv.URL+"/api/"),
+		slack.OptionAPIURL(slackURL+"/api/"),
 		slack.OptionHTTPClient(&http.Client{Transport: tr}))
 	cfg := SocketConfig{API: api, Handler: h}
 	for _, tweak := range tweaks {
@@ -149,7 +149,7 @@ func TestSocketModeMatchesHTTP(t *testing.T) {
 	rig := func() *slackRig { return newSlackRig(t, func(c *SlackConfig) { c.Now = clock.Now }) }
 	overHTTP, overSocket := rig(), rig()
 	fake := newFakeSocketMode(t)
-	startSocketMode(t, fake, overSocket.h)
+	startSocketMode(t, fake.srv.URL, overSocket.h)
 	link := fake.accept(t)
 
 	commands := []string{

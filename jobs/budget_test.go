@@ -10,6 +10,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/ooda-sre/ooda/api"
 	"github.com/ooda-sre/ooda/incident"
 	"github.com/ooda-sre/ooda/postmortem"
 	"github.com/ooda-sre/ooda/resilience"
@@ -139,7 +140,7 @@ func TestIncidentBudgetFromTheEvaluator(t *testing.T) {
 
 	// Through the API: the draft carries the budget.
 	mux := http.NewServeMux()
-	mux.Handle("GET /api/v1/incidents/{n}/postmortem", PostmortemHandlerWithBudget(db, func() time.Time { return sloT0.Add(2 * time.Hour) }, b.Lookup))
+	mux.Handle("GET /api/v1/incidents/{n}/postmortem", api.PostmortemHandlerWithBudget(db, func() time.Time { return sloT0.Add(2 * time.Hour) }, b.Lookup))
 	rec := httptest.NewRecorder()
 	mux.ServeHTTP(rec, httptest.NewRequestWithContext(t.Context(), http.MethodGet, "/api/v1/incidents/1/postmortem", nil))
 	require.Equal(t, http.StatusOK, rec.Code, rec.Body.String())
@@ -150,7 +151,7 @@ func TestIncidentBudgetFromTheEvaluator(t *testing.T) {
 		return nil, errors.New("prometheus unavailable")
 	}
 	mux = http.NewServeMux()
-	mux.Handle("GET /api/v1/incidents/{n}/postmortem", PostmortemHandlerWithBudget(db, nil, failing))
+	mux.Handle("GET /api/v1/incidents/{n}/postmortem", api.PostmortemHandlerWithBudget(db, nil, failing))
 	rec = httptest.NewRecorder()
 	mux.ServeHTTP(rec, httptest.NewRequestWithContext(t.Context(), http.MethodGet, "/api/v1/incidents/1/postmortem", nil))
 	require.Equal(t, http.StatusOK, rec.Code)

@@ -60,8 +60,3 @@ func (r *Reminders) Tick(ctx context.Context, now time.Time) (int, error) {
 	}
 	return sent, errors.Join(errs...)
 }
-
-// Start starts the schedule and the AtStart runs.
-
-// Stop stops the schedule and waits for the runs in progress, scheduled
-// or started by Start.

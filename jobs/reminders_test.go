@@ -62,17 +62,6 @@ func TestRemindersPostEachNudgeOnce(t *testing.T) {
 	require.Zero(t, sent)
 }
 
-func TestSchedulerRefusesJobsWithoutDeadlines(t *testing.T) {
-	run := func(context.Context, time.Time) error { return nil }
-	_, err := NewScheduler(context.Background(), nil, time.Now, Job{Name: "x", Schedule: "@every 1m", Run: run})
-	require.ErrorContains(t, err, "timeout")
-	_, err = NewScheduler(context.Background(), nil, time.Now, Job{Name: "x", Schedule: "every minute", Timeout: time.Second, Run: run})
-	require.ErrorContains(t, err, "bad schedule")
-	c, err := NewScheduler(context.Background(), nil, time.Now, Job{Name: "x", Schedule: "@every 1m", Timeout: time.Second, Run: run})
-	require.NoError(t, err)
-	require.Len(t, c.Entries(), 1)
-}
-
 // TestRemindersPostmortemDue: a resolved incident that needs a
 // post-mortem reminds its Commander in its channel once per working day
 // until the post-mortem is published; one that needs none is left alone.
@@ -154,25 +143,4 @@ func TestRemindersPostmortemDue(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, dueNudges(sev2), 2, "no reminder after publishing")
 	require.Len(t, dueNudges(impacting), 2, "no post-mortem reminder while it is open again")
-}
-
-func TestSchedulerRunsAtStartJobsAtOnce(t *testing.T) {
-	ran := make(chan time.Time, 1)
-	s, err := NewScheduler(context.Background(), nil, time.Now, Job{
-		Name: "slo", Schedule: "@every 1h", Timeout: time.Second, AtStart: true,
-		Run: func(ctx context.Context, now time.Time) error {
-			_, ok := ctx.Deadline()
-			require.True(t, ok, "every run has a deadline")
-			ran <- now
-			return nil
-		},
-	})
-	require.NoError(t, err)
-	s.Start()
-	select {
-	case <-ran:
-	case <-time.After(10 * time.Second):
-		t.Fatal("the AtStart job did not run at start")
-	}
-	s.Stop()
 }

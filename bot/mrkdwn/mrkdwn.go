@@ -81,11 +81,36 @@ func Clip(s string, limit int) string {
 	if i := strings.LastIndexByte(head, '&'); i >= 0 && !strings.Contains(head[i:], ";") {
 		head = head[:i]
 	}
-	// A word cut in half reads worse than a few characters given up.
-	if i := strings.LastIndexByte(head, ' '); i > 0 && i > len(head)-wordSlack {
-		head = head[:i]
+	// A word cut in half reads worse than a few characters given up. The
+	// head already ends a word when a space follows it, and a space inside
+	// a <…> markup (a link's label) is no place to end.
+	if s[len(head)] != ' ' {
+		if i := strings.LastIndexByte(head, ' '); i > 0 && i > len(head)-wordSlack && !inMarkup(head[:i]) {
+			head = head[:i]
+		}
 	}
-	return strings.TrimRight(head, " ,;:") + "…"
+	return trimEnd(head) + "…"
+}
+
+// inMarkup reports whether s ends inside a <…> markup.
+func inMarkup(s string) bool { return strings.LastIndexByte(s, '<') > strings.LastIndexByte(s, '>') }
+
+// trimEnd drops the spaces and punctuation before the ellipsis, but not
+// the ";" that ends an entity (&amp;).
+func trimEnd(s string) string {
+	for s != "" {
+		switch s[len(s)-1] {
+		case ' ', ',', ':':
+		case ';':
+			if i := strings.LastIndexByte(s, '&'); i >= 0 && !strings.ContainsAny(s[i:len(s)-1], " ;") {
+				return s
+			}
+		default:
+			return s
+		}
+		s = s[:len(s)-1]
+	}
+	return s
 }
 
 // wordSlack is how many bytes Clip gives up to end on a whole word.

@@ -428,16 +428,27 @@ func (a *AlertReceiver) forget(key string) {
 // did land is not posted twice.
 func (a *AlertReceiver) Run(ctx context.Context) error {
 	for {
+		// A context that ended wins over a waiting signal: select picks
+		// at random among ready cases.
+		if ctx.Err() != nil {
+			a.dropQueued()
+			return nil
+		}
 		select {
 		case <-ctx.Done():
-			if n := len(a.queue); n > 0 {
-				a.metrics.signals.WithLabelValues(signalDropped).Add(float64(n))
-				a.cfg.Logger.Warn("alert triage signals dropped at shutdown; Alertmanager sends them again", "count", n)
-			}
+			a.dropQueued()
 			return nil
 		case sig := <-a.queue:
 			a.post(ctx, sig)
 		}
+	}
+}
+
+// dropQueued counts and logs the signals still queued when Run ends.
+func (a *AlertReceiver) dropQueued() {
+	if n := len(a.queue); n > 0 {
+		a.metrics.signals.WithLabelValues(signalDropped).Add(float64(n))
+		a.cfg.Logger.Warn("alert triage signals dropped at shutdown; Alertmanager sends them again", "count", n)
 	}
 }
 
