@@ -104,8 +104,8 @@ type SocketHealth struct {
 	Connected bool
 	// Since is when Connected last changed.
 	Since time.Time
-	// LastFrame is when the last frame (envelope, ping, hello) arrived;
-	// zero before the first.
+	// LastFrame is when the last frame (envelope, ping, hello, or any
+	// byte of the connection) arrived; zero before the first.
 	LastFrame time.Time
 	// Silence is the watchdog's limit.
 	Silence time.Duration
@@ -165,7 +165,8 @@ func (s *SocketMode) setConnected(ctx context.Context, up bool, why string) {
 	}
 }
 
-// stall records that the open connection has been silent too long.
+// stall records that the connection has been silent too long: an open
+// one has stalled, one still connecting is taking too long.
 func (s *SocketMode) stall(ctx context.Context, silent time.Duration) {
 	s.mu.Lock()
 	was := s.connected && !s.stalled
@@ -175,7 +176,11 @@ func (s *SocketMode) stall(ctx context.Context, silent time.Duration) {
 	}
 	s.mu.Unlock()
 	s.metrics.stalls.Inc()
-	s.cfg.Logger.WarnContext(ctx, "Socket Mode connection stalled: no frame from Slack; replacing it", "silent", silent.Round(time.Second).String())
+	if was {
+		s.cfg.Logger.WarnContext(ctx, "Socket Mode connection stalled: no frame from Slack; replacing it", "silent", silent.Round(time.Second).String())
+		return
+	}
+	s.cfg.Logger.WarnContext(ctx, "Socket Mode is still not connected; trying a new connection", "waited", silent.Round(time.Second).String())
 }
 
 // job is one envelope waiting for a worker, with the client that must
@@ -229,7 +234,7 @@ func (s *SocketMode) connection(ctx context.Context, events, interactive chan<- 
 	cctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	client := socketmode.New(s.cfg.API, s.clientOptions()...)
-	s.heard() // the watchdog counts from the attempt
+	started := time.Now() // the watchdog counts from here, or from the last frame
 	runErr := make(chan error, 1)
 	go func() { runErr <- client.RunContext(cctx) }()
 	watch := time.NewTicker(min(s.cfg.Silence/4, time.Second))
@@ -243,7 +248,8 @@ func (s *SocketMode) connection(ctx context.Context, events, interactive chan<- 
 			}
 			return fmt.Errorf("socket mode: %w", err)
 		case <-watch.C:
-			if silent := time.Since(time.Unix(0, s.lastFrame.Load())); silent > s.cfg.Silence && cctx.Err() == nil {
+			heard := time.Unix(0, max(s.lastFrame.Load(), started.UnixNano()))
+			if silent := time.Since(heard); silent > s.cfg.Silence && cctx.Err() == nil {
 				s.stall(ctx, silent)
 				cancel(errStalled)
 			}
@@ -298,8 +304,10 @@ func (c *heardConn) Read(p []byte) (int, error) {
 // (commands, clicks, forms: Slack never delivers them again) or left for
 // Slack to deliver again (events). Lifecycle events are handled here.
 func (s *SocketMode) receive(conn context.Context, client *socketmode.Client, evt socketmode.Event, events, interactive chan<- job) {
-	s.heard()
 	req := evt.Request
+	if req != nil {
+		s.heard() // a frame from Slack; the client's own events are not
+	}
 	if req == nil || req.EnvelopeID == "" {
 		s.lifecycle(conn, client, evt)
 		return
