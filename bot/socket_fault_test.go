@@ -34,6 +34,7 @@ type slackSide struct {
 	links   int
 	sent    map[string]*sentEnvelope // by envelope id
 	acks    map[string]json.RawMessage
+	ackedAt map[string]time.Time
 	changed chan struct{} // closed and replaced on every ack and connection
 	held    chan struct{} // while not nil, apps.connections.open waits for it to close
 }
@@ -41,10 +42,11 @@ type slackSide struct {
 // sentEnvelope is an envelope Slack sent and will send again until it is
 // acknowledged (events only: Slack never redelivers interactive ones).
 type sentEnvelope struct {
-	typ      string
-	payload  json.RawMessage
-	attempts int
-	lastSent time.Time
+	typ       string
+	payload   json.RawMessage
+	attempts  int
+	firstSent time.Time
+	lastSent  time.Time
 }
 
 // slackLink is one connection, seen from Slack's side.
@@ -66,7 +68,7 @@ const (
 
 func newSlackSide(t testing.TB) *slackSide {
 	t.Helper()
-	s := &slackSide{t: t, sent: map[string]*sentEnvelope{}, acks: map[string]json.RawMessage{}, changed: make(chan struct{})}
+	s := &slackSide{t: t, sent: map[string]*sentEnvelope{}, acks: map[string]json.RawMessage{}, ackedAt: map[string]time.Time{}, changed: make(chan struct{})}
 	mux := http.NewServeMux()
 	mux.HandleFunc("/api/apps.connections.open", func(w http.ResponseWriter, r *http.Request) {
 		s.mu.Lock()
@@ -154,6 +156,7 @@ func (s *slackSide) read(l *slackLink) {
 		s.mu.Lock()
 		if _, dup := s.acks[ack.EnvelopeID]; !dup {
 			s.acks[ack.EnvelopeID] = ack.Payload
+			s.ackedAt[ack.EnvelopeID] = time.Now()
 		}
 		s.notify()
 		s.mu.Unlock()
@@ -209,7 +212,7 @@ func (s *slackSide) send(l *slackLink, id, typ string, payload json.RawMessage) 
 	s.mu.Lock()
 	e, ok := s.sent[id]
 	if !ok {
-		e = &sentEnvelope{typ: typ, payload: payload}
+		e = &sentEnvelope{typ: typ, payload: payload, firstSent: time.Now()}
 		s.sent[id] = e
 	}
 	e.attempts++
@@ -283,6 +286,19 @@ func (s *slackSide) ack(id string, within time.Duration) (json.RawMessage, bool)
 			return nil, false
 		}
 	}
+}
+
+// ackLatency is how long envelope id waited for its acknowledgement,
+// from its first send.
+func (s *slackSide) ackLatency(id string) (time.Duration, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e, sent := s.sent[id]
+	at, acked := s.ackedAt[id]
+	if !sent || !acked {
+		return 0, false
+	}
+	return at.Sub(e.firstSent), true
 }
 
 // unacked counts the events sent and not acknowledged.
