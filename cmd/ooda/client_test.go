@@ -175,3 +175,23 @@ func TestPlainTurnsSlackMarkupIntoText(t *testing.T) {
 		require.Equal(t, want, plain(in), in)
 	}
 }
+
+func TestSocketLineSaysWhetherSlackReachesOoda(t *testing.T) {
+	now := time.Date(2026, 12, 2, 10, 0, 0, 0, time.UTC)
+	tests := []struct {
+		name string
+		in   api.SocketModeStatus
+		want string
+	}{
+		{"healthy", api.SocketModeStatus{Connected: true, Since: now.Add(-2 * time.Hour), LastFrame: now.Add(-3 * time.Second), LastFrameAgeSeconds: 3},
+			"connected for 2h0m0s (last frame 3s ago)"},
+		{"silent", api.SocketModeStatus{Since: now.Add(-time.Minute), LastFrame: now.Add(-70 * time.Second), LastFrameAgeSeconds: 70},
+			"NOT CONNECTED for 1m0s: Slack's commands and events are not reaching Ooda (last frame 1m10s ago)"},
+		{"never connected", api.SocketModeStatus{}, "NOT CONNECTED: Slack's commands and events are not reaching Ooda (nothing heard yet)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			require.Equal(t, tt.want, socketLine(tt.in, now))
+		})
+	}
+}
