@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -15,29 +14,12 @@ import (
 
 	"github.com/ooda-sre/ooda/bot/command"
 	"github.com/ooda-sre/ooda/bot/slacktest"
+	"github.com/ooda-sre/ooda/internal/testlog"
 	"github.com/ooda-sre/ooda/timeline"
 )
 
-// syncBuffer is a log sink tests can read while handlers write to it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 func TestSlackRefusesWhatItCannotTrust(t *testing.T) {
-	var logs syncBuffer
+	var logs testlog.Buffer
 	r := newSlackRig(t, func(c *SlackConfig) { c.Logger = slog.New(slog.NewTextHandler(&logs, nil)) })
 	n := r.declare("Checkout down", "C0INCIDENT1")
 	before := r.recorded()

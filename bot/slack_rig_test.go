@@ -10,7 +10,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -246,16 +245,4 @@ func (ru *responseURLs) next(t testing.TB) slack.WebhookMessage {
 		t.Fatal("no follow-up was posted to the response_url")
 		return slack.WebhookMessage{}
 	}
-}
-
-// fixedClock is a clock that stands still unless moved.
-type fixedClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *fixedClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ooda-sre/ooda/bot/command"
+	"github.com/ooda-sre/ooda/resilience/resiliencetest"
 	"github.com/ooda-sre/ooda/timeline"
 )
 
@@ -145,7 +146,7 @@ func socketCommandPayload(t testing.TB, form []byte) json.RawMessage {
 }
 
 func TestSocketModeMatchesHTTP(t *testing.T) {
-	clock := &fixedClock{t: time.Now().UTC().Truncate(time.Second)}
+	clock := resiliencetest.NewClock(time.Now().UTC().Truncate(time.Second))
 	rig := func() *slackRig { return newSlackRig(t, func(c *SlackConfig) { c.Now = clock.Now }) }
 	overHTTP, overSocket := rig(), rig()
 	fake := newFakeSocketMode(t)

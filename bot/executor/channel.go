@@ -140,11 +140,7 @@ func splitUsers(s string) []string {
 // setTopic renders the topic from the incident as it is now, not as it
 // was when the effect was queued, so topics that land late are current.
 func (e *Executor) setTopic(ctx context.Context, pe incident.Pending) (result, error) {
-	inc, err := e.cfg.Store.Incident(ctx, pe.Effect.Incident)
-	if err != nil {
-		return result{}, storeErr("read incident", err)
-	}
-	channel, err := e.channelOf(ctx, inc)
+	inc, channel, err := e.incidentAndChannel(ctx, pe.Effect.Incident)
 	if err != nil {
 		return result{}, err
 	}
@@ -161,11 +157,19 @@ func (e *Executor) setTopic(ctx context.Context, pe incident.Pending) (result, e
 
 // incidentChannel returns the channel of incident n (see channelOf).
 func (e *Executor) incidentChannel(ctx context.Context, n uint64) (string, error) {
+	_, channel, err := e.incidentAndChannel(ctx, n)
+	return channel, err
+}
+
+// incidentAndChannel reads incident n as it is now and finds its channel
+// (see channelOf): the prologue of every effect in the incident channel.
+func (e *Executor) incidentAndChannel(ctx context.Context, n uint64) (incident.Incident, string, error) {
 	inc, err := e.cfg.Store.Incident(ctx, n)
 	if err != nil {
-		return "", storeErr("read incident", err)
+		return incident.Incident{}, "", storeErr("read incident", err)
 	}
-	return e.channelOf(ctx, inc)
+	channel, err := e.channelOf(ctx, inc)
+	return inc, channel, err
 }
 
 // channelOf returns the incident's channel. Effects run in order, so one

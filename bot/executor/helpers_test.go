@@ -1,12 +1,10 @@
 package executor
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"log/slog"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -18,6 +16,7 @@ import (
 	"github.com/ooda-sre/ooda/bot/slackapi"
 	"github.com/ooda-sre/ooda/bot/slacktest"
 	"github.com/ooda-sre/ooda/incident"
+	"github.com/ooda-sre/ooda/internal/testlog"
 	"github.com/ooda-sre/ooda/resilience"
 	"github.com/ooda-sre/ooda/resilience/resiliencetest"
 	"github.com/ooda-sre/ooda/roles"
@@ -70,7 +69,7 @@ type harness struct {
 	guard    *resilience.Guard
 	clock    *resiliencetest.Clock
 	reg      *prometheus.Registry
-	logs     *execLogBuffer
+	logs     *testlog.Buffer
 	announce string
 	exec     *Executor
 	keys     atomic.Int64
@@ -130,7 +129,7 @@ func newHarness(t testing.TB, opts ...harnessOption) *harness {
 func (h *harness) newExecutor(db *storage.DB, cfg harnessConfig) *Executor {
 	h.t.Helper()
 	var logger *slog.Logger
-	logger, h.logs = newExecLogger()
+	logger, h.logs = testlog.New()
 	e, err := New(Config{
 		Store: db, Outbox: db, Slack: h.api, Guard: h.guard,
 		AnnounceChannel: h.announce,
@@ -332,27 +331,4 @@ func executorLabelsMatch(m *dto.Metric, want map[string]string) bool {
 		}
 	}
 	return true
-}
-
-// execLogBuffer collects log output from several goroutines.
-type execLogBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *execLogBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *execLogBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-func newExecLogger() (*slog.Logger, *execLogBuffer) {
-	b := &execLogBuffer{}
-	return slog.New(slog.NewTextHandler(b, &slog.HandlerOptions{Level: slog.LevelDebug})), b
 }

@@ -59,11 +59,7 @@ func (e *Executor) findShared(ctx context.Context, channel string, queuedAt time
 // it, which carries the permalink the bookmark links to.
 func (e *Executor) uploadPostmortem(ctx context.Context, pe incident.Pending) (result, error) {
 	fx := pe.Effect
-	inc, err := e.cfg.Store.Incident(ctx, fx.Incident)
-	if err != nil {
-		return result{}, storeErr("read incident", err)
-	}
-	channel, err := e.channelOf(ctx, inc)
+	inc, channel, err := e.incidentAndChannel(ctx, fx.Incident)
 	if err != nil {
 		return result{}, err
 	}
