@@ -1,7 +1,6 @@
 package api
 
 import (
-	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
@@ -68,8 +67,13 @@ func (s *Server) commands(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "Idempotency-Key is longer than 200 characters")
 		return
 	}
+	tok := tokenOf(r.Context())
+	if !tok.Has(ScopeWrite) && !command.ReadsOnly(req.Text) {
+		writeError(w, http.StatusForbidden, missingScope(tok, ScopeWrite))
+		return
+	}
 	reply := s.cfg.Dispatcher.Handle(r.Context(), command.Request{
-		Text: req.Text, User: "api:" + tokenName(r.Context()), Incident: n,
+		Text: req.Text, User: "api:" + tokenName(r.Context()), Incident: n, SeesPrivate: tok.Has(ScopePrivate),
 		// The key is the client's, so it is scoped to its token: two
 		// clients choosing the same key must not answer for each other.
 		Source: timeline.SourceAPI, Key: "api:" + tokenName(r.Context()) + ":" + key, At: time.Now().UTC(),
@@ -93,14 +97,4 @@ func randomKey() string {
 	var b [16]byte
 	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails on supported platforms
 	return hex.EncodeToString(b[:])
-}
-
-type tokenNameKey struct{}
-
-// tokenName is the name of the API token the request authenticated with.
-func tokenName(ctx context.Context) string {
-	if n, ok := ctx.Value(tokenNameKey{}).(string); ok {
-		return n
-	}
-	return "unknown"
 }

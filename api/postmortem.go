@@ -43,6 +43,11 @@ func PostmortemHandlerWithBudget(store incident.Store, now func() time.Time, bud
 			writeError(w, http.StatusBadRequest, "format: "+err.Error())
 			return
 		}
+		// A private incident the token may not see does not exist for it.
+		if inc, err := store.Incident(r.Context(), n); err == nil && !admits(r.Context(), inc) {
+			writeError(w, http.StatusNotFound, incident.NotFound(n).Error())
+			return
+		}
 		opts := postmortem.Options{Now: now().UTC()}
 		if budget != nil {
 			// The budget comes from Prometheus; a person waiting for a

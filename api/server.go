@@ -2,14 +2,12 @@ package api
 
 import (
 	"context"
-	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"io"
 	"log/slog"
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -25,9 +23,10 @@ import (
 type ServerConfig struct {
 	Store    incident.Store
 	APIToken string // the admin bearer token for /api/v1, named "admin"
-	// APITokens maps further tokens to names; the name is the actor the
-	// timeline records for commands sent with the token ("api:<name>").
-	APITokens map[string]string
+	// APITokens maps further tokens to their names and scopes; the name
+	// is the actor the timeline records for commands sent with the token
+	// ("api:<name>").
+	APITokens map[string]Token
 	// Dispatcher runs POST /api/v1/commands; nil disables it.
 	Dispatcher *command.Dispatcher
 	Logger     *slog.Logger
@@ -76,19 +75,21 @@ func NewServer(cfg ServerConfig) (*Server, error) {
 	if cfg.Gatherer != nil {
 		s.mux.Handle("GET /metrics", promhttp.HandlerFor(cfg.Gatherer, promhttp.HandlerOpts{}))
 	}
-	s.mux.Handle("POST /api/v1/commands", s.authed(s.commands))
-	s.mux.Handle("GET /api/v1/status", s.authed(s.status))
-	s.mux.Handle("GET /api/v1/incidents", s.authed(s.listIncidents))
-	s.mux.Handle("GET /api/v1/incidents/{n}", s.authed(s.getIncident))
-	s.mux.Handle("GET /api/v1/incidents/{n}/postmortem", s.authed(PostmortemHandlerWithBudget(cfg.Store, nil, cfg.PostmortemBudget)))
+	// Commands need read; those that change an incident need write too
+	// (checked once the command is parsed).
+	s.mux.Handle("POST /api/v1/commands", s.authed(ScopeRead, s.commands))
+	s.mux.Handle("GET /api/v1/status", s.authed(ScopeRead, s.status))
+	s.mux.Handle("GET /api/v1/incidents", s.authed(ScopeRead, s.listIncidents))
+	s.mux.Handle("GET /api/v1/incidents/{n}", s.authed(ScopeRead, s.getIncident))
+	s.mux.Handle("GET /api/v1/incidents/{n}/postmortem", s.authed(ScopeRead, PostmortemHandlerWithBudget(cfg.Store, nil, cfg.PostmortemBudget)))
 	if cfg.Freeze != nil {
-		s.mux.Handle("GET /api/v1/freeze", s.authed(FreezeHandler(cfg.Freeze)))
+		s.mux.Handle("GET /api/v1/freeze", s.authed(ScopeRead, FreezeHandler(cfg.Freeze)))
 	}
 	if cfg.Alerts != nil {
-		s.mux.Handle("POST /api/v1/alerts", s.authed(cfg.Alerts.ServeHTTP))
+		s.mux.Handle("POST /api/v1/alerts", s.authed(ScopeWrite, cfg.Alerts.ServeHTTP))
 	}
 	if cfg.Backup != nil {
-		s.mux.Handle("GET /api/v1/backup", s.authed(s.backup))
+		s.mux.Handle("GET /api/v1/backup", s.authed(ScopeAdmin, s.backup))
 	}
 	return s, nil
 }
@@ -109,44 +110,6 @@ func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
 }
 
-// authed checks the bearer token in constant time before the handler runs
-// and puts the token's name in the request context.
-func (s *Server) authed(h http.HandlerFunc) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if s.cfg.APIToken == "" && len(s.cfg.APITokens) == 0 {
-			writeError(w, http.StatusUnauthorized, "the API is disabled: set OODA_API_TOKEN to enable it")
-			return
-		}
-		got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-		name := ""
-		if ok {
-			name = s.tokenOwner(got)
-		}
-		if name == "" {
-			w.Header().Set("WWW-Authenticate", `Bearer realm="ooda"`)
-			writeError(w, http.StatusUnauthorized, "missing or wrong bearer token: send Authorization: Bearer $OODA_API_TOKEN")
-			return
-		}
-		h(w, r.WithContext(context.WithValue(r.Context(), tokenNameKey{}, name)))
-	})
-}
-
-// tokenOwner names the token's holder, or "" for an unknown token. Every
-// candidate is compared in constant time, so timing says nothing about
-// which tokens exist.
-func (s *Server) tokenOwner(got string) string {
-	owner := ""
-	if s.cfg.APIToken != "" && subtle.ConstantTimeCompare([]byte(got), []byte(s.cfg.APIToken)) == 1 {
-		owner = "admin"
-	}
-	for tok, name := range s.cfg.APITokens {
-		if subtle.ConstantTimeCompare([]byte(got), []byte(tok)) == 1 {
-			owner = name
-		}
-	}
-	return owner
-}
-
 func (s *Server) listIncidents(w http.ResponseWriter, r *http.Request) {
 	all := false
 	if v := r.URL.Query().Get("all"); v != "" {
@@ -162,10 +125,13 @@ func (s *Server) listIncidents(w http.ResponseWriter, r *http.Request) {
 		s.internal(w, r, err)
 		return
 	}
-	if incs == nil {
-		incs = []incident.Incident{}
+	visible := []incident.Incident{}
+	for _, inc := range incs {
+		if admits(r.Context(), inc) {
+			visible = append(visible, inc)
+		}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"incidents": incs})
+	writeJSON(w, http.StatusOK, map[string]any{"incidents": visible})
 }
 
 // IncidentWithEvents is the JSON of one incident with its event log, as the
@@ -192,6 +158,9 @@ func (s *Server) getIncident(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	out, err := LoadIncident(r.Context(), s.cfg.Store, n)
+	if err == nil && !admits(r.Context(), out.Incident) {
+		err = incident.NotFound(n)
+	}
 	if errors.Is(err, incident.ErrNotFound) {
 		writeError(w, http.StatusNotFound, err.Error())
 		return

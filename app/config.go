@@ -9,6 +9,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/ooda-sre/ooda/api"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -264,38 +265,79 @@ func looksLikeChannelID(s string) bool {
 	return true
 }
 
-// apiTokens reads the named tokens file: a YAML map of name to token. The
-// name is the actor recorded for commands sent with the token.
-func (c Config) apiTokens() (map[string]string, error) {
+// apiTokens reads the named tokens file: a YAML map from each token's
+// name (the actor recorded for what it does) to either the token itself,
+// the form that predates scopes, which grants read and write, or
+// {token: …, scopes: [read, write, private, admin]}.
+func (c Config) apiTokens() (map[string]api.Token, error) {
 	if c.APITokensFile == "" {
 		return nil, nil
 	}
-	b, err := os.ReadFile(c.APITokensFile)
+	file := c.APITokensFile
+	b, err := os.ReadFile(file)
 	if err != nil {
 		return nil, fmt.Errorf("api_tokens_file: %w", err)
 	}
-	var byName map[string]string
+	var byName map[string]yaml.Node
 	if err := yaml.Unmarshal(b, &byName); err != nil {
-		return nil, fmt.Errorf("api_tokens_file %s: want a YAML map of name: token: %w", c.APITokensFile, err)
+		return nil, fmt.Errorf("api_tokens_file %s: want a YAML map of name: {token: …, scopes: [read, …]}: %w", file, err)
 	}
-	out := make(map[string]string, len(byName))
-	for name, tok := range byName {
+	out := make(map[string]api.Token, len(byName))
+	for name, node := range byName {
+		tok, scopes, err := tokenEntry(&node)
+		if err != nil {
+			return nil, fmt.Errorf("api_tokens_file %s: %s: %w", file, name, err)
+		}
 		switch {
 		case name == "" || strings.ContainsAny(name, " :\t\n"):
-			return nil, fmt.Errorf("api_tokens_file %s: token name %q must be one word without ':'", c.APITokensFile, name)
+			return nil, fmt.Errorf("api_tokens_file %s: token name %q must be one word without ':'", file, name)
 		case name == "admin":
-			return nil, fmt.Errorf("api_tokens_file %s: the name admin is OODA_API_TOKEN's; choose another", c.APITokensFile)
+			return nil, fmt.Errorf("api_tokens_file %s: the name admin is OODA_API_TOKEN's; choose another", file)
 		case len(tok) < 16:
-			return nil, fmt.Errorf("api_tokens_file %s: the token for %s is shorter than 16 characters; generate one with openssl rand -hex 32", c.APITokensFile, name)
+			return nil, fmt.Errorf("api_tokens_file %s: the token for %s is shorter than 16 characters; generate one with openssl rand -hex 32", file, name)
 		case tok == c.APIToken:
-			return nil, fmt.Errorf("api_tokens_file %s: the token for %s is the admin token", c.APITokensFile, name)
+			return nil, fmt.Errorf("api_tokens_file %s: the token for %s is the admin token", file, name)
 		}
 		if other, dup := out[tok]; dup {
-			return nil, fmt.Errorf("api_tokens_file %s: %s and %s share a token", c.APITokensFile, other, name)
+			return nil, fmt.Errorf("api_tokens_file %s: %s and %s share a token", file, other.Name, name)
 		}
-		out[tok] = name
+		out[tok] = api.Token{Name: name, Scopes: scopes}
 	}
 	return out, nil
+}
+
+// tokenEntry reads one entry of the tokens file, in either form.
+func tokenEntry(node *yaml.Node) (string, []api.Scope, error) {
+	if node.Kind == yaml.ScalarNode {
+		return node.Value, api.LegacyScopes, nil
+	}
+	var e struct {
+		Token  string   `yaml:"token"`
+		Scopes []string `yaml:"scopes"`
+	}
+	if node.Kind != yaml.MappingNode {
+		return "", nil, errors.New("want a token, or {token: …, scopes: [read, write, private, admin]}")
+	}
+	for i := 0; i+1 < len(node.Content); i += 2 {
+		if k := node.Content[i].Value; k != "token" && k != "scopes" {
+			return "", nil, fmt.Errorf("unknown key %q; an entry has token and scopes", k)
+		}
+	}
+	if err := node.Decode(&e); err != nil {
+		return "", nil, fmt.Errorf("want {token: …, scopes: [read, …]}: %w", err)
+	}
+	if len(e.Scopes) == 0 {
+		return "", nil, errors.New("no scopes: list them, e.g. scopes: [read, write]")
+	}
+	var scopes []api.Scope
+	for _, s := range e.Scopes {
+		sc, err := api.ParseScope(s)
+		if err != nil {
+			return "", nil, err
+		}
+		scopes = append(scopes, sc)
+	}
+	return e.Token, scopes, nil
 }
 
 // SlackMode says how Slack reaches this process: "socket", "http" or

@@ -60,6 +60,8 @@ func (h *SlackHandler) event(ctx context.Context, ev slackevents.EventsAPIEvent)
 		})
 	case *slackevents.MemberJoinedChannelEvent:
 		return h.joined(ctx, cb.EventID, e)
+	case *slackevents.MemberLeftChannelEvent:
+		return h.left(ctx, cb.EventID, e)
 	}
 	return outcomeIgnored, nil
 }
@@ -149,10 +151,30 @@ func (h *SlackHandler) joined(ctx context.Context, eventID string, e *slackevent
 	// own records are.
 	meta := incident.Meta{At: slackTime(e.EventTimestamp, h.cfg.Now()), Actor: e.User, Source: timeline.SourceSystem, Key: "slack:" + eventID}
 	_, err = h.cfg.Store.Apply(ctx, n, meta.Key, func(inc *incident.Incident) (incident.Change, error) {
-		return inc.Record(timeline.KindParticipant, timeline.PhaseNone, "", map[string]string{timeline.AttrUser: e.User}, meta)
+		return inc.MemberJoined(e.User, meta)
 	})
 	if err != nil {
 		return outcomeError, fmt.Errorf("record participant in %s: %w", incident.ID(n), err)
+	}
+	return outcomeOK, nil
+}
+
+// left records that someone left an incident channel: a private
+// incident no longer admits them.
+func (h *SlackHandler) left(ctx context.Context, eventID string, e *slackevents.MemberLeftChannelEvent) (string, error) {
+	if e.User == "" || e.User == h.cfg.BotUserID || eventID == "" {
+		return outcomeIgnored, nil
+	}
+	n, ok, err := h.incidentFor(ctx, e.Channel)
+	if err != nil || !ok {
+		return outcomeIgnored, err
+	}
+	meta := incident.Meta{At: slackTime(e.EventTimestamp, h.cfg.Now()), Actor: e.User, Source: timeline.SourceSystem, Key: "slack:" + eventID}
+	_, err = h.cfg.Store.Apply(ctx, n, meta.Key, func(inc *incident.Incident) (incident.Change, error) {
+		return inc.MemberLeft(e.User, meta)
+	})
+	if err != nil {
+		return outcomeError, fmt.Errorf("record a member leaving %s: %w", incident.ID(n), err)
 	}
 	return outcomeOK, nil
 }

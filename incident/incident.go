@@ -57,6 +57,12 @@ type Incident struct {
 	ResolvedAt        time.Time     `json:"resolved_at,omitzero"`
 	ClosedAt          time.Time     `json:"closed_at,omitzero"`
 	Participants      []string      `json:"participants"`
+	// Members are the people in the incident channel, as Ooda recorded
+	// them (its invites, Slack's join and leave events, syncs with
+	// conversations.members); MembersKnown says any such record exists.
+	// They decide who may see a private incident (Admits).
+	Members      []string `json:"members,omitempty"`
+	MembersKnown bool     `json:"members_known,omitempty"`
 	DeclaredBy        string        `json:"declared_by"`
 	Summary           string        `json:"summary,omitempty"`
 	PostmortemURL     string        `json:"postmortem_url,omitempty"`
@@ -171,6 +177,15 @@ func (inc *Incident) Apply(e timeline.Event) {
 		inc.ChannelID = e.Attr(timeline.AttrChannel)
 	case timeline.KindParticipant:
 		inc.addParticipant(e.Attr(timeline.AttrUser))
+		inc.addMembers(e.Attr(timeline.AttrUser))
+	case timeline.KindMembersAdded:
+		inc.addMembers(timeline.Users(e.Attr(timeline.AttrUsers))...)
+	case timeline.KindMembersSynced:
+		inc.Members, inc.MembersKnown = nil, true
+		inc.addMembers(timeline.Users(e.Attr(timeline.AttrUsers))...)
+	case timeline.KindMemberLeft:
+		inc.Members = slices.DeleteFunc(inc.Members, func(m string) bool { return m == e.Attr(timeline.AttrUser) })
+		inc.MembersKnown = true
 	case timeline.KindEffectFailed:
 		inc.FailedEffects++
 	case timeline.KindBudgetBreached:
@@ -246,5 +261,6 @@ func (inc Incident) ActionPriority(a Action) string {
 func (inc Incident) Clone() Incident {
 	inc.Actions = slices.Clone(inc.Actions)
 	inc.Participants = slices.Clone(inc.Participants)
+	inc.Members = slices.Clone(inc.Members)
 	return inc
 }

@@ -1,5 +1,7 @@
 package timeline
 
+import "strings"
+
 // Describe says what e records in one plain sentence, without Slack markup
 // and without its phase, which renderers show in a column of their own:
 //
@@ -128,6 +130,21 @@ func appendDescription(b []byte, e *Event, name func(string) string) []byte {
 	case KindParticipant:
 		b = append(b, user(e.Attr(AttrUser))...)
 		b = append(b, " joined"...)
+	case KindMemberLeft:
+		b = append(b, user(e.Attr(AttrUser))...)
+		b = append(b, " left the channel"...)
+	case KindMembersAdded, KindMembersSynced:
+		if e.Kind == KindMembersAdded {
+			b = append(b, "Invited "...)
+		} else {
+			b = append(b, "Channel members: "...)
+		}
+		for i, u := range Users(e.Attr(AttrUsers)) {
+			if i > 0 {
+				b = append(b, ", "...)
+			}
+			b = append(b, user(u)...)
+		}
 	case KindMessageCaptured:
 		switch e.Source {
 		case SourcePin:
@@ -207,4 +224,15 @@ func appendRole(b []byte, role string) []byte {
 		return append(b, role[1:]...)
 	}
 	return append(b, role...)
+}
+
+// Users reads a users attribute: comma-separated ids, blanks dropped.
+func Users(attr string) []string {
+	var out []string
+	for u := range strings.SplitSeq(attr, ",") {
+		if u = strings.TrimSpace(u); u != "" {
+			out = append(out, u)
+		}
+	}
+	return out
 }

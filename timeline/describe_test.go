@@ -93,6 +93,12 @@ func TestDescribe(t *testing.T) {
 			want: "Post-mortem draft uploaded: https://ooda.slack.com/files/U1/F042/inc-7-postmortem-draft-12.md"},
 		{name: "post-mortem drafted without a link", e: Event{Kind: KindPostmortemDrafted, Attrs: a(AttrFile, "F042")},
 			want: "Post-mortem draft uploaded"},
+		{name: "member left", e: Event{Kind: KindMemberLeft, Attrs: map[string]string{AttrUser: "U0ALICE"}},
+			want: "U0ALICE left the channel"},
+		{name: "members invited", e: Event{Kind: KindMembersAdded, Attrs: map[string]string{AttrUsers: "U0ALICE,U0BOB"}},
+			want: "Invited U0ALICE, U0BOB"},
+		{name: "members synced", e: Event{Kind: KindMembersSynced, Attrs: map[string]string{AttrUsers: "U0ALICE"}},
+			want: "Channel members: U0ALICE"},
 		{name: "unknown kind", e: Event{Kind: Kind("escalated"), Text: "paged db team"},
 			want: "escalated: paged db team"},
 	}

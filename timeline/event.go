@@ -67,6 +67,14 @@ const (
 	// SLO's error budget than the policy allows without a post-mortem
 	// (attrs: slo, share); it makes the post-mortem required.
 	KindBudgetBreached Kind = "budget_breached"
+	// The incident channel's membership, which decides who may see a
+	// private incident: KindParticipant adds the person who joined,
+	// KindMembersAdded the people Ooda invited (users), KindMembersSynced
+	// replaces the whole set with what Slack listed (users), KindMemberLeft
+	// removes one (user).
+	KindMembersAdded  Kind = "members_added"
+	KindMembersSynced Kind = "members_synced"
+	KindMemberLeft    Kind = "member_left"
 )
 
 // Attribute keys used in Event.Attrs.
@@ -90,6 +98,7 @@ const (
 	AttrError    = "error"
 	AttrNudge    = "nudge"
 	AttrFile     = "file"
+	AttrUsers    = "users" // comma-separated Slack user ids
 )
 
 // Event is one entry in an incident's append-only log. Seq is assigned by
@@ -121,7 +130,8 @@ func (e Event) Attr(k string) string { return e.Attrs[k] }
 func (e Event) Bookkeeping() bool {
 	switch e.Kind {
 	case KindChannelCreated, KindParticipant, KindNudged, KindEffectFailed,
-		KindPostmortemRequested, KindPostmortemDrafted:
+		KindPostmortemRequested, KindPostmortemDrafted,
+		KindMembersAdded, KindMembersSynced, KindMemberLeft:
 		return true
 	}
 	return false

@@ -25,6 +25,16 @@ type Request struct {
 	Source   timeline.Source
 	Key      string // idempotency key: a Slack trigger id, an API request id
 	At       time.Time
+	// SeesPrivate: the caller may see and act on every private incident
+	// (an API token with the private scope). Everyone else sees a private
+	// incident only as a member of its channel (incident.Admits).
+	SeesPrivate bool
+}
+
+// admits applies the access rule to the caller: an incident it may not
+// see does not exist for it.
+func (req Request) admits(inc incident.Incident) bool {
+	return req.SeesPrivate || inc.Admits(req.User)
 }
 
 // Reply is the answer to a command, the same whichever transport asked.
@@ -86,7 +96,7 @@ func (d *Dispatcher) Run(ctx context.Context, req Request, cmd Command) Reply {
 	case VerbHelp:
 		return Reply{Text: HelpTopic(cmd.Topic), Code: http.StatusOK}
 	case VerbList:
-		return d.list(ctx, req.At)
+		return d.list(ctx, req)
 	case VerbSLO:
 		return d.sloReply(cmd.Service)
 	case VerbDeclare:
@@ -101,12 +111,17 @@ func (d *Dispatcher) Run(ctx context.Context, req Request, cmd Command) Reply {
 	}
 	switch cmd.Verb {
 	case VerbRoles:
-		return d.read(ctx, n, func(inc incident.Incident, _ []timeline.Event) string { return RolesText(inc) }, false)
+		return d.read(ctx, req, n, func(inc incident.Incident, _ []timeline.Event) string { return RolesText(inc) }, false)
 	case VerbTimeline:
-		return d.read(ctx, n, func(inc incident.Incident, evs []timeline.Event) string { return TimelineText(inc, evs) }, true)
+		return d.read(ctx, req, n, func(inc incident.Incident, evs []timeline.Event) string { return TimelineText(inc, evs) }, true)
 	}
 	meta := incident.Meta{At: req.At, Actor: req.User, Source: req.Source, Key: req.Key}
 	res, err := d.Store.Apply(ctx, n, req.Key, func(inc *incident.Incident) (incident.Change, error) {
+		// Decided on the state the change applies to: membership may
+		// have changed since target looked.
+		if !req.admits(*inc) {
+			return incident.Change{}, incident.NotFound(n)
+		}
 		return decide(inc, cmd, meta)
 	})
 	if err != nil {
@@ -186,12 +201,12 @@ func (d *Dispatcher) declare(ctx context.Context, req Request, cmd Command) Repl
 // the request, else the one whose channel the command was typed in.
 func (d *Dispatcher) target(ctx context.Context, req Request, cmd Command) (uint64, Reply, bool) {
 	if cmd.Incident != 0 {
-		return cmd.Incident, Reply{}, true
+		return d.visible(ctx, req, cmd.Incident)
 	}
 	if req.Channel != "" {
 		n, err := d.Store.IncidentByChannel(ctx, req.Channel)
 		if err == nil {
-			return n, Reply{}, true
+			return d.visible(ctx, req, n)
 		}
 		if !errors.Is(err, incident.ErrNotFound) {
 			return 0, d.Failed(ctx, 0, err), false
@@ -201,9 +216,26 @@ func (d *Dispatcher) target(ctx context.Context, req Request, cmd Command) (uint
 		"Which incident? Run this in the incident's channel, or name it: `/incident %s INC-7 …` (`/incident list` shows the open ones).", cmd.Verb)}, false
 }
 
-func (d *Dispatcher) read(ctx context.Context, n uint64, render func(incident.Incident, []timeline.Event) string, events bool) Reply {
+// visible answers whether incident n exists for the caller: it does not
+// when it was never declared, and when it is private and the caller may
+// not see it (the same answer, so nothing reveals it).
+func (d *Dispatcher) visible(ctx context.Context, req Request, n uint64) (uint64, Reply, bool) {
+	inc, err := d.Store.Incident(ctx, n)
+	if err == nil && !req.admits(inc) {
+		err = incident.NotFound(n)
+	}
+	if err != nil {
+		return 0, d.Failed(ctx, n, err), false
+	}
+	return n, Reply{}, true
+}
+
+func (d *Dispatcher) read(ctx context.Context, req Request, n uint64, render func(incident.Incident, []timeline.Event) string, events bool) Reply {
 	if !events {
 		inc, err := d.Store.Incident(ctx, n)
+		if err == nil && !req.admits(inc) {
+			err = incident.NotFound(n)
+		}
 		if err != nil {
 			return d.Failed(ctx, n, err)
 		}
@@ -215,12 +247,16 @@ func (d *Dispatcher) read(ctx context.Context, n uint64, render func(incident.In
 		return d.Failed(ctx, n, err)
 	}
 	inc := incident.Replay(evs)
+	if !req.admits(inc) {
+		return d.Failed(ctx, n, incident.NotFound(n))
+	}
 	return Reply{Text: render(inc, evs), Incident: inc.ID, Code: http.StatusOK}
 }
 
 // list shows the open incidents and, after them, the resolved ones whose
 // post-mortem is overdue at now: those are not done either.
-func (d *Dispatcher) list(ctx context.Context, now time.Time) Reply {
+func (d *Dispatcher) list(ctx context.Context, req Request) Reply {
+	now := req.At
 	incs, err := d.Store.Incidents(ctx, true)
 	if err != nil {
 		return d.Failed(ctx, 0, err)
@@ -228,6 +264,8 @@ func (d *Dispatcher) list(ctx context.Context, now time.Time) Reply {
 	var open, overdue []incident.Incident
 	for _, inc := range incs {
 		switch {
+		case !req.admits(inc):
+			// Not listed, not counted: it does not exist for the caller.
 		case inc.Status.Active():
 			open = append(open, inc)
 		case roles.PostmortemOverdue(inc.Situation(), now):

@@ -157,6 +157,22 @@ func knownVerb(v Verb) bool {
 	return false
 }
 
+// ReadsOnly reports whether text is a command that changes nothing (help,
+// list, roles, timeline, slo), which a token without the write scope may
+// run. Text that does not parse changes nothing either: its answer says
+// what to type instead.
+func ReadsOnly(text string) bool {
+	c, err := ParseCommand(text)
+	if err != nil {
+		return true
+	}
+	switch c.Verb {
+	case VerbHelp, VerbList, VerbRoles, VerbTimeline, VerbSLO:
+		return true
+	}
+	return false
+}
+
 // IsUnknownVerb reports whether text fails to parse because its first
 // word is no verb of the grammar (rather than a verb used wrongly).
 func IsUnknownVerb(text string) bool {

@@ -36,7 +36,7 @@ func apiCommand(t *testing.T, url, token, text string) api.CommandReply {
 func TestSlackDownThenCatchUp(t *testing.T) {
 	h := newHarness(t)
 	disp := &command.Dispatcher{Store: h.db, Health: h.exec, Committed: h.exec.Notify}
-	handler, err := api.NewServer(api.ServerConfig{Store: h.db, Dispatcher: disp, APITokens: map[string]string{"pager-token-0123456789": "oncall"}})
+	handler, err := api.NewServer(api.ServerConfig{Store: h.db, Dispatcher: disp, APITokens: map[string]api.Token{"pager-token-0123456789": {Name: "oncall", Scopes: api.LegacyScopes}}})
 	require.NoError(t, err)
 	srv := httptest.NewServer(handler)
 	defer srv.Close()

@@ -2,6 +2,7 @@ package executor
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -80,7 +81,7 @@ func (e *Executor) findChannel(ctx context.Context, name string) (string, error)
 // already_in_channel a plain success. Who was invited is kept as a partial
 // result, so a retry resumes where the last attempt stopped.
 func (e *Executor) invite(ctx context.Context, pe incident.Pending) (result, error) {
-	channel, err := e.incidentChannel(ctx, pe.Effect.Incident)
+	inc, channel, err := e.incidentAndChannel(ctx, pe.Effect.Incident)
 	if err != nil {
 		return result{}, err
 	}
@@ -109,7 +110,83 @@ func (e *Executor) invite(ctx context.Context, pe incident.Pending) (result, err
 	if len(refused) > 0 {
 		return result{values: invited(channel, done)}, resilience.Permanent(fmt.Errorf("invite_refused: %s", strings.Join(refused, ", ")))
 	}
-	return result{values: invited(channel, done)}, nil
+	if !inc.Private {
+		return result{values: invited(channel, done)}, nil
+	}
+	// Who is in the channel decides who may see a private incident: the
+	// people just invited, and, when Slack lists them, everyone in it
+	// (someone may have joined a channel Ooda found after name_taken).
+	meta := incident.Meta{At: e.cfg.Now(), Actor: incident.Bot, Source: timeline.SourceSystem, Key: pe.Effect.Key}
+	members, err := e.channelMembers(ctx, channel)
+	decide := func(inc *incident.Incident) (incident.Change, error) { return inc.MembersAdded(done, meta) }
+	if err == nil {
+		all := append(members, done...)
+		decide = func(inc *incident.Incident) (incident.Change, error) { return inc.MembersSynced(all, meta) }
+	} else if ctx.Err() == nil {
+		e.log.WarnContext(ctx, "could not list the incident channel's members; recording the invited ones", "incident", incident.ID(pe.Effect.Incident), "err", err.Error())
+	}
+	return result{values: invited(channel, done), decide: decide}, nil
+}
+
+// channelMembers lists the people in channel (conversations.members,
+// paged).
+func (e *Executor) channelMembers(ctx context.Context, channel string) ([]string, error) {
+	params := &slack.GetUsersInConversationParameters{ChannelID: channel, Limit: listPage}
+	var all []string
+	for range listMaxPages {
+		var page []string
+		var next string
+		err := e.cfg.Guard.Do(ctx, resilience.Op{Method: "conversations.members", Idempotent: true}, func(ctx context.Context) error {
+			var err error
+			page, next, err = e.cfg.Slack.GetUsersInConversationContext(ctx, params)
+			return err
+		})
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, page...)
+		if next == "" {
+			return all, nil
+		}
+		params.Cursor = next
+	}
+	return all, nil
+}
+
+// SyncMembers records, for every open private incident with a channel,
+// who is in its channel as Slack lists them now: what Ooda missed while
+// it was not running (joins and leaves it was not told of) stops
+// deciding who may see the incident. An incident whose members cannot be
+// listed keeps what Ooda knew; the others are synced all the same.
+func (e *Executor) SyncMembers(ctx context.Context) (synced int, err error) {
+	incs, err := e.cfg.Store.Incidents(ctx, false)
+	if err != nil {
+		return 0, storeErr("list incidents", err)
+	}
+	var errs []error
+	for _, inc := range incs {
+		if !inc.Private || inc.ChannelID == "" || !inc.Status.Active() {
+			continue
+		}
+		members, err := e.channelMembers(ctx, inc.ChannelID)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", inc.ID, err))
+			continue
+		}
+		meta := incident.Meta{At: e.cfg.Now(), Actor: incident.Bot, Source: timeline.SourceSystem,
+			Key: fmt.Sprintf("members:%s:%d", inc.ID, e.cfg.Now().UnixNano())}
+		res, err := e.cfg.Store.Apply(ctx, inc.Number, meta.Key, func(inc *incident.Incident) (incident.Change, error) {
+			return inc.MembersSynced(members, meta)
+		})
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", inc.ID, err))
+			continue
+		}
+		if len(res.Events) > 0 {
+			synced++
+		}
+	}
+	return synced, errors.Join(errs...)
 }
 
 func invited(channel string, users []string) map[string]string {

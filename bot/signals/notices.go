@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -151,7 +152,10 @@ func (d *SLODeliverer) post(ctx context.Context, n slo.Notice, key string, oldes
 	}
 	ctx, cancel := context.WithTimeout(ctx, d.cfg.Timeout)
 	defer cancel()
-	msg := blockkit.SLONotice(n, open)
+	// The SLO channel is not an incident's: a private incident is not
+	// named there (the notice is in its timeline all the same).
+	public := slices.DeleteFunc(slices.Clone(open), func(inc incident.Incident) bool { return inc.Private })
+	msg := blockkit.SLONotice(n, public)
 	_, _, err := slackapi.PostOnce(ctx, d.cfg.Guard, d.cfg.Slack, d.cfg.Channel, key, oldest, msg.Text, msg.Blocks, "")
 	if err != nil {
 		return fmt.Errorf("post %s notice for %s: %w", n.Kind, n.SLO, err)

@@ -81,7 +81,7 @@ func TestManifestFollowsSlackRules(t *testing.T) {
 	scopes := m.OAuthConfig.Scopes.Bot
 	needs := map[string]string{
 		"message.channels": "channels:history", "message.groups": "groups:history",
-		"pin_added": "pins:read", "reaction_added": "reactions:read", "member_joined_channel": "channels:read",
+		"pin_added": "pins:read", "reaction_added": "reactions:read", "member_joined_channel": "channels:read", "member_left_channel": "channels:read",
 	}
 	for _, ev := range m.Settings.EventSubscriptions.BotEvents {
 		scope, ok := needs[ev]
