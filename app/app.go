@@ -354,6 +354,16 @@ func (a *App) jobs() []Job {
 			return err
 		}},
 	}
+	if a.executor != nil {
+		// Who is in each private incident's channel, as Slack lists it:
+		// at start-up, for what was missed while Ooda was down, then
+		// hourly. Access is decided on what this recorded, never on a
+		// live call.
+		js = append(js, Job{Name: "sync-members", Schedule: "@every 1h", Timeout: 5 * time.Minute, AtStart: true, Run: func(ctx context.Context, _ time.Time) error {
+			_, err := a.executor.SyncMembers(ctx)
+			return err
+		}})
+	}
 	if a.monitor != nil {
 		// An evaluation ends within prom.DefaultTimeout; the minute after
 		// it is for delivering notices. The scheduler skips a tick while

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/ooda-sre/ooda/api"
 	"github.com/stretchr/testify/require"
 )
 
@@ -106,4 +107,46 @@ func TestConfigErrorsNeverEchoSecrets(t *testing.T) {
 	_, err := load(t, nil, map[string]string{"SLACK_BOT_TOKEN": "xoxp-very-secret-value"})
 	require.Error(t, err)
 	require.NotContains(t, err.Error(), "very-secret")
+}
+
+func TestAPITokensFile(t *testing.T) {
+	dir := t.TempDir()
+	write := func(body string) Config {
+		path := filepath.Join(dir, "tokens.yaml")
+		require.NoError(t, os.WriteFile(path, []byte(body), 0o600))
+		return Config{APITokensFile: path, APIToken: "admin-token-0123456789"}
+	}
+	tests := []struct {
+		name, body string
+		want       map[string]api.Token
+		err        string
+	}{
+		{"today's form: read and write", "deploy-bot: deploy-token-0123456789\n",
+			map[string]api.Token{"deploy-token-0123456789": {Name: "deploy-bot", Scopes: []api.Scope{api.ScopeRead, api.ScopeWrite}}}, ""},
+		{"scopes named", "security:\n  token: security-token-01234\n  scopes: [read, write, private]\nbackups:\n  token: backup-token-0123456\n  scopes: [admin]\n",
+			map[string]api.Token{
+				"security-token-01234": {Name: "security", Scopes: []api.Scope{api.ScopeRead, api.ScopeWrite, api.ScopePrivate}},
+				"backup-token-0123456": {Name: "backups", Scopes: []api.Scope{api.ScopeAdmin}},
+			}, ""},
+		{"both forms in one file", "ci: ci-token-0123456789abc\nsecurity: {token: security-token-01234, scopes: [read, private]}\n",
+			map[string]api.Token{
+				"ci-token-0123456789abc": {Name: "ci", Scopes: []api.Scope{api.ScopeRead, api.ScopeWrite}},
+				"security-token-01234":   {Name: "security", Scopes: []api.Scope{api.ScopeRead, api.ScopePrivate}},
+			}, ""},
+		{"unknown scope", "ci: {token: ci-token-0123456789abc, scopes: [read, root]}\n", nil, `scope "root" does not exist; use read, write, private, admin`},
+		{"no scopes", "ci: {token: ci-token-0123456789abc}\n", nil, "no scopes: list them"},
+		{"unknown key", "ci: {token: ci-token-0123456789abc, scope: [read]}\n", nil, `unknown key "scope"`},
+		{"short token", "ci: {token: short, scopes: [read]}\n", nil, "shorter than 16 characters"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := write(tt.body).apiTokens()
+			if tt.err != "" {
+				require.ErrorContains(t, err, tt.err)
+				return
+			}
+			require.NoError(t, err)
+			require.Equal(t, tt.want, got)
+		})
+	}
 }
