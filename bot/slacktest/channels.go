@@ -86,6 +86,35 @@ func (s *Server) CreateChannel(name string, private bool) string {
 	return s.createChannel(name, private).id
 }
 
+// Join puts userID in the channel, as a person joining it in Slack does,
+// and reports whether the channel exists. It sends no event: the test
+// delivers member_joined_channel to the app itself, when it wants to.
+func (s *Server) Join(channelID, userID string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c := s.channelByID(channelID)
+	if c == nil {
+		return false
+	}
+	if !c.isMember(userID) {
+		c.members = append(c.members, userID)
+	}
+	return true
+}
+
+// Leave takes userID out of the channel, as leaving it in Slack does, and
+// reports whether the channel exists. Like Join, it sends no event.
+func (s *Server) Leave(channelID, userID string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c := s.channelByID(channelID)
+	if c == nil {
+		return false
+	}
+	c.members = slices.DeleteFunc(c.members, func(u string) bool { return u == userID })
+	return true
+}
+
 // Channel returns a snapshot of the channel with the given id.
 func (s *Server) Channel(id string) (Channel, bool) {
 	s.mu.Lock()

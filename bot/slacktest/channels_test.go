@@ -1,6 +1,7 @@
 package slacktest_test
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
@@ -201,4 +202,18 @@ func TestBookmarks(t *testing.T) {
 	require.Equal(t, "channel_not_found", slackError(t, err))
 	_, err = api.AddBookmarkContext(t.Context(), ch, slack.AddBookmarkParameters{Title: "x", Type: "link"})
 	require.Equal(t, "invalid_arguments", slackError(t, err), "a link bookmark needs a link")
+}
+
+func TestJoinAndLeave(t *testing.T) {
+	s, _ := start(t)
+	id := s.CreateChannel("inc-1-breach", true)
+	require.True(t, s.Join(id, "U0BOB"))
+	require.True(t, s.Join(id, "U0BOB"), "joining twice is one membership")
+	ch, _ := s.Channel(id)
+	require.Equal(t, 1, slices.Index(ch.Members, "U0BOB"))
+	require.Len(t, ch.Members, 2, "the bot and Bob")
+	require.True(t, s.Leave(id, "U0BOB"))
+	ch, _ = s.Channel(id)
+	require.NotContains(t, ch.Members, "U0BOB")
+	require.False(t, s.Join("C0NOPE", "U0BOB"))
 }
