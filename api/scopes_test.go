@@ -39,9 +39,12 @@ func TestTokenScopes(t *testing.T) {
 	srv, err := api.NewServer(api.ServerConfig{
 		Store: db, APIToken: "admin-token-0123456789", APITokens: tokens,
 		Dispatcher: &command.Dispatcher{Store: db},
-		Backup:     func(_ context.Context, w io.Writer) (int64, error) { n, err := w.Write([]byte("db")); return int64(n), err },
-		Freeze:     func(context.Context, string) (slo.FreezeStatus, bool, error) { return slo.FreezeStatus{}, true, nil },
-		Alerts:     http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusOK) }),
+		Backup: func(_ context.Context, w io.Writer) (int64, error) {
+			n, err := w.Write([]byte("db"))
+			return int64(n), err
+		},
+		Freeze: func(context.Context, string) (slo.FreezeStatus, bool, error) { return slo.FreezeStatus{}, true, nil },
+		Alerts: http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusOK) }),
 	})
 	require.NoError(t, err)
 
@@ -99,7 +102,7 @@ func TestPrivateIncidentsNeedThePrivateScope(t *testing.T) {
 	})
 	require.NoError(t, err)
 	srv, err := api.NewServer(api.ServerConfig{Store: db, Dispatcher: &command.Dispatcher{Store: db}, APITokens: map[string]api.Token{
-		"token-without-private-0": {Name: "oncall", Scopes: api.LegacyScopes},
+		"token-without-private-0":  {Name: "oncall", Scopes: api.LegacyScopes},
 		"token-with-private-00000": {Name: "security", Scopes: []api.Scope{api.ScopeRead, api.ScopeWrite, api.ScopePrivate}},
 	}})
 	require.NoError(t, err)

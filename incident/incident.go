@@ -61,11 +61,11 @@ type Incident struct {
 	// them (its invites, Slack's join and leave events, syncs with
 	// conversations.members); MembersKnown says any such record exists.
 	// They decide who may see a private incident (Admits).
-	Members      []string `json:"members,omitempty"`
-	MembersKnown bool     `json:"members_known,omitempty"`
-	DeclaredBy        string        `json:"declared_by"`
-	Summary           string        `json:"summary,omitempty"`
-	PostmortemURL     string        `json:"postmortem_url,omitempty"`
+	Members       []string `json:"members,omitempty"`
+	MembersKnown  bool     `json:"members_known,omitempty"`
+	DeclaredBy    string   `json:"declared_by"`
+	Summary       string   `json:"summary,omitempty"`
+	PostmortemURL string   `json:"postmortem_url,omitempty"`
 	// BudgetBreached: the incident alone spent more of an SLO's error
 	// budget than the error-budget policy allows without a post-mortem.
 	BudgetBreach bool `json:"budget_breached,omitempty"`
