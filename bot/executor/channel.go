@@ -73,7 +73,8 @@ func (e *Executor) findChannel(ctx context.Context, name string) (string, error)
 		}
 		params.Cursor = next
 	}
-	return "", resilience.Permanent(fmt.Errorf("name_taken: #%s exists but Ooda cannot see it (archived, or private without Ooda in it)", name))
+	// The name is left out: a private incident's name says what it is about.
+	return "", resilience.Permanent(errors.New("name_taken: a channel of that name exists but Ooda cannot see it (archived, or private without Ooda in it)"))
 }
 
 // invite adds people to the incident channel one at a time: Slack fails
