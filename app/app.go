@@ -45,9 +45,6 @@ type Options struct {
 	Leadership Leadership
 	// Version is reported by GET /api/v1/status.
 	Version string
-	// SocketSilence is how long a Socket Mode connection may go without
-	// a frame before it is replaced; zero means bot.DefaultSilence.
-	SocketSilence time.Duration
 }
 
 // dedupeRetention is how long idempotency keys are kept: far longer than
@@ -222,7 +219,7 @@ func New(ctx context.Context, cfg Config, db *storage.DB, opts Options) (*App, e
 	if cfg.slackMode() == "socket" {
 		if a.socket, err = bot.NewSocketMode(bot.SocketConfig{
 			API:     slackapi.NewSocketClient(cfg.SlackBotToken, cfg.SlackAppToken, cfg.SlackAPIURL, a.guards.Slack),
-			Handler: a.slack, Silence: opts.SocketSilence, Logger: logger, Registerer: reg,
+			Handler: a.slack, Silence: cfg.socketSilence(), Logger: logger, Registerer: reg,
 		}); err != nil {
 			return nil, err
 		}
@@ -410,21 +407,25 @@ func (a *App) Run(ctx context.Context, ln net.Listener) error {
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 
-	var runErr error
 	select {
 	case err := <-errc:
-		runErr = fmt.Errorf("http server: %w", err)
+		stop()
+		<-supervised
+		return fmt.Errorf("http server: %w", err)
 	case <-ctx.Done():
 		a.logger.Info("shutting down")
 	}
-	stop()
-	<-supervised
-	if runErr != nil {
-		return runErr
-	}
+	// Requests first: Alertmanager is told to come back (503) rather than
+	// have its alerts queued behind a poster that is stopping, and the
+	// requests in flight are answered. The workers, whose context ended
+	// with ctx, are waited for after.
+	a.alerts.Close()
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if err := hs.Shutdown(shutdownCtx); err != nil {
+	err = hs.Shutdown(shutdownCtx)
+	stop()
+	<-supervised
+	if err != nil {
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {

@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/ooda-sre/ooda/api"
 	"go.yaml.in/yaml/v3"
@@ -29,6 +30,9 @@ type Config struct {
 	SLOChannel         string   `yaml:"slo_channel"`
 	SLOFiles           []string `yaml:"slo_files"`
 	PrometheusURL      string   `yaml:"prometheus_url"`
+	// SocketSilence is how long a Socket Mode connection may go without a
+	// frame from Slack before it is replaced (a Go duration, "1m").
+	SocketSilence string `yaml:"socket_silence"`
 }
 
 // DefaultConfig is the configuration before the file, the environment
@@ -64,6 +68,7 @@ func (c *Config) settings() []setting {
 		{env: "OODA_SLO_CHANNEL", flag: "slo-channel", yaml: "slo_channel", str: &c.SLOChannel, help: "channel id for SLO burn warnings"},
 		{env: "OODA_SLO_FILES", flag: "slo-files", yaml: "slo_files", list: &c.SLOFiles, help: "comma-separated Sloth SLO files"},
 		{env: "PROMETHEUS_URL", flag: "prometheus-url", yaml: "prometheus_url", str: &c.PrometheusURL, help: "Prometheus base URL"},
+		{env: "OODA_SOCKET_SILENCE", flag: "socket-silence", yaml: "socket_silence", str: &c.SocketSilence, help: "replace a Socket Mode connection silent this long (default 1m)"},
 	}
 }
 
@@ -218,6 +223,11 @@ func (c Config) validate() error {
 	if c.DB == "" {
 		errs = append(errs, errors.New("db: set OODA_DB or --db to the database file"))
 	}
+	if c.SocketSilence != "" {
+		if d, err := time.ParseDuration(c.SocketSilence); err != nil || d < 5*time.Second {
+			errs = append(errs, fmt.Errorf("socket_silence %q: want a duration of 5s or more, such as 1m (Slack pings every few seconds)", c.SocketSilence))
+		}
+	}
 	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
 		errs = append(errs, fmt.Errorf("listen %q: want host:port such as :8080", c.Listen))
 	}
@@ -338,6 +348,12 @@ func tokenEntry(node *yaml.Node) (string, []api.Scope, error) {
 		scopes = append(scopes, sc)
 	}
 	return e.Token, scopes, nil
+}
+
+// socketSilence is SocketSilence as a duration; zero for the default.
+func (c Config) socketSilence() time.Duration {
+	d, _ := time.ParseDuration(c.SocketSilence)
+	return d
 }
 
 // SlackMode says how Slack reaches this process: "socket", "http" or

@@ -160,27 +160,28 @@ func (s *SocketMode) setConnected(ctx context.Context, up bool, why string) {
 	switch {
 	case up && !was:
 		s.cfg.Logger.InfoContext(ctx, "connected to Slack over Socket Mode")
-	case !up && was:
+	case !up && was && ctx.Err() == nil:
 		s.cfg.Logger.WarnContext(ctx, "Socket Mode connection lost; reconnecting", "why", why)
 	}
 }
 
-// stall records that the connection has been silent too long: an open
-// one has stalled, one still connecting is taking too long.
-func (s *SocketMode) stall(ctx context.Context, silent time.Duration) {
+// stall checks the open connection against the watchdog's limit and
+// reports whether it has gone silent (and is to be replaced). A
+// connection still being made is slack-go's to retry, with its backoff.
+func (s *SocketMode) stall(ctx context.Context, since time.Time) bool {
+	heard := time.Unix(0, max(s.lastFrame.Load(), since.UnixNano()))
+	silent := time.Since(heard)
 	s.mu.Lock()
-	was := s.connected && !s.stalled
-	s.stalled = true
-	if was {
-		s.since = time.Now()
+	open := s.connected && !s.stalled
+	if !open || silent <= s.cfg.Silence {
+		s.mu.Unlock()
+		return false
 	}
+	s.stalled, s.since = true, time.Now()
 	s.mu.Unlock()
 	s.metrics.stalls.Inc()
-	if was {
-		s.cfg.Logger.WarnContext(ctx, "Socket Mode connection stalled: no frame from Slack; replacing it", "silent", silent.Round(time.Second).String())
-		return
-	}
-	s.cfg.Logger.WarnContext(ctx, "Socket Mode is still not connected; trying a new connection", "waited", silent.Round(time.Second).String())
+	s.cfg.Logger.WarnContext(ctx, "Socket Mode connection stalled: no frame from Slack; replacing it", "silent", silent.Round(time.Second).String())
+	return true
 }
 
 // job is one envelope waiting for a worker, with the client that must
@@ -248,9 +249,7 @@ func (s *SocketMode) connection(ctx context.Context, events, interactive chan<- 
 			}
 			return fmt.Errorf("socket mode: %w", err)
 		case <-watch.C:
-			heard := time.Unix(0, max(s.lastFrame.Load(), started.UnixNano()))
-			if silent := time.Since(heard); silent > s.cfg.Silence && cctx.Err() == nil {
-				s.stall(ctx, silent)
+			if cctx.Err() == nil && s.stall(ctx, started) {
 				cancel(errStalled)
 			}
 		case evt := <-client.Events:
@@ -318,7 +317,7 @@ func (s *SocketMode) receive(conn context.Context, client *socketmode.Client, ev
 		select {
 		case interactive <- j:
 		default:
-			s.answerBusy(j)
+			s.answerBusy(j, false)
 		}
 	default:
 		select {
@@ -370,19 +369,38 @@ func (s *SocketMode) unreadableEnvelope(ctx context.Context, client *socketmode.
 	s.spare(func() { s.ack(ctx, client, kindEvent, id, nil) })
 }
 
-// answerBusy answers a command or click no worker can take in time.
-func (s *SocketMode) answerBusy(j job) {
-	kind := kindInteraction
-	var payload any
-	if j.evt.Type == socketmode.EventTypeSlashCommand {
-		kind = kindCommand
-		payload = ephemeral(busyText)
-	}
+// answerBusy answers a command or click no worker can take in time, and
+// runs nothing: a command is answered "busy" in its ack, a form shows it
+// under its title (an empty ack would close the form, declaring nothing),
+// a click gets it as a follow-up. The ack is sent from a spare goroutine
+// unless inline (a worker, which may wait for it).
+func (s *SocketMode) answerBusy(j job, inline bool) {
+	kind, payload := s.busyAnswer(j)
 	s.metrics.shed.WithLabelValues(kind).Inc()
 	s.h.metrics.requests.WithLabelValues(kind, outcomeBusy).Inc()
-	if !s.spare(func() { s.ack(j.conn, j.client, kind, j.evt.Request.EnvelopeID, payload) }) {
+	send := func() { s.ack(j.conn, j.client, kind, j.evt.Request.EnvelopeID, payload) }
+	if inline {
+		send()
+		return
+	}
+	if !s.spare(send) {
 		s.cfg.Logger.WarnContext(j.conn, "Socket Mode overloaded: a "+kind+" went unanswered")
 	}
+}
+
+// busyAnswer is what tells the person behind j to try again.
+func (s *SocketMode) busyAnswer(j job) (kind string, payload any) {
+	if _, ok := j.evt.Data.(slack.SlashCommand); ok {
+		return kindCommand, ephemeral(busyText)
+	}
+	cb, ok := j.evt.Data.(slack.InteractionCallback)
+	switch {
+	case ok && cb.Type == slack.InteractionTypeViewSubmission:
+		return kindInteraction, slack.NewErrorsViewSubmissionResponse(map[string]string{declareTitle: busyText})
+	case ok:
+		s.h.followUp(cb.ResponseURL, busyText)
+	}
+	return kindInteraction, nil
 }
 
 // spare runs fn in a goroutine of its own, at most maxBusyAnswers at
@@ -424,14 +442,42 @@ func (s *SocketMode) handle(ctx context.Context, j job) {
 			s.h.metrics.requests.WithLabelValues("envelope", outcomeError).Inc()
 		}
 	}()
-	if j.evt.Type != socketmode.EventTypeEventsAPI && time.Since(j.at) > staleInteraction {
-		s.answerBusy(j)
+	interactive := j.evt.Type != socketmode.EventTypeEventsAPI
+	if j.conn.Err() != nil {
+		// Its connection was replaced: no ack can reach Slack. An event
+		// comes again; a command or click is not run (its answer would
+		// reach nobody) and is told so where it can be.
+		if interactive {
+			s.answerGone(j)
+		} else {
+			s.metrics.shed.WithLabelValues(kindEvent).Inc()
+		}
+		return
+	}
+	if interactive && time.Since(j.at) > staleInteraction {
+		s.answerBusy(j, true)
 		return
 	}
 	kind, id, payload, ack := s.h.envelope(ctx, j.evt, j.at)
 	if ack {
 		s.ack(j.conn, j.client, kind, id, payload)
 	}
+}
+
+// answerGone tells the person behind a command or click whose connection
+// is gone to try again, through its response_url where it has one.
+func (s *SocketMode) answerGone(j job) {
+	kind := kindInteraction
+	url := ""
+	switch d := j.evt.Data.(type) {
+	case slack.SlashCommand:
+		kind, url = kindCommand, d.ResponseURL
+	case slack.InteractionCallback:
+		url = d.ResponseURL
+	}
+	s.metrics.shed.WithLabelValues(kind).Inc()
+	s.h.metrics.requests.WithLabelValues(kind, outcomeBusy).Inc()
+	s.h.followUp(url, busyText)
 }
 
 // ack acknowledges envelope id with payload within ackTimeout, or until

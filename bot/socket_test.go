@@ -200,3 +200,23 @@ func TestSocketModeMatchesHTTP(t *testing.T) {
 	require.Equal(t, "UA8RXUSPL", inc.Roles.Ops)
 	require.Len(t, overSocket.events(1, timeline.KindRoleAssigned), 2, "the declarer's Commander role and the click")
 }
+
+// TestBusyAnswers: what a person sees when Socket Mode cannot take their
+// command or form in time. A form must not be acknowledged empty: Slack
+// would close it, and nothing would be declared.
+func TestBusyAnswers(t *testing.T) {
+	rig := newSlackRig(t)
+	sm, err := NewSocketMode(SocketConfig{API: slack.New("xoxb-test-token"), Handler: rig.h})
+	require.NoError(t, err)
+
+	kind, payload := sm.busyAnswer(job{evt: socketmode.Event{Type: socketmode.EventTypeSlashCommand, Data: slack.SlashCommand{Text: "list"}}})
+	require.Equal(t, kindCommand, kind)
+	require.Equal(t, busyText, payload.(*SlashReply).Text)
+
+	form := slack.InteractionCallback{Type: slack.InteractionTypeViewSubmission}
+	kind, payload = sm.busyAnswer(job{evt: socketmode.Event{Type: socketmode.EventTypeInteractive, Data: form}})
+	require.Equal(t, kindInteraction, kind)
+	resp := payload.(*slack.ViewSubmissionResponse)
+	require.Equal(t, slack.RAErrors, resp.ResponseAction, "the form stays open")
+	require.Equal(t, busyText, resp.Errors[declareTitle])
+}

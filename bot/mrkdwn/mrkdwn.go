@@ -75,25 +75,62 @@ func Clip(s string, limit int) string {
 		n++
 	}
 	head := s[:cut]
-	if i := strings.LastIndexByte(head, '<'); i >= 0 && !strings.Contains(head[i:], ">") {
+	// Back off only from what really is markup or an entity cut in two:
+	// plain text has its < and & too ("p99 > 2s & rising").
+	if i := strings.LastIndexByte(head, '<'); i >= 0 && markupAt(s, i) && !strings.Contains(head[i:], ">") {
 		head = head[:i]
 	}
-	if i := strings.LastIndexByte(head, '&'); i >= 0 && !strings.Contains(head[i:], ";") {
+	if i := strings.LastIndexByte(head, '&'); i >= 0 && entityAt(s, i) && !strings.Contains(head[i:], ";") {
 		head = head[:i]
 	}
 	// A word cut in half reads worse than a few characters given up. The
 	// head already ends a word when a space follows it, and a space inside
 	// a <…> markup (a link's label) is no place to end.
 	if s[len(head)] != ' ' {
-		if i := strings.LastIndexByte(head, ' '); i > 0 && i > len(head)-wordSlack && !inMarkup(head[:i]) {
+		if i := strings.LastIndexByte(head, ' '); i > 0 && i > len(head)-wordSlack && !inMarkup(s, i) {
 			head = head[:i]
 		}
 	}
 	return trimEnd(head) + "…"
 }
 
-// inMarkup reports whether s ends inside a <…> markup.
-func inMarkup(s string) bool { return strings.LastIndexByte(s, '<') > strings.LastIndexByte(s, '>') }
+// markupAt reports whether a Slack markup (<@U…>, <#C…>, <!here>,
+// <https://…|label>) starts at s[i].
+func markupAt(s string, i int) bool {
+	rest := s[i+1:]
+	end := strings.IndexAny(rest, ">\n")
+	if end < 0 || rest[end] != '>' {
+		return false
+	}
+	switch {
+	case strings.HasPrefix(rest, "@"), strings.HasPrefix(rest, "#"), strings.HasPrefix(rest, "!"),
+		strings.HasPrefix(rest, "http://"), strings.HasPrefix(rest, "https://"), strings.HasPrefix(rest, "mailto:"):
+		return true
+	}
+	return false
+}
+
+// entityAt reports whether an entity (&amp; &lt; &gt; &#39;) starts at s[i].
+func entityAt(s string, i int) bool {
+	rest := s[i+1:]
+	for j := 0; j < len(rest) && j < 8; j++ {
+		c := rest[j]
+		switch {
+		case c == ';':
+			return j > 0
+		case c == '#' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9':
+		default:
+			return false
+		}
+	}
+	return false
+}
+
+// inMarkup reports whether s[pos] is inside a <…> markup.
+func inMarkup(s string, pos int) bool {
+	j := strings.LastIndexByte(s[:pos], '<')
+	return j >= 0 && !strings.Contains(s[j:pos], ">") && markupAt(s, j)
+}
 
 // trimEnd drops the spaces and punctuation before the ellipsis, but not
 // the ";" that ends an entity (&amp;).

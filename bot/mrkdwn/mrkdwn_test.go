@@ -54,3 +54,22 @@ func TestClip(t *testing.T) {
 		})
 	}
 }
+
+func TestClipPlainText(t *testing.T) {
+	tests := []struct {
+		in    string
+		limit int
+		want  string
+	}{
+		{"Checkout p99 latency > 2s & error rate up on every pod in eu-west-1", 40, "Checkout p99 latency > 2s & error rate…"},
+		{"if x < 3 then the pool starves and every request waits", 30, "if x < 3 then the pool…"},
+		{"a &amp; b &lt;c&gt; <@U0ALICE0001> and more text here", 30, "a &amp; b &lt;c&gt;…"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			got := mrkdwn.Clip(tt.in, tt.limit)
+			require.Equal(t, tt.want, got)
+			require.LessOrEqual(t, utf8.RuneCountInString(got), tt.limit)
+		})
+	}
+}
