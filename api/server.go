@@ -41,7 +41,7 @@ type ServerConfig struct {
 	// AckHistogram (NewAckHistogram) times POST /api/v1/commands with
 	// transport "api"; nil times nothing. The caller registers it.
 	AckHistogram *prometheus.HistogramVec
-	// Freeze answers GET /api/v1/freeze (slo.FreezeHandler); nil leaves
+	// Freeze answers GET /api/v1/freeze (FreezeHandler); nil leaves
 	// the route out. *prom.Monitor's Freeze is one.
 	Freeze FreezeLookup
 	// Alerts receives Alertmanager's webhook at POST /api/v1/alerts (an

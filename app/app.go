@@ -27,7 +27,11 @@ import (
 	"github.com/ooda-sre/ooda/storage"
 )
 
-var _ command.SLOReader = (*prom.Monitor)(nil)
+var (
+	_ command.SLOReader   = (*prom.Monitor)(nil)
+	_ command.SlackHealth = (*executor.Executor)(nil)
+	_ jobs.BudgetSpender  = (*prom.Evaluator)(nil)
+)
 
 // Options are what a caller of New chooses beyond the configuration.
 // Zero values take defaults.
@@ -106,7 +110,9 @@ func New(ctx context.Context, cfg Config, db *storage.DB, opts Options) (*App, e
 	a.dispatcher = &command.Dispatcher{Store: db, Logger: logger}
 	a.reminders = &jobs.Reminders{Store: db, Logger: logger}
 	// Prometheus needs its guard whether or not Slack is configured.
-	if a.guards, err = newGuards(logger, reg); err != nil {
+	// Slack's guard reads slack-go's errors through slackapi's classifier:
+	// the guard itself knows no Slack.
+	if a.guards, err = resilience.DefaultGuards(slackapi.Classifier{}, resilience.WithLogger(logger), resilience.WithMetrics(resilience.NewMetrics(reg))); err != nil {
 		return nil, err
 	}
 
@@ -235,30 +241,6 @@ func (a *App) socketStatus() api.SocketStatus {
 	}
 	h := a.socket.Health()
 	return api.SocketStatus{Connected: h.Connected, Since: h.Since, LastFrame: h.LastFrame, Silence: h.Silence}
-}
-
-// newGuards builds the guard of each dependency, reporting to one set of
-// metrics. Slack's guard reads slack-go's errors through slackapi's
-// classifier: the guard itself knows no Slack.
-func newGuards(logger *slog.Logger, reg prometheus.Registerer) (*resilience.Guards, error) {
-	common := []resilience.Option{resilience.WithLogger(logger), resilience.WithMetrics(resilience.NewMetrics(reg))}
-	var gs resilience.Guards
-	for _, g := range []struct {
-		dst        **resilience.Guard
-		dependency string
-		extra      []resilience.Option
-	}{
-		{&gs.Slack, resilience.DependencySlack, []resilience.Option{resilience.WithClassifier(slackapi.Classifier{})}},
-		{&gs.Prometheus, resilience.DependencyPrometheus, nil},
-		{&gs.Webhook, resilience.DependencyWebhook, nil},
-	} {
-		guard, err := resilience.New(resilience.DefaultPolicy(g.dependency), append(common, g.extra...)...)
-		if err != nil {
-			return nil, fmt.Errorf("%s guard: %w", g.dependency, err)
-		}
-		*g.dst = guard
-	}
-	return &gs, nil
 }
 
 // buildSLOs loads the SLO files, if any, and builds the evaluator over

@@ -101,7 +101,7 @@ const (
 )
 
 // SlackHandler answers Slack's requests (slash commands, events,
-// interactions) over HTTP and, through RunSocketMode, over Socket Mode. It
+// interactions) over HTTP and, through SocketMode, over Socket Mode. It
 // verifies, parses, commits locally and answers; nothing it does on a
 // request's path waits on Slack. The few calls it makes (opening a modal,
 // fetching a message's text, following up on response_url) run in

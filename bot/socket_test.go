@@ -122,9 +122,9 @@ func startSocketMode(t testing.TB, slackURL string, h *SlackHandler, tweaks ...f
 		cancel()
 		select {
 		case err := <-done:
-			require.NoError(t, err, "RunSocketMode stops cleanly when its context ends")
+			require.NoError(t, err, "Socket Mode stops cleanly when its context ends")
 		case <-time.After(10 * time.Second):
-			t.Error("RunSocketMode did not stop")
+			t.Error("Socket Mode did not stop")
 		}
 	})
 	return sm

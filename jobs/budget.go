@@ -10,7 +10,6 @@ import (
 	"github.com/ooda-sre/ooda/incident"
 	"github.com/ooda-sre/ooda/postmortem"
 	"github.com/ooda-sre/ooda/slo"
-	"github.com/ooda-sre/ooda/slo/prom"
 	"github.com/ooda-sre/ooda/timeline"
 )
 
@@ -19,8 +18,6 @@ import (
 type BudgetSpender interface {
 	ServiceBudgetSpent(ctx context.Context, service string, from, to time.Time) (slo.Spent, error)
 }
-
-var _ BudgetSpender = (*prom.Evaluator)(nil)
 
 // DefaultBudgetTimeout bounds one budget lookup: it asks Prometheus, and
 // a draft without the figure is better than a draft that does not come.

@@ -584,12 +584,12 @@ func TestNewRejectsBadPolicy(t *testing.T) {
 	_, err := New(p)
 	require.ErrorContains(t, err, "max attempts 0")
 
-	_, err = NewGuards(DefaultPolicy(DependencySlack), Policy{Dependency: DependencyPrometheus}, DefaultPolicy(DependencyWebhook))
+	_, err = NewGuards(DefaultPolicy(DependencySlack), Policy{Dependency: DependencyPrometheus}, DefaultPolicy(DependencyWebhook), nil)
 	require.ErrorContains(t, err, `"prometheus"`)
 }
 
 func TestDefaultGuards(t *testing.T) {
-	gs, err := DefaultGuards()
+	gs, err := DefaultGuards(nil)
 	require.NoError(t, err)
 	for dep, g := range map[string]*Guard{"slack": gs.Slack, "prometheus": gs.Prometheus, "webhook": gs.Webhook} {
 		require.Equal(t, dep, g.Dependency())

@@ -1,6 +1,9 @@
 package resilience
 
-import "fmt"
+import (
+	"fmt"
+	"slices"
+)
 
 // Guards holds the guard of each dependency Ooda calls, for wiring in one
 // place.
@@ -11,14 +14,17 @@ type Guards struct {
 }
 
 // NewGuards builds the three guards from their policies, giving each the same
-// options (logger, metrics, clock).
-func NewGuards(slack, prometheus, webhook Policy, opts ...Option) (*Guards, error) {
+// options (logger, metrics, clock). slackErrors tells the Slack guard what
+// the Slack client's errors mean (this package knows no Slack); nil leaves
+// it the generic rules.
+func NewGuards(slack, prometheus, webhook Policy, slackErrors Classifier, opts ...Option) (*Guards, error) {
 	var gs Guards
 	for _, x := range []struct {
-		dst **Guard
-		p   Policy
-	}{{&gs.Slack, slack}, {&gs.Prometheus, prometheus}, {&gs.Webhook, webhook}} {
-		g, err := New(x.p, opts...)
+		dst   **Guard
+		p     Policy
+		extra []Option
+	}{{&gs.Slack, slack, []Option{WithClassifier(slackErrors)}}, {&gs.Prometheus, prometheus, nil}, {&gs.Webhook, webhook, nil}} {
+		g, err := New(x.p, append(slices.Clip(opts), x.extra...)...)
 		if err != nil {
 			return nil, fmt.Errorf("new guards: %w", err)
 		}
@@ -28,6 +34,6 @@ func NewGuards(slack, prometheus, webhook Policy, opts ...Option) (*Guards, erro
 }
 
 // DefaultGuards builds the three guards with DefaultPolicy.
-func DefaultGuards(opts ...Option) (*Guards, error) {
-	return NewGuards(DefaultPolicy(DependencySlack), DefaultPolicy(DependencyPrometheus), DefaultPolicy(DependencyWebhook), opts...)
+func DefaultGuards(slackErrors Classifier, opts ...Option) (*Guards, error) {
+	return NewGuards(DefaultPolicy(DependencySlack), DefaultPolicy(DependencyPrometheus), DefaultPolicy(DependencyWebhook), slackErrors, opts...)
 }

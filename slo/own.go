@@ -7,7 +7,7 @@ import (
 
 // AckMetric is the histogram of how long Ooda takes to acknowledge an
 // /incident command, which Ooda's own SLO is measured on. The bot package
-// defines it (bot.NewAckHistogram), with a bucket at the 3 s threshold.
+// defines it (command.NewAckHistogram), with a bucket at the 3 s threshold.
 const AckMetric = "ooda_command_ack_seconds"
 
 // OwnSpec is an SLO Ooda keeps on itself: Objective percent of the events

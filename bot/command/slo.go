@@ -20,7 +20,7 @@ type SLOReader interface {
 	Last() slo.Snapshot
 }
 
-// OwnSLOFunc measures Ooda's own SLO in-process; see OwnSLOFrom.
+// OwnSLOFunc measures Ooda's own SLO in-process (app measures it with prom.OwnSLO).
 type OwnSLOFunc func() (slo.OwnStatus, error)
 
 // maxSLOTable bounds the table a reply carries: Slack cuts long messages,

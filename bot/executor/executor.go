@@ -12,7 +12,6 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/ooda-sre/ooda/bot/command"
 	"github.com/ooda-sre/ooda/bot/slackapi"
 	"github.com/ooda-sre/ooda/incident"
 	"github.com/ooda-sre/ooda/postmortem"
@@ -147,7 +146,6 @@ type Executor struct {
 }
 
 // The dispatcher asks the executor whether Slack is down.
-var _ command.SlackHealth = (*Executor)(nil)
 
 // New checks cfg and fills in its defaults.
 func New(cfg Config) (*Executor, error) {
