@@ -10,12 +10,9 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/gorilla/websocket"
 	"github.com/stretchr/testify/require"
 
 	"github.com/ooda-sre/ooda/api"
@@ -47,9 +44,10 @@ type slackRig struct {
 	t  testing.TB
 	db *storage.DB
 	a  *app.App
-	// link is the Socket Mode connection, seen from Slack's side; nil in
-	// HTTP mode.
-	link *socketLink
+	// socket and link are Slack's side of Socket Mode and the connection
+	// app.Run opened; nil in HTTP mode.
+	socket *slacktest.SocketServer
+	link   *slacktest.SocketLink
 }
 
 // newSlackRig builds Ooda in HTTP mode, its Web API calls going to a fake
@@ -74,15 +72,20 @@ func newSlackRig(t testing.TB) *slackRig {
 // would add.
 func newSocketRig(t testing.TB) *slackRig {
 	t.Helper()
-	fake := newFakeSocketMode(t)
+	fake := slacktest.NewSocketServer(slackTestAppToken)
+	// Registered first, so it runs last: after app.Run has stopped, which
+	// closes its side of every connection.
+	t.Cleanup(fake.Close)
 	cfg := app.DefaultConfig()
 	cfg.SlackBotToken = slackTestBotToken
 	cfg.SlackAppToken = slackTestAppToken
-	cfg.SlackAPIURL = fake.srv.URL + "/api/"
+	cfg.SlackAPIURL = fake.URL()
 	db := storagetest.Open(t)
 	a := newApp(t, cfg, db, app.Options{Leadership: standby{}})
 	runApp(t, a)
-	return &slackRig{t: t, db: db, a: a, link: fake.accept(t)}
+	link, err := fake.Link(0, 10*time.Second)
+	require.NoError(t, err, "app.Run connects over Socket Mode")
+	return &slackRig{t: t, db: db, a: a, socket: fake, link: link}
 }
 
 // newApp builds Ooda on db and closes it when the test ends.
@@ -134,7 +137,7 @@ func (r *slackRig) command(text, channel, trigger string) *httptest.ResponseReco
 		"text": text, "channel_id": channel, "trigger_id": trigger, "user_id": slackTestUser,
 	})
 	if r.link != nil {
-		return r.link.command(form, "env-"+trigger)
+		return r.socketCommand(form, "env-"+trigger)
 	}
 	req := httptest.NewRequest(http.MethodPost, "/slack/commands", bytes.NewReader(form))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
@@ -195,118 +198,23 @@ func apiCommand(t testing.TB, baseURL, token, text string) api.CommandReply {
 	return rep
 }
 
-// fakeSocketMode plays Slack's side of Socket Mode for app.Run:
-// auth.test, which New asks, apps.connections.open, which hands out the
-// URL of its WebSocket endpoint, and that endpoint. Every other Web API
-// method is unknown to it.
-type fakeSocketMode struct {
-	srv   *httptest.Server
-	conns chan *websocket.Conn
-
-	mu       sync.Mutex
-	accepted []*websocket.Conn
-}
-
-func newFakeSocketMode(t testing.TB) *fakeSocketMode {
-	t.Helper()
-	f := &fakeSocketMode{conns: make(chan *websocket.Conn, 4)}
-	mux := http.NewServeMux()
-	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, map[string]any{"ok": false, "error": "unknown_method"})
-	})
-	mux.HandleFunc("/api/auth.test", func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, map[string]any{"ok": true, "user_id": "U0BOT000001", "team_id": "T0TEAM00001", "bot_id": "B0BOT000001"})
-	})
-	mux.HandleFunc("/api/apps.connections.open", func(w http.ResponseWriter, r *http.Request) {
-		if r.Header.Get("Authorization") != "Bearer "+slackTestAppToken {
-			writeJSON(w, map[string]any{"ok": false, "error": "invalid_auth"})
-			return
-		}
-		writeJSON(w, map[string]any{"ok": true, "url": "ws" + strings.TrimPrefix(f.srv.URL, "http") + "/link"})
-	})
-	// slack-go dials with Origin: https://api.slack.com, as Slack expects.
-	up := websocket.Upgrader{CheckOrigin: func(*http.Request) bool { return true }}
-	mux.HandleFunc("/link", func(w http.ResponseWriter, r *http.Request) {
-		conn, err := up.Upgrade(w, r, nil)
-		if err != nil {
-			return
-		}
-		f.mu.Lock()
-		f.accepted = append(f.accepted, conn)
-		f.mu.Unlock()
-		select {
-		case f.conns <- conn:
-		default: // a reconnection the test does not read: it is closed at the end
-		}
-	})
-	f.srv = httptest.NewServer(mux)
-	// Registered first, so it runs last: after app.Run has stopped, which
-	// closes its side of every connection.
-	t.Cleanup(func() {
-		f.mu.Lock()
-		defer f.mu.Unlock()
-		for _, c := range f.accepted {
-			_ = c.Close()
-		}
-		f.srv.Close()
-	})
-	return f
-}
-
-func writeJSON(w http.ResponseWriter, v any) {
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	_ = json.NewEncoder(w).Encode(v)
-}
-
-// socketLink is one Socket Mode connection, seen from Slack's side.
-type socketLink struct {
-	t    testing.TB
-	conn *websocket.Conn
-}
-
-// accept waits for Ooda to connect and greets it as Slack does.
-func (f *fakeSocketMode) accept(t testing.TB) *socketLink {
-	t.Helper()
-	select {
-	case conn := <-f.conns:
-		l := &socketLink{t: t, conn: conn}
-		l.send(map[string]any{"type": "hello", "num_connections": 1, "connection_info": map[string]any{"app_id": "A0APP000001"}})
-		return l
-	case <-time.After(10 * time.Second):
-		t.Fatal("app.Run did not connect over Socket Mode")
-		return nil
-	}
-}
-
-func (l *socketLink) send(v any) {
-	l.t.Helper()
-	require.NoError(l.t, l.conn.SetWriteDeadline(time.Now().Add(10*time.Second)))
-	require.NoError(l.t, l.conn.WriteJSON(v))
-}
-
-// command sends a slash command form as Socket Mode carries it (the
+// socketCommand sends a slash command form as Socket Mode carries it (the
 // form's fields, as JSON) and returns its acknowledgement's payload as
 // the answer an HTTP request would have had.
-func (l *socketLink) command(form []byte, envelopeID string) *httptest.ResponseRecorder {
-	l.t.Helper()
+func (r *slackRig) socketCommand(form []byte, envelopeID string) *httptest.ResponseRecorder {
+	r.t.Helper()
 	vals, err := url.ParseQuery(string(form))
-	require.NoError(l.t, err)
+	require.NoError(r.t, err)
 	fields := map[string]string{}
 	for k := range vals {
 		fields[k] = vals.Get(k)
 	}
 	payload, err := json.Marshal(fields)
-	require.NoError(l.t, err)
-	l.send(map[string]any{"envelope_id": envelopeID, "type": "slash_commands", "payload": json.RawMessage(payload), "accepts_response_payload": true})
-
-	require.NoError(l.t, l.conn.SetReadDeadline(time.Now().Add(10*time.Second)))
-	var ack struct {
-		EnvelopeID string          `json:"envelope_id"`
-		Payload    json.RawMessage `json:"payload"`
-	}
-	require.NoError(l.t, l.conn.ReadJSON(&ack), "envelope %s is acknowledged", envelopeID)
-	require.Equal(l.t, envelopeID, ack.EnvelopeID)
+	require.NoError(r.t, err)
+	r.socket.Send(r.link, envelopeID, "slash_commands", payload)
+	ack, err := r.socket.Ack(envelopeID, 10*time.Second)
+	require.NoError(r.t, err, "envelope %s is acknowledged", envelopeID)
 	rec := httptest.NewRecorder()
-	_, _ = rec.Write(ack.Payload)
+	_, _ = rec.Write(ack)
 	return rec
 }

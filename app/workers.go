@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"strings"
 	"sync"
 	"time"
 )
@@ -64,15 +65,29 @@ func leadAndRun(ctx context.Context, logger *slog.Logger, lead Leadership, worke
 			delay = min(2*delay, restartCap)
 			continue
 		}
-		delay = restartBase
-		logger.Info("leading: running the executor, the scheduler and the SLO monitor here")
+		names := make([]string, len(workers))
+		for i, w := range workers {
+			names[i] = w.name
+		}
+		logger.Info("leading: running here what one process runs", "workers", strings.Join(names, ", "))
+		began := time.Now()
 		var wg sync.WaitGroup
 		for _, w := range workers {
 			wg.Go(func() { keepRunning(lctx, logger, w) })
 		}
 		wg.Wait()
-		if ctx.Err() == nil {
-			logger.Warn("lost the lead: the executor, the scheduler and the SLO monitor stopped here")
+		if ctx.Err() != nil {
+			return
+		}
+		logger.Warn("lost the lead: stopped here what one process runs", "workers", strings.Join(names, ", "))
+		// A lead lost as soon as won must not become a tight loop.
+		if time.Since(began) < restartCap {
+			if !sleep(ctx, jitter(delay)) {
+				return
+			}
+			delay = min(2*delay, restartCap)
+		} else {
+			delay = restartBase
 		}
 	}
 }

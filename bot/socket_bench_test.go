@@ -20,8 +20,8 @@ func BenchmarkSocketModeReconnect(b *testing.B) {
 			rig := newSlackRig(b)
 			const channel = "C0BENCH0001"
 			rig.declare("Checkout is down", channel)
-			slack := newSlackSide(b)
-			startSocketMode(b, slack.srv.URL, rig.h)
+			slack := newSocketSide(b)
+			startSocketMode(b, slack.URL(), rig.h)
 			seq := 0
 			var took []time.Duration
 			b.ResetTimer()
@@ -30,15 +30,15 @@ func BenchmarkSocketModeReconnect(b *testing.B) {
 				link := slack.link(i)
 				for range burst {
 					seq++
-					slack.send(link, fmt.Sprintf("env-ev-%d", seq), "events_api", messageEvent(b, channel, seq))
+					slack.Send(link, fmt.Sprintf("env-ev-%d", seq), "events_api", messageEvent(b, channel, seq))
 				}
 				b.StartTimer()
 				start := time.Now()
-				link.reset()
+				link.Reset()
 				next := slack.link(i + 1)
 				id := fmt.Sprintf("env-after-%d", i)
 				form := slackForm(b, "slash_command.form", map[string]string{"text": "help", "trigger_id": id})
-				slack.send(next, id, "slash_commands", socketCommandPayload(b, form))
+				slack.Send(next, id, "slash_commands", socketCommandPayload(b, form))
 				if _, ok := slack.ack(id, 30*time.Second); !ok {
 					b.Fatalf("no answer after reconnect %d", i+1)
 				}
@@ -58,8 +58,8 @@ func BenchmarkSocketModeCommandAckDuringBurst(b *testing.B) {
 	rig := newSlackRig(b)
 	const channel = "C0BENCH0002"
 	rig.declare("Checkout is down", channel)
-	slack := newSlackSide(b)
-	startSocketMode(b, slack.srv.URL, rig.h)
+	slack := newSocketSide(b)
+	startSocketMode(b, slack.URL(), rig.h)
 	link := slack.link(0)
 	seq := 0
 	var took []time.Duration
@@ -68,11 +68,11 @@ func BenchmarkSocketModeCommandAckDuringBurst(b *testing.B) {
 		var ids []string
 		for e := range 1000 {
 			seq++
-			slack.send(link, fmt.Sprintf("env-ev-%d", seq), "events_api", messageEvent(b, channel, seq))
+			slack.Send(link, fmt.Sprintf("env-ev-%d", seq), "events_api", messageEvent(b, channel, seq))
 			if e%100 == 50 {
 				id := fmt.Sprintf("env-cmd-%d-%d", i, e)
 				form := slackForm(b, "slash_command.form", map[string]string{"text": "roles INC-1", "trigger_id": id})
-				slack.send(link, id, "slash_commands", socketCommandPayload(b, form))
+				slack.Send(link, id, "slash_commands", socketCommandPayload(b, form))
 				ids = append(ids, id)
 			}
 		}
@@ -80,7 +80,7 @@ func BenchmarkSocketModeCommandAckDuringBurst(b *testing.B) {
 			if _, ok := slack.ack(id, 30*time.Second); !ok {
 				b.Fatalf("%s was not answered", id)
 			}
-			d, _ := slack.ackLatency(id)
+			d, _ := slack.AckLatency(id)
 			took = append(took, d)
 		}
 	}

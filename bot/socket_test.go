@@ -4,100 +4,27 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
-	"strings"
 	"testing"
 	"time"
 
-	"github.com/gorilla/websocket"
 	"github.com/slack-go/slack"
 	"github.com/slack-go/slack/socketmode"
 	"github.com/stretchr/testify/require"
 
 	"github.com/ooda-sre/ooda/bot/command"
+	"github.com/ooda-sre/ooda/bot/slacktest"
 	"github.com/ooda-sre/ooda/resilience/resiliencetest"
 	"github.com/ooda-sre/ooda/timeline"
 )
 
-// fakeSocketMode plays Slack's side of Socket Mode: apps.connections.open
-// hands out the URL of its WebSocket endpoint, and the test gets each
-// connection to send envelopes on and read acknowledgements from.
-type fakeSocketMode struct {
-	srv   *httptest.Server
-	conns chan *websocket.Conn
-}
-
-func newFakeSocketMode(t testing.TB) *fakeSocketMode {
-	t.Helper()
-	f := &fakeSocketMode{conns: make(chan *websocket.Conn, 1)}
-	mux := http.NewServeMux()
-	mux.HandleFunc("/api/apps.connections.open", func(w http.ResponseWriter, r *http.Request) {
-		if r.Header.Get("Authorization") != "Bearer xapp-1-test" {
-			writeJSON(w, http.StatusOK, map[string]any{"ok": false, "error": "invalid_auth"})
-			return
-		}
-		writeJSON(w, http.StatusOK, map[string]any{"ok": true, "url": "ws" + strings.TrimPrefix(f.srv.URL, "http") + "/link"})
-	})
-	// slack-go dials with Origin: https://api.slack.com, as Slack expects.
-	up := websocket.Upgrader{CheckOrigin: func(*http.Request) bool { return true }}
-	mux.HandleFunc("/link", func(w http.ResponseWriter, r *http.Request) {
-		conn, err := up.Upgrade(w, r, nil)
-		if err != nil {
-			return
-		}
-		f.conns <- conn
-	})
-	f.srv = httptest.NewServer(mux)
-	t.Cleanup(f.srv.Close)
-	return f
-}
-
-// writeJSON answers a fake Slack Web API call with v.
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
-}
-
-// socketLink is one Socket Mode connection, seen from Slack's side.
-type socketLink struct {
-	t    testing.TB
-	conn *websocket.Conn
-}
-
-func (f *fakeSocketMode) accept(t testing.TB) *socketLink {
-	t.Helper()
-	select {
-	case conn := <-f.conns:
-		t.Cleanup(func() { _ = conn.Close() })
-		l := &socketLink{t: t, conn: conn}
-		l.send(map[string]any{"type": "hello", "num_connections": 1, "connection_info": map[string]any{"app_id": "A0APP000001"}})
-		return l
-	case <-time.After(10 * time.Second):
-		t.Fatal("the client did not connect")
-		return nil
-	}
-}
-
-func (l *socketLink) send(v any) {
-	l.t.Helper()
-	require.NoError(l.t, l.conn.SetWriteDeadline(time.Now().Add(10*time.Second)))
-	require.NoError(l.t, l.conn.WriteJSON(v))
-}
-
-// envelope sends a request and returns its acknowledgement.
-func (l *socketLink) envelope(id, typ string, payload json.RawMessage) socketmode.Response {
-	l.t.Helper()
-	l.send(map[string]any{"envelope_id": id, "type": typ, "payload": payload, "accepts_response_payload": typ != "events_api"})
-	require.NoError(l.t, l.conn.SetReadDeadline(time.Now().Add(10*time.Second)))
-	var ack struct {
-		EnvelopeID string          `json:"envelope_id"`
-		Payload    json.RawMessage `json:"payload"`
-	}
-	require.NoError(l.t, l.conn.ReadJSON(&ack), "envelope %s is acknowledged", id)
-	require.Equal(l.t, id, ack.EnvelopeID)
-	return socketmode.Response{EnvelopeID: ack.EnvelopeID, Payload: ack.Payload}
+// envelope sends a request on l and returns its acknowledgement.
+func (s *socketSide) envelope(l *slacktest.SocketLink, id, typ string, payload json.RawMessage) socketmode.Response {
+	s.t.Helper()
+	s.Send(l, id, typ, payload)
+	ack, err := s.Ack(id, 10*time.Second)
+	require.NoError(s.t, err, "envelope %s is acknowledged", id)
+	return socketmode.Response{EnvelopeID: id, Payload: ack}
 }
 
 // startSocketMode runs Socket Mode against the fake until the test ends.
@@ -107,7 +34,7 @@ func startSocketMode(t testing.TB, slackURL string, h *SlackHandler, tweaks ...f
 	t.Cleanup(tr.CloseIdleConnections)
 	api := slack.New("xoxb-test-token",
 		slack.OptionAppLevelToken("xapp-1-test"),
-		slack.OptionAPIURL(slackURL+"/api/"),
+		slack.OptionAPIURL(slackURL),
 		slack.OptionHTTPClient(&http.Client{Transport: tr}))
 	cfg := SocketConfig{API: api, Handler: h}
 	for _, tweak := range tweaks {
@@ -149,9 +76,9 @@ func TestSocketModeMatchesHTTP(t *testing.T) {
 	clock := resiliencetest.NewClock(time.Now().UTC().Truncate(time.Second))
 	rig := func() *slackRig { return newSlackRig(t, func(c *SlackConfig) { c.Now = clock.Now }) }
 	overHTTP, overSocket := rig(), rig()
-	fake := newFakeSocketMode(t)
-	startSocketMode(t, fake.srv.URL, overSocket.h)
-	link := fake.accept(t)
+	fake := newSocketSide(t)
+	startSocketMode(t, fake.URL(), overSocket.h)
+	link := fake.link(0)
 
 	commands := []string{
 		"declare sev2 --service checkout Checkout is down for <!channel>",
@@ -162,7 +89,7 @@ func TestSocketModeMatchesHTTP(t *testing.T) {
 	for i, text := range commands {
 		form := slackForm(t, "slash_command.form", map[string]string{"text": text, "trigger_id": "trigger-" + string(rune('a'+i))})
 		want := slashReply(t, overHTTP.post("/slack/commands", form))
-		ack := link.envelope("env-command-"+string(rune('a'+i)), "slash_commands", socketCommandPayload(t, form))
+		ack := fake.envelope(link, "env-command-"+string(rune('a'+i)), "slash_commands", socketCommandPayload(t, form))
 		var got SlashReply
 		require.NoError(t, json.Unmarshal(ack.Payload.(json.RawMessage), &got), "the ack carries the reply")
 		require.Equal(t, want, got, "%q answers the same over both transports", text)
@@ -176,24 +103,24 @@ func TestSocketModeMatchesHTTP(t *testing.T) {
 
 	// An event is acknowledged once recorded, with nothing in the ack.
 	overSocket.declare("Payments down", "C123ABC456")
-	ack := link.envelope("env-event", "events_api", slackFixture(t, "event_message.json"))
+	ack := fake.envelope(link, "env-event", "events_api", slackFixture(t, "event_message.json"))
 	require.Nil(t, ack.Payload)
 	tr, err := overSocket.db.Transcript(t.Context(), 2)
 	require.NoError(t, err)
 	require.Len(t, tr, 1)
 
 	// An event slack-go cannot read is acknowledged all the same.
-	link.envelope("env-unknown", "events_api", slackJSON(t, "event_message.json", map[string]any{"event.type": "ooda_unheard_of"}))
+	fake.envelope(link, "env-unknown", "events_api", slackJSON(t, "event_message.json", map[string]any{"event.type": "ooda_unheard_of"}))
 
 	// A form submission is answered in the ack: inline errors.
-	ack = link.envelope("env-view", "interactive", slackJSON(t, "view_submission.json", map[string]any{"view.state.values.title.title.value": ""}))
+	ack = fake.envelope(link, "env-view", "interactive", slackJSON(t, "view_submission.json", map[string]any{"view.state.values.title.title.value": ""}))
 	var resp slack.ViewSubmissionResponse
 	require.NoError(t, json.Unmarshal(ack.Payload.(json.RawMessage), &resp))
 	require.Equal(t, slack.RAErrors, resp.ResponseAction)
 	require.Contains(t, resp.Errors, declareTitle)
 
 	// A click is acknowledged empty; what it changed shows in the store.
-	ack = link.envelope("env-click", "interactive", slackJSON(t, "block_actions_button.json", map[string]any{}))
+	ack = fake.envelope(link, "env-click", "interactive", slackJSON(t, "block_actions_button.json", map[string]any{}))
 	require.Nil(t, ack.Payload)
 	inc, err := overSocket.db.Incident(t.Context(), 1)
 	require.NoError(t, err)
