@@ -9,11 +9,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-	dto "github.com/prometheus/client_model/go"
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 
+	"github.com/ooda-sre/ooda/internal/metrictest"
 	"github.com/ooda-sre/ooda/resilience/resiliencetest"
 )
 
@@ -78,45 +77,6 @@ func newServer(t testing.TB, h func(w http.ResponseWriter, r *http.Request)) (*h
 	return srv, hits
 }
 
-// metricValue reads one counter or gauge sample from reg; 0 when absent.
-func metricValue(t testing.TB, reg prometheus.Gatherer, name string, labels map[string]string) float64 {
-	t.Helper()
-	families, err := reg.Gather()
-	require.NoError(t, err)
-	for _, f := range families {
-		if f.GetName() != name {
-			continue
-		}
-		for _, m := range f.GetMetric() {
-			if !labelsMatch(m, labels) {
-				continue
-			}
-			switch {
-			case m.Counter != nil:
-				return m.GetCounter().GetValue()
-			case m.Gauge != nil:
-				return m.GetGauge().GetValue()
-			case m.Histogram != nil:
-				return float64(m.GetHistogram().GetSampleCount())
-			}
-		}
-	}
-	return 0
-}
-
-func labelsMatch(m *dto.Metric, want map[string]string) bool {
-	got := map[string]string{}
-	for _, l := range m.GetLabel() {
-		got[l.GetName()] = l.GetValue()
-	}
-	for k, v := range want {
-		if got[k] != v {
-			return false
-		}
-	}
-	return true
-}
-
 // waitState polls the breaker until it reports want; gobreaker moves from
 // open to half-open on its own clock, which cannot be faked.
 func waitState(t *testing.T, g *Guard, want string) {
@@ -131,3 +91,6 @@ func ctxWithTimeout(t testing.TB) context.Context {
 	t.Cleanup(cancel)
 	return ctx
 }
+
+// metricValue reads one sample from reg; 0 when absent.
+var metricValue = metrictest.Value

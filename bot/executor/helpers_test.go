@@ -10,12 +10,12 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	dto "github.com/prometheus/client_model/go"
 	"github.com/stretchr/testify/require"
 
 	"github.com/ooda-sre/ooda/bot/slackapi"
 	"github.com/ooda-sre/ooda/bot/slacktest"
 	"github.com/ooda-sre/ooda/incident"
+	"github.com/ooda-sre/ooda/internal/metrictest"
 	"github.com/ooda-sre/ooda/internal/testlog"
 	"github.com/ooda-sre/ooda/resilience"
 	"github.com/ooda-sre/ooda/resilience/resiliencetest"
@@ -298,37 +298,5 @@ func channelsFor(s *slacktest.Server, n uint64) []slacktest.Channel {
 func kickoffKey(n uint64) string  { return incident.ID(n) + "/1/post/incident" }
 func announceKey(n uint64) string { return incident.ID(n) + "/1/post/announce" }
 
-// executorMetric reads one counter or gauge sample; 0 when absent.
-func executorMetric(t testing.TB, g prometheus.Gatherer, name string, labels map[string]string) float64 {
-	t.Helper()
-	families, err := g.Gather()
-	require.NoError(t, err)
-	for _, f := range families {
-		if f.GetName() != name {
-			continue
-		}
-		for _, m := range f.GetMetric() {
-			if !executorLabelsMatch(m, labels) {
-				continue
-			}
-			if m.Counter != nil {
-				return m.GetCounter().GetValue()
-			}
-			return m.GetGauge().GetValue()
-		}
-	}
-	return 0
-}
-
-func executorLabelsMatch(m *dto.Metric, want map[string]string) bool {
-	got := map[string]string{}
-	for _, l := range m.GetLabel() {
-		got[l.GetName()] = l.GetValue()
-	}
-	for k, v := range want {
-		if got[k] != v {
-			return false
-		}
-	}
-	return true
-}
+// executorMetric reads one sample of the executor's metrics; 0 when absent.
+var executorMetric = metrictest.Value

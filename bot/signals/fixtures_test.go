@@ -6,11 +6,11 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	dto "github.com/prometheus/client_model/go"
 	"github.com/stretchr/testify/require"
 
 	"github.com/ooda-sre/ooda/bot/slackapi"
 	"github.com/ooda-sre/ooda/bot/slacktest"
+	"github.com/ooda-sre/ooda/internal/metrictest"
 	"github.com/ooda-sre/ooda/resilience"
 )
 
@@ -47,41 +47,6 @@ func newExecutorGuard(t testing.TB, p resilience.Policy, reg prometheus.Register
 	return g
 }
 
-// executorMetric reads one counter or gauge sample; 0 when absent.
-func executorMetric(t testing.TB, g prometheus.Gatherer, name string, labels map[string]string) float64 {
-	t.Helper()
-	families, err := g.Gather()
-	require.NoError(t, err)
-	for _, f := range families {
-		if f.GetName() != name {
-			continue
-		}
-		for _, m := range f.GetMetric() {
-			if !labelsMatch(m, labels) {
-				continue
-			}
-			if m.Counter != nil {
-				return m.GetCounter().GetValue()
-			}
-			return m.GetGauge().GetValue()
-		}
-	}
-	return 0
-}
-
-func labelsMatch(m *dto.Metric, want map[string]string) bool {
-	got := map[string]string{}
-	for _, l := range m.GetLabel() {
-		got[l.GetName()] = l.GetValue()
-	}
-	for k, v := range want {
-		if got[k] != v {
-			return false
-		}
-	}
-	return true
-}
-
 // messageKey is the effect key a message carries in its metadata, or "".
 func messageKey(m slacktest.Message) string {
 	if m.MetadataType != slackapi.MetadataEventType {
@@ -109,3 +74,6 @@ func duplicateKeys(s *slacktest.Server) (dupes int, keys map[string]int) {
 	}
 	return dupes, keys
 }
+
+// executorMetric reads one sample of the registry's metrics; 0 when absent.
+var executorMetric = metrictest.Value
