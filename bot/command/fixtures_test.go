@@ -1,8 +1,6 @@
 package command
 
 import (
-	"time"
-
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/ooda-sre/ooda/slo"
@@ -12,22 +10,6 @@ import (
 
 // alice is a person of the fake workspace.
 const alice = "U0ALICE0001"
-
-// sloT0 is when the SLO tests start evaluating.
-var sloT0 = time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
-
-// sloTestFile is a Sloth file with one events SLO, checkout/availability
-// at 99.9 %.
-const sloTestFile = `version: prometheus/v1
-service: checkout
-slos:
-  - name: availability
-    objective: 99.9
-    sli:
-      events:
-        error_query: sum(rate(http_requests_total{service="checkout",code=~"5.."}[{{.window}}]))
-        total_query: sum(rate(http_requests_total{service="checkout"}[{{.window}}]))
-`
 
 // burning is every window at ratio, 100 requests a second, except the
 // 30-day period, whose ratio is period (the budget).
@@ -51,3 +33,8 @@ const (
 func ownSLOFrom(g prometheus.Gatherer, spec slo.OwnSpec) OwnSLOFunc {
 	return func() (slo.OwnStatus, error) { return prom.OwnSLO(g, spec) }
 }
+
+// sloT0 and sloTestFile are the shared SLO fixtures.
+var sloT0 = slotest.T0
+
+const sloTestFile = slotest.CheckoutSLOFile

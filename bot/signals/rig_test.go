@@ -24,22 +24,6 @@ import (
 	"github.com/ooda-sre/ooda/timeline"
 )
 
-// sloT0 is when the SLO tests start evaluating.
-var sloT0 = time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
-
-// sloTestFile is a Sloth file with one events SLO, checkout/availability
-// at 99.9 %.
-const sloTestFile = `version: prometheus/v1
-service: checkout
-slos:
-  - name: availability
-    objective: 99.9
-    sli:
-      events:
-        error_query: sum(rate(http_requests_total{service="checkout",code=~"5.."}[{{.window}}]))
-        total_query: sum(rate(http_requests_total{service="checkout"}[{{.window}}]))
-`
-
 // promTable is a fake Prometheus whose answers a test switches.
 type promTable struct {
 	mu sync.Mutex
@@ -197,3 +181,8 @@ func messageButtons(t testing.TB, m slacktest.Message) []messageButton {
 
 // blocksText is a message's blocks as JSON text, for substring checks.
 func blocksText(m slacktest.Message) string { return fmt.Sprintf("%s", m.Blocks) }
+
+// sloT0 and sloTestFile are the shared SLO fixtures.
+var sloT0 = slotest.T0
+
+const sloTestFile = slotest.CheckoutSLOFile

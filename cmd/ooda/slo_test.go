@@ -22,18 +22,6 @@ import (
 	"github.com/ooda-sre/ooda/slo/slotest"
 )
 
-// checkoutSLOs is a Sloth file with one availability SLO for checkout.
-const checkoutSLOs = `version: prometheus/v1
-service: checkout
-slos:
-  - name: availability
-    objective: 99.9
-    sli:
-      events:
-        error_query: sum(rate(http_requests_total{service="checkout",code=~"5.."}[{{.window}}]))
-        total_query: sum(rate(http_requests_total{service="checkout"}[{{.window}}]))
-`
-
 func writeFile(t *testing.T, name, content string) string {
 	t.Helper()
 	p := filepath.Join(t.TempDir(), name)
@@ -233,3 +221,6 @@ func TestFreezeCheck(t *testing.T) {
 		})
 	}
 }
+
+// checkoutSLOs is a Sloth file with one availability SLO for checkout.
+const checkoutSLOs = slotest.CheckoutSLOFile
