@@ -140,41 +140,33 @@ func (h *SlackHandler) message(ctx context.Context, e *slackevents.MessageEvent)
 
 // joined records a person joining an incident channel.
 func (h *SlackHandler) joined(ctx context.Context, eventID string, e *slackevents.MemberJoinedChannelEvent) (string, error) {
-	if e.User == "" || e.User == h.cfg.BotUserID || eventID == "" {
-		return outcomeIgnored, nil
-	}
-	n, ok, err := h.incidentFor(ctx, e.Channel)
-	if err != nil || !ok {
-		return outcomeIgnored, err
-	}
-	// No source names "seen in Slack"; a join is bookkeeping, as Ooda's
-	// own records are.
-	meta := incident.Meta{At: slackTime(e.EventTimestamp, h.cfg.Now()), Actor: e.User, Source: timeline.SourceSystem, Key: "slack:" + eventID}
-	_, err = h.cfg.Store.Apply(ctx, n, meta.Key, func(inc *incident.Incident) (incident.Change, error) {
-		return inc.MemberJoined(e.User, meta)
-	})
-	if err != nil {
-		return outcomeError, fmt.Errorf("record participant in %s: %w", incident.ID(n), err)
-	}
-	return outcomeOK, nil
+	return h.membership(ctx, eventID, e.User, e.Channel, e.EventTimestamp, (*incident.Incident).MemberJoined)
 }
 
 // left records that someone left an incident channel: a private
 // incident no longer admits them.
 func (h *SlackHandler) left(ctx context.Context, eventID string, e *slackevents.MemberLeftChannelEvent) (string, error) {
-	if e.User == "" || e.User == h.cfg.BotUserID || eventID == "" {
+	return h.membership(ctx, eventID, e.User, e.Channel, e.EventTimestamp, (*incident.Incident).MemberLeft)
+}
+
+// membership records a change of who is in an incident channel, keyed by
+// Slack's event id, so a redelivered event records once.
+func (h *SlackHandler) membership(ctx context.Context, eventID, user, channel, ts string, change func(*incident.Incident, string, incident.Meta) (incident.Change, error)) (string, error) {
+	if user == "" || user == h.cfg.BotUserID || eventID == "" {
 		return outcomeIgnored, nil
 	}
-	n, ok, err := h.incidentFor(ctx, e.Channel)
+	n, ok, err := h.incidentFor(ctx, channel)
 	if err != nil || !ok {
 		return outcomeIgnored, err
 	}
-	meta := incident.Meta{At: slackTime(e.EventTimestamp, h.cfg.Now()), Actor: e.User, Source: timeline.SourceSystem, Key: "slack:" + eventID}
+	// No source names "seen in Slack"; a join is bookkeeping, as Ooda's
+	// own records are.
+	meta := incident.Meta{At: slackTime(ts, h.cfg.Now()), Actor: user, Source: timeline.SourceSystem, Key: "slack:" + eventID}
 	_, err = h.cfg.Store.Apply(ctx, n, meta.Key, func(inc *incident.Incident) (incident.Change, error) {
-		return inc.MemberLeft(e.User, meta)
+		return change(inc, user, meta)
 	})
 	if err != nil {
-		return outcomeError, fmt.Errorf("record a member leaving %s: %w", incident.ID(n), err)
+		return outcomeError, fmt.Errorf("record who is in %s: %w", incident.ID(n), err)
 	}
 	return outcomeOK, nil
 }

@@ -255,33 +255,6 @@ func keyedMessages(s *slacktest.Server) map[string][]string {
 	return out
 }
 
-func messageKey(m slacktest.Message) string {
-	if m.MetadataType != slackapi.MetadataEventType {
-		return ""
-	}
-	k, _ := m.MetadataPayload["key"].(string)
-	return k
-}
-
-// duplicateKeys counts messages beyond the first carrying the same
-// effect key, across the whole fake workspace.
-func duplicateKeys(s *slacktest.Server) (dupes int, keys map[string]int) {
-	keys = map[string]int{}
-	for _, ch := range s.Channels() {
-		for _, m := range s.Messages(ch.ID) {
-			k := messageKey(m)
-			if k == "" {
-				continue
-			}
-			keys[k]++
-			if keys[k] > 1 {
-				dupes++
-			}
-		}
-	}
-	return dupes, keys
-}
-
 // channelsFor returns the fake's channels of incident n.
 func channelsFor(s *slacktest.Server, n uint64) []slacktest.Channel {
 	var out []slacktest.Channel
@@ -300,3 +273,12 @@ func announceKey(n uint64) string { return incident.ID(n) + "/1/post/announce" }
 
 // executorMetric reads one sample of the executor's metrics; 0 when absent.
 var executorMetric = metrictest.Value
+
+// messageKey is the effect key a message carries in its metadata, or "".
+func messageKey(m slacktest.Message) string { return m.MetadataKey(slackapi.MetadataEventType) }
+
+// duplicateKeys counts messages beyond the first carrying the same
+// effect key, across the whole fake workspace.
+func duplicateKeys(s *slacktest.Server) (int, map[string]int) {
+	return s.DuplicateKeys(slackapi.MetadataEventType)
+}

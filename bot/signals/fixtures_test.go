@@ -47,33 +47,14 @@ func newExecutorGuard(t testing.TB, p resilience.Policy, reg prometheus.Register
 	return g
 }
 
+// executorMetric reads one sample of the registry's metrics; 0 when absent.
+var executorMetric = metrictest.Value
+
 // messageKey is the effect key a message carries in its metadata, or "".
-func messageKey(m slacktest.Message) string {
-	if m.MetadataType != slackapi.MetadataEventType {
-		return ""
-	}
-	k, _ := m.MetadataPayload["key"].(string)
-	return k
-}
+func messageKey(m slacktest.Message) string { return m.MetadataKey(slackapi.MetadataEventType) }
 
 // duplicateKeys counts messages beyond the first carrying the same
 // effect key, across the whole fake workspace.
-func duplicateKeys(s *slacktest.Server) (dupes int, keys map[string]int) {
-	keys = map[string]int{}
-	for _, ch := range s.Channels() {
-		for _, m := range s.Messages(ch.ID) {
-			k := messageKey(m)
-			if k == "" {
-				continue
-			}
-			keys[k]++
-			if keys[k] > 1 {
-				dupes++
-			}
-		}
-	}
-	return dupes, keys
+func duplicateKeys(s *slacktest.Server) (int, map[string]int) {
+	return s.DuplicateKeys(slackapi.MetadataEventType)
 }
-
-// executorMetric reads one sample of the registry's metrics; 0 when absent.
-var executorMetric = metrictest.Value

@@ -516,3 +516,33 @@ func parseTS(ts string) (int64, bool) {
 
 // isTrue reads a boolean argument the way Slack does: "true" or "1".
 func isTrue(v string) bool { return v == "true" || v == "1" }
+
+// MetadataKey is the "key" of the message's metadata when its event type
+// is eventType, else "": the key an app marks its posts with, to find
+// them again.
+func (m Message) MetadataKey(eventType string) string {
+	if m.MetadataType != eventType {
+		return ""
+	}
+	k, _ := m.MetadataPayload["key"].(string)
+	return k
+}
+
+// DuplicateKeys counts the messages, across the whole workspace, beyond
+// the first carrying the same metadata key of eventType: posts made twice.
+func (s *Server) DuplicateKeys(eventType string) (dupes int, keys map[string]int) {
+	keys = map[string]int{}
+	for _, ch := range s.Channels() {
+		for _, m := range s.Messages(ch.ID) {
+			k := m.MetadataKey(eventType)
+			if k == "" {
+				continue
+			}
+			keys[k]++
+			if keys[k] > 1 {
+				dupes++
+			}
+		}
+	}
+	return dupes, keys
+}
