@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode"
@@ -87,33 +88,34 @@ const (
 	VerbTake Verb = "take"
 )
 
-// verbs is every verb with its usage and one-line help, in the order help
-// lists them.
+// verbs is every verb with its usage, its one-line help and the other
+// words people type for it, in the order help lists them.
 var verbs = []struct {
 	verb        Verb
 	usage, help string
+	aliases     []string
 }{
-	{VerbDeclare, "declare [sev1..sev4] [--private] [--service NAME] <title>", "open an incident and its channel (no title: a form)"},
-	{VerbRole, "role commander|comms|ops @user", "assign a role; assigning a held role hands it over"},
-	{VerbRoles, "roles", "who holds which role"},
-	{VerbStatus, "status investigating|identified|monitoring|resolved", "move the incident forward"},
-	{VerbSev, "sev 1..4", "change the severity"},
-	{VerbImpact, "impact <text>", "describe customer impact (marks the incident customer-impacting)"},
-	{VerbObserve, "observe <text>", "record a signal: alerts, symptoms, data"},
-	{VerbOrient, "orient [--cause] <text>", "record a hypothesis or finding; --cause marks the root cause"},
-	{VerbDecide, "decide <text>", "record a decision"},
-	{VerbAct, "act <text>", "record an action taken: a rollback, a failover"},
-	{VerbNote, "note <text>", "record anything else"},
-	{VerbAction, "action <text> [@owner] [P0..P3]", "add a follow-up action item"},
-	{VerbUpdate, "update <text>", "post a stakeholder update here and in the announcement channel"},
-	{VerbTimeline, "timeline", "show the minute-by-minute timeline"},
-	{VerbResolve, "resolve [summary]", "resolve the incident"},
-	{VerbReopen, "reopen", "reopen a resolved incident"},
-	{VerbPostmortem, "postmortem", "write the post-mortem draft from the timeline, upload it here and bookmark it"},
-	{VerbPublish, "postmortem publish <url>", "record where the final post-mortem is published and close the incident"},
-	{VerbList, "list", "open incidents, and resolved ones whose post-mortem is overdue"},
-	{VerbSLO, "slo [service]", "SLO burn rates and error budgets, and Ooda's own SLO"},
-	{VerbHelp, "help [command]", "this help"},
+	{VerbDeclare, "declare [sev1..sev4] [--private] [--service NAME] <title>", "open an incident and its channel (no title: a form)", []string{"new", "open"}},
+	{VerbRole, "role commander|comms|ops @user", "assign a role; assigning a held role hands it over", []string{"assign"}},
+	{VerbRoles, "roles", "who holds which role", nil},
+	{VerbStatus, "status investigating|identified|monitoring|resolved", "move the incident forward", nil},
+	{VerbSev, "sev 1..4", "change the severity", []string{"severity"}},
+	{VerbImpact, "impact <text>", "describe customer impact (marks the incident customer-impacting)", nil},
+	{VerbObserve, "observe <text>", "record a signal: alerts, symptoms, data", nil},
+	{VerbOrient, "orient [--cause] <text>", "record a hypothesis or finding; --cause marks the root cause", nil},
+	{VerbDecide, "decide <text>", "record a decision", nil},
+	{VerbAct, "act <text>", "record an action taken: a rollback, a failover", nil},
+	{VerbNote, "note <text>", "record anything else", nil},
+	{VerbAction, "action <text> [@owner] [P0..P3]", "add a follow-up action item", nil},
+	{VerbUpdate, "update <text>", "post a stakeholder update here and in the announcement channel", nil},
+	{VerbTimeline, "timeline", "show the minute-by-minute timeline", nil},
+	{VerbResolve, "resolve [summary]", "resolve the incident", nil},
+	{VerbReopen, "reopen", "reopen a resolved incident", nil},
+	{VerbPostmortem, "postmortem", "write the post-mortem draft from the timeline, upload it here and bookmark it", []string{"post-mortem"}},
+	{VerbPublish, "postmortem publish <url>", "record where the final post-mortem is published and close the incident", nil},
+	{VerbList, "list", "open incidents, and resolved ones whose post-mortem is overdue", []string{"ls"}},
+	{VerbSLO, "slo [service]", "SLO burn rates and error budgets, and Ooda's own SLO", []string{"slos"}},
+	{VerbHelp, "help [command]", "this help", []string{"-h", "--help", "?"}},
 }
 
 // HelpText is the whole grammar, as `/incident help` shows it.
@@ -145,6 +147,16 @@ func VerbUsage(verb Verb) string {
 		}
 	}
 	return "`/incident help`"
+}
+
+// lookupVerb finds the verb a typed word names, by its name or an alias.
+func lookupVerb(word string) (Verb, bool) {
+	for _, v := range verbs {
+		if string(v.verb) == word || slices.Contains(v.aliases, word) {
+			return v.verb, true
+		}
+	}
+	return Verb(word), false
 }
 
 // knownVerb reports whether v is a verb of the grammar.
@@ -212,9 +224,10 @@ func ParseCommand(text string) (Command, error) {
 	}
 	fields := strings.Fields(text)
 	if len(fields) == 0 {
-		return Command{Verb: "help"}, nil
+		return Command{Verb: VerbHelp}, nil
 	}
-	c := Command{Verb: Verb(strings.ToLower(fields[0]))}
+	v, _ := lookupVerb(strings.ToLower(fields[0]))
+	c := Command{Verb: v}
 	args := fields[1:]
 	rest := func() string { return restAfter(text, len(fields)-len(args)) }
 
@@ -231,17 +244,14 @@ func ParseCommand(text string) (Command, error) {
 	}
 
 	switch c.Verb {
-	case "help", "-h", "--help", "?":
-		c.Verb = "help"
+	case VerbHelp:
 		if len(args) > 0 {
 			c.Topic = strings.ToLower(args[0])
 		}
 		return c, nil
-	case "list", "ls":
-		c.Verb = "list"
+	case VerbList:
 		return c, nil
-	case "slo", "slos":
-		c.Verb = "slo"
+	case VerbSLO:
 		if len(args) > 1 {
 			return c, usagef("name one service at most: %s", VerbUsage(VerbSLO))
 		}
@@ -249,11 +259,9 @@ func ParseCommand(text string) (Command, error) {
 			c.Service = args[0]
 		}
 		return c, nil
-	case "declare", "new", "open":
-		c.Verb = "declare"
+	case VerbDeclare:
 		return parseDeclare(c, args, rest)
-	case "role", "assign":
-		c.Verb = "role"
+	case VerbRole:
 		if err := takeIncident(); err != nil {
 			return c, err
 		}
@@ -270,7 +278,7 @@ func ParseCommand(text string) (Command, error) {
 		}
 		c.Role, c.User = r, u
 		return c, nil
-	case "roles", "timeline", "reopen":
+	case VerbRoles, VerbTimeline, VerbReopen:
 		if err := takeIncident(); err != nil {
 			return c, err
 		}
@@ -278,7 +286,7 @@ func ParseCommand(text string) (Command, error) {
 			return c, usagef("%s takes no text: %s", c.Verb, VerbUsage(c.Verb))
 		}
 		return c, nil
-	case "status":
+	case VerbStatus:
 		if err := takeIncident(); err != nil {
 			return c, err
 		}
@@ -291,8 +299,7 @@ func ParseCommand(text string) (Command, error) {
 		}
 		c.Status = st
 		return c, nil
-	case "sev", "severity":
-		c.Verb = "sev"
+	case VerbSev:
 		if err := takeIncident(); err != nil {
 			return c, err
 		}
@@ -305,23 +312,23 @@ func ParseCommand(text string) (Command, error) {
 		}
 		c.Severity = sev
 		return c, nil
-	case "impact", "update", "resolve":
+	case VerbImpact, VerbUpdate, VerbResolve:
 		if err := takeIncident(); err != nil {
 			return c, err
 		}
 		c.Text = rest()
-		if c.Text == "" && c.Verb != "resolve" {
+		if c.Text == "" && c.Verb != VerbResolve {
 			return c, usagef("write the %s after the command: %s", c.Verb, VerbUsage(c.Verb))
 		}
 		return c, nil
-	case "observe", "orient", "decide", "act", "note":
+	case VerbObserve, VerbOrient, VerbDecide, VerbAct, VerbNote:
 		if err := takeIncident(); err != nil {
 			return c, err
 		}
-		if c.Verb != "note" {
+		if c.Verb != VerbNote {
 			c.Phase = timeline.Phase(c.Verb)
 		}
-		if c.Verb == "orient" && len(args) > 0 && args[0] == "--cause" {
+		if c.Verb == VerbOrient && len(args) > 0 && args[0] == "--cause" {
 			c.Cause = true
 			args = args[1:]
 		}
@@ -330,13 +337,12 @@ func ParseCommand(text string) (Command, error) {
 			return c, usagef("write what you saw, learned, decided or did: %s", VerbUsage(c.Verb))
 		}
 		return c, nil
-	case "postmortem", "post-mortem":
-		c.Verb = "postmortem"
+	case VerbPostmortem:
 		if err := takeIncident(); err != nil {
 			return c, err
 		}
 		return parsePostmortem(c, args)
-	case "action":
+	case VerbAction:
 		if err := takeIncident(); err != nil {
 			return c, err
 		}
@@ -388,7 +394,7 @@ func parsePostmortem(c Command, args []string) (Command, error) {
 		return c, usagef("%s is not a postmortem option: %s writes the draft, %s closes the incident",
 			echo(args[0]), VerbUsage(VerbPostmortem), VerbUsage(VerbPublish))
 	}
-	c.Verb = "postmortem publish"
+	c.Verb = VerbPublish
 	args = args[1:]
 	if c.Incident == 0 {
 		n, rest, err := splitIncident(args)

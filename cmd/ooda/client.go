@@ -110,7 +110,7 @@ func runIncident(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return usageErr("%s", err.Error())
 	}
 	switch cmd.Verb {
-	case "timeline":
+	case command.VerbTimeline:
 		if cmd.Incident == 0 {
 			return usageErr("name the incident: ooda incident timeline INC-7")
 		}
