@@ -1,0 +1,45 @@
+package storage
+
+import (
+	"context"
+	"io"
+	"time"
+
+	"github.com/ooda-sre/ooda/incident"
+	"github.com/ooda-sre/ooda/slo"
+)
+
+// Store is everything Ooda keeps, as any backend provides it: incidents
+// and their events, the outbox of effects and their results, idempotency
+// keys, the transcripts of incident channels, and the SLOs' states. The
+// embedded bbolt file (*DB) is one; a second backend must keep the same
+// guarantees, proved by the same conformance suite (storage/storetest).
+// It speaks of incidents, events and effects, never of buckets or keys.
+type Store interface {
+	incident.Store
+	incident.Outbox
+	slo.StateStore
+
+	// ExpireDedupe forgets the idempotency keys first seen before before.
+	ExpireDedupe(ctx context.Context, before time.Time) (int, error)
+
+	// RecordMessage keeps one change of a human message of incident n's
+	// channel; it reports whether anything new was recorded.
+	RecordMessage(ctx context.Context, n uint64, c MessageChange) (bool, error)
+	// Transcript is incident n's channel messages, oldest first.
+	Transcript(ctx context.Context, n uint64) ([]TranscriptMessage, error)
+	// TranscriptMessageAt is one message of it, by Slack ts.
+	TranscriptMessageAt(ctx context.Context, n uint64, ts string) (TranscriptMessage, bool, error)
+
+	// SaveSLOState, LoadSLOState and DeleteSLOState keep one SLO's state.
+	SaveSLOState(ctx context.Context, st slo.State) error
+	LoadSLOState(ctx context.Context, id string) (slo.State, bool, error)
+	DeleteSLOState(ctx context.Context, id string) error
+
+	// Backup writes a consistent copy of everything, as a bbolt file that
+	// `ooda check` accepts and `ooda serve --db` starts from.
+	Backup(ctx context.Context, w io.Writer) (int64, error)
+	Close() error
+}
+
+var _ Store = (*DB)(nil)
