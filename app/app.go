@@ -62,7 +62,7 @@ const dedupeRetention = 30 * 24 * time.Hour
 type App struct {
 	cfg    Config
 	opts   Options
-	db     *storage.DB
+	db     storage.Store
 	reg    *prometheus.Registry
 	logger *slog.Logger
 
@@ -83,11 +83,11 @@ type App struct {
 	socket   *bot.SocketMode // nil unless in Socket Mode
 }
 
-// New builds Ooda on db from a validated configuration. It starts no
+// New builds Ooda on db (any storage.Store) from a validated configuration. It starts no
 // goroutine; the one call it makes (asking Slack who Ooda is, so its own
 // messages are not captured) is bounded and may fail without failing New.
 // Call Close when done with the App.
-func New(ctx context.Context, cfg Config, db *storage.DB, opts Options) (*App, error) {
+func New(ctx context.Context, cfg Config, db storage.Store, opts Options) (*App, error) {
 	tokens, err := cfg.apiTokens()
 	if err != nil {
 		return nil, err
@@ -246,7 +246,7 @@ func (a *App) socketStatus() api.SocketStatus {
 // buildSLOs loads the SLO files, if any, and builds the evaluator over
 // Prometheus (through its guard) and the monitor that keeps each SLO's
 // state in db. The config check made sure prometheus_url is set with them.
-func (a *App) buildSLOs(db *storage.DB) error {
+func (a *App) buildSLOs(db storage.Store) error {
 	if len(a.cfg.SLOFiles) == 0 {
 		return nil
 	}
