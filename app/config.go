@@ -33,6 +33,19 @@ type Config struct {
 	// SocketSilence is how long a Socket Mode connection may go without a
 	// frame from Slack before it is replaced (a Go duration, "1m").
 	SocketSilence string `yaml:"socket_silence"`
+	// The etcd backend, for several replicas: with EtcdEndpoints set, Ooda
+	// keeps everything in etcd under EtcdPrefix instead of the DB file.
+	EtcdEndpoints []string `yaml:"etcd_endpoints"`
+	EtcdPrefix    string   `yaml:"etcd_prefix"`
+	EtcdCACert    string   `yaml:"etcd_cacert"`
+	EtcdCert      string   `yaml:"etcd_cert"`
+	EtcdKey       string   `yaml:"etcd_key"`
+	EtcdUsername  string   `yaml:"etcd_username"`
+	EtcdPassword  string   `yaml:"etcd_password"`
+
+	// dbSet says DB was given (file, environment or flag), not defaulted:
+	// a DB file and etcd endpoints together are a mistake to point out.
+	dbSet bool
 }
 
 // DefaultConfig is the configuration before the file, the environment
@@ -42,6 +55,7 @@ func DefaultConfig() Config {
 		SlackAPIURL: "https://slack.com/api/",
 		DB:          "ooda.db",
 		Listen:      ":8080",
+		EtcdPrefix:  "/ooda/",
 	}
 }
 
@@ -69,6 +83,13 @@ func (c *Config) settings() []setting {
 		{env: "OODA_SLO_FILES", flag: "slo-files", yaml: "slo_files", list: &c.SLOFiles, help: "comma-separated Sloth SLO files"},
 		{env: "PROMETHEUS_URL", flag: "prometheus-url", yaml: "prometheus_url", str: &c.PrometheusURL, help: "Prometheus base URL"},
 		{env: "OODA_SOCKET_SILENCE", flag: "socket-silence", yaml: "socket_silence", str: &c.SocketSilence, help: "replace a Socket Mode connection silent this long (default 1m)"},
+		{env: "OODA_ETCD_ENDPOINTS", flag: "etcd-endpoints", yaml: "etcd_endpoints", list: &c.EtcdEndpoints, help: "comma-separated etcd endpoints; when set, Ooda keeps its data in etcd instead of the DB file"},
+		{env: "OODA_ETCD_PREFIX", flag: "etcd-prefix", yaml: "etcd_prefix", str: &c.EtcdPrefix, help: "key prefix of Ooda's data in etcd (default /ooda/)"},
+		{env: "OODA_ETCD_CACERT", flag: "etcd-cacert", yaml: "etcd_cacert", str: &c.EtcdCACert, help: "CA certificate file that verifies etcd's servers"},
+		{env: "OODA_ETCD_CERT", flag: "etcd-cert", yaml: "etcd_cert", str: &c.EtcdCert, help: "client certificate file for etcd"},
+		{env: "OODA_ETCD_KEY", flag: "etcd-key", yaml: "etcd_key", str: &c.EtcdKey, help: "client key file for etcd"},
+		{env: "OODA_ETCD_USERNAME", flag: "etcd-username", yaml: "etcd_username", str: &c.EtcdUsername, help: "etcd user"},
+		{env: "OODA_ETCD_PASSWORD", flag: "etcd-password", yaml: "etcd_password", secret: true, str: &c.EtcdPassword, help: "etcd user's password"},
 	}
 }
 
@@ -99,7 +120,9 @@ func LoadConfig(fs *flag.FlagSet, args []string, getenv func(string) string) (Co
 		if err := c.readFile(path); err != nil {
 			return c, err
 		}
+		c.dbSet = c.DB != DefaultConfig().DB
 	}
+	c.dbSet = c.dbSet || getenv("OODA_DB") != "" || getenv("OODA_DB_FILE") != "" || *flagVals["db"] != ""
 	for _, s := range sets {
 		if err := s.from(getenv(s.env), getenv(s.env+"_FILE"), s.env); err != nil {
 			return c, err
@@ -222,6 +245,9 @@ func (c Config) validate() error {
 	var errs []error
 	if c.DB == "" {
 		errs = append(errs, errors.New("db: set OODA_DB or --db to the database file"))
+	}
+	if len(c.EtcdEndpoints) > 0 {
+		errs = append(errs, c.validateEtcd()...)
 	}
 	if c.SocketSilence != "" {
 		if d, err := time.ParseDuration(c.SocketSilence); err != nil || d < 5*time.Second {
@@ -348,6 +374,32 @@ func tokenEntry(node *yaml.Node) (string, []api.Scope, error) {
 		scopes = append(scopes, sc)
 	}
 	return e.Token, scopes, nil
+}
+
+// validateEtcd checks the etcd settings, which only count with endpoints.
+func (c Config) validateEtcd() []error {
+	var errs []error
+	if c.dbSet {
+		errs = append(errs, errors.New("db and etcd_endpoints are both set: Ooda keeps its data in one store; unset OODA_DB to use etcd (ooda migrate copies a DB file into etcd)"))
+	}
+	for _, e := range c.EtcdEndpoints {
+		if u, err := url.Parse(e); err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != "" {
+			continue
+		}
+		if _, _, err := net.SplitHostPort(e); err != nil {
+			errs = append(errs, fmt.Errorf("etcd_endpoints %q: want host:port or an http(s) URL, such as https://etcd-1:2379", e))
+		}
+	}
+	if !strings.HasPrefix(c.EtcdPrefix, "/") || !strings.HasSuffix(c.EtcdPrefix, "/") {
+		errs = append(errs, fmt.Errorf("etcd_prefix %q: want a prefix that starts and ends with /, such as /ooda/", c.EtcdPrefix))
+	}
+	if (c.EtcdCert == "") != (c.EtcdKey == "") {
+		errs = append(errs, errors.New("etcd_cert and etcd_key go together: set both, or neither"))
+	}
+	if (c.EtcdUsername == "") != (c.EtcdPassword == "") {
+		errs = append(errs, errors.New("etcd_username and etcd_password go together: set both, or neither"))
+	}
+	return errs
 }
 
 // socketSilence is SocketSilence as a duration; zero for the default.

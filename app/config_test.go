@@ -57,6 +57,10 @@ func TestConfigPrecedence(t *testing.T) {
 			require.Equal(t, "xoxb-from-file", c.SlackBotToken)
 			require.Equal(t, "http", c.slackMode())
 		}},
+		{"etcd instead of the DB file", nil, map[string]string{"OODA_ETCD_ENDPOINTS": "https://etcd-1:2379, etcd-2:2379", "OODA_ETCD_PASSWORD": "p", "OODA_ETCD_USERNAME": "ooda"}, func(t *testing.T, c Config) {
+			require.Equal(t, []string{"https://etcd-1:2379", "etcd-2:2379"}, c.EtcdEndpoints)
+			require.Equal(t, "/ooda/", c.EtcdPrefix)
+		}},
 		{"socket mode with app token", []string{"--slack-app-token", "xapp-1"}, map[string]string{"SLACK_BOT_TOKEN": "xoxb-1"}, func(t *testing.T, c Config) {
 			require.Equal(t, "socket", c.slackMode())
 		}},
@@ -93,6 +97,10 @@ func TestConfigErrorsNameTheValue(t *testing.T) {
 		{"stray argument", []string{"extra"}, nil, "unexpected argument"},
 		{"short admin token", nil, map[string]string{"OODA_API_TOKEN": "secret"}, "api_token: shorter than 16"},
 		{"slo files without prometheus", nil, map[string]string{"OODA_SLO_FILES": "a.yaml"}, "set PROMETHEUS_URL"},
+		{"a DB file and etcd", []string{"--db", "/var/lib/ooda.db"}, map[string]string{"OODA_ETCD_ENDPOINTS": "etcd-1:2379"}, "db and etcd_endpoints are both set"},
+		{"bad etcd endpoint", nil, map[string]string{"OODA_ETCD_ENDPOINTS": "etcd-1"}, `etcd_endpoints "etcd-1"`},
+		{"bad etcd prefix", nil, map[string]string{"OODA_ETCD_ENDPOINTS": "etcd-1:2379", "OODA_ETCD_PREFIX": "ooda"}, `etcd_prefix "ooda"`},
+		{"etcd cert without key", nil, map[string]string{"OODA_ETCD_ENDPOINTS": "etcd-1:2379", "OODA_ETCD_CERT": "c.pem"}, "etcd_cert and etcd_key go together"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
