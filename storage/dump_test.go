@@ -56,7 +56,9 @@ func TestDumpLoadRoundTrip(t *testing.T) {
 	require.Len(t, pending, 1)
 	_, err = src.Complete(ctx, pending[0].OutboxSeq, incident.Outcome{
 		Result: map[string]string{"channel": "C0CHECKOUT1"}, At: at, Key: pending[0].Effect.Key,
-		Decide: func(inc *incident.Incident) (incident.Change, error) { return inc.ChannelCreated("C0CHECKOUT1", m(pending[0].Effect.Key)) },
+		Decide: func(inc *incident.Incident) (incident.Change, error) {
+			return inc.ChannelCreated("C0CHECKOUT1", m(pending[0].Effect.Key))
+		},
 	})
 	require.NoError(t, err)
 	_, err = src.RecordMessage(ctx, 1, storage.MessageChange{Op: storage.MessagePosted, TS: "1764666000.000100", User: "U0BOB", Text: "rolling back"})
