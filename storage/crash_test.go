@@ -14,6 +14,7 @@ import (
 	"github.com/ooda-sre/ooda/incident"
 	"github.com/ooda-sre/ooda/storage"
 	"github.com/ooda-sre/ooda/storage/storagetest"
+	"github.com/ooda-sre/ooda/storage/storetest"
 	"github.com/ooda-sre/ooda/timeline"
 )
 
@@ -44,7 +45,7 @@ func TestCrashKeepsAcknowledgedWrites(t *testing.T) {
 
 			db := storagetest.OpenPath(t, path)
 			require.NoError(t, db.Check(t.Context()), "the killed writer's file checks")
-			requireConsistent(t, db)
+			storetest.RequireConsistent(t, db)
 			verifyAcks(t, db, acks, tt.execute)
 		})
 	}

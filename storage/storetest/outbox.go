@@ -1,4 +1,4 @@
-package storage_test
+package storetest
 
 import (
 	"testing"
@@ -9,12 +9,11 @@ import (
 	"github.com/ooda-sre/ooda/incident"
 	"github.com/ooda-sre/ooda/resilience/resiliencetest"
 	"github.com/ooda-sre/ooda/storage"
-	"github.com/ooda-sre/ooda/storage/storagetest"
 	"github.com/ooda-sre/ooda/timeline"
 )
 
-func TestPendingInCommitOrder(t *testing.T) {
-	db := storagetest.Open(t)
+func testPendingInCommitOrder(t *testing.T, b *suite) {
+	db := b.open(t)
 	ctx := t.Context()
 	one := declare(t, db, "k1", "one")
 	two := declare(t, db, "k2", "two")
@@ -26,7 +25,9 @@ func TestPendingInCommitOrder(t *testing.T) {
 	require.Len(t, all, len(want))
 	for i, p := range all {
 		require.Equal(t, want[i], p.Effect)
-		require.Equal(t, uint64(i+1), p.OutboxSeq)
+		if i > 0 {
+			require.Greater(t, p.OutboxSeq, all[i-1].OutboxSeq, "outbox sequences rise in commit order")
+		}
 		require.Zero(t, p.Attempts)
 	}
 	first, err := db.Pending(ctx, 3)
@@ -34,8 +35,8 @@ func TestPendingInCommitOrder(t *testing.T) {
 	require.Equal(t, all[:3], first)
 }
 
-func TestComplete(t *testing.T) {
-	createChannel := func(t *testing.T, db *storage.DB) incident.Pending {
+func testComplete(t *testing.T, b *suite) {
+	createChannel := func(t *testing.T, db storage.Store) incident.Pending {
 		all, err := db.Pending(t.Context(), 0)
 		require.NoError(t, err)
 		require.Equal(t, incident.EffectCreateChannel, all[0].Effect.Kind)
@@ -49,7 +50,7 @@ func TestComplete(t *testing.T) {
 
 	t.Run("records the outcome and removes the entry", func(t *testing.T) {
 		clk := resiliencetest.NewClock(t0)
-		db := storagetest.Open(t, storage.Options{Now: clk.Now})
+		db := b.open(t, clk.Now)
 		declare(t, db, "k1", "one")
 		p := createChannel(t, db)
 		before := counts(t, db)
@@ -64,7 +65,7 @@ func TestComplete(t *testing.T) {
 		require.NoError(t, err)
 		require.True(t, ok)
 		require.Equal(t, map[string]string{"channel": "C1"}, out.Result)
-		require.True(t, out.At.Equal(clk.Now()), "an outcome without a time gets the database's")
+		require.True(t, out.At.Equal(clk.Now()), "an outcome without a time gets the store's")
 
 		after := counts(t, db)
 		require.Equal(t, before["outbox"]-1, after["outbox"])
@@ -73,7 +74,7 @@ func TestComplete(t *testing.T) {
 	})
 
 	t.Run("appends the outcome's events in the same transaction", func(t *testing.T) {
-		db := storagetest.Open(t)
+		db := b.open(t)
 		declare(t, db, "k1", "one")
 		p := createChannel(t, db)
 		res, err := db.Complete(t.Context(), p.OutboxSeq, incident.Outcome{
@@ -88,11 +89,11 @@ func TestComplete(t *testing.T) {
 		n, err := db.IncidentByChannel(t.Context(), "C1")
 		require.NoError(t, err)
 		require.Equal(t, uint64(1), n)
-		requireConsistent(t, db)
+		RequireConsistent(t, db)
 	})
 
 	t.Run("completing twice is a no-op", func(t *testing.T) {
-		db := storagetest.Open(t)
+		db := b.open(t)
 		declare(t, db, "k1", "one")
 		p := createChannel(t, db)
 		outcome := incident.Outcome{Key: "done-" + p.Effect.Key, Decide: channelCreated("C1")}
@@ -112,7 +113,7 @@ func TestComplete(t *testing.T) {
 	})
 
 	t.Run("a refused decide leaves the effect pending", func(t *testing.T) {
-		db := storagetest.Open(t)
+		db := b.open(t)
 		declare(t, db, "k1", "one")
 		p := createChannel(t, db)
 		before := counts(t, db)
@@ -125,7 +126,7 @@ func TestComplete(t *testing.T) {
 	})
 
 	t.Run("a decide whose key was seen still completes", func(t *testing.T) {
-		db := storagetest.Open(t)
+		db := b.open(t)
 		declare(t, db, "k1", "one")
 		p := createChannel(t, db)
 		recorded := apply(t, db, 1, "channel-key", channelCreated("C1"))
@@ -141,8 +142,8 @@ func TestComplete(t *testing.T) {
 	})
 }
 
-func TestDefer(t *testing.T) {
-	db := storagetest.Open(t)
+func testDefer(t *testing.T, b *suite) {
+	db := b.open(t)
 	ctx := t.Context()
 	declare(t, db, "k1", "one")
 	all, err := db.Pending(ctx, 0)
@@ -164,9 +165,9 @@ func TestDefer(t *testing.T) {
 	require.NoError(t, db.Defer(ctx, 999, incident.Retry{Attempts: 1}), "deferring a completed effect does nothing")
 }
 
-func TestOutboxStats(t *testing.T) {
+func testOutboxStats(t *testing.T, b *suite) {
 	clk := resiliencetest.NewClock(t0)
-	db := storagetest.Open(t, storage.Options{Now: clk.Now})
+	db := b.open(t, clk.Now)
 	ctx := t.Context()
 	depth, oldest, err := db.OutboxStats(ctx)
 	require.NoError(t, err)

@@ -1,9 +1,8 @@
-package storage_test
+package storetest
 
 import (
 	"errors"
 	"fmt"
-	"maps"
 	"math/rand/v2"
 	"os"
 	"slices"
@@ -18,17 +17,16 @@ import (
 	"github.com/ooda-sre/ooda/resilience/resiliencetest"
 	"github.com/ooda-sre/ooda/roles"
 	"github.com/ooda-sre/ooda/storage"
-	"github.com/ooda-sre/ooda/storage/storagetest"
 	"github.com/ooda-sre/ooda/timeline"
 )
 
-// TestModel drives the store with random command sequences across several
+// testModel drives the store with random command sequences across several
 // incidents, using the real domain commands, and after every step compares
 // it with a model: a map of event lists, the keys seen and the outbox. The
 // model decides each command on Replay of its own events, so the store must
 // agree with the domain as well as with itself. Set OODA_MODEL_SEED to
 // replay a failing seed.
-func TestModel(t *testing.T) {
+func testModel(t *testing.T, b *suite) {
 	if testing.Short() {
 		t.Skip("model-based random test; runs without -short")
 	}
@@ -38,26 +36,36 @@ func TestModel(t *testing.T) {
 		require.NoError(t, err, "OODA_MODEL_SEED")
 		seeds = []uint64{seed}
 	}
+	name := t.Name()
 	for _, seed := range seeds {
 		t.Run(fmt.Sprintf("seed=%d", seed), func(t *testing.T) {
 			t.Cleanup(func() {
 				if t.Failed() {
-					t.Logf("replay with: OODA_MODEL_SEED=%d go test -run TestModel ./storage/", seed)
+					t.Logf("replay with: OODA_MODEL_SEED=%d go test -run '%s' in the backend's package", seed, name)
 				}
 			})
-			runModel(t, rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)), 300)
+			runModel(t, b, rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)), 300)
 		})
 	}
 }
 
 // model is what the store should hold.
 type model struct {
-	events     map[uint64][]timeline.Event
-	next       uint64 // the number the next declaration gets
-	keys       map[string]keyed
-	outbox     map[uint64]incident.Effect
-	nextOutbox uint64
-	done       map[string]map[string]string // effect key -> outcome result
+	events map[uint64][]timeline.Event
+	next   uint64 // the number the next declaration gets
+	keys   map[string]keyed
+	outbox []queued                     // effects not yet completed, in commit order
+	done   map[string]map[string]string // effect key -> outcome result
+	gone   []uint64                     // outbox sequences of completed effects
+	maxSeq uint64                       // the highest outbox sequence seen
+}
+
+// queued is an effect in the outbox. The store numbers it (the interface
+// promises only that numbers rise in commit order), so its seq is learned
+// from Pending after the command that queued it, and must not change.
+type queued struct {
+	seq    uint64 // 0 until learned
+	effect incident.Effect
 }
 
 type keyed struct {
@@ -72,8 +80,7 @@ func (m *model) record(n uint64, key string, ch incident.Change) {
 		m.keys[key] = keyed{number: n, events: ch.Events}
 	}
 	for _, fx := range ch.Effects {
-		m.outbox[m.nextOutbox] = fx
-		m.nextOutbox++
+		m.outbox = append(m.outbox, queued{effect: fx})
 	}
 }
 
@@ -111,13 +118,12 @@ func (m *model) predict(n uint64, key string, exists bool, decide func(before in
 	}
 }
 
-func runModel(t *testing.T, rng *rand.Rand, steps int) {
+func runModel(t *testing.T, b *suite, rng *rand.Rand, steps int) {
 	clk := resiliencetest.NewClock(t0)
-	opts := storage.Options{Now: clk.Now}
-	db := storagetest.Open(t, opts)
+	db := b.open(t, clk.Now)
 	m := &model{
 		events: map[uint64][]timeline.Event{}, next: 1, keys: map[string]keyed{},
-		outbox: map[uint64]incident.Effect{}, nextOutbox: 1, done: map[string]map[string]string{},
+		done: map[string]map[string]string{},
 	}
 	var usedKeys []string
 	users := []string{"U1", "U2", "U3", "U4"}
@@ -166,9 +172,8 @@ func runModel(t *testing.T, rng *rand.Rand, steps int) {
 			res, err = db.Apply(t.Context(), n, key, decider)
 
 		case op < 92 && len(m.outbox) > 0:
-			seqs := slices.Sorted(maps.Keys(m.outbox))
-			seq := seqs[rng.IntN(len(seqs))]
-			fx := m.outbox[seq]
+			i := rng.IntN(len(m.outbox))
+			seq, fx := m.outbox[i].seq, m.outbox[i].effect
 			outcome, name := randomOutcome(rng, fx, step, clk.Now(), key)
 			what = fmt.Sprintf("complete %s (%s)", fx.Key, name)
 			if outcome.Decide != nil {
@@ -182,27 +187,32 @@ func runModel(t *testing.T, rng *rand.Rand, steps int) {
 					if commit != nil {
 						commit()
 					}
-					delete(m.outbox, seq)
+					// commit only appends to the outbox: entry i is still the one completed.
+					m.outbox = slices.Delete(m.outbox, i, i+1)
+					m.gone = append(m.gone, seq)
 					m.done[fx.Key] = outcome.Result
 				}
 			}
 			res, err = db.Complete(t.Context(), seq, outcome)
 
 		case op < 96 && len(m.outbox) > 0:
-			seqs := slices.Sorted(maps.Keys(m.outbox))
-			seq := seqs[rng.IntN(len(seqs))]
+			seq := m.outbox[rng.IntN(len(m.outbox))].seq
 			what = fmt.Sprintf("defer outbox %d", seq)
 			require.NoError(t, db.Defer(t.Context(), seq, incident.Retry{Attempts: 1 + rng.IntN(5), NextAt: clk.Now().Add(time.Minute), Error: "slack: 503"}))
 			exp = expect{want: res}
 
 		case op < 98:
 			what = "complete an effect that is not queued"
+			seq := m.maxSeq + 100
+			if len(m.gone) > 0 && rng.IntN(2) == 0 {
+				seq = m.gone[rng.IntN(len(m.gone))] // completed before
+			}
 			exp = expect{want: incident.Result{Duplicate: true}}
-			res, err = db.Complete(t.Context(), m.nextOutbox+100, incident.Outcome{})
+			res, err = db.Complete(t.Context(), seq, incident.Outcome{})
 
 		default:
 			what = "restart"
-			db = storagetest.Reopen(t, db, opts)
+			db = b.reopen(t, db, clk.Now)
 			exp = expect{want: res}
 		}
 
@@ -237,8 +247,9 @@ func runModel(t *testing.T, rng *rand.Rand, steps int) {
 	}
 }
 
-// requireModel compares everything the store holds with the model.
-func requireModel(t *testing.T, db *storage.DB, m *model, msg string) {
+// requireModel compares everything the store holds with the model, and
+// learns the outbox sequences of newly queued effects.
+func requireModel(t *testing.T, db storage.Store, m *model, msg string) {
 	t.Helper()
 	ctx := t.Context()
 	all, err := db.Incidents(ctx, true)
@@ -270,11 +281,25 @@ func requireModel(t *testing.T, db *storage.DB, m *model, msg string) {
 
 	pending, err := db.Pending(ctx, 0)
 	require.NoError(t, err)
-	got := map[uint64]incident.Effect{}
-	for _, p := range pending {
-		got[p.OutboxSeq] = p.Effect
+	var wantOutbox, gotOutbox []incident.Effect
+	for _, q := range m.outbox {
+		wantOutbox = append(wantOutbox, q.effect)
 	}
-	require.Equal(t, m.outbox, got, "%s: outbox", msg)
+	for _, p := range pending {
+		gotOutbox = append(gotOutbox, p.Effect)
+	}
+	require.Equal(t, wantOutbox, gotOutbox, "%s: outbox, in commit order", msg)
+	for i, p := range pending {
+		if i > 0 {
+			require.Greater(t, p.OutboxSeq, pending[i-1].OutboxSeq, "%s: outbox sequences rise in commit order", msg)
+		}
+		if q := &m.outbox[i]; q.seq == 0 {
+			q.seq = p.OutboxSeq
+		} else {
+			require.Equal(t, q.seq, p.OutboxSeq, "%s: %s keeps its outbox sequence", msg, q.effect.Key)
+		}
+		m.maxSeq = max(m.maxSeq, p.OutboxSeq)
+	}
 	for key, result := range m.done {
 		o, ok, err := db.EffectResult(ctx, key)
 		require.NoError(t, err)

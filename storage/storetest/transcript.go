@@ -1,4 +1,4 @@
-package storage_test
+package storetest
 
 import (
 	"fmt"
@@ -6,15 +6,15 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/ooda-sre/ooda/incident"
 	"github.com/ooda-sre/ooda/storage"
-	"github.com/ooda-sre/ooda/storage/storagetest"
 )
 
-func TestTranscriptRecordsEachChangeOnce(t *testing.T) {
-	db := storagetest.Open(t)
+func testTranscriptRecordsEachChangeOnce(t *testing.T, b *suite) {
+	db := b.open(t)
 	n := declare(t, db, "k1", "Checkout down").Incident.Number
 	ctx := t.Context()
 
@@ -42,7 +42,7 @@ func TestTranscriptRecordsEachChangeOnce(t *testing.T) {
 	}}, got)
 }
 
-func TestTranscriptToleratesReordering(t *testing.T) {
+func testTranscriptToleratesReordering(t *testing.T, b *suite) {
 	const ts = "1700000000.000100"
 	posted := storage.MessageChange{Op: storage.MessagePosted, TS: ts, User: "U1", Text: "v1", At: t0}
 	edit2 := storage.MessageChange{Op: storage.MessageEdited, TS: ts, User: "U1", EditTS: "1700000010.000000", Previous: "v1", Text: "v2", At: t0}
@@ -63,7 +63,7 @@ func TestTranscriptToleratesReordering(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			db := storagetest.Open(t)
+			db := b.open(t)
 			n := declare(t, db, "k1", "Checkout down").Incident.Number
 			for _, c := range tt.order {
 				_, err := db.RecordMessage(t.Context(), n, c)
@@ -83,8 +83,8 @@ func TestTranscriptToleratesReordering(t *testing.T) {
 	}
 }
 
-func TestTranscriptRefusals(t *testing.T) {
-	db := storagetest.Open(t)
+func testTranscriptRefusals(t *testing.T, b *suite) {
+	db := b.open(t)
 	n := declare(t, db, "k1", "Checkout down").Incident.Number
 	ctx := t.Context()
 
@@ -109,8 +109,8 @@ func TestTranscriptRefusals(t *testing.T) {
 	require.False(t, ok)
 }
 
-func TestTranscriptConcurrentWritersAllLand(t *testing.T) {
-	db := storagetest.Open(t)
+func testTranscriptConcurrentWritersAllLand(t *testing.T, b *suite) {
+	db := b.open(t)
 	n := declare(t, db, "k1", "Checkout down").Incident.Number
 	const writers, each = 8, 25
 	var wg sync.WaitGroup
@@ -119,7 +119,7 @@ func TestTranscriptConcurrentWritersAllLand(t *testing.T) {
 			for i := range each {
 				ts := fmt.Sprintf("1700000000.%06d", w*each+i)
 				_, err := db.RecordMessage(t.Context(), n, storage.MessageChange{Op: storage.MessagePosted, TS: ts, User: "U1", Text: ts})
-				require.NoError(t, err)
+				assert.NoError(t, err) // not require: FailNow belongs to the test's goroutine
 			}
 		})
 	}
@@ -132,8 +132,8 @@ func TestTranscriptConcurrentWritersAllLand(t *testing.T) {
 	}
 }
 
-func TestTranscriptOrdersTimestampsNumerically(t *testing.T) {
-	db := storagetest.Open(t)
+func testTranscriptOrdersTimestampsNumerically(t *testing.T, b *suite) {
+	db := b.open(t)
 	n := declare(t, db, "k1", "Checkout down").Incident.Number
 	for _, ts := range []string{"1700000000.5", "999999999.9", "1700000000.000100"} {
 		_, err := db.RecordMessage(t.Context(), n, storage.MessageChange{Op: storage.MessagePosted, TS: ts, Text: ts})
