@@ -12,6 +12,10 @@ var (
 	ErrInvalid  = errors.New("invalid command")
 	ErrRefused  = errors.New("refused by the incident's state")
 	ErrNotFound = errors.New("no such incident")
+	// ErrUnavailable is a store that could not be reached (a store of
+	// several replicas without quorum): nothing was recorded, and the
+	// command may be sent again.
+	ErrUnavailable = errors.New("the store is unreachable")
 )
 
 // UserError is a refusal worded for the person who typed the command.

@@ -353,6 +353,11 @@ func (d *Dispatcher) Failed(ctx context.Context, n uint64, err error) Reply {
 		return Reply{Text: ue.Msg, Incident: id, Code: http.StatusConflict}
 	case errors.Is(err, incident.ErrInvalid) && errors.As(err, &ue):
 		return Reply{Text: ue.Msg, Incident: id, Code: http.StatusBadRequest}
+	case errors.Is(err, incident.ErrUnavailable):
+		if d.Logger != nil {
+			d.Logger.WarnContext(ctx, "command not recorded: the store is unreachable", "incident", id, "err", err)
+		}
+		return Reply{Text: "Not recorded: Ooda's store is unreachable; try again in a minute.", Incident: id, Code: http.StatusServiceUnavailable}
 	}
 	if d.Logger != nil {
 		d.Logger.ErrorContext(ctx, "command failed", "incident", id, "err", err)
