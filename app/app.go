@@ -25,6 +25,7 @@ import (
 	"github.com/ooda-sre/ooda/slo"
 	"github.com/ooda-sre/ooda/slo/prom"
 	"github.com/ooda-sre/ooda/storage"
+	"github.com/ooda-sre/ooda/storage/etcd"
 )
 
 var (
@@ -49,6 +50,9 @@ type Options struct {
 	Leadership Leadership
 	// Version is reported by GET /api/v1/status.
 	Version string
+	// StoreGuard is the guard of a store reached over the network (etcd),
+	// shown by the status with the other dependencies; nil for the file.
+	StoreGuard *resilience.Guard
 }
 
 // dedupeRetention is how long idempotency keys are kept: far longer than
@@ -174,6 +178,9 @@ func New(ctx context.Context, cfg Config, db storage.Store, opts Options) (*App,
 		Version: opts.Version, SlackMode: cfg.slackMode(), Outbox: db,
 		Guards: []*resilience.Guard{a.guards.Slack, a.guards.Prometheus, a.guards.Webhook},
 	}
+	if opts.StoreGuard != nil {
+		status.Guards = append(status.Guards, opts.StoreGuard)
+	}
 	if a.executor != nil {
 		status.Health = a.executor
 	}
@@ -181,6 +188,9 @@ func New(ctx context.Context, cfg Config, db storage.Store, opts Options) (*App,
 		status.SocketMode = a.socketStatus
 	}
 	sc := api.ServerConfig{
+		// Ready means able to take work: the store answers. Slack is not
+		// asked (the API and the CLI are what people use when it is down).
+		Ready:        func(ctx context.Context) error { return storeAnswers(ctx, db) },
 		Dispatcher:   a.dispatcher,
 		Store:        db,
 		APIToken:     cfg.APIToken,
@@ -241,6 +251,20 @@ func (a *App) socketStatus() api.SocketStatus {
 	}
 	h := a.socket.Health()
 	return api.SocketStatus{Connected: h.Connected, Since: h.Since, LastFrame: h.LastFrame, Silence: h.Silence}
+}
+
+// readyTimeout bounds /readyz's look at the store.
+const readyTimeout = 2 * time.Second
+
+// storeAnswers reads from the store, which fails when a store reached
+// over the network has no quorum.
+func storeAnswers(ctx context.Context, db storage.Store) error {
+	ctx, cancel := context.WithTimeout(ctx, readyTimeout)
+	defer cancel()
+	if _, _, err := db.OutboxStats(ctx); err != nil {
+		return fmt.Errorf("the store does not answer: %w", err)
+	}
+	return nil
 }
 
 // buildSLOs loads the SLO files, if any, and builds the evaluator over
@@ -309,11 +333,24 @@ func (a *App) Close() {
 	}
 }
 
+// outboxWatcher is a store that says when an effect is queued, by any
+// process (the etcd store).
+type outboxWatcher interface {
+	WatchOutbox(ctx context.Context, notify func()) error
+}
+
 // workers are the long-lived parts Run supervises.
 func (a *App) workers() []worker {
 	ws := []worker{{name: "alert receiver", run: a.alerts.Run}}
 	if a.executor != nil {
 		ws = append(ws, worker{name: "effects executor", gated: true, run: a.executor.Run})
+		// A store shared by replicas tells the executor at once of an
+		// effect another replica queued, instead of at its next poll.
+		if w, ok := a.db.(outboxWatcher); ok {
+			ws = append(ws, worker{name: "outbox watch", gated: true, run: func(ctx context.Context) error {
+				return w.WatchOutbox(ctx, a.executor.Notify)
+			}})
+		}
 	}
 	if a.socket != nil {
 		ws = append(ws, worker{name: "socket mode", run: a.socket.Run})
@@ -419,7 +456,11 @@ func (a *App) Run(ctx context.Context, ln net.Listener) error {
 // Serve opens the store, builds Ooda and runs it until ctx ends.
 // listening is told the bound address, which lets tests use port 0.
 func Serve(ctx context.Context, cfg Config, opts Options, listening func(net.Addr)) error {
-	db, err := storage.Open(cfg.DB, storage.Options{})
+	if opts.Registry == nil {
+		opts.Registry = prometheus.NewRegistry()
+		opts.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	}
+	db, err := OpenStore(ctx, cfg, &opts)
 	if err != nil {
 		return err
 	}
@@ -437,6 +478,37 @@ func Serve(ctx context.Context, cfg Config, opts Options, listening func(net.Add
 		listening(ln.Addr())
 	}
 	return a.Run(ctx, ln)
+}
+
+// OpenStore opens the store the configuration names: etcd when it lists
+// endpoints, else the bbolt file. The etcd store's calls go through a
+// guard of their own, reporting to opts' registry and shown by the status
+// (opts.StoreGuard).
+func OpenStore(ctx context.Context, cfg Config, opts *Options) (storage.Store, error) {
+	if len(cfg.EtcdEndpoints) == 0 {
+		return storage.Open(cfg.DB, storage.Options{})
+	}
+	guardOpts := []resilience.Option{}
+	if opts.Logger != nil {
+		guardOpts = append(guardOpts, resilience.WithLogger(opts.Logger))
+	}
+	if opts.Registry != nil {
+		guardOpts = append(guardOpts, resilience.WithMetrics(resilience.NewMetrics(opts.Registry)))
+	}
+	guard, err := resilience.New(etcd.DefaultPolicy(), guardOpts...)
+	if err != nil {
+		return nil, err
+	}
+	opts.StoreGuard = guard
+	st, err := etcd.Open(ctx, etcd.Options{
+		Endpoints: cfg.EtcdEndpoints, Prefix: cfg.EtcdPrefix,
+		CACert: cfg.EtcdCACert, Cert: cfg.EtcdCert, Key: cfg.EtcdKey,
+		Username: cfg.EtcdUsername, Password: cfg.EtcdPassword, Guard: guard,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("etcd store: %w", err)
+	}
+	return st, nil
 }
 
 // botUserID asks Slack who Ooda is, so its own messages are not captured.

@@ -87,8 +87,15 @@ func (d *Dispatcher) Handle(ctx context.Context, req Request) Reply {
 	return d.Run(ctx, req, cmd)
 }
 
+// CommandTimeout bounds the store's work for one command: Slack gives up
+// on an answer after 3 s, and a store that cannot answer by then (etcd
+// without quorum) is told as such rather than left to time out.
+const CommandTimeout = 2500 * time.Millisecond
+
 // Run executes an already parsed command (the declare form arrives parsed).
 func (d *Dispatcher) Run(ctx context.Context, req Request, cmd Command) Reply {
+	ctx, cancel := context.WithTimeout(ctx, CommandTimeout)
+	defer cancel()
 	if req.At.IsZero() {
 		req.At = time.Now().UTC()
 	}
