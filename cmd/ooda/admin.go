@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	"github.com/ooda-sre/ooda/api"
+	"github.com/ooda-sre/ooda/app"
 	"github.com/ooda-sre/ooda/incident"
 	"github.com/ooda-sre/ooda/storage"
 )
@@ -89,10 +91,14 @@ func runBackup(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err := parseFlags(fs, args); err != nil {
 		return ignoreHelp(err)
 	}
-	if fs.NArg() != 1 || (*db == "" && *server == "") {
-		return usageErr("usage: ooda backup --db PATH OUT   (or --url URL OUT for a running server)")
+	etcdEndpoints := os.Getenv("OODA_ETCD_ENDPOINTS")
+	if fs.NArg() != 1 || (*db == "" && *server == "" && etcdEndpoints == "") {
+		return usageErr("usage: ooda backup --db PATH OUT   (or --url URL OUT for a running server, or OODA_ETCD_ENDPOINTS set for etcd)")
 	}
 	out := fs.Arg(0)
+	if *db == "" && *server == "" {
+		return backupEtcd(ctx, out, stdout)
+	}
 	if *db != "" {
 		store, err := storage.Open(*db, storage.Options{})
 		switch {
@@ -202,5 +208,40 @@ func writeFileAtomic(path string, b []byte) error {
 		os.Remove(tmp)
 		return err
 	}
+	return nil
+}
+
+// backupEtcd copies the etcd store OODA_ETCD_* names, read at one
+// revision, into a bbolt file at out: a file `ooda check` accepts and
+// `ooda serve --db` starts from.
+func backupEtcd(ctx context.Context, out string, stdout io.Writer) error {
+	cfg := app.DefaultConfig()
+	cfg.EtcdEndpoints = app.SplitList(os.Getenv("OODA_ETCD_ENDPOINTS"))
+	cfg.EtcdPrefix = cmp.Or(os.Getenv("OODA_ETCD_PREFIX"), cfg.EtcdPrefix)
+	cfg.EtcdCACert, cfg.EtcdCert, cfg.EtcdKey = os.Getenv("OODA_ETCD_CACERT"), os.Getenv("OODA_ETCD_CERT"), os.Getenv("OODA_ETCD_KEY")
+	cfg.EtcdUsername, cfg.EtcdPassword = os.Getenv("OODA_ETCD_USERNAME"), os.Getenv("OODA_ETCD_PASSWORD")
+	opts := app.Options{}
+	st, err := app.OpenStore(ctx, cfg, &opts)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	tmp := out + ".tmp"
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return err
+	}
+	n, err := st.Backup(ctx, f)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, out)
+	}
+	if err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("backup: %w", err)
+	}
+	fmt.Fprintf(stdout, "backed up %d bytes from etcd %s to %s\n", n, cfg.EtcdPrefix, out)
 	return nil
 }

@@ -28,6 +28,7 @@ Usage:
   ooda postmortem lint FILE.md...          check post-mortems for language that blames people
   ooda backup  --db PATH OUT               hot copy of the database, safe while serving
   ooda check   --db PATH                   consistency check of the database
+  ooda migrate --from PATH.db --to etcd    copy a database file into etcd (OODA_ETCD_ENDPOINTS) and check the copy
   ooda version                             print the version
 
 Run "ooda COMMAND -h" for a command's flags.
@@ -71,6 +72,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runBackup(ctx, rest, stdout, stderr)
 	case "check":
 		return runCheck(ctx, rest, stdout, stderr)
+	case "migrate":
+		return runMigrate(ctx, rest, stdout, stderr)
 	case "slo":
 		return runSLO(ctx, rest, stdout, stderr)
 	case "freeze":
