@@ -138,6 +138,9 @@ func (s *Store) complete(ctx context.Context, seq uint64, o incident.Outcome) (i
 	fxKey := "" // the effect's key, once the entry has been read
 	for run := 0; ; run++ {
 		if run > 0 {
+			if err := s.checkFence(ctx); err != nil {
+				return incident.Result{}, err
+			}
 			if err := conflict(ctx, run); err != nil {
 				return incident.Result{}, err
 			}
@@ -186,6 +189,7 @@ func (s *Store) complete(ctx context.Context, seq uint64, o incident.Outcome) (i
 			token = randToken()
 		}
 		plan.compare(clientv3.Compare(clientv3.CreateRevision(string(entry.Key)), "=", entry.CreateRevision))
+		fenced(ctx, plan)
 		plan.delete(string(entry.Key))
 		rec := effectRecord{Outcome: o, Token: token}
 		if rec.At.IsZero() {
@@ -252,6 +256,9 @@ func (s *Store) Defer(ctx context.Context, outboxSeq uint64, retry incident.Retr
 	}
 	for run := 0; ; run++ {
 		if run > 0 {
+			if err := s.checkFence(ctx); err != nil {
+				return failed("defer effect", err)
+			}
 			if err := conflict(ctx, run); err != nil {
 				return failed("defer effect", err)
 			}
@@ -269,6 +276,7 @@ func (s *Store) Defer(ctx context.Context, outboxSeq uint64, retry incident.Retr
 		p.Result = retry.Result
 		plan := &plan{}
 		plan.unchanged(string(entry.Key), entry.ModRevision)
+		fenced(ctx, plan)
 		if err := plan.putJSON(string(entry.Key), p); err != nil {
 			return failed("defer effect", err)
 		}
