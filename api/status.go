@@ -55,15 +55,50 @@ type SocketModeStatus struct {
 	SilenceLimitSeconds float64   `json:"silence_limit_seconds"`
 }
 
+// StoreStatus is the store this replica uses and whether it answers.
+type StoreStatus struct {
+	Backend string `json:"backend"` // bbolt or etcd
+	Healthy bool   `json:"healthy"`
+	Error   string `json:"error,omitempty"`
+}
+
+// ReplicaStatus is this process among the replicas sharing the store.
+type ReplicaStatus struct {
+	Name    string `json:"name"`
+	Leading bool   `json:"leading"`
+}
+
+// LeaderStatus is the replica that runs the executor and the scheduler.
+type LeaderStatus struct {
+	Name  string    `json:"name"`
+	Since time.Time `json:"since,omitzero"`
+}
+
 // StatusReport is GET /api/v1/status: what an on-call engineer checks first
 // when Ooda seems quiet.
 type StatusReport struct {
 	Version           string             `json:"version"`
+	Store             StoreStatus        `json:"store"`
+	Replica           *ReplicaStatus     `json:"replica,omitempty"`
+	Leader            *LeaderStatus      `json:"leader,omitempty"`
 	Slack             SlackStatus        `json:"slack"`
 	Dependencies      []DependencyStatus `json:"dependencies"`
 	Outbox            OutboxStatus       `json:"outbox"`
 	LastSLOEvaluation time.Time          `json:"last_slo_evaluation,omitzero"`
 	Now               time.Time          `json:"now"`
+}
+
+// StoreSource says which store serves and checks that it answers.
+type StoreSource struct {
+	Backend string
+	Check   func(ctx context.Context) error
+}
+
+// ReplicaSource is the election of several replicas.
+type ReplicaSource interface {
+	Name() string
+	Leading() (bool, time.Time)
+	Leader(ctx context.Context) (name string, since time.Time, ok bool, err error)
 }
 
 // StatusSource gathers the report. Every field may be nil or empty on a
@@ -77,6 +112,9 @@ type StatusSource struct {
 	// SocketMode reports the Socket Mode connection; nil outside Socket
 	// Mode.
 	SocketMode func() SocketStatus
+	// Store is the store; Replicas the election, nil for one process.
+	Store    StoreSource
+	Replicas ReplicaSource
 	// LastSLOEvaluation returns when the SLOs were last evaluated; nil or
 	// zero when no SLOs are configured.
 	LastSLOEvaluation func() time.Time
@@ -91,6 +129,19 @@ func (s StatusSource) Report(ctx context.Context) (StatusReport, error) {
 		now = s.Now
 	}
 	r := StatusReport{Version: s.Version, Now: now().UTC(), Slack: SlackStatus{Mode: s.SlackMode}, Dependencies: []DependencyStatus{}}
+	r.Store = StoreStatus{Backend: s.Store.Backend, Healthy: true}
+	if s.Store.Check != nil {
+		if err := s.Store.Check(ctx); err != nil {
+			r.Store.Healthy, r.Store.Error = false, err.Error()
+		}
+	}
+	if s.Replicas != nil {
+		leading, _ := s.Replicas.Leading()
+		r.Replica = &ReplicaStatus{Name: s.Replicas.Name(), Leading: leading}
+		if name, since, ok, err := s.Replicas.Leader(ctx); err == nil && ok {
+			r.Leader = &LeaderStatus{Name: name, Since: since.UTC()}
+		}
+	}
 	for _, g := range s.Guards {
 		r.Dependencies = append(r.Dependencies, DependencyStatus{Name: g.Dependency(), Breaker: g.State()})
 	}
@@ -111,7 +162,7 @@ func (s StatusSource) Report(ctx context.Context) (StatusReport, error) {
 		}
 		r.Slack.SocketMode = sm
 	}
-	if s.Outbox != nil {
+	if s.Outbox != nil && r.Store.Healthy {
 		depth, oldest, err := s.Outbox.OutboxStats(ctx)
 		if err != nil {
 			return r, err

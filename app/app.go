@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -53,6 +54,10 @@ type Options struct {
 	// StoreGuard is the guard of a store reached over the network (etcd),
 	// shown by the status with the other dependencies; nil for the file.
 	StoreGuard *resilience.Guard
+
+	// backend names the store OpenStore opened: "etcd", or "" for the
+	// bbolt file.
+	backend string
 }
 
 // dedupeRetention is how long idempotency keys are kept: far longer than
@@ -180,6 +185,10 @@ func New(ctx context.Context, cfg Config, db storage.Store, opts Options) (*App,
 	}
 	if opts.StoreGuard != nil {
 		status.Guards = append(status.Guards, opts.StoreGuard)
+	}
+	status.Store = api.StoreSource{Backend: cmp.Or(opts.backend, "bbolt"), Check: func(ctx context.Context) error { return storeAnswers(ctx, db) }}
+	if el, ok := opts.Leadership.(replicas); ok {
+		status.Replicas = el
 	}
 	if a.executor != nil {
 		status.Health = a.executor
@@ -332,6 +341,16 @@ func (a *App) Close() {
 		g.HTTPClient().CloseIdleConnections()
 	}
 }
+
+// replicas is a Leadership among several processes, which can say who
+// leads (etcd's election).
+type replicas interface {
+	Name() string
+	Leading() (bool, time.Time)
+	Leader(ctx context.Context) (name string, since time.Time, ok bool, err error)
+}
+
+var _ replicas = (*etcd.Election)(nil)
 
 // outboxWatcher is a store that says when an effect is queued, by any
 // process (the etcd store).
@@ -500,6 +519,7 @@ func OpenStore(ctx context.Context, cfg Config, opts *Options) (storage.Store, e
 		return nil, err
 	}
 	opts.StoreGuard = guard
+	opts.backend = "etcd"
 	st, err := etcd.Open(ctx, etcd.Options{
 		Endpoints: cfg.EtcdEndpoints, Prefix: cfg.EtcdPrefix,
 		CACert: cfg.EtcdCACert, Cert: cfg.EtcdCert, Key: cfg.EtcdKey,
@@ -508,7 +528,21 @@ func OpenStore(ctx context.Context, cfg Config, opts *Options) (storage.Store, e
 	if err != nil {
 		return nil, fmt.Errorf("etcd store: %w", err)
 	}
+	if opts.Leadership == nil {
+		// Replicas share the store: one of them, elected, runs the work
+		// only one may run.
+		opts.Leadership = st.Election(replicaName(), 0)
+	}
 	return st, nil
+}
+
+// replicaName names this process among the replicas: host and pid.
+func replicaName() string {
+	host, err := os.Hostname()
+	if err != nil {
+		host = "ooda"
+	}
+	return fmt.Sprintf("%s:%d", host, os.Getpid())
 }
 
 // botUserID asks Slack who Ooda is, so its own messages are not captured.

@@ -65,6 +65,23 @@ func TestServeOnEtcd(t *testing.T) {
 	}
 
 	base, stop := serve()
+	status := func() api.StatusReport {
+		req, err := http.NewRequest(http.MethodGet, base+"/api/v1/status", nil)
+		require.NoError(t, err)
+		req.Header.Set("Authorization", "Bearer "+cfg.APIToken)
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		var rep api.StatusReport
+		require.NoError(t, json.NewDecoder(resp.Body).Decode(&rep))
+		return rep
+	}
+	require.Eventually(t, func() bool { r := status(); return r.Replica != nil && r.Replica.Leading }, 30*time.Second, 50*time.Millisecond, "a lone replica leads")
+	rep := status()
+	require.Equal(t, "etcd", rep.Store.Backend)
+	require.True(t, rep.Store.Healthy)
+	require.NotNil(t, rep.Leader)
+	require.Equal(t, rep.Replica.Name, rep.Leader.Name, "the status says who leads")
 	code, text := command(base, "declare sev2 Checkout is down")
 	require.Equal(t, http.StatusOK, code, text)
 	require.Contains(t, text, "INC-1 declared")

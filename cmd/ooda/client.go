@@ -228,6 +228,22 @@ func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		slackLine = "not configured"
 	}
 	fmt.Fprintf(stdout, "ooda %s at %s\n", rep.Version, c.base)
+	store := rep.Store.Backend
+	if !rep.Store.Healthy {
+		store += " NOT ANSWERING: " + rep.Store.Error
+	}
+	fmt.Fprintf(stdout, "store       %s\n", store)
+	if r := rep.Replica; r != nil {
+		role := "follower"
+		if r.Leading {
+			role = "leader"
+		}
+		leader := "no leader elected"
+		if l := rep.Leader; l != nil {
+			leader = "leader " + l.Name + " since " + l.Since.Format("2006-01-02 15:04:05 UTC")
+		}
+		fmt.Fprintf(stdout, "replica     %s (%s); %s\n", r.Name, role, leader)
+	}
 	fmt.Fprintf(stdout, "slack       %s (%s mode)\n", slackLine, rep.Slack.Mode)
 	if sm := rep.Slack.SocketMode; sm != nil {
 		fmt.Fprintf(stdout, "socket      %s\n", socketLine(*sm, rep.Now))
