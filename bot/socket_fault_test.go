@@ -164,3 +164,31 @@ func TestSocketModeRefreshRequested(t *testing.T) {
 	_, ok := slack.ack("env-after-refresh", 30*time.Second)
 	require.True(t, ok, "answered on the new connection")
 }
+
+// TestTwoReplicasTwoConnections: two replicas, each with its own Socket
+// Mode connection to one app (Slack spreads envelopes across them): each
+// envelope is acknowledged once, on the connection it came on.
+func TestTwoReplicasTwoConnections(t *testing.T) {
+	dumpOnFailure(t)
+	slack := newSocketSide(t)
+	slack.KeepConnections()
+	first, second := newSlackRig(t), newSlackRig(t)
+	startSocketMode(t, slack.URL(), first.h)
+	slack.link(0)
+	startSocketMode(t, slack.URL(), second.h)
+	slack.link(1)
+	links := slack.Links()
+	require.Len(t, links, 2)
+
+	for i := range 40 {
+		l := links[i%2]
+		id := fmt.Sprintf("env-%d", i)
+		form := slackForm(t, "slash_command.form", map[string]string{"text": "help", "trigger_id": id})
+		slack.Send(l, id, "slash_commands", socketCommandPayload(t, form))
+		_, ok := slack.ack(id, 10*time.Second)
+		require.True(t, ok, "%s is answered", id)
+		on, n := slack.AckedOn(id)
+		require.Same(t, l, on, "%s is acknowledged on its own connection", id)
+		require.Equal(t, 1, n, "%s is acknowledged once", id)
+	}
+}

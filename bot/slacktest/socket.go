@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -38,9 +39,14 @@ type SocketServer struct {
 	sent    map[string]*sentEnvelope // by envelope id
 	acks    map[string]json.RawMessage
 	ackedAt map[string]time.Time
+	ackedOn map[string]*SocketLink
+	ackN    map[string]int
 	changed chan struct{} // closed and replaced on every ack and connection
 	held    chan struct{} // while not nil, apps.connections.open waits for it to close
 	wg      sync.WaitGroup
+	// keepAll keeps earlier connections open when a new one comes, as
+	// Slack does for an app with several (up to 10): one per replica.
+	keepAll bool
 }
 
 // sentEnvelope is an envelope Slack sent, and for events, sends again
@@ -74,7 +80,7 @@ const (
 // apps.connections.open accepts ("" accepts any). Close it when done.
 func NewSocketServer(appToken string) *SocketServer {
 	s := &SocketServer{appToken: appToken, sent: map[string]*sentEnvelope{}, acks: map[string]json.RawMessage{},
-		ackedAt: map[string]time.Time{}, changed: make(chan struct{})}
+		ackedAt: map[string]time.Time{}, ackedOn: map[string]*SocketLink{}, ackN: map[string]int{}, changed: make(chan struct{})}
 	mux := http.NewServeMux()
 	mux.HandleFunc("/api/", func(w http.ResponseWriter, _ *http.Request) {
 		writeSocketJSON(w, map[string]any{"ok": false, "error": "unknown_method"})
@@ -137,7 +143,7 @@ func writeSocketJSON(w http.ResponseWriter, v any) {
 func (s *SocketServer) serve(ws *websocket.Conn) {
 	l := &SocketLink{ws: ws, raw: ws.UnderlyingConn(), stopped: make(chan struct{})}
 	s.mu.Lock()
-	if s.cur != nil {
+	if s.cur != nil && !s.keepAll {
 		s.cur.close()
 	}
 	s.cur = l
@@ -180,9 +186,11 @@ func (s *SocketServer) read(l *SocketLink) {
 			return // half-open: the socket stays, nobody reads it
 		}
 		s.mu.Lock()
+		s.ackN[ack.EnvelopeID]++
 		if _, dup := s.acks[ack.EnvelopeID]; !dup {
 			s.acks[ack.EnvelopeID] = ack.Payload
 			s.ackedAt[ack.EnvelopeID] = time.Now()
+			s.ackedOn[ack.EnvelopeID] = l
 		}
 		s.notify()
 		s.mu.Unlock()
@@ -303,6 +311,31 @@ func (s *SocketServer) Link(n int, within time.Duration) (*SocketLink, error) {
 			return nil, fmt.Errorf("no Socket Mode connection %d within %s", n+1, within)
 		}
 	}
+}
+
+// KeepConnections makes the server keep every connection open, as Slack
+// does for an app whose replicas each hold one; by default a new
+// connection replaces the last.
+func (s *SocketServer) KeepConnections() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.keepAll = true
+}
+
+// Links returns the connections made so far, in order; some may be
+// closed.
+func (s *SocketServer) Links() []*SocketLink {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.links)
+}
+
+// AckedOn returns the connection envelope id was acknowledged on, and how
+// many times it was acknowledged.
+func (s *SocketServer) AckedOn(id string) (*SocketLink, int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.ackedOn[id], s.ackN[id]
 }
 
 // Connections counts the connections made so far.
