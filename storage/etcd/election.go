@@ -76,14 +76,21 @@ func (e *Election) Lead(ctx context.Context) (context.Context, error) {
 	// Owned by the lead: it ends with lctx, which it ends itself when the
 	// session is lost.
 	go func() {
+		lost := false
 		select {
 		case <-sess.Done():
+			lost = true
 		case <-lctx.Done():
 		}
 		cancel()
 		e.mu.Lock()
 		e.since = time.Time{}
 		e.mu.Unlock()
+		if lost {
+			// The lease is gone (or etcd out of reach): nothing to
+			// resign, and no call to wait on.
+			return
+		}
 		rctx, rcancel := context.WithTimeout(context.Background(), time.Second)
 		_ = el.Resign(rctx)
 		rcancel()
