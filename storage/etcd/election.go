@@ -61,13 +61,22 @@ func (e *Election) Lead(ctx context.Context) (context.Context, error) {
 		return nil, unreachable(fmt.Errorf("election session: %w", err))
 	}
 	el := concurrency.NewElection(sess, e.s.keys.leader())
-	now := time.Now().UTC()
-	if err := el.Campaign(ctx, e.name+"@"+now.Format(time.RFC3339Nano)); err != nil {
+	if err := el.Campaign(ctx, e.name); err != nil {
 		_ = sess.Close()
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
 		return nil, unreachable(fmt.Errorf("campaign: %w", err))
+	}
+	// Since when it leads is known only now that the campaign is won:
+	// proclaimed, so the other replicas read it too.
+	now := time.Now().UTC()
+	if err := el.Proclaim(ctx, e.name+"@"+now.Format(time.RFC3339Nano)); err != nil {
+		_ = sess.Close()
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		return nil, unreachable(fmt.Errorf("proclaim: %w", err))
 	}
 	e.mu.Lock()
 	e.since = now
