@@ -96,7 +96,7 @@ func (db *DB) RecordMessage(ctx context.Context, n uint64, c MessageChange) (boo
 	if err := ctx.Err(); err != nil {
 		return false, err
 	}
-	if err := c.validate(); err != nil {
+	if err := c.Validate(); err != nil {
 		return false, err
 	}
 	var changed bool
@@ -122,7 +122,7 @@ func (db *DB) RecordMessage(ctx context.Context, n uint64, c MessageChange) (boo
 			}
 			found = true
 		}
-		if changed = m.apply(c, found); !changed {
+		if changed = m.Apply(c, found); !changed {
 			return nil
 		}
 		return putJSON(b, []byte(c.TS), m)
@@ -130,7 +130,9 @@ func (db *DB) RecordMessage(ctx context.Context, n uint64, c MessageChange) (boo
 	return changed, err
 }
 
-func (c MessageChange) validate() error {
+// Validate checks the change's shape: a ts, a known op, an edit's own ts.
+// Every backend checks it before storing the change.
+func (c MessageChange) Validate() error {
 	if c.TS == "" {
 		return errors.New("storage: a message change needs the message's ts")
 	}
@@ -146,9 +148,10 @@ func (c MessageChange) validate() error {
 	return nil
 }
 
-// apply folds c into m, which is the stored message when found, and
-// reports whether m changed.
-func (m *TranscriptMessage) apply(c MessageChange, found bool) bool {
+// Apply folds c into m, which is the stored message when found, and
+// reports whether m changed. It is every backend's one fold of message
+// changes: idempotent, and indifferent to the order edits arrive in.
+func (m *TranscriptMessage) Apply(c MessageChange, found bool) bool {
 	changed := !found
 	if !found {
 		*m = TranscriptMessage{TS: c.TS, PostedAt: tsTime(c.TS)}
@@ -187,7 +190,7 @@ func (m *TranscriptMessage) apply(c MessageChange, found bool) bool {
 // once a deletion has said what the last text was.
 func (m *TranscriptMessage) edit(c MessageChange, found bool) bool {
 	i, dup := slices.BinarySearchFunc(m.Edits, c.EditTS, func(e TranscriptEdit, ts string) int {
-		return compareTS(e.TS, ts)
+		return CompareTS(e.TS, ts)
 	})
 	if dup {
 		return false
@@ -231,7 +234,7 @@ func (db *DB) Transcript(ctx context.Context, n uint64) ([]TranscriptMessage, er
 		// Keys are ts strings, whose byte order is their numeric order
 		// only while they have the same length; sorting does not rely on
 		// that.
-		slices.SortStableFunc(msgs, func(a, b TranscriptMessage) int { return compareTS(a.TS, b.TS) })
+		slices.SortStableFunc(msgs, func(a, b TranscriptMessage) int { return CompareTS(a.TS, b.TS) })
 		out = msgs
 		return err
 	})
@@ -267,8 +270,8 @@ func transcriptBucket(tx *bbolt.Tx, n uint64) *bbolt.Bucket {
 	return tb.Bucket(itob(n))
 }
 
-// compareTS orders Slack timestamps ("1531420618.000200") numerically.
-func compareTS(a, b string) int {
+// CompareTS orders Slack timestamps ("1531420618.000200") numerically.
+func CompareTS(a, b string) int {
 	as, af, _ := strings.Cut(a, ".")
 	bs, bf, _ := strings.Cut(b, ".")
 	if len(as) != len(bs) {

@@ -130,23 +130,27 @@ func decide(fn func() (incident.Change, error)) (ch incident.Change, err error) 
 	return fn()
 }
 
-// prepare checks a change against the log's rules and folds it into the
-// state before it. Nothing is written: a broken change is a refusal.
-func (t txn) prepare(before incident.Incident, n uint64, ch incident.Change) (incident.Incident, error) {
+// Prepare checks a change against the log's rules and folds it into the
+// state before it: events continue the log without gaps, effects carry a
+// key and their own incident, and the events describe incident n. It
+// writes nothing; a backend refuses the change with its error. Every
+// backend applies these rules, and the conformance suite holds them to
+// the same sentences.
+func Prepare(before incident.Incident, n uint64, ch incident.Change) (incident.Incident, error) {
 	id := incident.ID(n)
 	if len(ch.Events) == 0 && len(ch.Effects) > 0 {
-		return incident.Incident{}, refusal{fmt.Errorf("storage: %s: a change queued effects without recording an event", id)}
+		return incident.Incident{}, fmt.Errorf("storage: %s: a change queued effects without recording an event", id)
 	}
 	for i, e := range ch.Events {
 		// Sequences are assigned by the domain from the state it was
 		// given; a gap or an overlap means it decided on stale state.
 		if want := before.LastSeq + 1 + uint64(i); e.Seq != want {
-			return incident.Incident{}, refusal{fmt.Errorf("storage: %s: event %d has sequence %d, want %d: events must continue the log without gaps", id, i, e.Seq, want)}
+			return incident.Incident{}, fmt.Errorf("storage: %s: event %d has sequence %d, want %d: events must continue the log without gaps", id, i, e.Seq, want)
 		}
 	}
 	for _, fx := range ch.Effects {
 		if fx.Incident != n || fx.Key == "" {
-			return incident.Incident{}, refusal{fmt.Errorf("storage: %s: effect %q belongs to %s; effects must carry a key and their own incident", id, fx.Key, incident.ID(fx.Incident))}
+			return incident.Incident{}, fmt.Errorf("storage: %s: effect %q belongs to %s; effects must carry a key and their own incident", id, fx.Key, incident.ID(fx.Incident))
 		}
 	}
 	after := before.Clone()
@@ -154,7 +158,17 @@ func (t txn) prepare(before incident.Incident, n uint64, ch incident.Change) (in
 		after.Apply(e)
 	}
 	if after.Number != n {
-		return incident.Incident{}, refusal{fmt.Errorf("storage: %s: the events describe %s", id, incident.ID(after.Number))}
+		return incident.Incident{}, fmt.Errorf("storage: %s: the events describe %s", id, incident.ID(after.Number))
+	}
+	return after, nil
+}
+
+// prepare is Prepare, with the channel index this file keeps: a change
+// that gives the incident a channel another incident has is refused.
+func (t txn) prepare(before incident.Incident, n uint64, ch incident.Change) (incident.Incident, error) {
+	after, err := Prepare(before, n, ch)
+	if err != nil {
+		return incident.Incident{}, refusal{err}
 	}
 	if after.ChannelID != before.ChannelID && after.ChannelID != "" {
 		if v := t.channels.Get([]byte(after.ChannelID)); v != nil && btoi(v) != n {

@@ -14,6 +14,7 @@ import (
 	clientv3 "go.etcd.io/etcd/client/v3"
 
 	"github.com/ooda-sre/ooda/incident"
+	"github.com/ooda-sre/ooda/storage"
 	"github.com/ooda-sre/ooda/timeline"
 )
 
@@ -224,33 +225,13 @@ func decide(fn func() (incident.Change, error)) (ch incident.Change, err error) 
 	return fn()
 }
 
-// prepare checks a change against the log's rules and folds it into the
-// state before it. Nothing is written: a broken change is a refusal. The
-// rules are storage's (txn.go); the channel index is checked by
-// planCommit, which has to read it.
+// prepare is storage.Prepare, the log's rules every backend applies,
+// its error a refusal; the channel index is checked by planCommit, which
+// has to read it.
 func prepare(before incident.Incident, n uint64, ch incident.Change) (incident.Incident, error) {
-	id := incident.ID(n)
-	if len(ch.Events) == 0 && len(ch.Effects) > 0 {
-		return incident.Incident{}, refusal{fmt.Errorf("storage: %s: a change queued effects without recording an event", id)}
-	}
-	for i, e := range ch.Events {
-		// Sequences are assigned by the domain from the state it was
-		// given; a gap or an overlap means it decided on stale state.
-		if want := before.LastSeq + 1 + uint64(i); e.Seq != want {
-			return incident.Incident{}, refusal{fmt.Errorf("storage: %s: event %d has sequence %d, want %d: events must continue the log without gaps", id, i, e.Seq, want)}
-		}
-	}
-	for _, fx := range ch.Effects {
-		if fx.Incident != n || fx.Key == "" {
-			return incident.Incident{}, refusal{fmt.Errorf("storage: %s: effect %q belongs to %s; effects must carry a key and their own incident", id, fx.Key, incident.ID(fx.Incident))}
-		}
-	}
-	after := before.Clone()
-	for _, e := range ch.Events {
-		after.Apply(e)
-	}
-	if after.Number != n {
-		return incident.Incident{}, refusal{fmt.Errorf("storage: %s: the events describe %s", id, incident.ID(after.Number))}
+	after, err := storage.Prepare(before, n, ch)
+	if err != nil {
+		return incident.Incident{}, refusal{err}
 	}
 	return after, nil
 }

@@ -4,12 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"slices"
-	"strconv"
-	"strings"
-	"time"
 
 	"go.etcd.io/etcd/api/v3/mvccpb"
 	clientv3 "go.etcd.io/etcd/client/v3"
@@ -31,7 +27,7 @@ func (s *Store) RecordMessage(ctx context.Context, n uint64, c storage.MessageCh
 	if err := ctx.Err(); err != nil {
 		return false, err
 	}
-	if err := validateChange(c); err != nil {
+	if err := c.Validate(); err != nil {
 		return false, err
 	}
 	changed, err := s.recordMessage(ctx, n, c)
@@ -72,7 +68,7 @@ func (s *Store) recordMessage(ctx context.Context, n uint64, c storage.MessageCh
 			}
 			found, rev = true, kvs[0].ModRevision
 		}
-		if !applyChange(&m, c, found) {
+		if !m.Apply(c, found) {
 			return false, nil
 		}
 		p := &plan{}
@@ -122,7 +118,7 @@ func (s *Store) Transcript(ctx context.Context, n uint64) ([]storage.TranscriptM
 	}
 	// Keys are ts strings, whose byte order is their numeric order only
 	// while they have the same length.
-	slices.SortStableFunc(out, func(a, b storage.TranscriptMessage) int { return compareTS(a.TS, b.TS) })
+	slices.SortStableFunc(out, func(a, b storage.TranscriptMessage) int { return storage.CompareTS(a.TS, b.TS) })
 	return out, nil
 }
 
@@ -143,118 +139,4 @@ func (s *Store) TranscriptMessageAt(ctx context.Context, n uint64, ts string) (m
 		return storage.TranscriptMessage{}, false, failed("read transcript message", err)
 	}
 	return m, true, nil
-}
-
-// The rest of this file is storage's fold of message changes
-// (storage/transcript.go), which that package does not export. Both
-// backends must fold alike; the conformance suite holds them to it.
-
-func validateChange(c storage.MessageChange) error {
-	if c.TS == "" {
-		return errors.New("storage: a message change needs the message's ts")
-	}
-	switch c.Op {
-	case storage.MessagePosted, storage.MessageDeleted:
-	case storage.MessageEdited:
-		if c.EditTS == "" {
-			return errors.New("storage: an edit needs its edited ts")
-		}
-	default:
-		return fmt.Errorf("storage: unknown message change %v", c.Op)
-	}
-	return nil
-}
-
-// applyChange folds c into m, which is the stored message when found,
-// and reports whether m changed.
-func applyChange(m *storage.TranscriptMessage, c storage.MessageChange, found bool) bool {
-	changed := !found
-	if !found {
-		*m = storage.TranscriptMessage{TS: c.TS, PostedAt: tsTime(c.TS)}
-	}
-	if m.User == "" && c.User != "" {
-		m.User, changed = c.User, true
-	}
-	if m.ThreadTS == "" && c.ThreadTS != "" {
-		m.ThreadTS, changed = c.ThreadTS, true
-	}
-	switch c.Op {
-	case storage.MessagePosted:
-		// A posted message never overwrites what edits already said.
-		if m.Text == "" && len(m.Edits) == 0 && c.Text != "" {
-			m.Text, changed = c.Text, true
-		}
-	case storage.MessageEdited:
-		if applyEdit(m, c, found) {
-			changed = true
-		}
-	case storage.MessageDeleted:
-		// Slack sends the text the message had when it was deleted: its
-		// last word, whatever edits are still on their way.
-		if c.Previous != "" && m.Text != c.Previous {
-			m.Text, changed = c.Previous, true
-		}
-		if !m.Deleted {
-			m.Deleted, m.DeletedAt, changed = true, c.At.UTC(), true
-		}
-	}
-	return changed
-}
-
-// applyEdit records an edit once, in edited.ts order, and reports whether
-// it was new. Only the latest edit decides the current text, and none
-// does once a deletion has said what the last text was.
-func applyEdit(m *storage.TranscriptMessage, c storage.MessageChange, found bool) bool {
-	i, dup := slices.BinarySearchFunc(m.Edits, c.EditTS, func(e storage.TranscriptEdit, ts string) int {
-		return compareTS(e.TS, ts)
-	})
-	if dup {
-		return false
-	}
-	prev := c.Previous
-	if prev == "" && found && i == len(m.Edits) {
-		prev = m.Text
-	}
-	m.Edits = slices.Insert(m.Edits, i, storage.TranscriptEdit{TS: c.EditTS, At: c.At.UTC(), Before: prev, After: c.Text})
-	if i == len(m.Edits)-1 && !m.Deleted {
-		m.Text = c.Text
-	}
-	return true
-}
-
-// compareTS orders Slack timestamps ("1531420618.000200") numerically.
-func compareTS(a, b string) int {
-	as, af, _ := strings.Cut(a, ".")
-	bs, bf, _ := strings.Cut(b, ".")
-	if len(as) != len(bs) {
-		return len(as) - len(bs)
-	}
-	if c := strings.Compare(as, bs); c != 0 {
-		return c
-	}
-	// Fractions compare as decimals: pad the shorter with zeros.
-	for len(af) < len(bf) {
-		af += "0"
-	}
-	for len(bf) < len(af) {
-		bf += "0"
-	}
-	return strings.Compare(af, bf)
-}
-
-// tsTime reads the time a Slack ts stands for; zero when it is not one.
-func tsTime(ts string) time.Time {
-	secs, frac, _ := strings.Cut(ts, ".")
-	sec, err := strconv.ParseInt(secs, 10, 64)
-	if err != nil {
-		return time.Time{}
-	}
-	var us int64
-	if frac != "" {
-		frac = (frac + "000000")[:6]
-		if us, err = strconv.ParseInt(frac, 10, 64); err != nil {
-			return time.Time{}
-		}
-	}
-	return time.Unix(sec, us*1000).UTC()
 }
