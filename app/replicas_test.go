@@ -1,7 +1,6 @@
 package app_test
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -13,16 +12,15 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"reflect"
 	"regexp"
 	"strings"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/ooda-sre/ooda/api"
 	"github.com/ooda-sre/ooda/bot"
+	"github.com/ooda-sre/ooda/internal/testproc"
 )
 
 // This file runs `ooda serve` replicas as child processes, for the
@@ -144,7 +142,7 @@ func (rs *replicaSet) spawn(i int, dir string) *oodaReplica {
 	// HOME of the person running the tests.
 	r.cmd.Env = append([]string{"HOME=" + home, "TMPDIR=" + home, "OODA_LISTEN=127.0.0.1:0"}, rs.env...)
 	r.cmd.Stdout, r.cmd.Stderr = stdout, stderr
-	r.cmd.SysProcAttr = dieWithTest()
+	testproc.DieWithParent(r.cmd)
 	if err := r.cmd.Start(); err != nil {
 		rs.t.Fatalf("start replica %d: %v", i, err)
 	}
@@ -153,18 +151,6 @@ func (rs *replicaSet) spawn(i int, dir string) *oodaReplica {
 		close(r.done)
 	}()
 	return r
-}
-
-// dieWithTest has the kernel kill a replica when the test binary dies
-// without running its cleanups (a panic, go test's -timeout), where the
-// kernel can (Linux's parent-death signal): the field is set through
-// reflection because SysProcAttr has it only on Linux.
-func dieWithTest() *syscall.SysProcAttr {
-	attr := &syscall.SysProcAttr{}
-	if f := reflect.ValueOf(attr).Elem().FieldByName("Pdeathsig"); f.IsValid() && f.CanSet() && f.Type() == reflect.TypeOf(syscall.SIGKILL) {
-		f.Set(reflect.ValueOf(syscall.SIGKILL))
-	}
-	return attr
 }
 
 var listeningRE = regexp.MustCompile(`listening on (\S+)`)
@@ -210,11 +196,11 @@ func (rs *replicaSet) checkStarting(r *oodaReplica, deadline time.Time, what str
 	rs.t.Helper()
 	select {
 	case <-r.done:
-		rs.t.Fatalf("replica %d exited while starting (%v); its stderr:\n%s", r.index, r.cmd.ProcessState, fileTail(r.logPath, replicaLogTail))
+		rs.t.Fatalf("replica %d exited while starting (%v); its stderr:\n%s", r.index, r.cmd.ProcessState, testproc.Tail(r.logPath, replicaLogTail))
 	case <-time.After(replicaPoll):
 	}
 	if time.Now().After(deadline) {
-		rs.t.Fatalf("replica %d %s after %v; its stderr:\n%s", r.index, what, replicaStartBound, fileTail(r.logPath, replicaLogTail))
+		rs.t.Fatalf("replica %d %s after %v; its stderr:\n%s", r.index, what, replicaStartBound, testproc.Tail(r.logPath, replicaLogTail))
 	}
 }
 
@@ -333,28 +319,9 @@ func (rs *replicaSet) cleanup() {
 	if rs.t.Failed() {
 		for _, r := range rs.members {
 			rs.t.Logf("the end of replica %d's stderr (%s, %s, killed by the test: %v):\n%s",
-				r.index, r.name, r.logPath, r.killed.Load(), fileTail(r.logPath, replicaLogTail))
+				r.index, r.name, r.logPath, r.killed.Load(), testproc.Tail(r.logPath, replicaLogTail))
 		}
 	}
-}
-
-// fileTail is the last n lines of the file at path.
-func fileTail(path string, n int) string {
-	f, err := os.Open(path)
-	if err != nil {
-		return err.Error()
-	}
-	defer f.Close()
-	var lines []string
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	for sc.Scan() {
-		lines = append(lines, sc.Text())
-		if len(lines) > n {
-			lines = lines[1:]
-		}
-	}
-	return strings.Join(lines, "\n")
 }
 
 // replicaStatus is the part of GET /api/v1/status the failover test

@@ -64,21 +64,18 @@ func mark(err error) error {
 	return err
 }
 
-// unreachable wraps err with ErrUnreachable when it says etcd could not
-// be reached in time. A caller's own cancellation is left as it is.
+// unreachable wraps err, the failure of a call to etcd, with
+// ErrUnreachable unless etcd answered it for good (a permanent error: the
+// request was wrong). Whatever else stopped the call — the breaker, the
+// bulkhead, a deadline (which etcd's gRPC reports in more than one form,
+// "code = Unknown desc = context deadline exceeded" among them), no
+// leader — says etcd could not do it now. A caller's own cancellation is
+// left as it is.
 func unreachable(err error) error {
-	if err == nil || errors.Is(err, context.Canceled) {
+	if err == nil || errors.Is(err, context.Canceled) || errors.Is(err, resilience.ErrPermanent) {
 		return err
 	}
-	if errors.Is(err, resilience.ErrOpen) || errors.Is(err, resilience.ErrBulkheadFull) ||
-		errors.Is(err, context.DeadlineExceeded) {
-		return fmt.Errorf("%w: %w", ErrUnreachable, err)
-	}
-	switch grpcCode(err) {
-	case codes.Unavailable, codes.DeadlineExceeded:
-		return fmt.Errorf("%w: %w", ErrUnreachable, err)
-	}
-	return err
+	return fmt.Errorf("%w: %w", ErrUnreachable, err)
 }
 
 // grpcCode is the gRPC code of err, looking through wrapping: a status

@@ -1,7 +1,6 @@
 package etcdtest
 
 import (
-	"bufio"
 	"context"
 	"crypto/rand"
 	"errors"
@@ -16,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ooda-sre/ooda/internal/testproc"
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.uber.org/zap"
 )
@@ -318,7 +318,7 @@ func (c *Cluster) spawn(i int) {
 	cmd.Stdout, cmd.Stderr = logf, logf
 	// Environment variables would override flags (ETCD_NAME and the like).
 	cmd.Env = environWithoutEtcd()
-	dieWithParent(cmd)
+	testproc.DieWithParent(cmd)
 	if err := cmd.Start(); err != nil {
 		c.t.Fatalf("etcdtest: start %s: %v", m.name, err)
 	}
@@ -361,11 +361,11 @@ func (c *Cluster) waitServing(i int) {
 		}
 		select {
 		case <-m.proc.done:
-			c.t.Fatalf("etcdtest: %s exited while starting (%v); its log:\n%s", m.name, m.proc.err, tail(m.logPath, logTail))
+			c.t.Fatalf("etcdtest: %s exited while starting (%v); its log:\n%s", m.name, m.proc.err, testproc.Tail(m.logPath, logTail))
 		case <-tick.C:
 		}
 		if time.Now().After(deadline) {
-			c.t.Fatalf("etcdtest: %s does not serve after %v: %v; its log:\n%s", m.name, startTimeout, last, tail(m.logPath, logTail))
+			c.t.Fatalf("etcdtest: %s does not serve after %v: %v; its log:\n%s", m.name, startTimeout, last, testproc.Tail(m.logPath, logTail))
 		}
 	}
 }
@@ -404,7 +404,7 @@ func (c *Cluster) cleanup() {
 	}
 	if c.t.Failed() {
 		for _, m := range c.members {
-			c.t.Logf("etcdtest: the end of %s's log (%s):\n%s", m.name, m.logPath, tail(m.logPath, logTail))
+			c.t.Logf("etcdtest: the end of %s's log (%s):\n%s", m.name, m.logPath, testproc.Tail(m.logPath, logTail))
 		}
 	}
 }
@@ -437,23 +437,4 @@ func environWithoutEtcd() []string {
 		}
 	}
 	return env
-}
-
-// tail returns the last n lines of the file at path, or why it cannot.
-func tail(path string, n int) string {
-	f, err := os.Open(path)
-	if err != nil {
-		return err.Error()
-	}
-	defer f.Close()
-	var lines []string
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	for sc.Scan() {
-		lines = append(lines, sc.Text())
-		if len(lines) > n {
-			lines = lines[1:]
-		}
-	}
-	return strings.Join(lines, "\n")
 }
