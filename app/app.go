@@ -526,7 +526,7 @@ func OpenStore(ctx context.Context, cfg Config, opts *Options) (storage.Store, e
 		Username: cfg.EtcdUsername, Password: cfg.EtcdPassword, Guard: guard,
 	})
 	if err != nil {
-		return nil, fmt.Errorf("etcd store: %w", err)
+		return nil, fmt.Errorf("%w (check OODA_ETCD_ENDPOINTS, the TLS files and that etcd is up)", err)
 	}
 	if opts.Leadership == nil {
 		// Replicas share the store: one of them, elected, runs the work

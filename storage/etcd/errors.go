@@ -22,7 +22,7 @@ var (
 	// landed, and repeating it with the same idempotency key is safe.
 	// It matches incident.ErrUnavailable too, which is how the command
 	// layer tells the person it was not recorded.
-	ErrUnreachable = fmt.Errorf("the etcd store is unreachable: %w", incident.ErrUnavailable)
+	ErrUnreachable = fmt.Errorf("etcd: %w", incident.ErrUnavailable)
 	// ErrContention is matched by the errors of commands that lost the
 	// race for the same record to other replicas too many times in a row.
 	// Nothing was written; trying again is safe.
