@@ -187,7 +187,8 @@ func New(ctx context.Context, cfg Config, db storage.Store, opts Options) (*App,
 		status.Guards = append(status.Guards, opts.StoreGuard)
 	}
 	status.Store = api.StoreSource{Backend: cmp.Or(opts.backend, "bbolt"), Check: func(ctx context.Context) error { return storeAnswers(ctx, db) }}
-	if el, ok := opts.Leadership.(replicas); ok {
+	// A Leadership among several processes says who leads.
+	if el, ok := opts.Leadership.(api.ReplicaSource); ok {
 		status.Replicas = el
 	}
 	if a.executor != nil {
@@ -342,15 +343,7 @@ func (a *App) Close() {
 	}
 }
 
-// replicas is a Leadership among several processes, which can say who
-// leads (etcd's election).
-type replicas interface {
-	Name() string
-	Leading() (bool, time.Time)
-	Leader(ctx context.Context) (name string, since time.Time, ok bool, err error)
-}
-
-var _ replicas = (*etcd.Election)(nil)
+var _ api.ReplicaSource = (*etcd.Election)(nil)
 
 // outboxWatcher is a store that says when an effect is queued, by any
 // process (the etcd store).

@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ooda-sre/ooda/bot/slackapi"
+	"github.com/ooda-sre/ooda/bot/slackapi/slackapitest"
 	"github.com/ooda-sre/ooda/bot/slacktest"
 	"github.com/ooda-sre/ooda/incident"
 	"github.com/ooda-sre/ooda/internal/metrictest"
@@ -34,29 +35,6 @@ const (
 	bob   = "U0BOB000001"
 	carol = "U0CAROL0001"
 )
-
-// executorTestPolicy is the Slack policy with a breaker that opens after a few
-// failures and half-opens quickly, since gobreaker's clock is real.
-func executorTestPolicy() resilience.Policy {
-	p := resilience.DefaultPolicy(resilience.DependencySlack)
-	p.OpenTimeout = 20 * time.Millisecond
-	return p
-}
-
-// newExecutorGuard builds a Slack guard, reading slack-go's errors through
-// slackapi's classifier, whose backoff waits return at once. Its clock is the real one: context deadlines are real, and the
-// executor's fake clock jumps far ahead.
-func newExecutorGuard(t testing.TB, p resilience.Policy, reg prometheus.Registerer) *resilience.Guard {
-	t.Helper()
-	g, err := resilience.New(p,
-		resilience.WithClassifier(slackapi.Classifier{}),
-		resilience.WithSleep(func(ctx context.Context, _ time.Duration) error { return ctx.Err() }),
-		resilience.WithRand(func() float64 { return 0.5 }),
-		resilience.WithMetrics(resilience.NewMetrics(reg)))
-	require.NoError(t, err)
-	t.Cleanup(g.HTTPClient().CloseIdleConnections)
-	return g
-}
 
 // harness is an executor wired to a test database and a fake Slack, on a
 // fake clock.
@@ -282,3 +260,9 @@ func messageKey(m slacktest.Message) string { return m.MetadataKey(slackapi.Meta
 func duplicateKeys(s *slacktest.Server) (int, map[string]int) {
 	return s.DuplicateKeys(slackapi.MetadataEventType)
 }
+
+// The Slack guard the tests build, as the app does.
+var (
+	executorTestPolicy = slackapitest.Policy
+	newExecutorGuard   = slackapitest.NewGuard
+)
