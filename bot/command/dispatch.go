@@ -207,13 +207,15 @@ func (d *Dispatcher) declare(ctx context.Context, req Request, cmd Command) Repl
 // target finds the incident a command is about: named in the command or
 // the request, else the one whose channel the command was typed in.
 func (d *Dispatcher) target(ctx context.Context, req Request, cmd Command) (uint64, Reply, bool) {
+	// Whether the caller may see it is decided where the incident is
+	// read: in read, and inside Apply's transaction.
 	if cmd.Incident != 0 {
-		return d.visible(ctx, req, cmd.Incident)
+		return cmd.Incident, Reply{}, true
 	}
 	if req.Channel != "" {
 		n, err := d.Store.IncidentByChannel(ctx, req.Channel)
 		if err == nil {
-			return d.visible(ctx, req, n)
+			return n, Reply{}, true
 		}
 		if !errors.Is(err, incident.ErrNotFound) {
 			return 0, d.Failed(ctx, 0, err), false
@@ -221,20 +223,6 @@ func (d *Dispatcher) target(ctx context.Context, req Request, cmd Command) (uint
 	}
 	return 0, Reply{Code: http.StatusBadRequest, Text: fmt.Sprintf(
 		"Which incident? Run this in the incident's channel, or name it: `/incident %s INC-7 …` (`/incident list` shows the open ones).", cmd.Verb)}, false
-}
-
-// visible answers whether incident n exists for the caller: it does not
-// when it was never declared, and when it is private and the caller may
-// not see it (the same answer, so nothing reveals it).
-func (d *Dispatcher) visible(ctx context.Context, req Request, n uint64) (uint64, Reply, bool) {
-	inc, err := d.Store.Incident(ctx, n)
-	if err == nil && !req.admits(inc) {
-		err = incident.NotFound(n)
-	}
-	if err != nil {
-		return 0, d.Failed(ctx, n, err), false
-	}
-	return n, Reply{}, true
 }
 
 func (d *Dispatcher) read(ctx context.Context, req Request, n uint64, render func(incident.Incident, []timeline.Event) string, events bool) Reply {
