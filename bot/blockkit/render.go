@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/slack-go/slack"
@@ -49,8 +50,11 @@ type PostContext struct {
 	// Event is the event the message is about: the one at the effect's
 	// sequence.
 	Event timeline.Event
-	// Incident is the incident as it is when the message is sent, so a
-	// message delayed by an outage shows the roles and status of now.
+	// Incident is the incident as Event's command left it, so a message
+	// delayed by an outage says what was true when it was written: an
+	// update written at SEV1 says SEV1 even if the incident is SEV2 when
+	// Slack takes it. The kickoff is the exception: it is a live message,
+	// rendered from the incident as it is when it is sent.
 	Incident incident.Incident
 	// Recent are events before Event, oldest first; the handover brief
 	// lists the last few entries among them.
@@ -58,11 +62,33 @@ type PostContext struct {
 	// Announce renders for the announcement channel, where a message has
 	// to name its incident and link the incident's channel.
 	Announce bool
+	// Written is when the message's event was recorded, and Delivered when
+	// the message is sent. A message sent more than LateAfter after it was
+	// written says when it was written. Either zero: it is on time.
+	Written, Delivered time.Time
 }
+
+// LateAfter is how long after it was written a message is delivered
+// before it says when it was written. Posts normally reach Slack within
+// seconds, and the executor's own retries within a minute; past two
+// minutes it waited out an outage, and readers may already have seen the
+// incident move on, so a message showing an older severity or status must
+// say it is old.
+const LateAfter = 2 * time.Minute
 
 // Render renders one of the domain's message templates. It fails only for
 // a template it does not know, which no retry can fix.
 func Render(template string, pc PostContext) (Message, error) {
+	msg, err := render(template, pc)
+	if err != nil || template == incident.TemplateKickoff {
+		// The kickoff says when it was declared, and it is kept current
+		// by later refreshes that would drop the line again.
+		return msg, err
+	}
+	return late(msg, pc), nil
+}
+
+func render(template string, pc PostContext) (Message, error) {
 	switch template {
 	case incident.TemplateKickoff:
 		return renderKickoff(pc), nil
@@ -185,6 +211,26 @@ func renderKickoff(pc PostContext) Message {
 	text := fmt.Sprintf("%s declared by %s: SEV%d %s. Commander: %s.",
 		inc.ID, mrkdwn.Mention(e.Actor), inc.Severity, title, mrkdwn.Mention(inc.Roles.Commander))
 	return Message{Text: mrkdwn.Clip(text, maxFallbackText), Blocks: blocks}
+}
+
+// late adds, to a message delivered LateAfter or more after it was
+// written, a line that says when it was written and that what it shows is
+// as it was then.
+func late(msg Message, pc PostContext) Message {
+	if pc.Written.IsZero() || pc.Delivered.IsZero() || pc.Delivered.Sub(pc.Written) < LateAfter {
+		return msg
+	}
+	written := mrkdwn.Clock(pc.Written)
+	if w, d := pc.Written.UTC(), pc.Delivered.UTC(); w.YearDay() != d.YearDay() || w.Year() != d.Year() {
+		written = w.Format("Jan 2 ") + written
+	}
+	delay := mrkdwn.Duration(pc.Delivered.Sub(pc.Written))
+	// Lateness has more causes than Slack's outages (Ooda itself may have
+	// been down), so the line says what happened, not why.
+	when := fmt.Sprintf("Written %s, delivered %s late", written, delay)
+	msg.Blocks = append(msg.Blocks, contextMrkdwn(":hourglass: "+when+": it shows the incident as it was then; `/incident list` shows it now."))
+	msg.Text = mrkdwn.Clip(when+": "+msg.Text, maxFallbackText)
+	return msg
 }
 
 // renderLine is a one-line record of a change.
