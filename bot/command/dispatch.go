@@ -312,7 +312,14 @@ func (d *Dispatcher) committed(res incident.Result, text string) Reply {
 		d.Committed()
 	}
 	if d.Health != nil && len(res.Effects) > 0 {
-		if since, queued, down := d.Health.SlackDown(); down {
+		since, queued, down := d.Health.SlackDown()
+		switch {
+		case down && recordsUpdate(res):
+			// Its confirmation would say "posted": nothing was.
+			text = fmt.Sprintf("%s: update recorded and queued, not posted: Slack's API is unreachable (since %s, %d Slack actions queued). "+
+				"It will be posted when Slack answers again, with the time you wrote it and the incident's state at that time.",
+				res.Incident.ID, mrkdwn.Clock(since), queued)
+		case down:
 			what := "Slack will be updated"
 			if res.Incident.ChannelID == "" {
 				what = "the channel will be created"
@@ -325,6 +332,16 @@ func (d *Dispatcher) committed(res incident.Result, text string) Reply {
 		text += fmt.Sprintf("\n:warning: %d Slack action(s) for %s failed for good; `/incident timeline` shows which.", n, res.Incident.ID)
 	}
 	return Reply{Text: text, Incident: res.Incident.ID, Code: http.StatusOK}
+}
+
+// recordsUpdate reports whether the command recorded a stakeholder update.
+func recordsUpdate(res incident.Result) bool {
+	for _, e := range res.Events {
+		if e.Kind == timeline.KindUpdatePosted {
+			return true
+		}
+	}
+	return false
 }
 
 // Failed turns an error into a reply: the user's sentence for refusals, a
