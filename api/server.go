@@ -7,7 +7,6 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -108,30 +107,6 @@ func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
-}
-
-func (s *Server) listIncidents(w http.ResponseWriter, r *http.Request) {
-	all := false
-	if v := r.URL.Query().Get("all"); v != "" {
-		b, err := strconv.ParseBool(v)
-		if err != nil {
-			writeError(w, http.StatusBadRequest, "all must be true or false")
-			return
-		}
-		all = b
-	}
-	incs, err := s.cfg.Store.Incidents(r.Context(), all)
-	if err != nil {
-		s.internal(w, r, err)
-		return
-	}
-	visible := []incident.Incident{}
-	for _, inc := range incs {
-		if admits(r.Context(), inc) {
-			visible = append(visible, inc)
-		}
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"incidents": visible})
 }
 
 // IncidentWithEvents is the JSON of one incident with its event log, as the

@@ -103,7 +103,7 @@ func (d *Dispatcher) Run(ctx context.Context, req Request, cmd Command) Reply {
 	case VerbHelp:
 		return Reply{Text: HelpTopic(cmd.Topic), Code: http.StatusOK}
 	case VerbList:
-		return d.list(ctx, req)
+		return d.list(ctx, req, cmd)
 	case VerbSLO:
 		return d.sloReply(cmd.Service)
 	case VerbDeclare:
@@ -248,61 +248,29 @@ func (d *Dispatcher) read(ctx context.Context, req Request, n uint64, render fun
 	return Reply{Text: render(inc, evs), Incident: inc.ID, Code: http.StatusOK}
 }
 
-// list shows the open incidents and, after them, the resolved ones whose
-// post-mortem is overdue at now: those are not done either.
-func (d *Dispatcher) list(ctx context.Context, req Request) Reply {
+// list shows a page of the open incidents and, after them, the resolved
+// ones whose post-mortem is overdue at now: those are not done either.
+// The store answers with every incident; a year of them is a few
+// thousand snapshots, read once per command.
+func (d *Dispatcher) list(ctx context.Context, req Request, cmd Command) Reply {
 	now := req.At
 	incs, err := d.Store.Incidents(ctx, true)
 	if err != nil {
 		return d.Failed(ctx, 0, err)
 	}
-	var open, overdue []incident.Incident
+	l := incidentList{Severity: cmd.Severity, Page: max(cmd.Page, 1)}
 	for _, inc := range incs {
 		switch {
 		case !req.admits(inc):
 			// Not listed, not counted: it does not exist for the caller.
+		case cmd.Severity != 0 && inc.Severity != cmd.Severity:
 		case inc.Status.Active():
-			open = append(open, inc)
+			l.Open = append(l.Open, inc)
 		case roles.PostmortemOverdue(inc.Situation(), now):
-			overdue = append(overdue, inc)
+			l.Overdue = append(l.Overdue, inc)
 		}
 	}
-	var b strings.Builder
-	if len(open) == 0 {
-		b.WriteString("No open incidents.")
-	} else {
-		fmt.Fprintf(&b, "%d open incident(s):", len(open))
-	}
-	for _, inc := range open {
-		fmt.Fprintf(&b, "\n• %s SEV%d %s — %s", inc.ID, inc.Severity, mrkdwn.Quote(inc.Title), inc.Status)
-		listWhere(&b, inc)
-	}
-	if len(overdue) > 0 {
-		fmt.Fprintf(&b, "\n%d post-mortem(s) overdue:", len(overdue))
-	}
-	for _, inc := range overdue {
-		fmt.Fprintf(&b, "\n• %s SEV%d %s — resolved %s, post-mortem due since %s UTC",
-			inc.ID, inc.Severity, mrkdwn.Quote(inc.Title), inc.ResolvedAt.UTC().Format("Mon 2 Jan"),
-			roles.PostmortemDueAt(inc.ResolvedAt).Format("Mon 2 Jan 15:04"))
-		if inc.PostmortemDraftFileID != "" {
-			b.WriteString(" (drafted)")
-		}
-		listWhere(&b, inc)
-	}
-	if len(overdue) > 0 {
-		b.WriteString("\nPublish one with `/incident postmortem publish INC-7 <url>`.")
-	}
-	return Reply{Text: b.String(), Code: http.StatusOK}
-}
-
-// listWhere appends where an incident is worked and who commands it.
-func listWhere(b *strings.Builder, inc incident.Incident) {
-	if inc.ChannelID != "" {
-		fmt.Fprintf(b, " <#%s>", inc.ChannelID)
-	}
-	if inc.Roles.Commander != "" {
-		fmt.Fprintf(b, ", Commander <@%s>", inc.Roles.Commander)
-	}
+	return Reply{Text: l.Text(), Code: http.StatusOK}
 }
 
 // committed builds the reply to a command that was stored, says what waits

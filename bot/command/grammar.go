@@ -23,7 +23,8 @@ type Command struct {
 	Verb     Verb
 	Incident uint64 // named explicitly (INC-7); 0 means the channel's incident
 
-	// declare; slo (the service to show)
+	// declare; slo (the service to show); list (Severity filters, 0 is
+	// every severity)
 	Severity int
 	Private  bool
 	Service  string
@@ -45,6 +46,9 @@ type Command struct {
 
 	// help
 	Topic string
+
+	// list: which page of listPageSize entries; 0 is the first
+	Page int
 }
 
 // UsageError is a command the parser could not read; Msg says what to type.
@@ -113,7 +117,7 @@ var verbs = []struct {
 	{VerbReopen, "reopen", "reopen a resolved incident", nil},
 	{VerbPostmortem, "postmortem", "write the post-mortem draft from the timeline, upload it here and bookmark it", []string{"post-mortem"}},
 	{VerbPublish, "postmortem publish <url>", "record where the final post-mortem is published and close the incident", nil},
-	{VerbList, "list", "open incidents, and resolved ones whose post-mortem is overdue", []string{"ls"}},
+	{VerbList, "list [sev1..sev4] [page N]", "open incidents, newest first, and resolved ones whose post-mortem is overdue, a page at a time", []string{"ls"}},
 	{VerbSLO, "slo [service]", "SLO burn rates and error budgets, and Ooda's own SLO", []string{"slos"}},
 	{VerbHelp, "help [command]", "this help", []string{"-h", "--help", "?"}},
 }
@@ -250,7 +254,7 @@ func ParseCommand(text string) (Command, error) {
 		}
 		return c, nil
 	case VerbList:
-		return c, nil
+		return parseList(c, args)
 	case VerbSLO:
 		if len(args) > 1 {
 			return c, usagef("name one service at most: %s", VerbUsage(VerbSLO))
@@ -483,6 +487,35 @@ func ParseSeverity(s string) (int, bool) {
 		return 0, false
 	}
 	return n, true
+}
+
+// parseList reads what follows `list`: a severity and a page, in either
+// order, each at most once.
+func parseList(c Command, args []string) (Command, error) {
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		switch {
+		case looksLikeSeverity(a) && c.Severity == 0:
+			sev, ok := ParseSeverity(a)
+			if !ok {
+				return c, usagef("%s is not a severity; use sev1 (worst) to sev4: `/incident list sev1`", echo(a))
+			}
+			c.Severity = sev
+		case strings.EqualFold(a, "page") && c.Page == 0:
+			if i+1 >= len(args) {
+				return c, usagef("say which page: `/incident list page 2`")
+			}
+			i++
+			p, err := strconv.Atoi(args[i])
+			if err != nil || p < 1 {
+				return c, usagef("%s is not a page number; pages count from 1: `/incident list page 2`", echo(args[i]))
+			}
+			c.Page = p
+		default:
+			return c, usagef("%s is not a list option: %s", echo(a), VerbUsage(VerbList))
+		}
+	}
+	return c, nil
 }
 
 func parseDeclare(c Command, args []string, rest func() string) (Command, error) {

@@ -25,7 +25,8 @@ import (
 func FuzzParseCommand(f *testing.F) {
 	for _, seed := range []string{
 		"", "   ", "help", "help declare", "-h", "--help", "?", "HELP ROLE",
-		"list", "ls",
+		"list", "ls", "list sev1", "list page 2", "ls page 3 sev4", "list sev9", "list page",
+		"list page -1", "list page 2 page 3", "list everything",
 		"declare", "declare Checkout is down", "declare sev1 Checkout is down",
 		"declare SEV-2 --private Payments API timing out", "declare --private sev4 Small thing",
 		"declare --service checkout sev2 Checkout is down", "declare --service=checkout Checkout down",
@@ -74,6 +75,7 @@ func checkCommand(t *testing.T, text string, c Command) {
 	require.True(t, knownVerb(c.Verb), "%q: verb %q is one of the grammar's", text, c.Verb)
 	require.GreaterOrEqual(t, c.Severity, 0)
 	require.LessOrEqual(t, c.Severity, 4)
+	require.GreaterOrEqual(t, c.Page, 0)
 	require.True(t, utf8.ValidString(c.Text) && utf8.ValidString(c.Title), "%q: text is valid UTF-8", text)
 	switch c.Verb {
 	case "declare":
@@ -110,6 +112,15 @@ func canonicalCommand(c Command) string {
 		return with("help", c.Topic)
 	case "slo":
 		return with("slo", c.Service)
+	case "list":
+		s := "list"
+		if c.Severity != 0 {
+			s += " sev" + strconv.Itoa(c.Severity)
+		}
+		if c.Page != 0 {
+			s += " page " + strconv.Itoa(c.Page)
+		}
+		return s
 	case "declare":
 		s := "declare"
 		if c.Severity != 0 {

@@ -36,6 +36,9 @@ func TestParseCommand(t *testing.T) {
 		{"resolve", Command{Verb: "resolve"}},
 		{"resolve INC-2 rolled back", Command{Verb: "resolve", Incident: 2, Text: "rolled back"}},
 		{"ls", Command{Verb: "list"}},
+		{"list sev1", Command{Verb: "list", Severity: 1}},
+		{"list page 3", Command{Verb: "list", Page: 3}},
+		{"list PAGE 2 SEV-2", Command{Verb: "list", Severity: 2, Page: 2}},
 		{"postmortem", Command{Verb: "postmortem"}},
 		{"postmortem INC-7", Command{Verb: "postmortem", Incident: 7}},
 		{"post-mortem", Command{Verb: "postmortem"}},
@@ -85,6 +88,14 @@ func TestParseCommandErrorsSayWhatToType(t *testing.T) {
 		{"postmortem publish <!channel>", "is not a web link"},
 		{"postmortem publish https://user:pw@wiki.example/pm", "is not a web link"},
 		{"postmortem INC-x", "not an incident number"},
+		{"list sev7", "use sev1 (worst) to sev4: `/incident list sev1`"},
+		{"list page", "say which page: `/incident list page 2`"},
+		{"list page 0", "pages count from 1"},
+		{"list page two", "is not a page number"},
+		{"list page 99999999999999999999999", "is not a page number"},
+		{"list page 2 page 3", "is not a list option: `/incident list [sev1..sev4] [page N]`"},
+		{"list sev1 sev2", "is not a list option"},
+		{"list open", "is not a list option"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.text, func(t *testing.T) {
