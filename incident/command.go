@@ -115,15 +115,30 @@ func checkMeta(m Meta) error {
 }
 
 func checkText(what, s string, max int) (string, error) {
-	s = strings.TrimSpace(s)
+	s = strings.TrimSpace(timeline.Normalize(s))
 	if s == "" {
 		return "", invalid("the %s is empty; write it after the command", what)
+	}
+	return checkOptional(what, s, max, false)
+}
+
+// checkOptional checks text that may be empty: its length, its encoding,
+// and that it holds no character a person may not type (timeline's
+// FirstControl), saying which one and where. A one-line text (a title)
+// may hold no line break or tab either.
+func checkOptional(what, s string, max int, oneLine bool) (string, error) {
+	s = strings.TrimSpace(timeline.Normalize(s))
+	if !utf8.ValidString(s) {
+		return "", invalid("the %s is not valid UTF-8", what)
 	}
 	if n := utf8.RuneCountInString(s); n > max {
 		return "", invalid("the %s is %d characters; keep it under %d", what, n, max)
 	}
-	if !utf8.ValidString(s) {
-		return "", invalid("the %s is not valid UTF-8", what)
+	if c, bad := timeline.FirstControl(s, oneLine); bad {
+		if oneLine {
+			return "", invalid("the %s has %s at character %d; a %s is one line of plain text, so remove it and send it again", what, c.Name(), c.Pos, what)
+		}
+		return "", invalid("the %s has %s at character %d; remove it and send it again (line breaks and tabs are fine)", what, c.Name(), c.Pos)
 	}
 	return s, nil
 }
@@ -135,9 +150,17 @@ func Declare(number uint64, d Declaration, m Meta) (Change, error) {
 	if err := checkMeta(m); err != nil {
 		return Change{}, err
 	}
-	title, err := checkText("title", d.Title, MaxTitle)
-	if err != nil {
+	title := strings.TrimSpace(d.Title)
+	if title == "" || utf8.RuneCountInString(title) > MaxTitle {
 		return Change{}, invalid("an incident needs a title of at most %d characters: `/incident declare sev2 Checkout is down`", MaxTitle)
+	}
+	title, err := checkOptional("title", title, MaxTitle, true)
+	if err != nil {
+		return Change{}, err
+	}
+	description, err := checkOptional("description", d.Description, MaxText, false)
+	if err != nil {
+		return Change{}, err
 	}
 	if d.Severity == 0 {
 		d.Severity = DefaultSeverity
@@ -151,13 +174,13 @@ func Declare(number uint64, d Declaration, m Meta) (Change, error) {
 	if d.Status != StatusInvestigating && d.Status != StatusTriage {
 		return Change{}, invalid("an incident is declared in triage or investigating, not %s", d.Status)
 	}
-	service := strings.TrimSpace(d.Service)
-	if n := utf8.RuneCountInString(service); n > 100 {
-		return Change{}, invalid("the service name is %d characters; keep it under 100", n)
+	service, err := checkOptional("service name", d.Service, 100, true)
+	if err != nil {
+		return Change{}, err
 	}
 	inc := &Incident{Number: number, Private: d.Private}
 	b := newBuilder(inc, m)
-	seq := b.event(timeline.KindDeclared, timeline.PhaseObserve, strings.TrimSpace(d.Description), map[string]string{
+	seq := b.event(timeline.KindDeclared, timeline.PhaseObserve, description, map[string]string{
 		attrNumber:            strconv.FormatUint(number, 10),
 		timeline.AttrTitle:    title,
 		timeline.AttrSeverity: strconv.Itoa(d.Severity),
@@ -372,9 +395,9 @@ func (inc *Incident) Resolve(summary string, m Meta) (Change, error) {
 	if err := inc.activeCheck(); err != nil {
 		return Change{}, err
 	}
-	summary = strings.TrimSpace(summary)
-	if utf8.RuneCountInString(summary) > MaxText {
-		return Change{}, invalid("the summary is too long; keep it under %d characters", MaxText)
+	summary, err := checkOptional("summary", summary, MaxText, false)
+	if err != nil {
+		return Change{}, err
 	}
 	b := newBuilder(inc, m)
 	seq := b.event(timeline.KindResolved, timeline.PhaseAct, summary, map[string]string{
@@ -436,7 +459,7 @@ func (inc *Incident) Close(link string, m Meta) (Change, error) {
 // IsWebLink reports whether s is an absolute http or https address with a
 // host, and nothing Slack would read as markup around it.
 func IsWebLink(s string) bool {
-	if s == "" || strings.ContainsAny(s, " \t\r\n<>\"|`") {
+	if s == "" || strings.ContainsAny(s, " \t\r\n<>\"|`") || timeline.HasControl(s) {
 		return false
 	}
 	u, err := url.Parse(s)

@@ -435,7 +435,7 @@ func TestResolve(t *testing.T) {
 		{name: "monitoring", status: incident.StatusMonitoring, effects: []string{"set_topic incident", "refresh_kickoff incident kickoff", "post incident resolved", "post announce resolved"}},
 		{name: "triage", status: incident.StatusTriage, effects: []string{"set_topic incident", "refresh_kickoff incident kickoff", "post incident resolved", "post announce resolved"}},
 		{name: "private", private: true, effects: []string{"set_topic incident", "refresh_kickoff incident kickoff", "post incident resolved"}},
-		{name: "summary too long", summary: strings.Repeat("x", incident.MaxText+1), err: incident.ErrInvalid, msg: "the summary is too long"},
+		{name: "summary too long", summary: strings.Repeat("x", incident.MaxText+1), err: incident.ErrInvalid, msg: "the summary is 3001 characters; keep it under 3000"},
 		{name: "already resolved", status: incident.StatusResolved, err: incident.ErrRefused, msg: "INC-7 is resolved; use `/incident reopen` to work on it again"},
 		{name: "closed", status: incident.StatusClosed, err: incident.ErrRefused, msg: "INC-7 is closed"},
 	}

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"html/template"
 	"strings"
+
+	"github.com/ooda-sre/ooda/timeline"
 )
 
 // HTML renders the draft as one standalone HTML file: the styles are
@@ -24,7 +26,7 @@ func (d Doc) HTML() []byte {
 // free of mutable state; it costs tens of microseconds.
 func htmlTemplate() *template.Template {
 	return template.Must(template.New("postmortem").Funcs(template.FuncMap{
-		"t":              cleanText,
+		"t":              timeline.Clean,
 		"title":          docTitle,
 		"prompt":         promptHTML,
 		"when":           timeOrEmpty,
@@ -48,35 +50,6 @@ func htmlTemplate() *template.Template {
 // sectionTitle returns the i-th section heading, so the HTML and the
 // Markdown cannot disagree on them.
 func sectionTitle(i int) string { return Sections()[i] }
-
-// cleanText replaces control characters and Unicode bidirectional
-// controls, which could reorder what a reader sees, with U+FFFD; newlines
-// and tabs stay, for the pre-wrap styles to show.
-func cleanText(s string) string {
-	dirty := false
-	for i := 0; i < len(s) && !dirty; i++ {
-		c := s[i]
-		dirty = (c < 0x20 && c != '\n' && c != '\t') || c == 0x7f || (c >= 0x80 && unsafeRuneLen(s, i) > 0)
-	}
-	if !dirty {
-		return s
-	}
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case c == '\r':
-		case (c < 0x20 && c != '\n' && c != '\t') || c == 0x7f:
-			b.WriteString("\uFFFD")
-		case c >= 0x80 && unsafeRuneLen(s, i) > 0:
-			i += unsafeRuneLen(s, i) - 1
-			b.WriteString("\uFFFD")
-		default:
-			b.WriteByte(c)
-		}
-	}
-	return b.String()
-}
 
 // promptHTML renders Ooda's own guidance, escaped, with `…` as code.
 func promptHTML(s string) template.HTML {

@@ -31,13 +31,20 @@ var hostile = []string{
 }
 
 func hostileIncident(t *testing.T) (*script, postmortem.Options) {
-	s := declare(t, 9, incident.Declaration{Title: "# Pwned\n| x |", Service: "<b>svc</b>", Description: hostile[0]},
+	s := declare(t, 9, incident.Declaration{Title: "# Pwned | x |", Service: "<b>svc</b>", Description: hostile[0]},
 		incident.Meta{At: declaredAt, Actor: alice, Source: timeline.SourceCommand})
 	inc := &s.inc
 	s.commit(inc.AssignRole(roles.Comms, bob, s.by(mins(1), alice)))
 	s.commit(inc.AssignRole(roles.Commander, dave, s.by(mins(2), alice)))
 	for i, h := range hostile {
 		phase := []timeline.Phase{timeline.PhaseObserve, timeline.PhaseOrient, timeline.PhaseDecide, timeline.PhaseAct}[i%4]
+		if timeline.HasControl(h) {
+			// Nobody can type control characters into Ooda; a message
+			// captured from Slack is kept as it was sent.
+			s.commit(inc.Record(timeline.KindMessageCaptured, phase, h,
+				map[string]string{timeline.AttrChannel: "C0INC9", timeline.AttrTS: "1795734252.000100"}, s.by(mins(3+i), carol)))
+			continue
+		}
 		s.commit(inc.AddEntry(phase, h, false, s.by(mins(3+i), carol)))
 	}
 	s.commit(inc.AddEntry(timeline.PhaseOrient, "[cause](javascript:alert(1)) | x", true, s.by(mins(30), dave)))
@@ -120,7 +127,7 @@ func TestHTMLInjectionIsNeutralised(t *testing.T) {
 	}
 	require.False(t, assetRE.MatchString(page), "the page loads something: %q", assetRE.FindString(page))
 	require.Contains(t, page, "&lt;script&gt;alert(1)&lt;/script&gt;")
-	require.Contains(t, page, "<title>Post-mortem: INC-9 — # Pwned\n| x |</title>")
+	require.Contains(t, page, "<title>Post-mortem: INC-9 — # Pwned | x |</title>")
 	require.Equal(t, 1, strings.Count(page, "<h1>"))
 	require.Equal(t, 8, strings.Count(page, "<h2>"), "seven sections and the review note")
 }

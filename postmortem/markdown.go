@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/ooda-sre/ooda/timeline"
 )
 
 // Markdown renders the draft as CommonMark with GitHub's tables, for a
@@ -306,7 +308,7 @@ func appendMarkdownText(b []byte, s string, where int) []byte {
 		var rep string
 		switch {
 		case c >= 0x80:
-			if n := unsafeRuneLen(s, i); n > 0 {
+			if n := timeline.ControlLen(s, i); n > 0 {
 				b = append(b, s[start:i]...)
 				b = append(b, "\uFFFD"...)
 				i += n - 1
@@ -347,20 +349,6 @@ func mdSpecial(c byte) bool {
 		return true
 	}
 	return false
-}
-
-// unsafeRuneLen returns the byte length of the character at s[i] when it
-// is a C1 control or a Unicode bidirectional control, and 0 otherwise.
-func unsafeRuneLen(s string, i int) int {
-	switch {
-	case s[i] == 0xc2 && i+1 < len(s) && s[i+1] >= 0x80 && s[i+1] <= 0x9f:
-		return 2 // C1 controls U+0080–U+009F
-	case s[i] == 0xe2 && i+2 < len(s) && s[i+1] == 0x80 && s[i+2] >= 0xaa && s[i+2] <= 0xae:
-		return 3 // U+202A–U+202E embeddings and overrides
-	case s[i] == 0xe2 && i+2 < len(s) && s[i+1] == 0x81 && s[i+2] >= 0xa6 && s[i+2] <= 0xa9:
-		return 3 // U+2066–U+2069 isolates
-	}
-	return 0
 }
 
 // docTitle is the document's title: "Post-mortem: INC-7 — Checkout down".

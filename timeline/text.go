@@ -202,15 +202,16 @@ func (r *textRenderer) flush() error {
 // appendClean appends s with every control character made harmless: a
 // newline continues the text on a line indented by indent spaces (or
 // becomes a space when indent is negative), a tab becomes a space, a
-// carriage return is dropped, and any other C0 or C1 control, the ESC of
-// every ANSI sequence among them, becomes U+FFFD. Safe runs are appended
-// whole, which keeps the common case a single copy.
+// carriage return is dropped, and any other control (ControlLen: C0 and
+// C1 controls, the ESC of every ANSI sequence among them, bidirectional
+// overrides) becomes U+FFFD. Safe runs are appended whole, which keeps
+// the common case a single copy.
 func appendClean[S string | []byte](b []byte, s S, indent int) []byte {
 	start := 0
 	for i := 0; i < len(s); i++ {
 		c := s[i]
-		c1 := c == 0xc2 && i+1 < len(s) && s[i+1] >= 0x80 && s[i+1] <= 0x9f
-		if c >= 0x20 && c != 0x7f && !c1 {
+		n := controlLen(s, i)
+		if n == 0 && c != '\n' && c != '\t' {
 			continue
 		}
 		b = append(b, s[start:i]...)
@@ -224,8 +225,8 @@ func appendClean[S string | []byte](b []byte, s S, indent int) []byte {
 		default:
 			b = append(b, "\uFFFD"...)
 		}
-		if c1 {
-			i++ // the C1 control is two bytes in UTF-8
+		if n > 1 {
+			i += n - 1
 		}
 		start = i + 1
 	}

@@ -24,8 +24,11 @@ var escaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
 // unescaper undoes Escape, for text Slack delivered escaped.
 var unescaper = strings.NewReplacer("&amp;", "&", "&lt;", "<", "&gt;", ">")
 
-// Escape makes user text safe to echo into a Slack message.
-func Escape(s string) string { return escaper.Replace(s) }
+// Escape makes user text safe to echo into a Slack message: Slack's
+// markup characters are escaped, and control characters (timeline.Clean:
+// terminal escapes, bidirectional overrides) are replaced, for text
+// captured from Slack is stored as it was sent.
+func Escape(s string) string { return escaper.Replace(timeline.Clean(s)) }
 
 // Unescape reads text as Slack delivers it (with &amp;, &lt; and &gt;)
 // back into what the person typed.
