@@ -27,14 +27,15 @@ import (
 //
 // Writers wait while it runs: bbolt's check reads the free list, which a
 // concurrent commit rewrites, so it runs in a write transaction (rolled
-// back, never committed). The page walk cannot be interrupted; ctx is
-// checked between incidents.
+// back, never committed). A database opened with OpenReadOnly has no
+// writers (its lock keeps them out) and is checked in a read transaction.
+// The page walk cannot be interrupted; ctx is checked between incidents.
 func (db *DB) Check(ctx context.Context) (err error) {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
 	defer recoverDamage(&err)
-	tx, err := db.bolt.Begin(true)
+	tx, err := db.bolt.Begin(!db.bolt.IsReadOnly())
 	if err != nil {
 		return fmt.Errorf("check %s: %w", db.path, err)
 	}

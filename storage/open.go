@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
+	"io/fs"
 	"os"
 	"runtime/debug"
 	"time"
@@ -21,7 +22,34 @@ func Open(path string, opts Options) (*DB, error) {
 	return open(path, opts, migrations())
 }
 
+// OpenReadOnly opens the database at path for reading, as `ooda check` and
+// `ooda export` need it: it never creates the file and never writes to it,
+// migrations included. A path with no file is refused with an error that
+// says so and matches fs.ErrNotExist; an empty file, which Open would turn
+// into a database, is refused as ErrCorrupt; a file whose schema is older
+// than this ooda's is refused with a sentence saying how to upgrade it.
+// Otherwise it refuses what Open refuses; a file a server holds is
+// ErrLocked, since bbolt lets readers share the file only with readers.
+func OpenReadOnly(path string, opts Options) (*DB, error) {
+	st, err := os.Stat(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil, fmt.Errorf("no database at %s: %w", path, fs.ErrNotExist)
+	case err != nil:
+		return nil, fmt.Errorf("open database: %w", err)
+	case st.IsDir():
+		return nil, fmt.Errorf("no database at %s: it is a directory; name the database file", path)
+	case st.Size() == 0:
+		return nil, corrupt(path, errors.New("the file is empty"))
+	}
+	return openMode(path, opts, migrations(), true)
+}
+
 func open(path string, opts Options, steps []migration) (*DB, error) {
+	return openMode(path, opts, steps, false)
+}
+
+func openMode(path string, opts Options, steps []migration, readOnly bool) (*DB, error) {
 	opts = opts.withDefaults()
 	// bbolt trusts the file's meta page: given one that points past the end
 	// of a truncated file, it maps the missing pages and the first read of
@@ -34,6 +62,7 @@ func open(path string, opts Options, steps []migration) (*DB, error) {
 	bdb, err := openBolt(path, &bbolt.Options{
 		Timeout:      opts.LockTimeout,
 		FreelistType: bbolt.FreelistArrayType,
+		ReadOnly:     readOnly,
 	})
 	switch {
 	case errors.Is(err, bbolt.ErrTimeout):
@@ -97,6 +126,9 @@ func (db *DB) upgrade(steps []migration) error {
 	}
 	if v > uint64(len(steps)) {
 		return &OpenError{Path: db.path, Kind: ErrSchemaTooNew, Schema: v, Supported: uint64(len(steps))}
+	}
+	if v < uint64(len(steps)) && db.bolt.IsReadOnly() {
+		return fmt.Errorf("open %s: schema version %d is older than this ooda's (%d), and reading it must not change it; run ooda serve on it once, which upgrades it", db.path, v, len(steps))
 	}
 	if v < uint64(len(steps)) {
 		err := db.update(func(tx *bbolt.Tx) error { return migrate(tx, steps) })

@@ -273,3 +273,55 @@ func TestOpenLocked(t *testing.T) {
 	})
 	require.Equal(t, uint64(1), declare(t, db, "k", "after the holder died").Incident.Number)
 }
+
+// TestOpenReadOnly: what check and export open never creates, upgrades or
+// writes a file, and a missing one is named as such.
+func TestOpenReadOnly(t *testing.T) {
+	t.Run("a missing file is refused and not created", func(t *testing.T) {
+		path := filepath.Join(t.TempDir(), "typo.db")
+		_, err := storage.OpenReadOnly(path, storage.Options{})
+		require.ErrorIs(t, err, os.ErrNotExist)
+		require.ErrorContains(t, err, "no database at "+path)
+		_, statErr := os.Stat(path)
+		require.ErrorIs(t, statErr, os.ErrNotExist)
+	})
+	t.Run("an empty file is not a database", func(t *testing.T) {
+		path := filepath.Join(t.TempDir(), "empty.db")
+		require.NoError(t, os.WriteFile(path, nil, 0o600))
+		_, err := storage.OpenReadOnly(path, storage.Options{})
+		require.ErrorIs(t, err, storage.ErrCorrupt)
+		st, err := os.Stat(path)
+		require.NoError(t, err)
+		require.Zero(t, st.Size(), "the file stays empty")
+	})
+	t.Run("a current file is read and checked without a write", func(t *testing.T) {
+		db := storagetest.Open(t)
+		declare(t, db, "k", "first")
+		require.NoError(t, db.Close())
+		before, err := os.ReadFile(db.Path())
+		require.NoError(t, err)
+		ro, err := storage.OpenReadOnly(db.Path(), storage.Options{})
+		require.NoError(t, err)
+		inc, err := ro.Incident(t.Context(), 1)
+		require.NoError(t, err)
+		require.Equal(t, "first", inc.Title)
+		require.NoError(t, ro.Check(t.Context()))
+		require.NoError(t, ro.Close())
+		after, err := os.ReadFile(db.Path())
+		require.NoError(t, err)
+		require.Equal(t, before, after)
+	})
+	t.Run("an older schema is not upgraded", func(t *testing.T) {
+		path := filepath.Join(t.TempDir(), "old.db")
+		bdb, err := bbolt.Open(path, 0o600, nil)
+		require.NoError(t, err)
+		require.NoError(t, bdb.Close())
+		_, err = storage.OpenReadOnly(path, storage.Options{})
+		require.ErrorContains(t, err, "run ooda serve on it once, which upgrades it")
+	})
+	t.Run("a file a server holds is locked", func(t *testing.T) {
+		db := storagetest.Open(t)
+		_, err := storage.OpenReadOnly(db.Path(), storage.Options{LockTimeout: 100 * time.Millisecond})
+		require.ErrorIs(t, err, storage.ErrLocked)
+	})
+}
