@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"regexp"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -205,6 +206,20 @@ func TestListsOverAYearOfIncidents(t *testing.T) {
 					require.Equal(t, 1, yearSeverity(n), "%s is SEV1", incident.ID(n))
 				}
 			})
+		}
+	})
+
+	t.Run("command through the API", func(t *testing.T) {
+		for tok, open := range map[string]int{"token-without-private-0": 300, "token-with-private-00000": 333} {
+			req := httptest.NewRequest(http.MethodPost, "/api/v1/commands", strings.NewReader(`{"text": "list page 2"}`))
+			req.Header.Set("Authorization", "Bearer "+tok)
+			rec := httptest.NewRecorder()
+			srv.ServeHTTP(rec, req)
+			require.Equal(t, http.StatusOK, rec.Code, rec.Body.String())
+			var reply api.CommandReply
+			require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &reply))
+			require.True(t, strings.HasPrefix(reply.Text, fmt.Sprintf("%d open incident(s), newest first (16–30):", open)), reply.Text)
+			require.Contains(t, reply.Text, fmt.Sprintf("…and %d more open incident(s)", open-30))
 		}
 	})
 

@@ -63,7 +63,7 @@ const (
 	maxListLine  = (maxListText - listFrame) / listPageSize
 	// minListTitle keeps a recognisable part of the title however long
 	// the rest of its line is.
-	minListTitle = 24
+	minListTitle = 16
 )
 
 // incidentList is what `/incident list` shows: the open incidents and
