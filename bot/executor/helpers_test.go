@@ -60,6 +60,9 @@ type harnessConfig struct {
 	workers    int
 	wrap       func(slackapi.SlackAPI) slackapi.SlackAPI
 	pageSize   int
+	// storeOnClock: the store queues effects at the harness's clock, not
+	// the wall clock, so how late a message is can be asserted.
+	storeOnClock bool
 }
 
 func withoutAnnounce() harnessOption  { return func(c *harnessConfig) { c.noAnnounce = true } }
@@ -67,6 +70,7 @@ func withWorkers(n int) harnessOption { return func(c *harnessConfig) { c.worker
 func withPageSize(n int) harnessOption {
 	return func(c *harnessConfig) { c.pageSize = n }
 }
+func withStoreOnClock() harnessOption { return func(c *harnessConfig) { c.storeOnClock = true } }
 func withSlackWrapper(w func(slackapi.SlackAPI) slackapi.SlackAPI) harnessOption {
 	return func(c *harnessConfig) { c.wrap = w }
 }
@@ -82,11 +86,15 @@ func newHarness(t testing.TB, opts ...harnessOption) *harness {
 	h := &harness{
 		t:     t,
 		ctx:   ctx,
-		db:    storagetest.Open(t),
 		slack: slacktest.New(),
 		clock: resiliencetest.NewClock(time.Date(2026, 3, 14, 9, 0, 0, 0, time.UTC)),
 		reg:   prometheus.NewRegistry(),
 	}
+	var storeOpts []storage.Options
+	if cfg.storeOnClock {
+		storeOpts = append(storeOpts, storage.Options{Now: h.clock.Now})
+	}
+	h.db = storagetest.Open(t, storeOpts...)
 	t.Cleanup(h.slack.Close)
 	for _, u := range []struct{ id, name string }{{alice, "alice"}, {bob, "bob"}, {carol, "carol"}} {
 		h.slack.AddUser(u.id, u.name)

@@ -57,20 +57,11 @@ func (e *Executor) post(ctx context.Context, pe incident.Pending) (result, error
 
 	// Most posts tell one event; a handover brief also the ones before it,
 	// a catch-up the ones after.
-	var events []timeline.Event
-	switch {
-	case fx.Template == incident.TemplateHandover:
-		events, err = e.cfg.Store.Events(ctx, fx.Incident, max(fx.Seq, eventsBefore+1)-eventsBefore)
-	case pe.Result[resultCatchUp] != "":
-		events, err = e.cfg.Store.Events(ctx, fx.Incident, fx.Seq)
-	default:
-		var ev timeline.Event
-		if ev, err = e.cfg.Store.Event(ctx, fx.Incident, fx.Seq); err == nil {
-			events = []timeline.Event{ev}
-		} else if errors.Is(err, incident.ErrNotFound) {
-			err = nil
-		}
+	from := fx.Seq
+	if fx.Template == incident.TemplateHandover {
+		from = max(fx.Seq, eventsBefore+1) - eventsBefore
 	}
+	events, err := e.cfg.Store.Events(ctx, fx.Incident, from)
 	if err != nil {
 		return result{}, storeErr("read events", err)
 	}
@@ -81,8 +72,22 @@ func (e *Executor) post(ctx context.Context, pe incident.Pending) (result, error
 	var msg blockkit.Message
 	if seqs := pe.Result[resultCatchUp]; seqs != "" {
 		msg = blockkit.CatchUp(inc, events[i:], seqs)
-	} else if msg, err = blockkit.Render(fx.Template, blockkit.PostContext{Event: events[i], Incident: inc, Recent: events[:i], Announce: announce}); err != nil {
-		return result{}, resilience.Permanent(err)
+	} else {
+		// The kickoff is a live message, kept current; every other post
+		// tells the incident as it was when its event was recorded.
+		then := inc
+		if fx.Template != incident.TemplateKickoff {
+			if then, err = e.stateAt(ctx, inc, events[i:], fx.Seq); err != nil {
+				return result{}, err
+			}
+		}
+		pc := blockkit.PostContext{
+			Event: events[i], Incident: then, Recent: events[:i], Announce: announce,
+			Written: writtenAt(events[i], pe), Delivered: e.cfg.Now(),
+		}
+		if msg, err = blockkit.Render(fx.Template, pc); err != nil {
+			return result{}, resilience.Permanent(err)
+		}
 	}
 	opts := []slack.MsgOption{
 		slack.MsgOptionText(msg.Text, false),
@@ -152,6 +157,36 @@ func (e *Executor) post(ctx context.Context, pe incident.Pending) (result, error
 		values[resultCatchUp] = seqs
 	}
 	return result{values: values}, nil
+}
+
+// stateAt is the incident as the command that recorded event seq left
+// it; cur is the incident now and tail its log from seq on. Usually
+// nothing was recorded since, and that is cur; after an outage, the log is
+// folded up to that command.
+func (e *Executor) stateAt(ctx context.Context, cur incident.Incident, tail []timeline.Event, seq uint64) (incident.Incident, error) {
+	if incident.CommandEnd(tail, seq) >= cur.LastSeq {
+		return cur, nil
+	}
+	log, err := e.cfg.Store.Events(ctx, cur.Number, 1)
+	if err != nil {
+		return incident.Incident{}, storeErr("read events", err)
+	}
+	then := incident.AsOf(log, seq)
+	// Where the incident is worked is not news of its time: a channel
+	// created after the event (Slack was down since the declaration) is
+	// still the one to link.
+	then.ChannelID = cur.ChannelID
+	return then, nil
+}
+
+// writtenAt is when a post's event was recorded: its time, or when it was
+// queued if later, since an entry backdated to when a signal was seen was
+// not written then.
+func writtenAt(ev timeline.Event, pe incident.Pending) time.Time {
+	if pe.QueuedAt.After(ev.At) {
+		return pe.QueuedAt
+	}
+	return ev.At
 }
 
 // update replaces a message an earlier attempt posted.
