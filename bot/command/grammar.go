@@ -278,7 +278,7 @@ func ParseCommand(text string) (Command, error) {
 		}
 		u, ok := ParseUser(args[1])
 		if !ok {
-			return c, usagef("%s is not a Slack user; mention them with @: `/incident role %s @alice`", echo(args[1]), r)
+			return c, usagef("name the person by their Slack member ID: `role %s @U0123ABCD`. %s", r, memberIDHint)
 		}
 		c.Role, c.User = r, u
 		return c, nil
@@ -357,6 +357,10 @@ func ParseCommand(text string) (Command, error) {
 				c.Owner = u
 			} else if p := strings.ToUpper(last); len(p) == 2 && p[0] == 'P' && p[1] >= '0' && p[1] <= '3' && c.Priority == "" {
 				c.Priority = p
+			} else if looksLikePriority(p) {
+				return c, usagef("priority is P0–P3, P0 the most urgent: `action roll back the config P1`")
+			} else if strings.HasPrefix(last, "@") && c.Owner == "" {
+				return c, usagef("name the owner by their Slack member ID: `action roll back the config @U0123ABCD P1`. %s", memberIDHint)
 			} else {
 				break
 			}
@@ -369,6 +373,24 @@ func ParseCommand(text string) (Command, error) {
 		return c, nil
 	}
 	return c, usagef("%s is not an /incident command; type `/incident help` for the list", echo(fields[0]))
+}
+
+// memberIDHint says where a Slack member ID comes from, for a person named
+// by a handle the grammar cannot look up.
+const memberIDHint = "In Slack, pick the person from the @ list as you type; elsewhere, copy the ID from their Slack profile (⋮ → Copy member ID)."
+
+// looksLikePriority tells a priority out of range (P4, p9, P10) from a
+// word that merely starts with P.
+func looksLikePriority(upper string) bool {
+	if len(upper) < 2 || len(upper) > 3 || upper[0] != 'P' {
+		return false
+	}
+	for _, c := range upper[1:] {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 // splitIncident reads an incident named first in args (INC-7, #7) and

@@ -33,6 +33,9 @@ func TestParseCommand(t *testing.T) {
 		{"action Make pool size configurable <@U0CAROL> p1", Command{Verb: "action", Text: "Make pool size configurable", Owner: "U0CAROL", Priority: "P1"}},
 		{"action block the scraper at the WAF", Command{Verb: "action", Text: "block the scraper at the WAF"}},
 		{"action rotate the key @U0CAROL0001", Command{Verb: "action", Text: "rotate the key", Owner: "U0CAROL0001"}},
+		{"action move to the P9 rack P1", Command{Verb: "action", Text: "move to the P9 rack", Priority: "P1"}},
+		{"action page @alice about it", Command{Verb: "action", Text: "page @alice about it"}},
+		{"action upgrade the PSU", Command{Verb: "action", Text: "upgrade the PSU"}},
 		{"resolve", Command{Verb: "resolve"}},
 		{"resolve INC-2 rolled back", Command{Verb: "resolve", Incident: 2, Text: "rolled back"}},
 		{"ls", Command{Verb: "list"}},
@@ -66,8 +69,14 @@ func TestParseCommandErrorsSayWhatToType(t *testing.T) {
 		{"declare sev2", "needs a title"},
 		{"declare --service", "--service needs a name"},
 		{"declare --loud x", "not a declare option"},
-		{"role commander alice", "mention them with @"},
-		{"role ops URL", "mention them with @"},
+		{"role commander alice", "name the person by their Slack member ID: `role commander @U0123ABCD`"},
+		{"role ops URL", "Copy member ID"},
+		{"role comms @alice", "name the person by their Slack member ID: `role comms @U0123ABCD`"},
+		{"action fix the pool P9", "priority is P0–P3"},
+		{"action fix the pool p4", "priority is P0–P3"},
+		{"action fix the pool P10 @U0CAROL", "priority is P0–P3"},
+		{"action fix the pool @alice", "name the owner by their Slack member ID: `action roll back the config @U0123ABCD P1`"},
+		{"action fix the pool @alice P2", "name the owner by their Slack member ID"},
 		{"role captain <@U0123ABC>", "use commander, comms or ops"},
 		{"role commander", "name a role and a person"},
 		{"status", "say which status"},
@@ -104,6 +113,7 @@ func TestParseCommandErrorsSayWhatToType(t *testing.T) {
 			require.ErrorAs(t, err, &ue)
 			require.Contains(t, ue.Msg, tt.want)
 			require.NotContains(t, ue.Msg, "<!", "user text is echoed escaped")
+			require.NotContains(t, ue.Msg, "alice", "an unresolvable handle is not shown back as what to type")
 		})
 	}
 }
