@@ -465,13 +465,22 @@ func (a *App) Run(ctx context.Context, ln net.Listener) error {
 	return nil
 }
 
-// Serve opens the store, builds Ooda and runs it until ctx ends.
-// listening is told the bound address, which lets tests use port 0.
+// Serve binds cfg.Listen, opens the store, builds Ooda and runs it until
+// ctx ends. listening is told the bound address, which lets tests use
+// port 0.
 func Serve(ctx context.Context, cfg Config, opts Options, listening func(net.Addr)) error {
 	if opts.Registry == nil {
 		opts.Registry = prometheus.NewRegistry()
 		opts.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	}
+	// Listen first: a server that cannot have its address must not have
+	// created a database file on its way to saying so.
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("listen %s: %w", cfg.Listen, err)
+	}
+	// Run's HTTP server closes ln; this covers the ways out before it.
+	defer ln.Close()
 	db, err := OpenStore(ctx, cfg, &opts)
 	if err != nil {
 		return err
@@ -482,10 +491,6 @@ func Serve(ctx context.Context, cfg Config, opts Options, listening func(net.Add
 		return err
 	}
 	defer a.Close()
-	ln, err := net.Listen("tcp", cfg.Listen)
-	if err != nil {
-		return fmt.Errorf("listen %s: %w", cfg.Listen, err)
-	}
 	if listening != nil {
 		listening(ln.Addr())
 	}

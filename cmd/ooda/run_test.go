@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -47,10 +48,27 @@ func TestRunCommands(t *testing.T) {
 }
 
 func TestDemoShowsTheTimeline(t *testing.T) {
-	t.Setenv("TMPDIR", t.TempDir()) // where the post-mortem draft goes
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp) // where the post-mortem draft goes
+	// The demo names its temporary files with os.CreateTemp: a link
+	// planted at the name an older demo used is left alone, and so is the
+	// file it points at.
+	victim := filepath.Join(t.TempDir(), "victim")
+	require.NoError(t, os.WriteFile(victim, []byte("mine"), 0o600))
+	require.NoError(t, os.Symlink(victim, filepath.Join(tmp, "ooda-demo-postmortem-inc-1.md")))
 	out, _, err := runCmd(t, "demo")
 	require.NoError(t, err)
-	draftPath := filepath.Join(os.TempDir(), "ooda-demo-postmortem-inc-1.md")
+	m := regexp.MustCompile(`Post-mortem draft written to (\S+) `).FindStringSubmatch(out)
+	require.NotNil(t, m, "the demo says where the draft is")
+	draftPath := m[1]
+	require.Equal(t, tmp, filepath.Dir(draftPath))
+	require.Regexp(t, `^ooda-demo-postmortem-inc-1-\d+\.md$`, filepath.Base(draftPath), "a name os.CreateTemp chose")
+	b, err := os.ReadFile(victim)
+	require.NoError(t, err)
+	require.Equal(t, "mine", string(b))
+	entries, err := os.ReadDir(tmp)
+	require.NoError(t, err)
+	require.Len(t, entries, 2, "the planted link and the draft; the demo's temporary directory is gone")
 	for _, want := range []string{
 		// Observe: the SLO file evaluated against Prometheus, and the
 		// page warning with its burn rates and its button.

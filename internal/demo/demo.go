@@ -257,8 +257,8 @@ func (ws *demoWorkspace) showPostmortem(w io.Writer, inc incident.Incident) erro
 			bookmark = "bookmarked as “" + b.Title + "”"
 		}
 	}
-	path := filepath.Join(os.TempDir(), "ooda-demo-postmortem-"+strings.ToLower(inc.ID)+".md")
-	if err := os.WriteFile(path, draft.Content, 0o600); err != nil {
+	path, err := writeDraft(draft.Content, inc)
+	if err != nil {
 		return fmt.Errorf("demo: post-mortem: %w", err)
 	}
 	fmt.Fprintf(w, "\n`/incident postmortem` shared the draft in %s: %s (%d bytes),\n%s.\n",
@@ -270,4 +270,23 @@ func (ws *demoWorkspace) showPostmortem(w io.Writer, inc incident.Incident) erro
 	}
 	fmt.Fprintln(w, "    …")
 	return nil
+}
+
+// writeDraft writes the draft to a new file in the temporary directory,
+// named by os.CreateTemp: a fixed name there is one another user of the
+// machine can take first, or point at a file of ours with a symlink.
+func writeDraft(content []byte, inc incident.Incident) (string, error) {
+	f, err := os.CreateTemp("", "ooda-demo-postmortem-"+strings.ToLower(inc.ID)+"-*.md")
+	if err != nil {
+		return "", err
+	}
+	_, err = f.Write(content)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		_ = os.Remove(f.Name())
+		return "", err
+	}
+	return f.Name(), nil
 }
