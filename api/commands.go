@@ -2,9 +2,11 @@ package api
 
 import (
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"io"
 	"net/http"
 	"time"
 
@@ -42,13 +44,24 @@ func (s *Server) commands(w http.ResponseWriter, r *http.Request) {
 	var req CommandRequest
 	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxAPIBody))
 	dec.DisallowUnknownFields()
-	if err := dec.Decode(&req); err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			writeError(w, http.StatusRequestEntityTooLarge, "the request is larger than 64 KiB")
-			return
+	err := dec.Decode(&req)
+	if err == nil {
+		// One object and nothing after it: a second object or stray
+		// text means the client sent something other than it thinks.
+		if extra := dec.Decode(&struct{}{}); !errors.Is(extra, io.EOF) {
+			err = errTrailing
 		}
-		writeError(w, http.StatusBadRequest, `the body must be JSON: {"text": "status INC-7 monitoring"}`)
+	}
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		switch {
+		case errors.As(err, &tooBig):
+			writeError(w, http.StatusRequestEntityTooLarge, "the request is larger than 64 KiB")
+		case errors.Is(err, errTrailing):
+			writeError(w, http.StatusBadRequest, `the body must be one JSON object with nothing after it: {"text": "status INC-7 monitoring"}`)
+		default:
+			writeError(w, http.StatusBadRequest, `the body must be JSON: {"text": "status INC-7 monitoring"}`)
+		}
 		return
 	}
 	var n uint64
@@ -77,6 +90,7 @@ func (s *Server) commands(w http.ResponseWriter, r *http.Request) {
 		// The key is the client's, so it is scoped to its token: two
 		// clients choosing the same key must not answer for each other.
 		Source: timeline.SourceAPI, Key: "api:" + tokenName(r.Context()) + ":" + key, At: time.Now().UTC(),
+		Fingerprint: fingerprint(req),
 	})
 	code := reply.Code
 	text := reply.Text
@@ -91,6 +105,20 @@ func (s *Server) commands(w http.ResponseWriter, r *http.Request) {
 	if s.cfg.AckHistogram != nil && reply.Code < http.StatusInternalServerError {
 		s.cfg.AckHistogram.WithLabelValues(command.KindCommand, command.TransportAPI).Observe(time.Since(start).Seconds())
 	}
+}
+
+// errTrailing is a body with more after its JSON object.
+var errTrailing = errors.New("trailing data after the JSON object")
+
+// fingerprint identifies what a command request asks, so a retry (same
+// key, same request) is told from a reused key (same key, another
+// request). Sixteen bytes of SHA-256 tell any two requests apart.
+func fingerprint(req CommandRequest) string {
+	h := sha256.New()
+	h.Write([]byte(req.Incident))
+	h.Write([]byte{0})
+	h.Write([]byte(req.Text))
+	return "sha256:" + hex.EncodeToString(h.Sum(nil)[:16])
 }
 
 func randomKey() string {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -96,8 +97,54 @@ func NewServer(cfg ServerConfig) (*Server, error) {
 // Handle registers another route on the server.
 func (s *Server) Handle(pattern string, h http.Handler) { s.mux.Handle(pattern, h) }
 
-// ServeHTTP makes Server an http.Handler.
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
+// ServeHTTP makes Server an http.Handler. A request no route takes is
+// answered in JSON like every other answer: 404 for a path Ooda does not
+// serve, 405 (with Allow) for a method the path does not take.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	h, pattern := s.mux.Handler(r)
+	if pattern != "" {
+		// Served by the mux itself, which sets the path's wildcards.
+		s.mux.ServeHTTP(w, r)
+		return
+	}
+	// The mux's own answer tells 404 from 405 and sets Allow; its
+	// plain-text body is replaced.
+	rec := &statusOnly{header: http.Header{}}
+	h.ServeHTTP(rec, r)
+	if allow := rec.header.Get("Allow"); allow != "" {
+		w.Header().Set("Allow", allow)
+	}
+	switch rec.status {
+	case http.StatusMethodNotAllowed:
+		writeError(w, rec.status, fmt.Sprintf("%s does not take %s; use %s", r.URL.Path, r.Method, rec.header.Get("Allow")))
+	case http.StatusNotFound, 0:
+		writeError(w, http.StatusNotFound, fmt.Sprintf("nothing is served at %s; the API is under /api/v1 (see the README)", r.URL.Path))
+	default:
+		// A redirect (a path that needs its trailing slash, or cleaning).
+		if loc := rec.header.Get("Location"); loc != "" {
+			w.Header().Set("Location", loc)
+		}
+		writeError(w, rec.status, http.StatusText(rec.status))
+	}
+}
+
+// statusOnly records the status and headers a handler writes and drops
+// its body.
+type statusOnly struct {
+	header http.Header
+	status int
+}
+
+func (s *statusOnly) Header() http.Header { return s.header }
+func (s *statusOnly) WriteHeader(code int) {
+	if s.status == 0 {
+		s.status = code
+	}
+}
+func (s *statusOnly) Write(b []byte) (int, error) {
+	s.WriteHeader(http.StatusOK)
+	return len(b), nil
+}
 
 func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
 	if s.cfg.Ready != nil {

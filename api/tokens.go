@@ -87,9 +87,8 @@ func (s *Server) authed(scope Scope, h http.HandlerFunc) http.Handler {
 			writeError(w, http.StatusUnauthorized, "the API is disabled: set OODA_API_TOKEN to enable it")
 			return
 		}
-		got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 		var tok Token
-		if ok {
+		if got, ok := bearer(r.Header.Get("Authorization")); ok {
 			tok = s.token(got)
 		}
 		if tok.Name == "" {
@@ -103,6 +102,17 @@ func (s *Server) authed(scope Scope, h http.HandlerFunc) http.Handler {
 		}
 		h(w, r.WithContext(context.WithValue(r.Context(), tokenKey{}, tok)))
 	})
+}
+
+// bearer reads the token of an Authorization header. The scheme's name
+// is case-insensitive (RFC 9110 §11.1), so "bearer" and "BEARER" count.
+func bearer(header string) (string, bool) {
+	scheme, token, ok := strings.Cut(strings.TrimSpace(header), " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return "", false
+	}
+	token = strings.TrimSpace(token)
+	return token, token != ""
 }
 
 // missingScope says which scope a token lacks and where it is granted.

@@ -286,6 +286,11 @@ func (c Config) validate() error {
 	if _, err := c.apiTokens(); err != nil {
 		errs = append(errs, err)
 	}
+	if c.SlackBotToken == "" && c.APIToken == "" && c.APITokensFile == "" {
+		// Without Slack, the API and the CLI are the way in, and they
+		// answer only to a token: a server with neither serves no one.
+		errs = append(errs, errors.New("nothing could reach this server: connect Slack (SLACK_BOT_TOKEN with SLACK_APP_TOKEN or SLACK_SIGNING_SECRET), or set OODA_API_TOKEN to run with the REST API and the CLI only (README: Running without Slack)"))
+	}
 	return errors.Join(errs...)
 }
 

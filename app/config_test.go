@@ -67,7 +67,12 @@ func TestConfigPrecedence(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c, err := load(t, tt.args, tt.env)
+			// A server needs a way in: Slack, or a token for the API.
+			env := map[string]string{"OODA_API_TOKEN": "0123456789abcdef"}
+			for k, v := range tt.env {
+				env[k] = v
+			}
+			c, err := load(t, tt.args, env)
 			require.NoError(t, err)
 			tt.check(t, c)
 		})
@@ -87,6 +92,7 @@ func TestConfigErrorsNameTheValue(t *testing.T) {
 		env  map[string]string
 		want string
 	}{
+		{"neither Slack nor an API token", nil, nil, "nothing could reach this server: connect Slack (SLACK_BOT_TOKEN with SLACK_APP_TOKEN or SLACK_SIGNING_SECRET), or set OODA_API_TOKEN"},
 		{"bad listen", []string{"--listen", "8080"}, nil, "listen \"8080\""},
 		{"bad url", nil, map[string]string{"PROMETHEUS_URL": "localhost:9090"}, "prometheus_url"},
 		{"channel name not id", []string{"--announce-channel", "#incidents"}, nil, "announce_channel"},

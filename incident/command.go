@@ -2,6 +2,7 @@ package incident
 
 import (
 	"errors"
+	"maps"
 	"net/url"
 	"slices"
 	"strconv"
@@ -33,6 +34,11 @@ type Meta struct {
 	Actor  string
 	Source timeline.Source
 	Key    string
+	// Fingerprint identifies the request's content where the key is the
+	// client's own (an API Idempotency-Key): it is kept on the command's
+	// first event, so a later request with the same key and another
+	// fingerprint is refused rather than answered with this one's result.
+	Fingerprint string
 }
 
 // Change is what a command decided: the events to append, in order, with
@@ -76,6 +82,12 @@ func (b *builder) event(kind timeline.Kind, phase timeline.Phase, text string, a
 	key := b.meta.Key
 	if len(b.ch.Events) > 0 {
 		key += "#" + strconv.Itoa(len(b.ch.Events))
+	} else if b.meta.Fingerprint != "" {
+		attrs = maps.Clone(attrs)
+		if attrs == nil {
+			attrs = map[string]string{}
+		}
+		attrs[timeline.AttrRequest] = b.meta.Fingerprint
 	}
 	b.ch.Events = append(b.ch.Events, timeline.Event{
 		Seq: seq, At: b.meta.At.UTC(), Kind: kind, Phase: phase, Actor: b.meta.Actor,

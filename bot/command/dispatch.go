@@ -29,6 +29,32 @@ type Request struct {
 	// (an API token with the private scope). Everyone else sees a private
 	// incident only as a member of its channel (incident.Admits).
 	SeesPrivate bool
+	// Fingerprint identifies the request's content when Key is a client's
+	// own (an API Idempotency-Key); empty for Slack, whose retries are the
+	// same request by construction.
+	Fingerprint string
+}
+
+// meta is the domain's view of who asked, when and how.
+func (req Request) meta() incident.Meta {
+	return incident.Meta{At: req.At, Actor: req.User, Source: req.Source, Key: req.Key, Fingerprint: req.Fingerprint}
+}
+
+// reused reports whether res answers an earlier request that used the
+// same idempotency key for something else: replaying that one's result
+// would tell the client its new command ran when it did not.
+func (req Request) reused(res incident.Result) (Reply, bool) {
+	if !res.Duplicate || req.Fingerprint == "" || len(res.Events) == 0 {
+		return Reply{}, false
+	}
+	first := res.Events[0].Attr(timeline.AttrRequest)
+	if first == "" || first == req.Fingerprint {
+		return Reply{}, false
+	}
+	return Reply{
+		Code: http.StatusUnprocessableEntity,
+		Text: "this Idempotency-Key was already used for a different request, which was recorded; send a new key with each new request, and the same key only to retry the same request",
+	}, true
 }
 
 // admits applies the access rule to the caller: an incident it may not
@@ -81,6 +107,10 @@ func (d *Dispatcher) Handle(ctx context.Context, req Request) Reply {
 	if err != nil {
 		return Reply{Text: err.Error(), Code: http.StatusBadRequest}
 	}
+	if req.Incident != 0 && cmd.Incident != 0 && req.Incident != cmd.Incident {
+		return Reply{Code: http.StatusBadRequest, Text: fmt.Sprintf("the request names %s and the command names %s; name the incident once, in either place",
+			incident.ID(req.Incident), incident.ID(cmd.Incident))}
+	}
 	if req.Incident != 0 && cmd.Incident == 0 {
 		cmd.Incident = req.Incident
 	}
@@ -122,7 +152,7 @@ func (d *Dispatcher) Run(ctx context.Context, req Request, cmd Command) Reply {
 	case VerbTimeline:
 		return d.read(ctx, req, n, func(inc incident.Incident, evs []timeline.Event) string { return TimelineText(inc, evs) }, true)
 	}
-	meta := incident.Meta{At: req.At, Actor: req.User, Source: req.Source, Key: req.Key}
+	meta := req.meta()
 	res, err := d.Store.Apply(ctx, n, req.Key, func(inc *incident.Incident) (incident.Change, error) {
 		// Decided on the state the change applies to: membership may
 		// have changed since target looked.
@@ -133,6 +163,9 @@ func (d *Dispatcher) Run(ctx context.Context, req Request, cmd Command) Reply {
 	})
 	if err != nil {
 		return d.Failed(ctx, n, err)
+	}
+	if reply, bad := req.reused(res); bad {
+		return reply
 	}
 	return d.committed(res, changeText(res, cmd))
 }
@@ -180,13 +213,16 @@ func decide(inc *incident.Incident, cmd Command, m incident.Meta) (incident.Chan
 }
 
 func (d *Dispatcher) declare(ctx context.Context, req Request, cmd Command) Reply {
-	meta := incident.Meta{At: req.At, Actor: req.User, Source: req.Source, Key: req.Key}
+	meta := req.meta()
 	decl := incident.Declaration{Title: cmd.Title, Severity: cmd.Severity, Private: cmd.Private, Service: cmd.Service, Description: cmd.Text}
 	res, err := d.Store.Declare(ctx, req.Key, func(n uint64) (incident.Change, error) {
 		return incident.Declare(n, decl, meta)
 	})
 	if err != nil {
 		return d.Failed(ctx, 0, err)
+	}
+	if reply, bad := req.reused(res); bad {
+		return reply
 	}
 	inc := res.Incident
 	var b strings.Builder
