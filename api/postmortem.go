@@ -79,9 +79,9 @@ func PostmortemHandlerWithBudget(store incident.Store, now func() time.Time, bud
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("Cache-Control", "no-store")
 		if format == postmortem.FormatHTML {
-			// The draft has no script, frame or remote asset; say so, so
-			// that even a bug in escaping could not run one.
-			h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; form-action 'none'; frame-ancestors 'none'; base-uri 'none'")
+			// The draft's own policy, which it also carries in a meta
+			// tag, and what only a header can say: no page may frame it.
+			h.Set("Content-Security-Policy", postmortem.ContentSecurityPolicy+"; frame-ancestors 'none'")
 		}
 		w.WriteHeader(http.StatusOK)
 		_, _ = w.Write(body) // the client went away; nothing to do

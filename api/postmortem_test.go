@@ -66,7 +66,9 @@ func TestPostmortemHandler(t *testing.T) {
 	}
 
 	rec := get("/api/v1/incidents/1/postmortem?format=html")
-	require.Contains(t, rec.Header().Get("Content-Security-Policy"), "default-src 'none'")
+	require.Equal(t, postmortem.ContentSecurityPolicy+"; frame-ancestors 'none'", rec.Header().Get("Content-Security-Policy"))
+	require.Contains(t, rec.Body.String(), `<meta http-equiv="Content-Security-Policy" content="`+postmortem.ContentSecurityPolicy+`">`,
+		"the page carries the header's policy, less what only a header can say")
 	require.Equal(t, `inline; filename="inc-1-postmortem.html"`, rec.Header().Get("Content-Disposition"))
 	require.Equal(t, "nosniff", rec.Header().Get("X-Content-Type-Options"))
 }

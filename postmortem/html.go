@@ -8,6 +8,14 @@ import (
 	"github.com/ooda-sre/ooda/timeline"
 )
 
+// ContentSecurityPolicy is the policy the HTML draft is served with and
+// carries in a meta tag, so a saved or mailed copy keeps it: the draft has
+// no script, frame, form or remote asset, only inline styles, so even a
+// bug in escaping could not make it run or load anything. A server adds
+// "frame-ancestors 'none'" in its header; it is left out here because
+// browsers ignore that directive in a meta tag.
+const ContentSecurityPolicy = "default-src 'none'; style-src 'unsafe-inline'; form-action 'none'; base-uri 'none'"
+
 // HTML renders the draft as one standalone HTML file: the styles are
 // inline and nothing is loaded from elsewhere, so it can be attached,
 // mailed or opened offline. html/template escapes all user text.
@@ -68,6 +76,7 @@ const htmlSource = `<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="` + ContentSecurityPolicy + `">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="generator" content="Ooda">
 <title>{{t (title .)}}</title>
