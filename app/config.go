@@ -286,12 +286,21 @@ func (c Config) validate() error {
 	if _, err := c.apiTokens(); err != nil {
 		errs = append(errs, err)
 	}
-	if c.SlackBotToken == "" && c.APIToken == "" && c.APITokensFile == "" {
-		// Without Slack, the API and the CLI are the way in, and they
-		// answer only to a token: a server with neither serves no one.
-		errs = append(errs, errors.New("nothing could reach this server: connect Slack (SLACK_BOT_TOKEN with SLACK_APP_TOKEN or SLACK_SIGNING_SECRET), or set OODA_API_TOKEN to run with the REST API and the CLI only (README: Running without Slack)"))
-	}
 	return errors.Join(errs...)
+}
+
+// ErrUnreachable is a server configuration nobody could use: no Slack,
+// and no token for the API.
+var ErrUnreachable = errors.New("nothing could reach this server: connect Slack (SLACK_BOT_TOKEN with SLACK_APP_TOKEN or SLACK_SIGNING_SECRET), or set OODA_API_TOKEN to run with the REST API and the CLI only (README: Running without Slack)")
+
+// CheckServe checks what serving needs beyond a valid configuration: a
+// way in. Without Slack, the API and the CLI are the way in, and they
+// answer only to a token, so a server with neither serves no one.
+func (c Config) CheckServe() error {
+	if c.SlackBotToken == "" && c.APIToken == "" && c.APITokensFile == "" {
+		return ErrUnreachable
+	}
+	return nil
 }
 
 func looksLikeChannelID(s string) bool {

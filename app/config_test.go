@@ -67,12 +67,7 @@ func TestConfigPrecedence(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			// A server needs a way in: Slack, or a token for the API.
-			env := map[string]string{"OODA_API_TOKEN": "0123456789abcdef"}
-			for k, v := range tt.env {
-				env[k] = v
-			}
-			c, err := load(t, tt.args, env)
+			c, err := load(t, tt.args, tt.env)
 			require.NoError(t, err)
 			tt.check(t, c)
 		})
@@ -92,7 +87,6 @@ func TestConfigErrorsNameTheValue(t *testing.T) {
 		env  map[string]string
 		want string
 	}{
-		{"neither Slack nor an API token", nil, nil, "nothing could reach this server: connect Slack (SLACK_BOT_TOKEN with SLACK_APP_TOKEN or SLACK_SIGNING_SECRET), or set OODA_API_TOKEN"},
 		{"bad listen", []string{"--listen", "8080"}, nil, "listen \"8080\""},
 		{"bad url", nil, map[string]string{"PROMETHEUS_URL": "localhost:9090"}, "prometheus_url"},
 		{"channel name not id", []string{"--announce-channel", "#incidents"}, nil, "announce_channel"},
@@ -114,6 +108,23 @@ func TestConfigErrorsNameTheValue(t *testing.T) {
 			require.Error(t, err)
 			require.Contains(t, err.Error(), tt.want)
 		})
+	}
+}
+
+// TestServeNeedsAWayIn: a server with neither Slack nor an API token
+// could serve no one, and says what to set.
+func TestServeNeedsAWayIn(t *testing.T) {
+	c, err := load(t, nil, nil)
+	require.NoError(t, err, "tools such as migrate read the configuration without serving")
+	require.ErrorIs(t, c.CheckServe(), ErrUnreachable)
+	require.ErrorContains(t, c.CheckServe(), "set OODA_API_TOKEN to run with the REST API and the CLI only")
+	for _, env := range []map[string]string{
+		{"OODA_API_TOKEN": "0123456789abcdef"},
+		{"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s"},
+	} {
+		c, err := load(t, nil, env)
+		require.NoError(t, err)
+		require.NoError(t, c.CheckServe())
 	}
 }
 

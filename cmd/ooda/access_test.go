@@ -47,16 +47,16 @@ const (
 // accessRig is `ooda serve` in HTTP mode against a fake Slack, restartable
 // on the same database.
 type accessRig struct {
-	t     *testing.T
+	t     testing.TB
 	fake  *slacktest.Server
 	cfg   app.Config
 	base  string
 	stop  func()
 	slack *http.Client
-	seq   atomic.Int64
+	seq   *atomic.Int64
 }
 
-func newAccessRig(t *testing.T) *accessRig {
+func newAccessRig(t testing.TB) *accessRig {
 	t.Helper()
 	fake := slacktest.New()
 	t.Cleanup(fake.Close)
@@ -75,7 +75,7 @@ func newAccessRig(t *testing.T) *accessRig {
 	cfg.SlackSigningSecret = accessSecret
 	cfg.SlackAPIURL = fake.URL()
 	cfg.AnnounceChannel = fake.CreateChannel("incidents", false)
-	r := &accessRig{t: t, fake: fake, cfg: cfg, slack: &http.Client{Timeout: 10 * time.Second}}
+	r := &accessRig{t: t, fake: fake, cfg: cfg, slack: &http.Client{Timeout: 10 * time.Second}, seq: new(atomic.Int64)}
 	r.start()
 	t.Cleanup(func() { r.stop() })
 	return r
@@ -101,6 +101,14 @@ func (r *accessRig) start() {
 		require.NoError(r.t, <-done)
 		r.stop = func() {}
 	}
+}
+
+// with is the rig reporting to t: a fuzz target's own test, for a rig
+// started once for every input.
+func (r *accessRig) with(t testing.TB) *accessRig {
+	c := *r
+	c.t = t
+	return &c
 }
 
 // slashCommand sends /incident text as user, signed as Slack signs it,

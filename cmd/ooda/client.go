@@ -104,6 +104,10 @@ func runIncident(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err != nil {
 		return err
 	}
+	colourOn := useColour(*colour, stdout)
+	term := newTerminalWriter(stdout, colourOn)
+	defer term.Flush()
+	stdout = term
 	text := strings.Join(words, " ")
 	cmd, err := command.ParseCommand(text)
 	if err != nil {
@@ -114,7 +118,7 @@ func runIncident(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		if cmd.Incident == 0 {
 			return usageErr("name the incident: ooda incident timeline INC-7")
 		}
-		return c.printTimeline(ctx, cmd.Incident, stdout, useColour(*colour, stdout))
+		return c.printTimeline(ctx, cmd.Incident, stdout, colourOn)
 	}
 	var rep struct {
 		api.CommandReply
@@ -159,7 +163,9 @@ func plain(s string) string {
 		}
 		return target
 	})
-	return strings.NewReplacer("&lt;", "<", "&gt;", ">", "&amp;", "&").Replace(s)
+	// Cleaned here as well as by the terminal writer, which lets the
+	// CLI's own colours through.
+	return timeline.Clean(strings.NewReplacer("&lt;", "<", "&gt;", ">", "&amp;", "&").Replace(s))
 }
 
 func useColour(mode string, w io.Writer) bool {
@@ -185,7 +191,7 @@ func (c *apiClient) printTimeline(ctx context.Context, n uint64, w io.Writer, co
 	if code != http.StatusOK {
 		return &exitError{code: 1, err: fmt.Errorf("%s does not exist or cannot be read (HTTP %d)", incident.ID(n), code)}
 	}
-	fmt.Fprintf(w, "%s — %s\n\n", inc.Label(), inc.Status)
+	fmt.Fprintf(w, "%s — %s\n\n", timeline.Clean(inc.Label()), timeline.Clean(string(inc.Status)))
 	view := timeline.Build(inc.Events, inc.DeclaredAt, timeline.Options{})
 	return view.WriteText(w, timeline.TextOptions{Color: colour})
 }
@@ -207,6 +213,9 @@ func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
+	term := newTerminalWriter(stdout, false)
+	defer term.Flush()
+	stdout = term
 	var rep api.StatusReport
 	code, err := c.do(ctx, http.MethodGet, "/api/v1/status", nil, &rep)
 	if err != nil {

@@ -4,6 +4,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"syscall"
@@ -14,7 +15,16 @@ func main() {
 	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "ooda:", err)
+		printError(os.Stderr, err)
 		os.Exit(exitCode(err))
 	}
+}
+
+// printError writes the error a command ended with. It can carry the
+// server's words, so it is made harmless like the rest of what the CLI
+// prints.
+func printError(w io.Writer, err error) {
+	tw := newTerminalWriter(w, false)
+	fmt.Fprintln(tw, "ooda:", err)
+	_ = tw.Flush()
 }

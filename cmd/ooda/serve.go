@@ -24,6 +24,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 		return &exitError{code: 2, err: fmt.Errorf("configuration: %w", err)}
 	}
+	if err := cfg.CheckServe(); err != nil {
+		return &exitError{code: 2, err: fmt.Errorf("configuration: %w", err)}
+	}
 	logger := slog.New(slog.NewJSONHandler(stderr, nil))
 	return app.Serve(ctx, cfg, app.Options{Logger: logger, Version: version}, func(addr net.Addr) {
 		fmt.Fprintf(stdout, "ooda %s listening on %s (slack: %s)\n", version, addr, cfg.SlackMode())

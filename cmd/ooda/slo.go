@@ -238,6 +238,9 @@ func runFreeze(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
+	term := newTerminalWriter(stdout, false)
+	defer term.Flush()
+	stdout = term
 	var resp struct {
 		slo.FreezeStatus
 		Error string `json:"error"`
