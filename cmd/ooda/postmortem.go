@@ -92,18 +92,3 @@ func exportPostmortem(ctx context.Context, store incident.Store, n uint64, forma
 	}
 	return b, nil
 }
-
-// exportPostmortemTo writes incident n's post-mortem in format to the file
-// out, atomically, or to stdout when out is empty: the tail of
-// `ooda export --format md|html`.
-func exportPostmortemTo(ctx context.Context, store incident.Store, n uint64, format, out string, stdout io.Writer) error {
-	b, err := exportPostmortem(ctx, store, n, format)
-	if err != nil {
-		return err
-	}
-	if out == "" {
-		_, err = stdout.Write(b)
-		return err
-	}
-	return writeFileAtomic(out, b)
-}

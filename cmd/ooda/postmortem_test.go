@@ -135,21 +135,3 @@ func TestExportPostmortem(t *testing.T) {
 	_, err = exportPostmortem(ctx, db, 99, "md")
 	require.ErrorIs(t, err, incident.ErrNotFound)
 }
-
-func TestExportPostmortemTo(t *testing.T) {
-	ctx := context.Background()
-	db := storagetest.Open(t)
-	n := declareForExport(t, db, "Search is slow")
-
-	var out bytes.Buffer
-	require.NoError(t, exportPostmortemTo(ctx, db, n, "md", "", &out))
-	require.Contains(t, out.String(), "## Timeline")
-
-	path := filepath.Join(t.TempDir(), "INC-1.html")
-	out.Reset()
-	require.NoError(t, exportPostmortemTo(ctx, db, n, "html", path, &out))
-	require.Empty(t, out.String())
-	b, err := os.ReadFile(path)
-	require.NoError(t, err)
-	require.Contains(t, string(b), "<h2>Action Items</h2>")
-}

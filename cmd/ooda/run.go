@@ -23,11 +23,14 @@ Usage:
                                            evaluate the SLOs once and print their burn (exit 1 on page, 2 unknown)
   ooda freeze check --service NAME [--url URL]
                                            may NAME deploy? exit 0 yes, 1 frozen, 2 cannot tell
-  ooda export  --db PATH --incident N [--format json|md|html] [-o FILE]
-                                           the incident and its events (json) or its post-mortem draft
+  ooda export  --db PATH|--url URL --incident N [--format json|md|html] [-o FILE]
+                                           the incident and its events (json) or its post-mortem draft;
+                                           --url asks a running server (its database is locked)
   ooda postmortem lint FILE.md...          check post-mortems for language that blames people
-  ooda backup  --db PATH OUT               hot copy of the database, safe while serving
-  ooda check   --db PATH                   consistency check of the database
+  ooda backup  --db PATH|--url URL [--force] OUT
+                                           checked copy of the database, safe while serving; never
+                                           replaces a live database, nor any file without --force
+  ooda check   --db PATH                   consistency check of the database, read-only
   ooda migrate --from PATH.db --to etcd    copy a database file into etcd (OODA_ETCD_ENDPOINTS) and check the copy
   ooda version                             print the version
 
