@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -84,23 +83,7 @@ func newAccessRig(t testing.TB) *accessRig {
 // start runs the server on a free port until stop.
 func (r *accessRig) start() {
 	r.t.Helper()
-	cfg := r.cfg
-	cfg.Listen = "127.0.0.1:0"
-	ctx, cancel := context.WithCancel(context.Background())
-	addrc := make(chan net.Addr, 1)
-	done := make(chan error, 1)
-	go func() { done <- app.Serve(ctx, cfg, app.Options{}, func(a net.Addr) { addrc <- a }) }()
-	select {
-	case a := <-addrc:
-		r.base = "http://" + a.String()
-	case err := <-done:
-		r.t.Fatalf("serve: %v", err)
-	}
-	r.stop = func() {
-		cancel()
-		require.NoError(r.t, <-done)
-		r.stop = func() {}
-	}
+	r.base, r.stop = serveInProcess(r.t, r.cfg)
 }
 
 // with is the rig reporting to t: a fuzz target's own test, for a rig

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"net"
 	"net/http"
 	"os"
@@ -22,29 +21,10 @@ func serveDB(t *testing.T, path string) (string, func()) {
 	t.Helper()
 	cfg := app.DefaultConfig()
 	cfg.DB = path
-	cfg.Listen = "127.0.0.1:0"
 	cfg.APIToken = "admin-token-0123456789"
-	ctx, cancel := context.WithCancel(context.Background())
-	addrc := make(chan net.Addr, 1)
-	done := make(chan error, 1)
-	go func() { done <- app.Serve(ctx, cfg, app.Options{}, func(a net.Addr) { addrc <- a }) }()
-	var addr net.Addr
-	select {
-	case addr = <-addrc:
-	case err := <-done:
-		t.Fatalf("serve: %v", err)
-	}
-	stopped := false
-	stop := func() {
-		if !stopped {
-			stopped = true
-			cancel()
-			require.NoError(t, <-done)
-		}
-	}
-	t.Cleanup(stop)
+	base, stop := serveInProcess(t, cfg)
 	t.Setenv("OODA_API_TOKEN", cfg.APIToken)
-	return "http://" + addr.String(), stop
+	return base, stop
 }
 
 func fileBytes(t *testing.T, path string) []byte {

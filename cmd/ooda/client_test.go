@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -17,9 +18,11 @@ import (
 	"github.com/ooda-sre/ooda/bot/slacktest"
 )
 
-// startServer runs `ooda serve` in-process on a free port and returns its
-// base URL and database path; it stops with the test.
-func startServer(t *testing.T, cfg app.Config) string {
+// serveInProcess runs `ooda serve` in-process with cfg on a free port and
+// returns its base URL and a stop that shuts it down and checks it shut
+// down cleanly; the test's cleanup stops it too. Every in-process server
+// of these tests starts here.
+func serveInProcess(t testing.TB, cfg app.Config) (string, func()) {
 	t.Helper()
 	cfg.Listen = "127.0.0.1:0"
 	ctx, cancel := context.WithCancel(context.Background())
@@ -30,13 +33,26 @@ func startServer(t *testing.T, cfg app.Config) string {
 	select {
 	case addr = <-addrc:
 	case err := <-done:
+		cancel()
 		t.Fatalf("serve: %v", err)
 	}
-	t.Cleanup(func() {
-		cancel()
-		require.NoError(t, <-done)
-	})
-	return "http://" + addr.String()
+	var once sync.Once
+	stop := func() {
+		once.Do(func() {
+			cancel()
+			require.NoError(t, <-done)
+		})
+	}
+	t.Cleanup(stop)
+	return "http://" + addr.String(), stop
+}
+
+// startServer is serveInProcess for a test that lets the server stop
+// with it.
+func startServer(t *testing.T, cfg app.Config) string {
+	t.Helper()
+	base, _ := serveInProcess(t, cfg)
+	return base
 }
 
 func TestCLIRunsAnIncidentThroughTheAPI(t *testing.T) {

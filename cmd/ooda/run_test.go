@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -183,14 +182,8 @@ func TestServeAnswersAndShutsDown(t *testing.T) {
 	path := seed(t)
 	cfg := app.DefaultConfig()
 	cfg.DB = path
-	cfg.Listen = "127.0.0.1:0"
 	cfg.APIToken = "test-token"
-
-	ctx, cancel := context.WithCancel(context.Background())
-	addrc := make(chan net.Addr, 1)
-	done := make(chan error, 1)
-	go func() { done <- app.Serve(ctx, cfg, app.Options{}, func(a net.Addr) { addrc <- a }) }()
-	base := "http://" + (<-addrc).String()
+	base, stop := serveInProcess(t, cfg)
 
 	get := func(path, token string) (int, string) {
 		req, err := http.NewRequest(http.MethodGet, base+path, nil)
@@ -241,6 +234,5 @@ func TestServeAnswersAndShutsDown(t *testing.T) {
 	_, _, err = runCmd(t, "check", "--db", copyPath)
 	require.NoError(t, err)
 
-	cancel()
-	require.NoError(t, <-done)
+	stop()
 }
