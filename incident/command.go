@@ -2,7 +2,6 @@ package incident
 
 import (
 	"errors"
-	"maps"
 	"net/url"
 	"slices"
 	"strconv"
@@ -35,9 +34,10 @@ type Meta struct {
 	Source timeline.Source
 	Key    string
 	// Fingerprint identifies the request's content where the key is the
-	// client's own (an API Idempotency-Key): it is kept on the command's
-	// first event, so a later request with the same key and another
-	// fingerprint is refused rather than answered with this one's result.
+	// client's own (an API Idempotency-Key). The events' keys carry it
+	// (key@fingerprint, key@fingerprint#1, …), so a later request with the
+	// same key and another fingerprint is refused rather than answered with
+	// this one's result (see RequestOf).
 	Fingerprint string
 }
 
@@ -80,14 +80,11 @@ func (b *builder) event(kind timeline.Kind, phase timeline.Phase, text string, a
 	seq := b.next
 	b.next++
 	key := b.meta.Key
+	if b.meta.Fingerprint != "" {
+		key += "@" + b.meta.Fingerprint
+	}
 	if len(b.ch.Events) > 0 {
 		key += "#" + strconv.Itoa(len(b.ch.Events))
-	} else if b.meta.Fingerprint != "" {
-		attrs = maps.Clone(attrs)
-		if attrs == nil {
-			attrs = map[string]string{}
-		}
-		attrs[timeline.AttrRequest] = b.meta.Fingerprint
 	}
 	b.ch.Events = append(b.ch.Events, timeline.Event{
 		Seq: seq, At: b.meta.At.UTC(), Kind: kind, Phase: phase, Actor: b.meta.Actor,
@@ -118,6 +115,21 @@ func (b *builder) announce(seq uint64, template string) {
 		b.effect(seq, EffectPost, TargetAnnounce, template, nil)
 	}
 }
+
+// RequestOf returns the fingerprint of the request that recorded an event,
+// from its key; "" when the request carried none (Slack's, and the API's
+// before fingerprints were kept).
+func RequestOf(e timeline.Event) string {
+	i := strings.LastIndex(e.Key, "@"+fingerprintScheme)
+	if i < 0 {
+		return ""
+	}
+	fp, _, _ := strings.Cut(e.Key[i+1:], "#")
+	return fp
+}
+
+// fingerprintScheme starts every request fingerprint.
+const fingerprintScheme = "sha256:"
 
 func checkMeta(m Meta) error {
 	if m.At.IsZero() || m.Actor == "" || m.Source == "" || m.Key == "" {

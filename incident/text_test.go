@@ -58,3 +58,17 @@ func TestTypedTextHoldsNoControlCharacter(t *testing.T) {
 	// A link cannot carry one either.
 	require.False(t, incident.IsWebLink("https://wiki.example.com/\u202epm"))
 }
+
+func TestRequestOfReadsTheFingerprintFromTheKey(t *testing.T) {
+	m := incident.Meta{At: t0, Actor: "api:oncall", Source: timeline.SourceAPI, Key: "api:oncall:my#key", Fingerprint: "sha256:00ff"}
+	ch, err := incident.Declare(number, incident.Declaration{Title: "Checkout down"}, m)
+	require.NoError(t, err)
+	for _, e := range ch.Events {
+		require.Equal(t, "sha256:00ff", incident.RequestOf(e), e.Key)
+	}
+	m.Fingerprint = ""
+	ch, err = incident.Declare(number, incident.Declaration{Title: "Checkout down"}, m)
+	require.NoError(t, err)
+	require.Equal(t, "api:oncall:my#key", ch.Events[0].Key, "without a fingerprint the key is the request's")
+	require.Empty(t, incident.RequestOf(ch.Events[0]))
+}

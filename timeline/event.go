@@ -99,10 +99,6 @@ const (
 	AttrNudge    = "nudge"
 	AttrFile     = "file"
 	AttrUsers    = "users" // comma-separated Slack user ids
-	// AttrRequest is a fingerprint of the API request whose command
-	// recorded the event, on its first event: a request that reuses the
-	// idempotency key with another body is told apart from a retry by it.
-	AttrRequest = "request"
 )
 
 // Event is one entry in an incident's append-only log. Seq is assigned by

@@ -47,7 +47,7 @@ func (req Request) reused(res incident.Result) (Reply, bool) {
 	if !res.Duplicate || req.Fingerprint == "" || len(res.Events) == 0 {
 		return Reply{}, false
 	}
-	first := res.Events[0].Attr(timeline.AttrRequest)
+	first := incident.RequestOf(res.Events[0])
 	if first == "" || first == req.Fingerprint {
 		return Reply{}, false
 	}

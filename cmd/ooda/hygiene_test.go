@@ -6,13 +6,13 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"regexp"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/slack-go/slack"
 	"github.com/stretchr/testify/require"
 
 	"github.com/ooda-sre/ooda/api"
@@ -141,9 +141,18 @@ func TestCapturedMessagesAreKeptAsSentAndCleanedOnOutput(t *testing.T) {
 	}, accessDeadline, 10*time.Millisecond)
 
 	said := "deploy \x1b]0;pwned\x07done \u202eevil"
-	client := slack.New("xoxb-test-token", slack.OptionAPIURL(r.fake.URL()))
-	_, ts, err := client.PostMessage(channel, slack.MsgOptionText(said, false))
+	// Someone says it in the channel, through Slack's Web API as a
+	// client would.
+	resp, err := http.PostForm(r.fake.URL()+"chat.postMessage", url.Values{"token": {"xoxb-test-token"}, "channel": {channel}, "text": {said}})
 	require.NoError(t, err)
+	var posted struct {
+		OK bool   `json:"ok"`
+		TS string `json:"ts"`
+	}
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(&posted))
+	resp.Body.Close()
+	require.True(t, posted.OK)
+	ts := posted.TS
 	body, err := json.Marshal(map[string]any{
 		"type": "event_callback", "team_id": "T0ACCESS01", "api_app_id": "A0ACCESS01",
 		"event_id": "Ev0CAPTURE1", "event_time": time.Now().Unix(),
