@@ -612,8 +612,11 @@ func (f *failoverRun) checkStoredOnce(t *testing.T, plan []*streamCmd, incs []ap
 	for _, inc := range incs {
 		titles[inc.Title] = append(titles[inc.Title], inc.ID)
 		for _, e := range inc.Events {
-			if e.Key != "" {
-				byKey[e.Key] = append(byKey[e.Key], where{inc.ID, e.Kind})
+			// A command's first event: its key is the command's, with
+			// the request's fingerprint where the API kept one, and no
+			// "#n" of a later event.
+			if k := incident.CommandKey(e); k != "" && !strings.Contains(e.Key[len(k):], "#") {
+				byKey[k] = append(byKey[k], where{inc.ID, e.Kind})
 			}
 			if e.Kind == timeline.KindLoopEntry {
 				byText[e.Text] = append(byText[e.Text], inc.ID)

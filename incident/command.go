@@ -128,6 +128,22 @@ func RequestOf(e timeline.Event) string {
 	return fp
 }
 
+// CommandKey returns the idempotency key of the command that recorded an
+// event: its key without the request's fingerprint and without the "#n"
+// that numbers a command's later events.
+func CommandKey(e timeline.Event) string {
+	key := e.Key
+	if i := strings.LastIndex(key, "@"+fingerprintScheme); i >= 0 {
+		return key[:i]
+	}
+	if i := strings.LastIndexByte(key, '#'); i >= 0 {
+		if _, err := strconv.Atoi(key[i+1:]); err == nil {
+			return key[:i]
+		}
+	}
+	return key
+}
+
 // fingerprintScheme starts every request fingerprint.
 const fingerprintScheme = "sha256:"
 

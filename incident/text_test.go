@@ -65,10 +65,13 @@ func TestRequestOfReadsTheFingerprintFromTheKey(t *testing.T) {
 	require.NoError(t, err)
 	for _, e := range ch.Events {
 		require.Equal(t, "sha256:00ff", incident.RequestOf(e), e.Key)
+		require.Equal(t, "api:oncall:my#key", incident.CommandKey(e), e.Key)
 	}
 	m.Fingerprint = ""
 	ch, err = incident.Declare(number, incident.Declaration{Title: "Checkout down"}, m)
 	require.NoError(t, err)
 	require.Equal(t, "api:oncall:my#key", ch.Events[0].Key, "without a fingerprint the key is the request's")
 	require.Empty(t, incident.RequestOf(ch.Events[0]))
+	require.Equal(t, "api:oncall:my#key", incident.CommandKey(ch.Events[0]))
+	require.Equal(t, "slack:T1", incident.CommandKey(timeline.Event{Key: "slack:T1#2"}))
 }
