@@ -81,6 +81,11 @@ type Incident struct {
 	LastUpdateAt         time.Time `json:"last_update_at,omitzero"`
 	CommanderVacantSince time.Time `json:"commander_vacant_since,omitzero"`
 	FailedEffects        int       `json:"failed_effects,omitempty"`
+
+	// Corrections is the audit trail of the timeline: entries amended,
+	// struck or backdated, by whom and when, in the order they were made
+	// (correction.go).
+	Corrections []timeline.Correction `json:"corrections,omitempty"`
 }
 
 // IsPerson reports whether actor is a Slack user, as opposed to Ooda
@@ -188,6 +193,10 @@ func (inc *Incident) Apply(e timeline.Event) {
 		inc.MembersKnown = true
 	case timeline.KindEffectFailed:
 		inc.FailedEffects++
+	case timeline.KindLoopEntry, timeline.KindEntryAmended, timeline.KindEntryStruck:
+		if c, ok := timeline.CorrectionOf(e); ok {
+			inc.Corrections = append(inc.Corrections, c)
+		}
 	case timeline.KindBudgetBreached:
 		inc.BudgetBreach = true
 	case timeline.KindPostmortemDrafted:
@@ -262,5 +271,6 @@ func (inc Incident) Clone() Incident {
 	inc.Actions = slices.Clone(inc.Actions)
 	inc.Participants = slices.Clone(inc.Participants)
 	inc.Members = slices.Clone(inc.Members)
+	inc.Corrections = slices.Clone(inc.Corrections)
 	return inc
 }

@@ -86,6 +86,9 @@ func appendDescription(b []byte, e *Event, name func(string) string) []byte {
 			b = append(b, "Note: "...)
 		}
 		b = append(b, e.Text...)
+		b = appendCorrectionMarks(b, e, user)
+	case KindEntryAmended, KindEntryStruck:
+		b = appendCorrectionEvent(b, e)
 	case KindActionAdded:
 		b = append(b, "Action"...)
 		if id := e.Attr(AttrActionID); id != "" {

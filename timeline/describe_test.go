@@ -6,6 +6,7 @@ import (
 	"go/token"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 )
@@ -99,6 +100,18 @@ func TestDescribe(t *testing.T) {
 			want: "Invited U0ALICE, U0BOB"},
 		{name: "members synced", e: Event{Kind: KindMembersSynced, Attrs: map[string]string{AttrUsers: "U0ALICE"}},
 			want: "Channel members: U0ALICE"},
+		{name: "entry amended", e: Event{Kind: KindEntryAmended, Text: "rolled back to v41", Attrs: a(AttrEntry, "12", AttrPrevious, "rolled back to v42")},
+			want: "Amended #12: rolled back to v41"},
+		{name: "entry amended to another time", e: Event{Kind: KindEntryAmended, Attrs: a(AttrEntry, "12", AttrAt, "2026-11-26T14:02:00Z", AttrPreviousAt, "2026-11-26T14:09:00Z")},
+			want: "Amended #12 to 14:02 UTC"},
+		{name: "entry struck", e: Event{Kind: KindEntryStruck, Text: "wrong incident", Attrs: a(AttrEntry, "7", AttrPrevious, "db-2 restarted")},
+			want: "Struck #7: wrong incident"},
+		{name: "corrected entries say so", e: Event{Kind: KindLoopEntry, Phase: PhaseAct, Text: "rolled back", At: time.Date(2026, 11, 26, 14, 2, 0, 0, time.UTC),
+			Attrs: a(AttrAmended, "true", AttrWrittenAt, "2026-11-26T14:10:00Z", AttrStruck, "true", AttrStruckBy, "U1", AttrReason, "duplicate")},
+			want: "rolled back (amended) (written 14:10 UTC) (struck by U1: duplicate)"},
+		{name: "written on another day", e: Event{Kind: KindLoopEntry, Phase: PhaseNone, Text: "paged", At: time.Date(2026, 11, 26, 23, 58, 0, 0, time.UTC),
+			Attrs: a(AttrWrittenAt, "2026-11-27T00:03:00Z")},
+			want: "Note: paged (written 2026-11-27 00:03 UTC)"},
 		{name: "unknown kind", e: Event{Kind: Kind("escalated"), Text: "paged db team"},
 			want: "escalated: paged db team"},
 	}

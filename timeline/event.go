@@ -75,6 +75,12 @@ const (
 	KindMembersAdded  Kind = "members_added"
 	KindMembersSynced Kind = "members_synced"
 	KindMemberLeft    Kind = "member_left"
+	// Corrections of a loop entry or note (correction.go): entry is its
+	// sequence number and previous its text before. An amendment's text
+	// is the new text ("" when only the time changed; at and previous_at
+	// then say the new and the old time); a strike's text is the reason.
+	KindEntryAmended Kind = "entry_amended"
+	KindEntryStruck  Kind = "entry_struck"
 )
 
 // Attribute keys used in Event.Attrs.

@@ -16,6 +16,9 @@ type TextOptions struct {
 	// Name turns a user id into the name to show. It is called once per
 	// distinct id; nil, or an empty name, shows the id as it is.
 	Name func(actor string) string
+	// Numbers shows each entry people may correct with its number, #12,
+	// in a column of its own: what `/incident amend` and `strike` take.
+	Numbers bool
 }
 
 // ANSI escapes WriteText uses when TextOptions.Color is set.
@@ -79,6 +82,12 @@ func (v View) WriteText(w io.Writer, opts TextOptions) error {
 		}
 	}
 	indent := 2 + phaseWidth + 2 + width + 2
+	if opts.Numbers {
+		r.numWidth = v.numberWidth()
+		if r.numWidth > 0 {
+			indent += r.numWidth + 1
+		}
+	}
 	user := r.user // one method value, not one per event
 	for i := range v.Minutes {
 		m := &v.Minutes[i]
@@ -117,6 +126,8 @@ type textRenderer struct {
 	names   map[string]string // id → cleaned display name
 	buf     []byte            // rendered text not yet written
 	scratch []byte            // one description before it is cleaned
+	// numWidth is the width of the number column, 0 without one.
+	numWidth int
 }
 
 // user resolves and cleans a user id, once per id.
@@ -151,6 +162,14 @@ func (r *textRenderer) event(e *Event, width, indent int, user func(string) stri
 		r.buf = append(r.buf, ansiDim...)
 	}
 	r.buf = append(r.buf, "  "...)
+	if r.numWidth > 0 {
+		n := len(r.buf)
+		if Correctable(*e) && !e.Struck() {
+			r.buf = append(r.buf, '#')
+			r.buf = strconv.AppendUint(r.buf, e.Seq, 10)
+		}
+		r.buf = appendSpaces(r.buf, r.numWidth+1-(len(r.buf)-n))
+	}
 	phase := string(e.Phase)
 	if phase == "" {
 		phase = "-"
@@ -255,4 +274,18 @@ func AppendMinutes(b []byte, d time.Duration) []byte {
 	b = append(b, " h "...)
 	b = appendTwoDigits(b, m%60)
 	return append(b, " min"...)
+}
+
+// numberWidth is the width of the widest entry number shown, "#12" is 3;
+// 0 when no entry shown may be corrected.
+func (v View) numberWidth() int {
+	w := 0
+	for i := range v.Minutes {
+		for j := range v.Minutes[i].Events {
+			if e := &v.Minutes[i].Events[j]; Correctable(*e) && !e.Struck() {
+				w = max(w, 1+len(strconv.FormatUint(e.Seq, 10)))
+			}
+		}
+	}
+	return w
 }

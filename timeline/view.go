@@ -21,6 +21,9 @@ type Options struct {
 	// (channel created, participant joined, nudges, failed effects), which
 	// are hidden by default.
 	IncludeBookkeeping bool
+	// IncludeStruck keeps struck entries, marked (Event.Struck), where
+	// they were; by default they are left out, as the post-mortem wants.
+	IncludeStruck bool
 }
 
 // View is an incident's timeline grouped by minute, as people read it
@@ -32,6 +35,9 @@ type View struct {
 	// one UTC date, so clocks need their date to be read unambiguously.
 	SpansDays bool
 	Minutes   []Minute
+	// Corrections is the audit trail of the entries (Correct): what was
+	// amended, struck or backdated, by whom and when.
+	Corrections []Correction
 }
 
 // Minute is one minute of the timeline that has entries.
@@ -56,10 +62,14 @@ type Minute struct {
 // declaration time; when it is zero, offsets count from the first minute
 // shown.
 //
+// Entries show as corrected (Correct): amended text and time, struck
+// entries left out unless Options.IncludeStruck.
+//
 // The Minutes share one backing array of events, copied from events, so
 // Build allocates twice however long the incident is (three times when it
-// must reorder).
+// must reorder, more when entries were corrected).
 func Build(events []Event, start time.Time, opts Options) View {
+	events, audit := Correct(events, opts.IncludeStruck)
 	if !slices.IsSortedFunc(events, byTime) {
 		events = slices.Clone(events)
 		slices.SortStableFunc(events, byTime)
@@ -68,7 +78,7 @@ func Build(events []Event, start time.Time, opts Options) View {
 	if gap <= 0 {
 		gap = DefaultGap
 	}
-	v := View{Start: start.UTC()}
+	v := View{Start: start.UTC(), Corrections: audit}
 
 	// Size both slices exactly first: a long incident would otherwise grow
 	// them a dozen times over.
