@@ -12,7 +12,7 @@
 //   - github.com/robfig/cron/...: only app.
 //   - github.com/sony/gobreaker/...: only resilience.
 //
-// What the domain may reach: incident, timeline, roles, postmortem and slo
+// What the domain may reach: incident, timeline, roles, postmortem, people and slo
 // (the SLO math, not slo/prom, which queries Prometheus) must not reach,
 // directly or through other packages of the module, any adapter (bot/...,
 // api/..., app/..., storage/..., resilience/..., slo/prom/..., internal/...)
@@ -114,7 +114,7 @@ func reachRules(m string) []reachRule {
 		"net/http/...",
 	}
 	var rules []reachRule
-	for _, name := range []string{"incident", "timeline", "roles", "postmortem", "slo"} {
+	for _, name := range []string{"incident", "timeline", "roles", "postmortem", "slo", "people"} {
 		rules = append(rules, reachRule{
 			root:      m + "/" + name,
 			forbidden: forbidden,
@@ -369,6 +369,7 @@ func TestLayoutCheckers(t *testing.T) {
 		m + "/roles":               {m + "/timeline"},
 		m + "/incident":            {m + "/roles", m + "/timeline", "net/url"},
 		m + "/postmortem":          {m + "/incident", "html/template"},
+		m + "/people":              {m + "/timeline", "strings"},
 		m + "/slo":                 {"github.com/prometheus/common/model", "math"},
 		m + "/slo/prom":            {m + "/slo", "github.com/prometheus/client_golang/api", "net/http"},
 		m + "/resilience":          {"github.com/sony/gobreaker/v2", "net/http"},
@@ -432,6 +433,7 @@ func TestLayoutCheckers(t *testing.T) {
 			}(),
 			want: []string{
 				"./incident imports ./timeline imports ./slo imports ./resilience: ./incident must not reach ./resilience/...; the domain reaches no adapter and no I/O library",
+				"./people imports ./timeline imports ./slo imports ./resilience: ./people must not reach ./resilience/...; the domain reaches no adapter and no I/O library",
 				"./postmortem imports ./incident imports ./timeline imports ./slo imports ./resilience: ./postmortem must not reach ./resilience/...; the domain reaches no adapter and no I/O library",
 				"./roles imports ./timeline imports ./slo imports ./resilience: ./roles must not reach ./resilience/...; the domain reaches no adapter and no I/O library",
 				"./slo imports ./resilience: ./slo must not reach ./resilience/...; the domain reaches no adapter and no I/O library",

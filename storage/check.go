@@ -23,7 +23,8 @@ import (
 //   - every snapshot equals the fold of its events (incident.Replay);
 //   - the channel index and the snapshots agree;
 //   - idempotency keys and outbox entries point at events that exist;
-//   - meta/next_incident is above every incident number.
+//   - meta/next_incident is above every incident number;
+//   - every person of the directory is stored under their own member ID.
 //
 // Writers wait while it runs: bbolt's check reads the free list, which a
 // concurrent commit rewrites, so it runs in a write transaction (rolled
@@ -158,6 +159,14 @@ func checkRecords(ctx context.Context, tx *bbolt.Tx) []error {
 		}
 		return nil
 	})
+	if pb := tx.Bucket(bucketPeople); pb != nil {
+		_ = pb.ForEach(func(k, v []byte) error {
+			if _, err := decodePerson(string(k), v); err != nil {
+				add("people: %v", err)
+			}
+			return nil
+		})
+	}
 	return errs
 }
 

@@ -44,6 +44,20 @@ func TestCheckFindsDamage(t *testing.T) {
 		{"a dangling key", func(tx *bbolt.Tx) error {
 			return tx.Bucket([]byte("dedupe")).Put([]byte("k9"), []byte(`{"incident":1,"first_seq":9,"count":1}`))
 		}, `dedupe: "k9" points to events 9+1 of INC-1`},
+		{"a person filed under another's id", func(tx *bbolt.Tx) error {
+			b, err := tx.CreateBucketIfNotExists([]byte("people"))
+			if err != nil {
+				return err
+			}
+			return b.Put([]byte("U0BOB"), []byte(`{"id":"U0ALICE","handle":"alice"}`))
+		}, `people: person U0BOB: the record names "U0ALICE"`},
+		{"a person that does not decode", func(tx *bbolt.Tx) error {
+			b, err := tx.CreateBucketIfNotExists([]byte("people"))
+			if err != nil {
+				return err
+			}
+			return b.Put([]byte("U0BOB"), []byte(`{"id":`))
+		}, `people: person U0BOB: unexpected end of JSON input`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

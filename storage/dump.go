@@ -10,6 +10,7 @@ import (
 	"go.etcd.io/bbolt"
 
 	"github.com/ooda-sre/ooda/incident"
+	"github.com/ooda-sre/ooda/people"
 	"github.com/ooda-sre/ooda/slo"
 	"github.com/ooda-sre/ooda/timeline"
 )
@@ -34,6 +35,8 @@ type Item struct {
 	Message *TranscriptEntry `json:"message,omitempty"`
 	// SLO is one SLO's state.
 	SLO *slo.State `json:"slo,omitempty"`
+	// Person is one person of the workspace's directory.
+	Person *people.Person `json:"person,omitempty"`
 }
 
 // IncidentLog is an incident's number and its events.
@@ -70,7 +73,8 @@ var ErrNotEmpty = errors.New("the destination holds data already")
 // Dump reads everything the file holds in one read transaction, so the
 // items are of one moment, and hands them to emit in a fixed order: the
 // counter, each incident's log (by number), idempotency keys, the outbox
-// (in commit order), effect results, transcripts and SLO states.
+// (in commit order), effect results, transcripts, SLO states and people
+// (by member ID).
 func (db *DB) Dump(ctx context.Context, emit func(Item) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -151,6 +155,17 @@ func (db *DB) Dump(ctx context.Context, emit func(Item) error) error {
 					return err
 				}
 				return emit(Item{SLO: &st})
+			}); err != nil {
+				return err
+			}
+		}
+		if pb := t.tx.Bucket(bucketPeople); pb != nil {
+			if err := pb.ForEach(func(k, v []byte) error {
+				p, err := decodePerson(string(k), v)
+				if err != nil {
+					return err
+				}
+				return emit(Item{Person: &p})
 			}); err != nil {
 				return err
 			}
@@ -247,6 +262,15 @@ func (t txn) load(it Item, maxOutbox *uint64) error {
 			return err
 		}
 		return putJSON(sb, []byte(it.SLO.SLO), it.SLO)
+	case it.Person != nil:
+		if it.Person.ID == "" {
+			return errAnonymousPerson
+		}
+		pb, err := t.tx.CreateBucketIfNotExists(bucketPeople)
+		if err != nil {
+			return err
+		}
+		return putJSON(pb, []byte(it.Person.ID), it.Person)
 	}
 	return errors.New("an empty item")
 }

@@ -6,14 +6,16 @@ import (
 	"time"
 
 	"github.com/ooda-sre/ooda/incident"
+	"github.com/ooda-sre/ooda/people"
 	"github.com/ooda-sre/ooda/slo"
 )
 
 // Store is everything Ooda keeps, as any backend provides it: incidents
 // and their events, the outbox of effects and their results, idempotency
-// keys, the transcripts of incident channels, and the SLOs' states. The
-// embedded bbolt file (*DB) is one; a second backend must keep the same
-// guarantees, proved by the same conformance suite (storage/storetest).
+// keys, the transcripts of incident channels, the SLOs' states and the
+// workspace's people. The embedded bbolt file (*DB) is one; a second
+// backend must keep the same guarantees, proved by the same conformance
+// suite (storage/storetest).
 // It speaks of incidents, events and effects, never of buckets or keys.
 type Store interface {
 	incident.Store
@@ -35,6 +37,13 @@ type Store interface {
 	SaveSLOState(ctx context.Context, st slo.State) error
 	LoadSLOState(ctx context.Context, id string) (slo.State, bool, error)
 	DeleteSLOState(ctx context.Context, id string) error
+
+	// SavePeople stores people, each replacing what was stored under
+	// their member ID; People returns every stored person, by member ID.
+	// They keep the workspace's directory, so names survive a restart and
+	// a Slack outage.
+	SavePeople(ctx context.Context, ps []people.Person) error
+	People(ctx context.Context) ([]people.Person, error)
 
 	// Backup writes a consistent copy of everything, as a bbolt file that
 	// `ooda check` accepts and `ooda serve --db` starts from.

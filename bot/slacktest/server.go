@@ -293,6 +293,8 @@ func handlerFor(method string) handler {
 		return (*Server).authTest
 	case "users.info":
 		return (*Server).usersInfo
+	case "users.list":
+		return (*Server).usersList
 	case "conversations.create":
 		return (*Server).conversationsCreate
 	case "conversations.invite":

@@ -140,6 +140,8 @@ func verifyCopy(ctx context.Context, src *storage.DB, dst *etcd.Store) (int, err
 				c["transcript messages"]++
 			case it.SLO != nil:
 				c["SLO states"]++
+			case it.Person != nil:
+				c["people"]++
 			}
 			return nil
 		})

@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ooda-sre/ooda/incident"
+	"github.com/ooda-sre/ooda/people"
 	"github.com/ooda-sre/ooda/storage"
 	"github.com/ooda-sre/ooda/storage/etcd"
 	"github.com/ooda-sre/ooda/storage/etcd/etcdtest"
@@ -17,7 +18,8 @@ import (
 )
 
 // sourceFile writes a bbolt file with three incidents, their notes, a
-// completed effect and a transcript message, and closes it.
+// completed effect, a transcript message and two people of the directory,
+// and closes it.
 func sourceFile(t *testing.T) string {
 	t.Helper()
 	ctx := context.Background()
@@ -47,8 +49,18 @@ func sourceFile(t *testing.T) string {
 	require.NoError(t, err)
 	_, err = db.RecordMessage(ctx, 1, storage.MessageChange{Op: storage.MessagePosted, TS: "1764666000.000100", User: "U0BOB", Text: "rolling back"})
 	require.NoError(t, err)
+	require.NoError(t, db.SavePeople(ctx, sourcePeople()))
 	require.NoError(t, db.Close())
 	return path
+}
+
+// sourcePeople are the people sourceFile's directory holds.
+func sourcePeople() []people.Person {
+	at := time.Date(2026, 12, 2, 8, 0, 0, 0, time.UTC)
+	return []people.Person{
+		{ID: "U0ALICE", Handle: "alice", RealName: "Alice Chen", DisplayName: "alice", TZ: "Europe/Paris", SeenAt: at},
+		{ID: "U0BOB", Handle: "bob", RealName: "Bob Kowalski", SeenAt: at},
+	}
 }
 
 // folds reads every incident of a store as the fold of its events.
@@ -81,6 +93,9 @@ func TestMigrateRoundTrip(t *testing.T) {
 
 	dst := etcdtest.OpenPrefix(t, endpoints, prefix, nil)
 	require.Equal(t, want, folds(t, dst, 3), "etcd folds as the file did")
+	ps, err := dst.People(t.Context())
+	require.NoError(t, err)
+	require.Equal(t, sourcePeople(), ps, "the directory moves with the incidents")
 	_, _, err = runCmd(t, migrateArgs...)
 	require.ErrorContains(t, err, "was migrated into "+prefix+" already")
 
@@ -97,6 +112,9 @@ func TestMigrateRoundTrip(t *testing.T) {
 	require.NoError(t, err)
 	restored := storagetest.OpenPath(t, backup)
 	require.Equal(t, want, folds(t, restored, 3), "the backup folds as the source")
+	ps, err = restored.People(t.Context())
+	require.NoError(t, err)
+	require.Equal(t, sourcePeople(), ps, "the backup holds the directory")
 
 	// A migration cut short (its marker unfinished, half of it loaded)
 	// starts again into the same prefix and completes.

@@ -1,6 +1,6 @@
 // Package etcd keeps everything Ooda stores (storage.Store: incidents and
 // their events, the outbox and effect results, idempotency keys, channel
-// transcripts, SLO states) in etcd, so that several replicas of Ooda can
+// transcripts, SLO states, the workspace's people) in etcd, so that several replicas of Ooda can
 // share one store. The embedded bbolt file (package storage) stays the
 // default; this backend keeps bbolt's guarantees, proved by the same
 // conformance suite (storage/storetest).
@@ -21,6 +21,7 @@
 //	effects/<effect key>        incident.Outcome of a completed effect, and a token
 //	transcript/<n>/<Slack ts>   storage.TranscriptMessage
 //	slo/<SLO id>                slo.State
+//	people/<member id>          people.Person, as Slack last described them
 //
 // # Commands
 //

@@ -3,6 +3,7 @@ package etcd
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -21,8 +22,9 @@ import (
 // Dump reads everything under the prefix at one revision, in pages, and
 // hands it to emit in storage's order (storage.DB.Dump): the counter, each
 // incident's log (by number), idempotency keys, the outbox (in commit
-// order, with this store's sequences), effect results, transcripts and SLO
-// states. A revision compacted away while the dump runs fails it.
+// order, with this store's sequences), effect results, transcripts, SLO
+// states and people. A revision compacted away while the dump runs fails
+// it.
 func (s *Store) Dump(ctx context.Context, emit func(storage.Item) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -139,6 +141,17 @@ func (s *Store) dump(ctx context.Context, emit func(storage.Item) error) error {
 		}
 		return emit(storage.Item{SLO: &st})
 	})
+	if err != nil {
+		return err
+	}
+
+	_, err = s.scanPrefix(ctx, s.keys.allPeople(), rev, func(kv *mvccpb.KeyValue) error {
+		p, err := decodePerson(s.keys.personID(string(kv.Key)), kv.Value)
+		if err != nil {
+			return err
+		}
+		return emit(storage.Item{Person: &p})
+	})
 	return err
 }
 
@@ -157,7 +170,7 @@ func numberIn(key, prefix string) (uint64, error) {
 // Load writes items into an empty prefix: each incident's events, then its
 // snapshot and channel (the fold of its log), idempotency keys, the outbox
 // in the items' order (with new sequences, in the same order), effect
-// results, transcripts and SLO states. A prefix that holds an incident,
+// results, transcripts, SLO states and people. A prefix that holds an incident,
 // an outbox entry or an SLO state already is refused with
 // storage.ErrNotEmpty.
 //
@@ -226,6 +239,12 @@ func (s *Store) load(ctx context.Context, items []storage.Item) error {
 			err = putJSON(s.keys.message(it.Message.Incident, it.Message.Message.TS), it.Message.Message)
 		case it.SLO != nil:
 			err = putJSON(s.keys.slo(it.SLO.SLO), it.SLO)
+		case it.Person != nil:
+			if it.Person.ID == "" {
+				err = errors.New("storage: a person needs their member ID")
+				break
+			}
+			err = putJSON(s.keys.person(it.Person.ID), it.Person)
 		default:
 			err = fmt.Errorf("an empty item")
 		}

@@ -1,7 +1,7 @@
 // Package storetest holds the conformance suite of Ooda's stores: every
 // behaviour a storage.Store promises (incidents and their events,
 // idempotency keys, the outbox and effect results, dedupe expiry,
-// transcripts, SLO states, backups), proved once, as subtests that each
+// transcripts, SLO states, the workspace's people, backups), proved once, as subtests that each
 // backend runs against stores it opens (Run). It is to the backends what
 // Alertmanager's notify/test is to its receivers: one table they are all
 // held to, so a second backend keeps the first one's guarantees by passing

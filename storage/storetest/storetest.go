@@ -89,6 +89,11 @@ func tests() []test {
 		{"SLOStatesRoundTrip", testSLOStatesRoundTrip},
 		{"SaveSLOStatesRefusesAnAnonymousState", testSaveSLOStatesRefusesAnAnonymousState},
 		{"SLOStatesConcurrently", testSLOStatesConcurrently},
+		// The workspace's people (people.go).
+		{"PeopleRoundTrip", testPeopleRoundTrip},
+		{"SavePeopleRefusesAnAnonymousPerson", testSavePeopleRefusesAnAnonymousPerson},
+		{"PeopleLargeWorkspace", testPeopleLargeWorkspace},
+		{"PeopleConcurrently", testPeopleConcurrently},
 		// Backups (backup.go).
 		{"BackupWhileWriting", testBackupWhileWriting},
 		// Everything at once, against a model (model.go).
@@ -248,7 +253,7 @@ func requireSameState(t testing.TB, want, got incident.Incident, msg ...any) {
 // counts returns how many of each kind of record s holds: "incidents",
 // "events" (of every incident), "dedupe" (idempotency keys), "outbox",
 // "effects" (completed effects' results), "transcript" (messages of every
-// incident) and "slo". A Store lists neither its keys nor its effect
+// incident), "slo" and "people". A Store lists neither its keys nor its effect
 // results, so they are counted in a backup, which holds everything
 // (storage.Store's Backup): its Dump names every record, and s is left as
 // it was.
@@ -271,6 +276,8 @@ func counts(t testing.TB, s storage.Store) map[string]int {
 				out["transcript"]++
 			case it.SLO != nil:
 				out["slo"]++
+			case it.Person != nil:
+				out["people"]++
 			}
 			return nil
 		}))

@@ -1,0 +1,76 @@
+package etcd
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+
+	"go.etcd.io/etcd/api/v3/mvccpb"
+
+	"github.com/ooda-sre/ooda/people"
+)
+
+func (k keys) allPeople() string          { return k.p + "people/" }
+func (k keys) person(id string) string    { return k.allPeople() + id }
+func (k keys) personID(key string) string { return strings.TrimPrefix(key, k.allPeople()) }
+
+// SavePeople stores people, each replacing what was stored under their
+// member ID. Up to 128 people go in one transaction, all or none; a larger
+// workspace is written in several (etcd's limit), each of which lands
+// whole. People are independent of each other, and the next refresh
+// writes them again.
+func (s *Store) SavePeople(ctx context.Context, ps []people.Person) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	for _, p := range ps {
+		if p.ID == "" {
+			return errors.New("storage: a person needs their member ID")
+		}
+	}
+	b := s.batcher()
+	for _, p := range ps {
+		v, err := json.Marshal(p)
+		if err != nil {
+			return fmt.Errorf("save people: person %s: %w", p.ID, err)
+		}
+		if err := b.put(ctx, s.keys.person(p.ID), v); err != nil {
+			return failed("save people", err)
+		}
+	}
+	if err := b.flush(ctx); err != nil {
+		return failed("save people", err)
+	}
+	return nil
+}
+
+// People returns every stored person, ordered by member ID.
+func (s *Store) People(ctx context.Context) ([]people.Person, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	var out []people.Person
+	_, err := s.scanPrefix(ctx, s.keys.allPeople(), 0, func(kv *mvccpb.KeyValue) error {
+		p, err := decodePerson(s.keys.personID(string(kv.Key)), kv.Value)
+		out = append(out, p)
+		return err
+	})
+	if err != nil {
+		return nil, failed("read people", err)
+	}
+	return out, nil
+}
+
+// decodePerson reads the person stored under member ID id.
+func decodePerson(id string, v []byte) (people.Person, error) {
+	var p people.Person
+	if err := json.Unmarshal(v, &p); err != nil {
+		return people.Person{}, fmt.Errorf("person %s: %w", id, err)
+	}
+	if p.ID != id {
+		return people.Person{}, fmt.Errorf("person %s: the record names %q", id, p.ID)
+	}
+	return p, nil
+}

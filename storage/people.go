@@ -1,0 +1,83 @@
+package storage
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/ooda-sre/ooda/people"
+)
+
+// The people bucket holds the workspace's directory as Slack last
+// described it: member ID -> people.Person as JSON. It is created by the
+// first save, so files written before it existed need no migration.
+var bucketPeople = []byte("people")
+
+// errAnonymousPerson refuses a person without a member ID.
+var errAnonymousPerson = errors.New("storage: a person needs their member ID")
+
+// SavePeople stores people in one transaction, each replacing what was
+// stored under their member ID: a refresh of the whole workspace costs one
+// fsync, and a crash keeps all or none of it.
+func (db *DB) SavePeople(ctx context.Context, ps []people.Person) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if len(ps) == 0 {
+		return nil
+	}
+	for _, p := range ps {
+		if p.ID == "" {
+			return errAnonymousPerson
+		}
+	}
+	return db.write("save people", func(t txn) error {
+		b, err := t.tx.CreateBucketIfNotExists(bucketPeople)
+		if err != nil {
+			return err
+		}
+		for _, p := range ps {
+			if err := putJSON(b, []byte(p.ID), p); err != nil {
+				return fmt.Errorf("person %s: %w", p.ID, err)
+			}
+		}
+		return nil
+	})
+}
+
+// People returns every stored person, ordered by member ID.
+func (db *DB) People(ctx context.Context) ([]people.Person, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	var out []people.Person
+	err := db.read("read people", func(t txn) error {
+		out = nil
+		b := t.tx.Bucket(bucketPeople)
+		if b == nil {
+			return nil
+		}
+		return b.ForEach(func(k, v []byte) error {
+			p, err := decodePerson(string(k), v)
+			if err != nil {
+				return err
+			}
+			out = append(out, p)
+			return nil
+		})
+	})
+	return out, err
+}
+
+// decodePerson reads the person stored under member ID id.
+func decodePerson(id string, v []byte) (people.Person, error) {
+	var p people.Person
+	if err := json.Unmarshal(v, &p); err != nil {
+		return people.Person{}, fmt.Errorf("person %s: %w", id, err)
+	}
+	if p.ID != id {
+		return people.Person{}, fmt.Errorf("person %s: the record names %q", id, p.ID)
+	}
+	return p, nil
+}
