@@ -145,7 +145,7 @@ func New(ctx context.Context, cfg Config, db storage.Store, opts Options) (*App,
 	// signals is nil while Slack is off: SLO notices and alerts then go
 	// to incidents' timelines only. (A nil *slack.Client in the interface
 	// would not be nil.)
-	var signalSlack slackapi.SignalSlack
+	var signalSlack signals.AlertSlack
 	if cfg.slackMode() != "off" {
 		a.client = slackapi.NewSlackClient(cfg.SlackBotToken, cfg.SlackAPIURL, a.guards.Slack)
 		signalSlack = a.client

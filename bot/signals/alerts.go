@@ -1,21 +1,23 @@
 package signals
 
 import (
+	"cmp"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/common/model"
+	"github.com/slack-go/slack"
 
 	"github.com/ooda-sre/ooda/bot/blockkit"
 	"github.com/ooda-sre/ooda/bot/mrkdwn"
@@ -30,9 +32,12 @@ import (
 // read are left out; unknown fields are ignored, as Alertmanager adds
 // some between releases without changing the version.
 type AlertmanagerWebhook struct {
-	Version  string              `json:"version"`
-	GroupKey string              `json:"groupKey"`
-	Alerts   []AlertmanagerAlert `json:"alerts"`
+	Version  string `json:"version"`
+	GroupKey string `json:"groupKey"`
+	// TruncatedAlerts counts the group's alerts left out by the
+	// receiver's max_alerts.
+	TruncatedAlerts int                 `json:"truncatedAlerts"`
+	Alerts          []AlertmanagerAlert `json:"alerts"`
 }
 
 // AlertmanagerAlert is one alert of an Alertmanager notification.
@@ -65,12 +70,22 @@ const (
 // first one set winning: Ooda's own convention, then Prometheus's job.
 func DefaultServiceLabels() []string { return []string{"service", "job"} }
 
+// AlertSlack is what the alert receiver calls of Slack's Web API: what
+// every signal does (a post found again by its metadata), and chat.update,
+// which keeps a group's message current.
+type AlertSlack interface {
+	slackapi.SignalSlack
+	UpdateMessageContext(ctx context.Context, channelID, timestamp string, options ...slack.MsgOption) (string, string, string, error)
+}
+
+var _ AlertSlack = (*slack.Client)(nil)
+
 // AlertsConfig is what the Alertmanager receiver needs.
 type AlertsConfig struct {
 	Store incident.Store
 	// Slack posts triage signals; nil leaves alerts without an incident
 	// unposted (logged once).
-	Slack slackapi.SignalSlack
+	Slack AlertSlack
 	// Guard wraps every Slack call; required with Slack.
 	Guard *resilience.Guard
 	// Channel is the channel id triage signals go to: the SLO channel,
@@ -88,60 +103,49 @@ type AlertsConfig struct {
 	Registerer prometheus.Registerer
 	// MaxBody bounds a request body; 0 means DefaultMaxAlertsBody.
 	MaxBody int64
-	// QueueSize bounds the triage signals waiting for Slack; beyond it a
+	// QueueSize bounds the notifications waiting for Slack; beyond it a
 	// request is answered 503 and Alertmanager sends it again. 0 means
 	// DefaultAlertQueue.
 	QueueSize int
-	// Timeout bounds one signal's Slack calls; 0 means
+	// Timeout bounds the Slack calls of one notification; 0 means
 	// DefaultSignalTimeout.
 	Timeout time.Duration
 }
 
-// AlertReceiver serves POST /api/v1/alerts, Alertmanager's webhook. A
-// firing alert for a service with an open incident becomes an observe
-// entry in that incident; otherwise it is posted to the channel as a
-// triage signal with a "Declare incident" button. A resolved alert is
-// noted where its firing went: an entry in the incident, a reply in the
-// signal's thread. The same alert delivered again records once.
+// AlertReceiver serves POST /api/v1/alerts, Alertmanager's webhook.
 //
-// Recording in an incident is local and done before answering. Posting is
-// not: signals wait in a bounded queue that Run works through, so
+// Alerts of a service with an open incident become observe entries in
+// that incident: one entry per notification for what changed (alerts that
+// started firing, alerts that resolved), never one per alert. The others
+// are triage signals: one Slack message per Alertmanager group, listing
+// its alerts with a "Declare incident" button, posted once and then kept
+// current with chat.update as alerts join and resolve; resolutions are
+// also replied in its thread.
+//
+// An alert is known by its fingerprint and start, whatever group it
+// arrives in: after a group_by change, or through two routes that both
+// reach Ooda, an alert already shown in a group's message is not shown in
+// another, and an alert already recorded in an incident is not recorded
+// again.
+//
+// Recording in an incident is local and done before answering. Slack is
+// not: notifications wait in a bounded queue that Run works through, so
 // Alertmanager never waits on Slack.
 type AlertReceiver struct {
 	cfg     AlertsConfig
 	metrics alertMetrics
+	book    *alertBook
 
-	queue chan alertSignal
+	queue chan groupNotice
 
 	mu     sync.Mutex
 	closed bool
-	// seen holds the keys of signals queued or posted by this process,
-	// so Alertmanager's re-sends of a group (every group_interval while
-	// it changes, every repeat_interval while it lasts) do not each cost
-	// a history lookup. It is only a shortcut: the post's metadata is
-	// what makes a signal post once across restarts.
+	// seen holds the keys of notifications queued or shown by this
+	// process, so Alertmanager's re-sends (every repeat_interval while a
+	// group lasts, and its retries) cost nothing while one waits.
 	seen map[string]time.Time
 
 	noChannel sync.Once
-}
-
-// view is what the signal's message shows of it.
-func (sig alertSignal) view() blockkit.Alert {
-	al := sig.alert
-	return blockkit.Alert{
-		Name: alertName(al), Summary: alertSummary(al), Span: alertSpan(al), Service: sig.service,
-		Resolved: al.Status == AlertResolved, StartsAt: al.StartsAt, GeneratorURL: al.GeneratorURL, Labels: al.Labels,
-	}
-}
-
-// alertSignal is an alert waiting to be posted.
-type alertSignal struct {
-	alert   AlertmanagerAlert
-	service string
-	key     string
-	// firingKey is, for a resolved alert, the key its firing signal was
-	// posted under: the resolution is a reply in that thread.
-	firingKey string
 }
 
 // NewAlertReceiver checks cfg and fills in its defaults. It starts
@@ -174,7 +178,8 @@ func NewAlertReceiver(cfg AlertsConfig) (*AlertReceiver, error) {
 	a := &AlertReceiver{
 		cfg:     cfg,
 		metrics: newAlertMetrics(cfg.Registerer),
-		queue:   make(chan alertSignal, cfg.QueueSize),
+		book:    newAlertBook(),
+		queue:   make(chan groupNotice, cfg.QueueSize),
 		seen:    map[string]time.Time{},
 	}
 	return a, nil
@@ -193,9 +198,9 @@ type AlertsReply struct {
 	OK bool `json:"ok"`
 	// Observed alerts became entries in open incidents.
 	Observed int `json:"observed"`
-	// Queued alerts wait to be posted as triage signals.
+	// Queued alerts wait to be shown in their group's triage message.
 	Queued int `json:"queued"`
-	// Duplicates were recorded before.
+	// Duplicates were recorded or shown before, in this group or another.
 	Duplicates int `json:"duplicates"`
 	// Unposted alerts have no incident and nowhere to be posted.
 	Unposted int `json:"unposted"`
@@ -209,12 +214,14 @@ const (
 	alertUnposted  = "unposted"
 )
 
-// Outcomes of a triage signal, the outcome label of
-// ooda_alert_signals_total.
+// Outcomes of the Slack work of a notification, the outcome label of
+// ooda_alert_signals_total: one per group message it changed, or one
+// saying why it changed none.
 const (
-	signalPosted   = "posted"
-	signalFound    = "already_posted"
-	signalNoThread = "no_thread" // a resolution whose firing signal is not in the channel
+	signalPosted   = "posted"         // a group's message
+	signalUpdated  = "updated"        // a group's message, with chat.update
+	signalFound    = "already_posted" // nothing new: the channel shows it already
+	signalNoThread = "no_thread"      // resolutions of alerts no message shows
 	signalFailed   = "failed"
 	signalDropped  = "dropped"
 )
@@ -238,6 +245,9 @@ func (a *AlertReceiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	reply, err := a.receive(r.Context(), msg)
 	switch {
 	case errors.Is(err, errAlertQueueFull), errors.Is(err, errAlertsClosed):
+		// Alertmanager takes a 5xx as recoverable: it retries, and a
+		// notification that never got through is sent again at the next
+		// group_interval. What this one recorded is recognised then.
 		w.Header().Set("Retry-After", "60")
 		writeError(w, http.StatusServiceUnavailable, err.Error())
 	case err != nil:
@@ -272,13 +282,14 @@ func parseAlertmanager(body []byte) (AlertmanagerWebhook, error) {
 // Refusals of a webhook whose signals cannot be queued, answered 503 so
 // that Alertmanager sends it again.
 var (
-	errAlertQueueFull = errors.New("too many triage signals wait for Slack; Alertmanager will retry")
+	errAlertQueueFull = errors.New("too many alert notifications wait for Slack; Alertmanager will retry")
 	errAlertsClosed   = errors.New("shutting down; Alertmanager will retry")
 )
 
-// receive records msg's alerts: in open incidents now, the rest queued.
-// An error leaves some alerts unrecorded; Alertmanager sends the whole
-// notification again, and what was recorded is recognised by its key.
+// receive records msg's alerts: in open incidents now, the rest queued
+// for the group's message. An error leaves some alerts unrecorded;
+// Alertmanager sends the whole notification again, and what was recorded
+// is recognised then.
 func (a *AlertReceiver) receive(ctx context.Context, msg AlertmanagerWebhook) (AlertsReply, error) {
 	reply := AlertsReply{OK: true}
 	incs, err := a.cfg.Store.Incidents(ctx, false)
@@ -286,43 +297,61 @@ func (a *AlertReceiver) receive(ctx context.Context, msg AlertmanagerWebhook) (A
 		return reply, fmt.Errorf("open incidents: %w", err)
 	}
 	now := a.cfg.Now().UTC()
-	recorded := false
-	var errs []error
-	for _, al := range msg.Alerts {
-		service := a.serviceOf(al)
-		key := alertKey(msg.GroupKey, al, al.Status)
-		var open []incident.Incident
-		for _, inc := range incs {
-			if service != "" && inc.Status.Active() && strings.EqualFold(strings.TrimSpace(inc.Service), service) {
-				open = append(open, inc)
-			}
+	outcomes := make([]string, len(msg.Alerts))
+	covered := map[uint64][]groupAlert{}
+	byNumber := map[uint64]incident.Incident{}
+	notice := groupNotice{group: groupHash(msg.GroupKey)}
+	for i, al := range msg.Alerts {
+		ga := groupAlert{alert: al, service: a.serviceOf(al), id: alertID(al), index: i}
+		open := activeOf(incs, ga.service)
+		for _, inc := range open {
+			covered[inc.Number] = append(covered[inc.Number], ga)
+			byNumber[inc.Number] = inc
 		}
-		outcome := ""
 		switch {
-		case len(open) > 0:
-			outcome = alertDuplicate
-			for _, inc := range open {
-				added, err := observeIn(ctx, a.cfg.Store, inc, alertEntryText(al, service), timeline.SourceAlert, key, now)
-				if err != nil {
-					errs = append(errs, err)
-					continue
-				}
-				if added {
-					outcome, recorded = alertObserved, true
-				}
-			}
-		default:
-			sig := alertSignal{alert: al, service: service, key: key}
-			if al.Status == AlertResolved {
-				sig.firingKey = alertKey(msg.GroupKey, al, AlertFiring)
-			}
-			outcome, err = a.enqueue(sig)
-			if err != nil {
-				errs = append(errs, err)
-				continue
+		case len(open) == 0:
+			notice.alerts = append(notice.alerts, ga)
+		case !ga.firing() && a.book.showsFiring(ga.id):
+			// Its firing is in a group's message: the resolution is
+			// shown there too.
+			notice.alerts = append(notice.alerts, ga)
+		}
+		if len(open) > 0 {
+			outcomes[i] = alertDuplicate
+		}
+	}
+
+	var errs []error
+	recorded := false
+	for _, n := range slices.Sorted(maps.Keys(covered)) {
+		fresh, err := a.observe(ctx, byNumber[n], covered[n], now)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		for _, ga := range fresh {
+			outcomes[ga.index], recorded = alertObserved, true
+		}
+	}
+	if len(notice.alerts) > 0 {
+		queued, err := a.enqueue(notice)
+		if err != nil {
+			errs = append(errs, err)
+		}
+		for i, ga := range notice.alerts {
+			if outcomes[ga.index] != alertObserved && queued != nil {
+				outcomes[ga.index] = queued[i]
 			}
 		}
-		a.metrics.alerts.WithLabelValues(al.Status, outcome).Inc()
+	}
+	if recorded && a.cfg.Committed != nil {
+		a.cfg.Committed()
+	}
+	if err := errors.Join(errs...); err != nil {
+		return reply, err
+	}
+	for i, outcome := range outcomes {
+		a.metrics.alerts.WithLabelValues(msg.Alerts[i].Status, outcome).Inc()
 		switch outcome {
 		case alertObserved:
 			reply.Observed++
@@ -334,10 +363,57 @@ func (a *AlertReceiver) receive(ctx context.Context, msg AlertmanagerWebhook) (A
 			reply.Unposted++
 		}
 	}
-	if recorded && a.cfg.Committed != nil {
-		a.cfg.Committed()
+	return reply, nil
+}
+
+// activeOf are the active incidents among incs declared for service. The
+// comparison ignores case and surrounding space: people type service
+// names into the declare form, machines write them into labels.
+func activeOf(incs []incident.Incident, service string) []incident.Incident {
+	service = strings.TrimSpace(service)
+	if service == "" {
+		return nil
 	}
-	return reply, errors.Join(errs...)
+	var out []incident.Incident
+	for _, inc := range incs {
+		if inc.Status.Active() && strings.EqualFold(strings.TrimSpace(inc.Service), service) {
+			out = append(out, inc)
+		}
+	}
+	return out
+}
+
+// observe records, as one observe entry of inc, the alerts of a
+// notification that inc has not recorded yet, in this group or another,
+// and returns them. The entry carries their states, which is how the
+// next notification knows what is new.
+func (a *AlertReceiver) observe(ctx context.Context, inc incident.Incident, alerts []groupAlert, now time.Time) ([]groupAlert, error) {
+	recorded, err := recordedAlerts(ctx, a.cfg.Store, inc.Number)
+	if err != nil {
+		return nil, err
+	}
+	var fresh []groupAlert
+	for _, ga := range alerts {
+		if !recorded[ga.state()] {
+			recorded[ga.state()] = true
+			fresh = append(fresh, ga)
+		}
+	}
+	if len(fresh) == 0 {
+		return nil, nil
+	}
+	states := make([]string, len(fresh))
+	for i, ga := range fresh {
+		states[i] = ga.state()
+	}
+	slices.Sort(states)
+	key := "alerts:" + shortHash(strings.Join(states, " "))
+	added, err := observeIn(ctx, a.cfg.Store, inc, groupEntryText(fresh), timeline.SourceAlert, key, now,
+		map[string]string{attrAlerts: strings.Join(states, " ")})
+	if err != nil || !added {
+		return nil, err
+	}
+	return fresh, nil
 }
 
 // serviceOf names the alert's service from the first configured label
@@ -351,47 +427,55 @@ func (a *AlertReceiver) serviceOf(al AlertmanagerAlert) string {
 	return ""
 }
 
-// alertKey names one state of one alert of one group: Alertmanager's
-// group key and the alert's fingerprint (computed from its labels, as
-// Alertmanager does, when the payload lacks it), its status and when it
-// started. Hashed, since group keys are long.
-func alertKey(groupKey string, al AlertmanagerAlert, status string) string {
-	fp := al.Fingerprint
-	if fp == "" {
-		fp = model.Fingerprint(model.LabelsToSignature(al.Labels)).String()
-	}
-	h := sha256.Sum256([]byte(groupKey + "\x00" + fp + "\x00" + status + "\x00" + al.StartsAt.UTC().Format(time.RFC3339Nano)))
-	return "alert:" + hex.EncodeToString(h[:16])
-}
-
-// enqueue hands a signal to the posting goroutine, unless this process
-// queued or posted it already.
-func (a *AlertReceiver) enqueue(sig alertSignal) (string, error) {
+// enqueue hands a notification's triage alerts to Run, unless every one
+// of them is shown already or this process queued the same notification.
+// It returns the outcome of each alert.
+func (a *AlertReceiver) enqueue(n groupNotice) ([]string, error) {
+	outcomes := make([]string, len(n.alerts))
 	if a.cfg.Slack == nil || a.cfg.Channel == "" {
 		a.noChannel.Do(func() {
 			a.cfg.Logger.Info("no channel for alert triage signals: alerts without an open incident are not posted; set OODA_SLO_CHANNEL or OODA_ANNOUNCE_CHANNEL")
 		})
-		return alertUnposted, nil
+		for i := range outcomes {
+			outcomes[i] = alertUnposted
+		}
+		return outcomes, nil
 	}
+	news := 0
+	for i, ga := range n.alerts {
+		outcomes[i] = alertDuplicate
+		if !a.book.known(ga) {
+			outcomes[i] = alertQueued
+			news++
+		}
+	}
+	if news == 0 {
+		return outcomes, nil
+	}
+	n.key = n.noticeKey()
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if a.closed {
-		return "", errAlertsClosed
+		return nil, errAlertsClosed
 	}
-	if _, ok := a.seen[sig.key]; ok {
-		return alertDuplicate, nil
+	if _, ok := a.seen[n.key]; ok {
+		for i := range outcomes {
+			outcomes[i] = alertDuplicate
+		}
+		return outcomes, nil
 	}
 	select {
-	case a.queue <- sig:
+	case a.queue <- n:
 	default:
-		return "", errAlertQueueFull
+		return nil, errAlertQueueFull
 	}
-	a.remember(sig.key)
-	return alertQueued, nil
+	a.remember(n.key)
+	return outcomes, nil
 }
 
-// seenRetention is how long a queued or posted signal's key is kept in
-// memory; maxSeen bounds how many.
+// seenRetention is how long a queued or shown notification's key, and a
+// resolved group's message, are kept in memory; maxSeen bounds how many
+// keys.
 const (
 	seenRetention = 24 * time.Hour
 	maxSeen       = 4096
@@ -413,23 +497,23 @@ func (a *AlertReceiver) remember(key string) {
 	a.seen[key] = now
 }
 
-// forget drops key after its post failed, so the next delivery queues it
-// again.
+// forget drops key after its Slack work failed, so the next delivery
+// queues it again.
 func (a *AlertReceiver) forget(key string) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	delete(a.seen, key)
 }
 
-// Run posts queued signals one at a time, until ctx ends: in order, and
-// so that a signal sent twice is found by the second attempt's history
-// lookup. Signals still queued when ctx ends are dropped (and logged):
-// Alertmanager sends them again on its repeat interval, and a signal that
-// did land is not posted twice.
+// Run shows queued notifications one at a time, until ctx ends: in order,
+// and so that a notification sent twice finds the first one's message.
+// Notifications still queued when ctx ends are dropped (and logged):
+// Alertmanager sends them again on its repeat interval, and a message
+// that did land is not posted twice.
 func (a *AlertReceiver) Run(ctx context.Context) error {
 	for {
-		// A context that ended wins over a waiting signal: select picks
-		// at random among ready cases.
+		// A context that ended wins over a waiting notification: select
+		// picks at random among ready cases.
 		if ctx.Err() != nil {
 			a.dropQueued()
 			return nil
@@ -438,66 +522,36 @@ func (a *AlertReceiver) Run(ctx context.Context) error {
 		case <-ctx.Done():
 			a.dropQueued()
 			return nil
-		case sig := <-a.queue:
-			a.post(ctx, sig)
+		case n := <-a.queue:
+			a.handle(ctx, n)
 		}
 	}
 }
 
-// dropQueued counts and logs the signals still queued when Run ends.
+// dropQueued counts and logs the notifications still queued when Run ends.
 func (a *AlertReceiver) dropQueued() {
 	if n := len(a.queue); n > 0 {
 		a.metrics.signals.WithLabelValues(signalDropped).Add(float64(n))
-		a.cfg.Logger.Warn("alert triage signals dropped at shutdown; Alertmanager sends them again", "count", n)
+		a.cfg.Logger.Warn("alert notifications dropped at shutdown; Alertmanager sends them again", "count", n)
 	}
 }
 
-// post makes one attempt at a signal. A failure is logged and forgotten:
-// Alertmanager repeats a standing alert, and the repeat is posted then.
-func (a *AlertReceiver) post(ctx context.Context, sig alertSignal) {
+// handle makes one attempt at a notification's Slack work. A failure is
+// logged and forgotten: Alertmanager repeats a standing group, and the
+// repeat finds what this attempt did.
+func (a *AlertReceiver) handle(ctx context.Context, n groupNotice) {
 	ctx, cancel := context.WithTimeout(ctx, a.cfg.Timeout)
 	defer cancel()
-	outcome, err := a.postSignal(ctx, sig)
+	outcomes, err := a.show(ctx, n)
+	for _, o := range outcomes {
+		a.metrics.signals.WithLabelValues(o).Inc()
+	}
 	if err != nil {
-		a.forget(sig.key)
-		outcome = signalFailed
-		a.cfg.Logger.WarnContext(ctx, "could not post an alert triage signal; it is posted when Alertmanager sends it again",
-			"alert", sig.alert.Labels[model.AlertNameLabel], "service", sig.service, "err", resilience.Redact(err.Error()))
+		a.forget(n.key)
+		a.metrics.signals.WithLabelValues(signalFailed).Inc()
+		a.cfg.Logger.WarnContext(ctx, "could not show alerts in their group's triage message; they are shown when Alertmanager sends them again",
+			"group", n.group, "alerts", len(n.alerts), "err", resilience.Redact(err.Error()))
 	}
-	a.metrics.signals.WithLabelValues(outcome).Inc()
-}
-
-func (a *AlertReceiver) postSignal(ctx context.Context, sig alertSignal) (string, error) {
-	// The signal was first posted after the alert started; the history
-	// before that cannot hold it.
-	oldest := sig.alert.StartsAt.Add(-slackapi.HistorySkew)
-	if sig.alert.StartsAt.IsZero() {
-		oldest = a.cfg.Now().Add(-seenRetention)
-	}
-	thread := ""
-	if sig.alert.Status == AlertResolved {
-		var found bool
-		err := a.cfg.Guard.Do(ctx, resilience.Op{Method: "conversations.history", Idempotent: true}, func(ctx context.Context) error {
-			var err error
-			thread, found, err = slackapi.FindMarked(ctx, a.cfg.Slack, a.cfg.Channel, sig.firingKey, oldest)
-			return err
-		})
-		if err != nil {
-			return "", err
-		}
-		if !found {
-			return signalNoThread, nil
-		}
-	}
-	msg := blockkit.AlertSignal(sig.view())
-	_, posted, err := slackapi.PostOnce(ctx, a.cfg.Guard, a.cfg.Slack, a.cfg.Channel, sig.key, oldest, msg.Text, msg.Blocks, thread)
-	switch {
-	case err != nil:
-		return "", err
-	case !posted:
-		return signalFound, nil
-	}
-	return signalPosted, nil
 }
 
 // alertName is the alert's name, or "alert" for one without.
@@ -518,7 +572,65 @@ func alertSummary(al AlertmanagerAlert) string {
 	return ""
 }
 
-// alertEntryText is the observe entry an alert becomes in an incident.
+// groupEntryText is the observe entry the new alerts of one notification
+// become in an incident: one alert as it always was, several as their
+// group, the first few by the labels that tell them apart.
+func groupEntryText(fresh []groupAlert) string {
+	if len(fresh) == 1 {
+		return alertEntryText(fresh[0].alert, fresh[0].service)
+	}
+	g := blockkit.AlertGroup{}
+	for _, ga := range fresh {
+		g.Alerts = append(g.Alerts, ga.view())
+	}
+	var firing, resolved []string
+	for _, a := range g.Alerts {
+		if a.Resolved {
+			resolved = append(resolved, cmp.Or(g.LabelsOf(a), a.Name)+" "+a.Span)
+		} else {
+			line := cmp.Or(g.LabelsOf(a), a.Name)
+			if !a.StartsAt.IsZero() {
+				line += " since " + mrkdwn.Clock(a.StartsAt)
+			}
+			firing = append(firing, line)
+		}
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "Alerts of %s", g.Name())
+	var about []string
+	if sev := g.CommonLabel("severity"); sev != "" {
+		about = append(about, "severity "+sev)
+	}
+	if s := g.Service(); s != "" {
+		about = append(about, "service "+s)
+	}
+	if len(about) > 0 {
+		b.WriteString(" (" + strings.Join(about, ", ") + ")")
+	}
+	if len(firing) > 0 {
+		fmt.Fprintf(&b, " — %d firing: %s", len(firing), listed(firing))
+		if s := alertSummary(fresh[0].alert); s != "" && g.CommonSummary() != "" {
+			b.WriteString(" — " + s)
+		}
+	}
+	if len(resolved) > 0 {
+		fmt.Fprintf(&b, " — %d resolved: %s", len(resolved), listed(resolved))
+	}
+	return b.String()
+}
+
+// maxEntryAlerts is how many alerts an incident entry names; the rest
+// are counted.
+const maxEntryAlerts = 8
+
+func listed(items []string) string {
+	if len(items) <= maxEntryAlerts {
+		return strings.Join(items, "; ")
+	}
+	return strings.Join(items[:maxEntryAlerts], "; ") + fmt.Sprintf(" and %d more", len(items)-maxEntryAlerts)
+}
+
+// alertEntryText is the observe entry one alert becomes in an incident.
 func alertEntryText(al AlertmanagerAlert, service string) string {
 	var b strings.Builder
 	if al.Status == AlertResolved {
@@ -571,11 +683,11 @@ func newAlertMetrics(reg prometheus.Registerer) alertMetrics {
 	m := alertMetrics{
 		alerts: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "ooda_alerts_total",
-			Help: "Alerts received from Alertmanager by status (firing, resolved) and outcome (observed in an incident, queued as a triage signal, duplicate, unposted for want of a channel).",
+			Help: "Alerts received from Alertmanager by status (firing, resolved) and outcome (observed in an incident, queued for its group's triage message, duplicate, unposted for want of a channel).",
 		}, []string{"status", "outcome"}),
 		signals: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "ooda_alert_signals_total",
-			Help: "Alert triage signals by outcome: posted, already_posted (found in the channel), no_thread (a resolution whose signal is not there), failed, dropped (at shutdown).",
+			Help: "Alert group triage messages by outcome: posted, updated (chat.update), already_posted (nothing new), no_thread (resolutions no message shows), failed, dropped (at shutdown).",
 		}, []string{"outcome"}),
 	}
 	if reg != nil {

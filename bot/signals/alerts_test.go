@@ -200,11 +200,13 @@ func TestAlertsResolved(t *testing.T) {
 	require.Len(t, got, 2)
 	require.Equal(t, "resolved: HighErrorRate (severity critical, service checkout) — fired 09:58–10:40 UTC", got[1].Text)
 
-	r.waitSignals(signalPosted, 2)
+	r.waitSignals(signalUpdated, 1)
 	msgs := r.slack.Messages(r.channel)
 	require.Len(t, msgs, 2)
 	require.Equal(t, msgs[0].TS, msgs[1].Thread, "the resolution is a reply in the signal's thread")
 	require.Contains(t, msgs[1].Text, "Resolved: HighErrorRate (fired 09:59–10:31 UTC)")
+	require.Equal(t, "Resolved: HighErrorRate (service search)", msgs[0].Text, "the signal itself says so")
+	require.Empty(t, messageButtons(t, msgs[0]), "nothing fires: no Declare button")
 
 	require.Equal(t, AlertsReply{OK: true, Duplicates: 2}, r.fixture("resolved.json"))
 }
@@ -212,7 +214,7 @@ func TestAlertsResolved(t *testing.T) {
 func TestAlertsResolvedWithoutItsSignal(t *testing.T) {
 	r := newAlertsRig(t)
 	require.Equal(t, AlertsReply{OK: true, Queued: 2}, r.fixture("resolved.json"))
-	r.waitSignals(signalNoThread, 2)
+	r.waitSignals(signalNoThread, 1)
 	require.Empty(t, r.slack.Messages(r.channel), "a resolution nobody saw fire is not news")
 }
 
@@ -309,11 +311,13 @@ func TestAlertsQueueFullAsksForARetry(t *testing.T) {
 func TestRenderAlertSignalLinks(t *testing.T) {
 	al := AlertmanagerAlert{Status: AlertFiring, Labels: map[string]string{"alertname": "Down", "service": "a<b>"},
 		GeneratorURL: "http://prom.example/graph?g0.expr=up&g0.tab=1"}
-	m := blockkit.AlertSignal(alertSignal{alert: al, service: "a<b>"}.view())
-	text := blocksOf(t, m)
+	one := func(al AlertmanagerAlert, service string) blockkit.Message {
+		return blockkit.AlertGroupSignal(blockkit.AlertGroup{Alerts: []blockkit.Alert{groupAlert{alert: al, service: service}.view()}})
+	}
+	text := blocksOf(t, one(al, "a<b>"))
 	require.Contains(t, text, `\u003chttp://prom.example/graph?g0.expr=up\u0026amp;g0.tab=1|Source\u003e`, "the & of a link is escaped")
 	require.Contains(t, text, "service `a\\u0026lt;b\\u0026gt;`", "labels are escaped")
 
 	al.GeneratorURL = "javascript:alert(1)"
-	require.NotContains(t, blocksOf(t, blockkit.AlertSignal(alertSignal{alert: al}.view())), "javascript", "only web links are linked")
+	require.NotContains(t, blocksOf(t, one(al, "")), "javascript", "only web links are linked")
 }

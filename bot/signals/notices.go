@@ -99,7 +99,7 @@ func (d *SLODeliverer) Deliver(ctx context.Context, n slo.Notice) error {
 	var errs []error
 	recorded := false
 	for _, inc := range incs {
-		added, err := observeIn(ctx, d.cfg.Store, inc, blockkit.NoticeText(n), timeline.SourceSLO, key, n.At)
+		added, err := observeIn(ctx, d.cfg.Store, inc, blockkit.NoticeText(n), timeline.SourceSLO, key, n.At, nil)
 		if err != nil {
 			errs = append(errs, err)
 		}

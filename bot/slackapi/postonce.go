@@ -35,6 +35,25 @@ const DefaultSignalTimeout = 15 * time.Second
 // by this process or an earlier one. oldest bounds the history searched.
 // It reports the message's ts and whether this call posted it.
 func PostOnce(ctx context.Context, g *resilience.Guard, api SignalSlack, channel, key string, oldest time.Time, text string, blocks []slack.Block, thread string) (string, bool, error) {
+	return PostOnceMarked(ctx, g, api, channel, Mark(key, nil), oldest, text, blocks, thread)
+}
+
+// Mark is the metadata of a message Ooda posts: key, which finds the
+// message again, and fields, what a later reader of the channel needs to
+// know of it (the alerts an alert group's message shows).
+func Mark(key string, fields map[string]any) slack.SlackMetadata {
+	payload := make(map[string]any, len(fields)+1)
+	for k, v := range fields {
+		payload[k] = v
+	}
+	payload["key"] = key
+	return slack.SlackMetadata{EventType: MetadataEventType, EventPayload: payload}
+}
+
+// PostOnceMarked is PostOnce for a message whose metadata (see Mark)
+// carries more than its key.
+func PostOnceMarked(ctx context.Context, g *resilience.Guard, api SignalSlack, channel string, mark slack.SlackMetadata, oldest time.Time, text string, blocks []slack.Block, thread string) (string, bool, error) {
+	key, _ := mark.EventPayload["key"].(string)
 	// A reply is not in the channel's history, only in its thread's.
 	find, method := func(ctx context.Context) (string, bool, error) {
 		return FindMarked(ctx, api, channel, key, oldest)
@@ -57,7 +76,7 @@ func PostOnce(ctx context.Context, g *resilience.Guard, api SignalSlack, channel
 	opts := []slack.MsgOption{
 		slack.MsgOptionText(text, false),
 		slack.MsgOptionBlocks(blocks...),
-		slack.MsgOptionMetadata(slack.SlackMetadata{EventType: MetadataEventType, EventPayload: map[string]any{"key": key}}),
+		slack.MsgOptionMetadata(mark),
 		slack.MsgOptionDisableLinkUnfurl(),
 	}
 	if thread != "" {
