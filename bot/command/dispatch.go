@@ -151,6 +151,8 @@ func (d *Dispatcher) Run(ctx context.Context, req Request, cmd Command) Reply {
 		return d.read(ctx, req, n, func(inc incident.Incident, _ []timeline.Event) string { return RolesText(inc) }, false)
 	case VerbTimeline:
 		return d.read(ctx, req, n, func(inc incident.Incident, evs []timeline.Event) string { return TimelineText(inc, evs) }, true)
+	case VerbAmend, VerbStrike:
+		return d.correct(ctx, req, n, cmd)
 	}
 	meta := req.meta()
 	res, err := d.Store.Apply(ctx, n, req.Key, func(inc *incident.Incident) (incident.Change, error) {
@@ -195,7 +197,7 @@ func decide(inc *incident.Incident, cmd Command, m incident.Meta) (incident.Chan
 	case VerbImpact:
 		return inc.SetImpact(cmd.Text, m)
 	case VerbObserve, VerbOrient, VerbDecide, VerbAct, VerbNote:
-		return inc.AddEntry(cmd.Phase, cmd.Text, cmd.Cause, m)
+		return inc.AddEntryAt(cmd.Phase, cmd.Text, cmd.Cause, cmd.At, m)
 	case VerbAction:
 		return inc.AddAction(cmd.Text, cmd.Owner, cmd.Priority, m)
 	case VerbUpdate:
@@ -403,6 +405,8 @@ func changeText(res incident.Result, cmd Command) string {
 			owner = "<@" + a.Owner + ">"
 		}
 		return fmt.Sprintf("%s: action %d added (%s, %s).", inc.ID, a.ID, inc.ActionPriority(a), owner)
+	case VerbObserve, VerbOrient, VerbDecide, VerbAct, VerbNote:
+		return entryText(res, cmd)
 	case VerbUpdate:
 		return fmt.Sprintf("%s: update posted.", inc.ID)
 	case VerbResolve:

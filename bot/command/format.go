@@ -30,7 +30,7 @@ func RolesText(inc incident.Incident) string {
 func TimelineText(inc incident.Incident, events []timeline.Event) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "*%s timeline* — %s", inc.ID, mrkdwn.Quote(inc.Title))
-	view := timeline.Build(events, inc.DeclaredAt, timeline.Options{})
+	view := timeline.Build(events, inc.DeclaredAt, timeline.Options{IncludeStruck: true})
 	if len(view.Minutes) == 0 {
 		b.WriteString("\nNo entries yet.")
 	}
@@ -40,13 +40,10 @@ func TimelineText(inc incident.Incident, events []timeline.Event) string {
 		}
 		fmt.Fprintf(&b, "\n*%s* `%s`", view.Clock(m), m.OffsetLabel())
 		for _, e := range m.Events {
-			phase := ""
-			if e.Phase != timeline.PhaseNone {
-				phase = "_" + string(e.Phase) + "_ "
-			}
-			fmt.Fprintf(&b, "\n    %s%s: %s", phase, mrkdwn.Mention(e.Actor), mrkdwn.Escape(timeline.Describe(e)))
+			b.WriteString("\n    " + entryLine(e))
 		}
 	}
+	b.WriteString(timelineFooter(view))
 	return b.String()
 }
 

@@ -37,12 +37,18 @@ type Command struct {
 	// status
 	Status incident.Status
 
-	// loop entries, impact, update, resolve summary, action, publish URL
+	// loop entries, impact, update, resolve summary, action, publish URL;
+	// the new text of amend and the reason of strike
 	Phase    timeline.Phase
 	Cause    bool
 	Text     string
 	Owner    string
 	Priority string
+
+	// amend and strike: the entry's number; amend and the loop entries:
+	// the time given with --at
+	Entry uint64
+	At    incident.When
 
 	// help
 	Topic string
@@ -77,6 +83,8 @@ const (
 	VerbDecide     Verb = "decide"
 	VerbAct        Verb = "act"
 	VerbNote       Verb = "note"
+	VerbAmend      Verb = "amend"
+	VerbStrike     Verb = "strike"
 	VerbAction     Verb = "action"
 	VerbUpdate     Verb = "update"
 	VerbTimeline   Verb = "timeline"
@@ -105,11 +113,13 @@ var verbs = []struct {
 	{VerbStatus, "status investigating|identified|monitoring|resolved", "move the incident forward", nil},
 	{VerbSev, "sev 1..4", "change the severity", []string{"severity"}},
 	{VerbImpact, "impact <text>", "describe customer impact (marks the incident customer-impacting)", nil},
-	{VerbObserve, "observe <text>", "record a signal: alerts, symptoms, data", nil},
-	{VerbOrient, "orient [--cause] <text>", "record a hypothesis or finding; --cause marks the root cause", nil},
-	{VerbDecide, "decide <text>", "record a decision", nil},
-	{VerbAct, "act <text>", "record an action taken: a rollback, a failover", nil},
-	{VerbNote, "note <text>", "record anything else", nil},
+	{VerbObserve, "observe [--at 14:02|-5m] <text>", "record a signal: alerts, symptoms, data; --at dates an entry when it happened (UTC), on every loop entry and note", nil},
+	{VerbOrient, "orient [--cause] [--at TIME] <text>", "record a hypothesis or finding; --cause marks the root cause", nil},
+	{VerbDecide, "decide [--at TIME] <text>", "record a decision", nil},
+	{VerbAct, "act [--at TIME] <text>", "record an action taken: a rollback, a failover", nil},
+	{VerbNote, "note [--at TIME] <text>", "record anything else", nil},
+	{VerbAmend, "amend #12 [--at TIME] <new text>", "correct a loop entry or note by its number in `timeline` (its author or the Commander); the record keeps the original", []string{"correct"}},
+	{VerbStrike, "strike #12 [reason]", "strike a loop entry or note from the timeline and the post-mortem (its author or the Commander); the record keeps it", nil},
 	{VerbAction, "action <text> [@owner] [P0..P3]", "add a follow-up action item", nil},
 	{VerbUpdate, "update <text>", "post a stakeholder update here and in the announcement channel", nil},
 	{VerbTimeline, "timeline", "show the minute-by-minute timeline", nil},
@@ -332,15 +342,17 @@ func ParseCommand(text string) (Command, error) {
 		if c.Verb != VerbNote {
 			c.Phase = timeline.Phase(c.Verb)
 		}
-		if c.Verb == VerbOrient && len(args) > 0 && args[0] == "--cause" {
-			c.Cause = true
-			args = args[1:]
+		var err error
+		if args, err = entryOptions(&c, args); err != nil {
+			return c, err
 		}
 		c.Text = rest()
 		if c.Text == "" {
 			return c, usagef("write what you saw, learned, decided or did: %s", VerbUsage(c.Verb))
 		}
 		return c, nil
+	case VerbAmend, VerbStrike:
+		return parseCorrection(c, text, args, len(fields)-len(args))
 	case VerbPostmortem:
 		if err := takeIncident(); err != nil {
 			return c, err

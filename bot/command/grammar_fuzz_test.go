@@ -46,6 +46,11 @@ func FuzzParseCommand(f *testing.F) {
 		"observe p99 is 4s", "orient --cause bad deploy 4512", "orient --cause", "orient cache cold",
 		"decide roll back", "act rolled back", "note hello", "note", "observe INC-4 errors up",
 		"note INC-4", "orient INC-4 --cause config push",
+		"observe --at 14:02 first 5xx", "act --at=-5m rolled back", "orient --at -1h --cause pool", "orient --cause --at 13:58 pool",
+		"note --at", "note --at soon x", "observe --at +5m x", "decide INC-4 --at 2026-11-26T14:02Z roll back",
+		"amend #12 rolled back to v41", "amend INC-7 #12 v41", "amend 12 --at 14:02", "amend #12 --at=-5m v41", "amend #12",
+		"amend", "amend twelve x", "amend #0 x", "amend #7 #12 x", "correct #3 typo", "strike #12", "strike #12 wrong incident",
+		"strike INC-7 12 staging, not prod", "strike", "strike INC-7", "strike #x",
 		"action add a canary <@U0BOB|bob> P1", "action add alerting P0 <@U0BOB>", "action fix it",
 		"action <@U0BOB>", "action P2", "action", "action INC-3 write the runbook p3",
 		"frobnicate", "DECLARE Upper Case Verb", "note \xff\xfe invalid utf8",
@@ -92,6 +97,11 @@ func checkCommand(t *testing.T, text string, c Command) {
 		require.NotZero(t, c.Severity)
 	case "impact", "update", "observe", "orient", "decide", "act", "note", "action":
 		require.NotEmpty(t, c.Text, "%q: %s needs text", text, c.Verb)
+	case "amend":
+		require.NotZero(t, c.Entry)
+		require.True(t, c.Text != "" || !c.At.IsZero(), "%q: amend changes the text or the time", text)
+	case "strike":
+		require.NotZero(t, c.Entry)
 	}
 }
 
@@ -106,6 +116,20 @@ func canonicalCommand(c Command) string {
 			return s
 		}
 		return s + " " + text
+	}
+	switch {
+	case c.Verb == "amend" || c.Verb == "strike":
+		s := string(c.Verb) + inc + " #" + strconv.FormatUint(c.Entry, 10)
+		if !c.At.IsZero() {
+			s += " --at=" + c.At.Text
+		}
+		return with(s, c.Text)
+	case !c.At.IsZero():
+		s := string(c.Verb) + inc
+		if c.Cause {
+			s += " --cause"
+		}
+		return with(s+" --at="+c.At.Text, c.Text)
 	}
 	switch c.Verb {
 	case "help":
@@ -161,7 +185,7 @@ func unexplainedWords(text string, c Command) []string {
 	switch c.Verb {
 	case "declare":
 		body = c.Title
-	case "impact", "update", "resolve", "observe", "orient", "decide", "act", "note", "action":
+	case "impact", "update", "resolve", "observe", "orient", "decide", "act", "note", "action", "amend", "strike":
 	default:
 		return nil
 	}
@@ -187,6 +211,8 @@ func unexplainedWords(text string, c Command) []string {
 		switch {
 		case i == 0 && c.Incident != 0 && (strings.HasPrefix(strings.ToUpper(w), "INC-") || strings.HasPrefix(w, "#")):
 		case c.Verb == "orient" && c.Cause && w == "--cause":
+		case !c.At.IsZero() && (w == "--at" || w == c.At.Text || w == "--at="+c.At.Text):
+		case c.Entry != 0 && (w == "#"+strconv.FormatUint(c.Entry, 10) || w == strconv.FormatUint(c.Entry, 10)):
 		case c.Verb == "declare" && (strings.HasPrefix(strings.ToLower(w), "sev") || w == "--private" || strings.HasPrefix(w, "--service")):
 			if w == "--service" {
 				i++
