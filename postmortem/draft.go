@@ -79,6 +79,9 @@ type Doc struct {
 	Timeline  Timeline    `json:"timeline"`
 	Lessons   Lessons     `json:"lessons_learned"`
 	Actions   ActionItems `json:"action_items"`
+	// Corrections lists the entries changed after they were written, in
+	// the order the changes were made (corrections.go); empty when none.
+	Corrections []Correction `json:"corrections"`
 
 	// Review is the note for the authors at the end of the draft.
 	Review Review `json:"review"`
@@ -302,6 +305,7 @@ func Draft(inc incident.Incident, events []timeline.Event, opts Options) Doc {
 	doc.Trigger = d.trigger(view)
 	doc.Lessons = d.lessons(view.SpansDays)
 	doc.Actions = d.actions()
+	doc.Corrections = d.corrections(view.Corrections, events, view.Start, view.SpansDays)
 	d.lintTitle()
 	doc.Review = Review{Findings: d.findings}
 	if doc.Review.Findings == nil {

@@ -52,7 +52,7 @@ func htmlTemplate() *template.Template {
 		"reviewClean":    func() string { return reviewClean },
 		"reviewAgain":    func() template.HTML { return promptHTML(reviewAgain) },
 		"sec":            sectionTitle,
-	}).Parse(htmlSource))
+	}).Parse(htmlSource + correctionsHTML))
 }
 
 // sectionTitle returns the i-th section heading, so the HTML and the
@@ -209,6 +209,7 @@ code{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:
 {{end -}}
 {{- end}}
 </section>
+{{- template "corrections" .}}
 <section class="review" id="review-note">
 <h2>Review note</h2>
 <p class="prompt">For the authors; delete this note before publishing.</p>

@@ -23,6 +23,7 @@ func (d Doc) Markdown() []byte {
 	w.timeline(&d)
 	w.lessons(&d)
 	w.actions(&d)
+	w.corrections(&d)
 	w.review(&d)
 	return w.b
 }
