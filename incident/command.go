@@ -378,35 +378,6 @@ func (inc *Incident) AddEntry(phase timeline.Phase, text string, cause bool, m M
 	return b.ch, nil
 }
 
-// Priorities of follow-up actions.
-var priorities = []string{"P0", "P1", "P2", "P3"}
-
-// AddAction records a follow-up action. An empty priority means the
-// default (see ActionPriority).
-func (inc *Incident) AddAction(text, owner, priority string, m Meta) (Change, error) {
-	if err := checkMeta(m); err != nil {
-		return Change{}, err
-	}
-	if inc.Status == StatusClosed {
-		return Change{}, inc.activeCheck()
-	}
-	t, err := checkText("action", text, MaxText)
-	if err != nil {
-		return Change{}, err
-	}
-	priority = strings.ToUpper(strings.TrimSpace(priority))
-	if priority != "" && !slices.Contains(priorities, priority) {
-		return Change{}, invalid("priority %q does not exist; use P0 (most urgent) to P3", priority)
-	}
-	b := newBuilder(inc, m)
-	b.line(b.event(timeline.KindActionAdded, timeline.PhaseDecide, t, map[string]string{
-		timeline.AttrActionID: strconv.Itoa(len(inc.Actions) + 1),
-		timeline.AttrOwner:    owner,
-		timeline.AttrPriority: priority,
-	}))
-	return b.ch, nil
-}
-
 // PostUpdate records a stakeholder update and posts it to the incident and
 // announcement channels.
 func (inc *Incident) PostUpdate(text string, m Meta) (Change, error) {

@@ -321,15 +321,16 @@ func TestAddAction(t *testing.T) {
 		msg      string
 		stored   string // the priority the event records
 		worked   string // ActionPriority
+		due      string // the priority's default due day, from 26 Nov
 	}{
-		{name: "default", worked: "P2"},
-		{name: "default when customer-impacting", impact: true, worked: "P0"},
-		{name: "given", priority: "P1", stored: "P1", worked: "P1"},
+		{name: "default", worked: "P2", due: "2026-12-26"},
+		{name: "default when customer-impacting", impact: true, worked: "P0", due: "2026-12-03"},
+		{name: "given", priority: "P1", stored: "P1", worked: "P1", due: "2026-12-10"},
 		{name: "given wins over impact", priority: "P3", impact: true, stored: "P3", worked: "P3"},
-		{name: "lowercase and spaces", priority: " p0 ", stored: "P0", worked: "P0"},
+		{name: "lowercase and spaces", priority: " p0 ", stored: "P0", worked: "P0", due: "2026-12-03"},
 		{name: "unknown", priority: "P4", err: incident.ErrInvalid, msg: `priority "P4" does not exist; use P0 (most urgent) to P3`},
 		{name: "words", priority: "urgent", err: incident.ErrInvalid},
-		{name: "after resolution", priority: "P1", status: incident.StatusResolved, stored: "P1", worked: "P1"},
+		{name: "after resolution", priority: "P1", status: incident.StatusResolved, stored: "P1", worked: "P1", due: "2026-12-10"},
 		{name: "closed", status: incident.StatusClosed, err: incident.ErrRefused, msg: "INC-7 is closed"},
 	}
 	for _, tt := range tests {
@@ -355,7 +356,7 @@ func TestAddAction(t *testing.T) {
 			require.Equal(t, tt.stored, e.Attr(timeline.AttrPriority))
 			require.Len(t, r.inc.Actions, 1)
 			a := r.inc.Actions[0]
-			require.Equal(t, incident.Action{ID: 1, Text: "Alert on pool saturation", Owner: "U5", Priority: tt.stored, Status: "open", CreatedAt: e.At}, a)
+			require.Equal(t, incident.Action{ID: 1, Text: "Alert on pool saturation", Owner: "U5", Priority: tt.stored, Status: "open", CreatedAt: e.At, Due: tt.due}, a)
 			require.Equal(t, tt.worked, r.inc.ActionPriority(a))
 			require.Contains(t, r.inc.Participants, "U5", "the owner takes part")
 		})

@@ -40,6 +40,9 @@ const (
 	TemplateAnnounce = "announce" // the announcement of a new incident
 	TemplateResolved = "resolved"
 	TemplateNudge    = "nudge"
+	// TemplateActionsDue is a person's direct message about their overdue
+	// action items, of any incident (see RemindActions).
+	TemplateActionsDue = "actions_due"
 )
 
 // Effect is something an event requires of the world. Key is deterministic

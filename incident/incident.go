@@ -28,14 +28,20 @@ func ParseID(s string) (uint64, error) {
 	return n, nil
 }
 
-// Action is a follow-up item: work that prevents the next incident.
+// Action is a follow-up item: work that prevents the next incident. Its
+// lifecycle is in action.go.
 type Action struct {
 	ID        int       `json:"id"`
 	Text      string    `json:"text"`
 	Owner     string    `json:"owner,omitempty"`
 	Priority  string    `json:"priority,omitempty"`
-	Status    string    `json:"status"`
+	Status    string    `json:"status"` // ActionOpen, ActionDone, ActionWontDo
 	CreatedAt time.Time `json:"created_at"`
+	Due       string    `json:"due,omitempty"`    // the day it is due (DayLayout); "" none
+	Link      string    `json:"link,omitempty"`   // the ticket that tracks it
+	Reason    string    `json:"reason,omitempty"` // why it won't be done
+	ClosedAt  time.Time `json:"closed_at,omitzero"`
+	ClosedBy  string    `json:"closed_by,omitempty"` // who marked it done or won't do
 }
 
 // Incident is the current state of an incident: a fold over its events.
@@ -158,11 +164,14 @@ func (inc *Incident) Apply(e timeline.Event) {
 		id, _ := strconv.Atoi(e.Attr(timeline.AttrActionID))
 		inc.Actions = append(inc.Actions, Action{
 			ID: id, Text: e.Text, Owner: e.Attr(timeline.AttrOwner),
-			Priority: e.Attr(timeline.AttrPriority), Status: "open", CreatedAt: e.At,
+			Priority: e.Attr(timeline.AttrPriority), Status: ActionOpen, CreatedAt: e.At,
+			Due: e.Attr(timeline.AttrDue),
 		})
 		if o := e.Attr(timeline.AttrOwner); o != "" {
 			inc.addParticipant(o)
 		}
+	case timeline.KindActionUpdated:
+		inc.applyActionUpdate(e)
 	case timeline.KindUpdatePosted:
 		inc.LastUpdateAt = e.At
 	case timeline.KindResolved:

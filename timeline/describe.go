@@ -109,6 +109,8 @@ func appendDescription(b []byte, e *Event, name func(string) string) []byte {
 			b = append(b, ')')
 		}
 		b = appendText(b, e.Text)
+	case KindActionUpdated:
+		b = appendActionUpdate(b, e, user)
 	case KindUpdatePosted:
 		b = append(b, "Update"...)
 		b = appendText(b, e.Text)

@@ -46,7 +46,8 @@ const (
 	KindSeverityChanged Kind = "severity_changed" // severity, previous
 	KindImpactSet       Kind = "impact_set"       // text is the impact
 	KindLoopEntry       Kind = "loop_entry"       // phase carries observe/orient/decide/act; none is a note; cause=true marks a root cause
-	KindActionAdded     Kind = "action_added"     // id, owner, priority
+	KindActionAdded     Kind = "action_added"     // id, owner, priority, due
+	KindActionUpdated   Kind = "action_updated"   // id, change (done, wontdo: text is the reason, reopen, owner, due, link: url), previous
 	KindUpdatePosted    Kind = "update_posted"    // text is the stakeholder update
 	KindResolved        Kind = "resolved"         // text is the summary
 	KindReopened        Kind = "reopened"
@@ -97,6 +98,10 @@ const (
 	AttrActionID = "id"
 	AttrOwner    = "owner"
 	AttrPriority = "priority"
+	AttrDue      = "due"     // a day, 2026-12-20
+	AttrChange   = "change"  // what an action_updated event changed
+	AttrDay      = "day"     // the day a reminder is for
+	AttrActions  = "actions" // comma-separated action item numbers
 	AttrURL      = "url"
 	AttrChannel  = "channel"
 	AttrTS       = "ts"
