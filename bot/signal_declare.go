@@ -96,7 +96,7 @@ func (h *SlackHandler) declareFromSignal(ctx context.Context, cb slack.Interacti
 // click is its own.
 func signalClickKey(cb slack.InteractionCallback, channel string) string {
 	if ts := cmp.Or(cb.Container.MessageTs, cb.Message.Timestamp); ts != "" {
-		return "slack:signal:" + channel + ":" + ts
+		return blockkit.SignalKey(channel, ts)
 	}
 	return "slack:signal:trigger:" + cb.TriggerID
 }

@@ -46,7 +46,10 @@ type AlertGroup struct {
 // section: the first alerts are listed by their labels, the rest counted.
 const (
 	maxListedAlerts = 8
-	maxAlertLine    = 200
+	maxAlertLine    = 200  // one alert's labels
+	maxAlertName    = 150  // the group's name, and its service
+	maxAlertSummary = 400  // the summary quoted
+	maxAlertLink    = 2000 // a longer source link is left out
 )
 
 func (g AlertGroup) firing() []Alert {
@@ -160,7 +163,7 @@ func (g AlertGroup) Title() string {
 // has resolved, the same message says so.
 func AlertGroupSignal(g AlertGroup) Message {
 	firing, resolved := g.counts()
-	name, service := mrkdwn.Escape(g.Name()), g.Service()
+	name, service := mrkdwn.Clip(mrkdwn.Escape(g.Name()), maxAlertName), g.Service()
 	common := g.commonLabels()
 
 	var b strings.Builder
@@ -179,20 +182,16 @@ func AlertGroupSignal(g AlertGroup) Message {
 		}
 	}
 	if service != "" {
-		fmt.Fprintf(&b, " · service `%s`", mrkdwn.Escape(service))
+		fmt.Fprintf(&b, " · service `%s`", mrkdwn.Clip(mrkdwn.Escape(service), maxAlertName))
 	}
 	if sev := common["severity"]; sev != "" {
-		fmt.Fprintf(&b, " · severity %s", mrkdwn.Escape(sev))
+		fmt.Fprintf(&b, " · severity %s", mrkdwn.Clip(mrkdwn.Escape(sev), maxAlertName))
 	}
 	if s := commonSummary(g.Alerts); s != "" {
-		b.WriteString("\n" + quoteLines(mrkdwn.Escape(s)))
+		b.WriteString("\n" + quoteLines(mrkdwn.Clip(mrkdwn.Escape(s), maxAlertSummary)))
 	}
 	if len(g.Alerts) > 1 || g.UnnamedFiring+g.UnnamedResolved > 0 {
 		b.WriteString(alertLines(g, common))
-	}
-	if link := groupLink(g); link != "" {
-		// Inside a link Slack reads the same entities as anywhere else.
-		fmt.Fprintf(&b, "\n<%s|Source>", mrkdwn.Escape(link))
 	}
 	blocks := []slack.Block{mrkdwnSection(b.String())}
 	if firing > 0 {
@@ -257,13 +256,13 @@ func AlertGroupResolved(g AlertGroup, resolved []Alert) Message {
 		if l := alertLabels(a, common, false); l != "" {
 			what += " " + l
 		}
-		head = fmt.Sprintf(":white_check_mark: Resolved: *%s* (%s).", mrkdwn.Escape(what), a.Span)
+		head = fmt.Sprintf(":white_check_mark: Resolved: *%s* (%s).", mrkdwn.Clip(mrkdwn.Escape(what), maxAlertLine), a.Span)
 		text = fmt.Sprintf("Resolved: %s (%s).", what, a.Span)
 	case firing == 0:
-		head = fmt.Sprintf(":white_check_mark: All alerts of *%s* resolved:", mrkdwn.Escape(name))
+		head = fmt.Sprintf(":white_check_mark: All alerts of *%s* resolved:", mrkdwn.Clip(mrkdwn.Escape(name), maxAlertName))
 		text = fmt.Sprintf("All alerts of %s resolved.", name)
 	default:
-		head = fmt.Sprintf(":white_check_mark: %d alerts of *%s* resolved, %d still firing:", len(resolved), mrkdwn.Escape(name), firing)
+		head = fmt.Sprintf(":white_check_mark: %d alerts of *%s* resolved, %d still firing:", len(resolved), mrkdwn.Clip(mrkdwn.Escape(name), maxAlertName), firing)
 		text = fmt.Sprintf("%d alerts of %s resolved, %d still firing.", len(resolved), name, firing)
 	}
 	if len(resolved) > 1 {
@@ -311,7 +310,7 @@ func alertLine(a Alert, common map[string]string, named bool) string {
 	if labels == "" {
 		labels = a.Name
 	}
-	line := "`" + mrkdwn.Escape(mrkdwn.Clip(labels, maxAlertLine)) + "`"
+	line := "`" + mrkdwn.Clip(mrkdwn.Escape(labels), maxAlertLine) + "`"
 	switch {
 	case a.Resolved:
 		line = ":white_check_mark: " + line + " " + a.Span
@@ -379,19 +378,19 @@ func openLine(service string, open []incident.Incident) string {
 }
 
 // groupContext is the message's last line: what covers it, since when,
-// and the labels the alerts share.
+// its source and the labels the alerts share.
 func groupContext(g AlertGroup, common map[string]string, firing int) string {
+	var parts []string
 	service := g.Service()
-	var line string
 	switch {
 	case firing == 0:
-		line = "Every alert of this group has resolved"
+		parts = append(parts, "Every alert of this group has resolved")
 	case len(g.Open) > 0:
-		line = "Firing"
+		// The line above names the incidents.
 	case service != "":
-		line = "No open incident for `" + mrkdwn.Escape(service) + "`"
+		parts = append(parts, "No open incident for `"+mrkdwn.Clip(mrkdwn.Escape(service), maxAlertName)+"`")
 	default:
-		line = "No open incident covers it"
+		parts = append(parts, "No open incident covers it")
 	}
 	var since time.Time
 	for _, a := range g.firing() {
@@ -400,7 +399,11 @@ func groupContext(g AlertGroup, common map[string]string, firing int) string {
 		}
 	}
 	if !since.IsZero() {
-		line += " · firing since " + mrkdwn.Clock(since)
+		parts = append(parts, "firing since "+mrkdwn.Clock(since))
+	}
+	if link := groupLink(g); link != "" && len(link) <= maxAlertLink {
+		// Inside a link Slack reads the same entities as anywhere else.
+		parts = append(parts, "<"+mrkdwn.Escape(link)+"|Source>")
 	}
 	var labels []string
 	for k, v := range common {
@@ -410,7 +413,11 @@ func groupContext(g AlertGroup, common map[string]string, firing int) string {
 	}
 	slices.Sort(labels)
 	if len(labels) > 0 {
-		line += " · `" + mrkdwn.Escape(mrkdwn.Clip(strings.Join(labels, " "), 500)) + "`"
+		parts = append(parts, "`"+mrkdwn.Clip(mrkdwn.Escape(strings.Join(labels, " ")), 500)+"`")
 	}
-	return line
+	line := strings.Join(parts, " · ")
+	if line == "" {
+		return "Firing"
+	}
+	return strings.ToUpper(line[:1]) + line[1:]
 }

@@ -35,6 +35,12 @@ func DeclareSignalBlock(service, title string, source timeline.Source) slack.Blo
 	return slack.NewActionBlock(id, btn)
 }
 
+// SignalKey is the idempotency key of a declaration from the signal
+// posted at ts in channel: the message itself, so two clicks on it, or two
+// forms it opened, declare once. An alert group's next notification reads
+// it back to tell which group the incident was declared from.
+func SignalKey(channel, ts string) string { return "slack:signal:" + channel + ":" + ts }
+
 // SignalSource is the kind of signal a button's block id names.
 func SignalSource(blockID string) timeline.Source {
 	rest, _ := strings.CutPrefix(blockID, signalBlockPrefix)

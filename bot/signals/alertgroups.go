@@ -277,6 +277,26 @@ func (b *alertBook) showsFiring(id string) bool {
 	return m != nil && !m.shown[id].resolved
 }
 
+// statesShownAt are the alert states the message posted at ts shows: a
+// resolved alert's firing and its resolution.
+func (b *alertBook) statesShownAt(ts string) []string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	var out []string
+	for _, m := range b.messages {
+		if m.ts != ts {
+			continue
+		}
+		for id, s := range m.shown {
+			out = append(out, id+":"+AlertFiring)
+			if s.resolved {
+				out = append(out, id+":"+AlertResolved)
+			}
+		}
+	}
+	return out
+}
+
 // unknown reports whether n brings anything the book does not account for.
 func (b *alertBook) unknown(n groupNotice) bool {
 	for _, ga := range n.alerts {

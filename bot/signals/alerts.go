@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -137,6 +138,9 @@ type AlertReceiver struct {
 	book    *alertBook
 
 	queue chan groupNotice
+
+	// pending counts notifications queued or being shown.
+	pending atomic.Int64
 
 	mu     sync.Mutex
 	closed bool
@@ -386,11 +390,18 @@ func activeOf(incs []incident.Incident, service string) []incident.Incident {
 // observe records, as one observe entry of inc, the alerts of a
 // notification that inc has not recorded yet, in this group or another,
 // and returns them. The entry carries their states, which is how the
-// next notification knows what is new.
+// next notification knows what is new. An incident declared from a
+// group's message starts from what the message showed: the declaration
+// recorded it.
 func (a *AlertReceiver) observe(ctx context.Context, inc incident.Incident, alerts []groupAlert, now time.Time) ([]groupAlert, error) {
-	recorded, err := recordedAlerts(ctx, a.cfg.Store, inc.Number)
+	recorded, from, err := recordedAlerts(ctx, a.cfg.Store, inc.Number, a.cfg.Channel)
 	if err != nil {
 		return nil, err
+	}
+	if from != "" {
+		for _, s := range a.book.statesShownAt(from) {
+			recorded[s] = true
+		}
 	}
 	var fresh []groupAlert
 	for _, ga := range alerts {
@@ -464,9 +475,11 @@ func (a *AlertReceiver) enqueue(n groupNotice) ([]string, error) {
 		}
 		return outcomes, nil
 	}
+	a.pending.Add(1)
 	select {
 	case a.queue <- n:
 	default:
+		a.pending.Add(-1)
 		return nil, errAlertQueueFull
 	}
 	a.remember(n.key)
@@ -524,9 +537,13 @@ func (a *AlertReceiver) Run(ctx context.Context) error {
 			return nil
 		case n := <-a.queue:
 			a.handle(ctx, n)
+			a.pending.Add(-1)
 		}
 	}
 }
+
+// idle reports whether no notification waits for Run or is being shown.
+func (a *AlertReceiver) idle() bool { return a.pending.Load() == 0 }
 
 // dropQueued counts and logs the notifications still queued when Run ends.
 func (a *AlertReceiver) dropQueued() {

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ooda-sre/ooda/bot/blockkit"
 	"github.com/ooda-sre/ooda/bot/mrkdwn"
 	"github.com/ooda-sre/ooda/incident"
 	"github.com/ooda-sre/ooda/timeline"
@@ -66,14 +67,20 @@ func observeIn(ctx context.Context, store incident.Store, inc incident.Incident,
 // notification of any group reads to tell what is new to the incident.
 const attrAlerts = "alerts"
 
-// recordedAlerts are the alert states incident n's entries record.
-func recordedAlerts(ctx context.Context, store incident.Store, n uint64) (map[string]bool, error) {
+// recordedAlerts are the alert states incident n's entries record, and,
+// when it was declared from a signal posted in channel, that signal's ts.
+func recordedAlerts(ctx context.Context, store incident.Store, n uint64, channel string) (map[string]bool, string, error) {
 	evs, err := store.Events(ctx, n, 1)
 	if err != nil {
-		return nil, fmt.Errorf("alerts recorded in incident %d: %w", n, err)
+		return nil, "", fmt.Errorf("alerts recorded in incident %d: %w", n, err)
 	}
-	out := map[string]bool{}
+	out, from := map[string]bool{}, ""
 	for _, e := range evs {
+		if e.Kind == timeline.KindDeclared && channel != "" {
+			if ts, ok := strings.CutPrefix(incident.CommandKey(e), blockkit.SignalKey(channel, "")); ok {
+				from = ts
+			}
+		}
 		if e.Source != timeline.SourceAlert {
 			continue
 		}
@@ -81,5 +88,5 @@ func recordedAlerts(ctx context.Context, store incident.Store, n uint64) (map[st
 			out[s] = true
 		}
 	}
-	return out, nil
+	return out, from, nil
 }
