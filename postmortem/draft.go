@@ -261,6 +261,14 @@ type ActionItem struct {
 	// Done is true for an action whose status is done or closed.
 	Done      bool      `json:"done"`
 	CreatedAt time.Time `json:"created_at"`
+	// Due is the day it is due (2026-12-20), "" without one; Overdue
+	// says it is open past that day when the draft is written (UTC).
+	Due     string `json:"due"`
+	Overdue bool   `json:"overdue,omitempty"`
+	// Link is the ticket that tracks it; Reason why it won't be done.
+	Link     string    `json:"link,omitempty"`
+	Reason   string    `json:"reason,omitempty"`
+	ClosedAt time.Time `json:"closed_at,omitzero"`
 }
 
 // Review is the note for the authors: what the blameless check found in
@@ -287,7 +295,7 @@ func Draft(inc incident.Incident, events []timeline.Event, opts Options) Doc {
 	if gap <= 0 {
 		gap = timeline.DefaultGap
 	}
-	view := timeline.Build(events, inc.DeclaredAt, timeline.Options{Gap: gap})
+	view := timeline.Build(timelineEvents(events), inc.DeclaredAt, timeline.Options{Gap: gap})
 	doc := Doc{
 		Version:  Version,
 		Incident: inc.ID,
@@ -680,6 +688,10 @@ func (d *drafter) actions() ActionItems {
 			ID: a.ID, Text: d.plain(a.Text), OwnerID: a.Owner,
 			Priority: inc.ActionPriority(a), DefaultPriority: a.Priority == "",
 			Status: a.Status, CreatedAt: utc(a.CreatedAt),
+			Due: a.Due, Link: a.Link, Reason: d.plain(a.Reason), ClosedAt: utc(a.ClosedAt),
+		}
+		if !d.opts.Now.IsZero() {
+			it.Overdue = a.Overdue(incident.Day(d.opts.Now, time.UTC))
 		}
 		if a.Owner != "" {
 			it.Owner = d.name(a.Owner)

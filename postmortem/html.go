@@ -46,6 +46,8 @@ func htmlTemplate() *template.Template {
 		"credit":         entryCredit,
 		"where":          findingWhere,
 		"priority":       priorityLabel,
+		"due":            dueLabel,
+		"state":          stateLabel,
 		"reviewIntro":    reviewIntro,
 		"timelineIntro":  timelineIntro,
 		"sections":       Sections,
@@ -200,9 +202,9 @@ code{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:
 <h2>{{sec 6}}</h2>
 {{- with .Actions}}
 {{if .Items}}<table>
-<thead><tr><th>Done</th><th>#</th><th>Action</th><th>Owner</th><th>Priority</th><th>Status</th></tr></thead>
+<thead><tr><th>Done</th><th>#</th><th>Action</th><th>Owner</th><th>Priority</th><th>Due</th><th>Status</th><th>Ticket</th></tr></thead>
 <tbody>
-{{range .Items}}<tr><td><input type="checkbox" disabled{{if .Done}} checked{{end}}></td><td>{{.ID}}</td><td class="text">{{t .Text}}</td><td>{{with .Owner}}{{t .}}{{else}}<span class="prompt">unassigned</span>{{end}}</td><td>{{priority .}}</td><td>{{t .Status}}</td></tr>
+{{range .Items}}<tr><td><input type="checkbox" disabled{{if .Done}} checked{{end}}></td><td>{{.ID}}</td><td class="text">{{t .Text}}</td><td>{{with .Owner}}{{t .}}{{else}}<span class="prompt">unassigned</span>{{end}}</td><td>{{priority .}}</td><td>{{due .}}</td><td>{{t (state .)}}</td><td>{{with .Link}}<a href="{{.}}" rel="noreferrer">{{t .}}</a>{{end}}</td></tr>
 {{end}}</tbody>
 </table>
 {{else}}<p class="prompt">{{prompt .Prompt}}</p>

@@ -221,7 +221,7 @@ func (w *mdWriter) actions(d *Doc) {
 		w.prompt(a.Prompt)
 		return
 	}
-	w.raw("| Done | # | Action | Owner | Priority | Status |\n|:---:|---|---|---|---|---|\n")
+	w.raw("| Done | # | Action | Owner | Priority | Due | Status | Ticket |\n|:---:|---|---|---|---|---|---|---|\n")
 	for _, it := range a.Items {
 		if it.Done {
 			w.raw("| \\[x\\] | ")
@@ -238,8 +238,15 @@ func (w *mdWriter) actions(d *Doc) {
 		}
 		w.raw(" | ")
 		w.text(priorityLabel(it))
+		w.raw(" | " + dueLabel(it) + " | ")
+		w.text(stateLabel(it))
 		w.raw(" | ")
-		w.text(it.Status)
+		if autolinkable(it.Link) {
+			// An autolink: the address as it is, no escape inside.
+			w.raw("<" + it.Link + ">")
+		} else {
+			w.text(it.Link)
+		}
 		w.raw(" |\n")
 	}
 }

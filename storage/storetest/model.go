@@ -164,7 +164,7 @@ func runModel(t *testing.T, b *suite, rng *rand.Rand, steps int) {
 			if rng.IntN(50) == 0 {
 				n = m.next + 5
 			}
-			name, cmd := randomCommand(rng, users)
+			name, cmd := randomCommand(rng, users, m.events[n])
 			what = fmt.Sprintf("%s on %s", name, incident.ID(n))
 			decider := func(inc *incident.Incident) (incident.Change, error) { return cmd(inc, meta) }
 			_, exists := m.events[n]
@@ -320,11 +320,44 @@ func randomDeclaration(rng *rand.Rand) incident.Declaration {
 
 type command func(inc *incident.Incident, m incident.Meta) (incident.Change, error)
 
-func randomCommand(rng *rand.Rand, users []string) (string, command) {
+// randomCommand picks a command and its arguments; log is the incident's
+// events, from which corrections pick the entry they name (one past the
+// end, sometimes: an entry that does not exist).
+func randomCommand(rng *rand.Rand, users []string, log []timeline.Event) (string, command) {
 	texts := []string{"p99 latency at 4s", "rolled back deploy 1234", "", "cache hit ratio fell to 20%", strings.Repeat("x", incident.MaxText+1)}
 	text := texts[rng.IntN(len(texts))]
 	user := users[rng.IntN(len(users))]
-	switch rng.IntN(12) {
+	seq := uint64(1 + rng.IntN(len(log)+1))
+	var typed []uint64
+	for _, e := range log {
+		if timeline.Correctable(e) {
+			typed = append(typed, e.Seq)
+		}
+	}
+	if len(typed) > 0 && rng.IntN(4) > 0 {
+		seq = typed[rng.IntN(len(typed))] // mostly an entry people may correct
+	}
+	var entry *timeline.Event
+	if i := int(seq) - 1; i < len(log) {
+		entry = &log[i]
+	}
+	when, _ := incident.ParseWhen([]string{"-5m", "-2h", "14:02", "2026-11-26T09:00Z", "-30h"}[rng.IntN(5)])
+	if rng.IntN(3) == 0 {
+		when = incident.When{}
+	}
+	switch rng.IntN(15) {
+	case 12:
+		return fmt.Sprintf("amend #%d --at %q", seq, when.Text), func(inc *incident.Incident, m incident.Meta) (incident.Change, error) {
+			return inc.Amend(seq, entry, text, when, m)
+		}
+	case 13:
+		return fmt.Sprintf("strike #%d", seq), func(inc *incident.Incident, m incident.Meta) (incident.Change, error) {
+			return inc.Strike(seq, entry, text, m)
+		}
+	case 14:
+		return fmt.Sprintf("entry --at %q", when.Text), func(inc *incident.Incident, m incident.Meta) (incident.Change, error) {
+			return inc.AddEntryAt(timeline.PhaseObserve, text, false, when, m)
+		}
 	case 0, 1:
 		r := roles.All[rng.IntN(len(roles.All))]
 		return "assign " + string(r), func(inc *incident.Incident, m incident.Meta) (incident.Change, error) {

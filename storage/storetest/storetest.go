@@ -72,6 +72,7 @@ func tests() []test {
 		{"ConcurrentWriters", testConcurrentWriters},
 		{"CancelledContext", testCancelledContext},
 		{"EventReadsOneEvent", testEventReadsOneEvent},
+		{"CorrectionsReplayAfterRestart", testCorrectionsReplayAfterRestart},
 		// The outbox (outbox.go).
 		{"PendingInCommitOrder", testPendingInCommitOrder},
 		{"Complete", testComplete},
