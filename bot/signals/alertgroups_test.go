@@ -12,6 +12,7 @@ import (
 
 	"github.com/ooda-sre/ooda/bot/blockkit"
 	"github.com/ooda-sre/ooda/bot/slacktest"
+	"github.com/ooda-sre/ooda/incident"
 	"github.com/ooda-sre/ooda/timeline"
 )
 
@@ -267,7 +268,7 @@ func TestAlertGroupInIncidentOneEntryPerChange(t *testing.T) {
 	require.Equal(t, AlertsReply{OK: true, Observed: 2}, r.fixture(groupFiring))
 	got := entries(t, r.db, inc.Number, timeline.SourceAlert)
 	require.Len(t, got, 1, "one entry for the group's two alerts")
-	require.Equal(t, "Alerts of HighErrorRate (severity critical, service checkout) — 2 firing: instance=checkout-1:8080 since 09:50 UTC; instance=checkout-2:8080 since 09:51 UTC — 5xx ratio above 5% on checkout", got[0].Text)
+	require.Equal(t, "Alerts of HighErrorRate (severity critical, service checkout): 5xx ratio above 5% on checkout — 2 firing: instance=checkout-1:8080 since 09:50 UTC; instance=checkout-2:8080 since 09:51 UTC", got[0].Text)
 	require.Equal(t, timeline.PhaseObserve, got[0].Phase)
 
 	steps := []struct {
@@ -385,4 +386,29 @@ func TestAlertIDIgnoresTheGroup(t *testing.T) {
 	unprinted := a.Alerts[0]
 	unprinted.Fingerprint = ""
 	require.Equal(t, alertID(a.Alerts[0]), alertID(unprinted), "a fingerprint is computed from the labels as Alertmanager does")
+}
+
+func TestAlertGroupDeclaredFromItsMessage(t *testing.T) {
+	r := newAlertsRig(t)
+	r.fixture(groupFiring)
+	r.waitSignals(signalPosted, 1)
+	msg := r.groupMessage()
+
+	// The button declares under the message's key (the form suggests the
+	// group's title and service; the bot records the message's text).
+	key := blockkit.SignalKey(r.channel, msg.TS)
+	m := incident.Meta{At: time.Now(), Actor: alice, Source: timeline.SourceCommand, Key: key}
+	res, err := r.db.Declare(t.Context(), key, func(n uint64) (incident.Change, error) {
+		return incident.Declare(n, incident.Declaration{Title: blockkit.SignalTitle(messageButtons(t, msg)[0].BlockID, "checkout"), Severity: 2, Service: "checkout"}, m)
+	})
+	require.NoError(t, err)
+	inc := res.Incident
+	require.Equal(t, "checkout: HighErrorRate firing (2 alerts)", inc.Title)
+
+	// What the message showed is the incident's starting point: the next
+	// notification adds only what changed since.
+	require.Equal(t, AlertsReply{OK: true, Observed: 2, Duplicates: 1}, r.fixture(groupShrunk))
+	got := entries(t, r.db, inc.Number, timeline.SourceAlert)
+	require.Len(t, got, 1)
+	require.Equal(t, "Alerts of HighErrorRate (severity critical, service checkout): 5xx ratio above 5% on checkout — 1 firing: instance=checkout-3:8080 since 09:53 UTC — 1 resolved: instance=checkout-1:8080 fired 09:50–09:57 UTC", got[0].Text)
 }

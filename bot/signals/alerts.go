@@ -624,11 +624,11 @@ func groupEntryText(fresh []groupAlert) string {
 	if len(about) > 0 {
 		b.WriteString(" (" + strings.Join(about, ", ") + ")")
 	}
+	if s := g.CommonSummary(); s != "" && len(firing) > 0 {
+		b.WriteString(": " + s)
+	}
 	if len(firing) > 0 {
 		fmt.Fprintf(&b, " — %d firing: %s", len(firing), listed(firing))
-		if s := alertSummary(fresh[0].alert); s != "" && g.CommonSummary() != "" {
-			b.WriteString(" — " + s)
-		}
 	}
 	if len(resolved) > 0 {
 		fmt.Fprintf(&b, " — %d resolved: %s", len(resolved), listed(resolved))
