@@ -192,8 +192,10 @@ func (c *apiClient) printTimeline(ctx context.Context, n uint64, w io.Writer, co
 		return &exitError{code: 1, err: fmt.Errorf("%s does not exist or cannot be read (HTTP %d)", incident.ID(n), code)}
 	}
 	fmt.Fprintf(w, "%s — %s\n\n", timeline.Clean(inc.Label()), timeline.Clean(string(inc.Status)))
-	view := timeline.Build(inc.Events, inc.DeclaredAt, timeline.Options{})
-	return view.WriteText(w, timeline.TextOptions{Color: colour})
+	// Struck entries stay, marked, and the others carry the number
+	// `amend` and `strike` take: a terminal is where people correct them.
+	view := timeline.Build(inc.Events, inc.DeclaredAt, timeline.Options{IncludeStruck: true})
+	return view.WriteText(w, timeline.TextOptions{Color: colour, Numbers: true})
 }
 
 // defaultCLITimeout bounds every CLI call: a responder at a terminal during
