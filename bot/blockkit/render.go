@@ -432,7 +432,9 @@ func lineText(e timeline.Event, inc incident.Incident) string {
 		if e.Attr(timeline.AttrCause) == "true" {
 			label += " · root cause"
 		}
-		return fmt.Sprintf("[%s] %s: %s", label, who, mrkdwn.Escape(e.Text))
+		return fmt.Sprintf("[%s] %s: %s", label, who, mrkdwn.Escape(e.Text)) + backdated(e)
+	case timeline.KindEntryAmended, timeline.KindEntryStruck:
+		return correctionLine(e, who)
 	case timeline.KindActionAdded:
 		prio := e.Attr(timeline.AttrPriority)
 		if prio == "" {
