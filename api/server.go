@@ -50,6 +50,10 @@ type ServerConfig struct {
 	// PostmortemBudget puts the error budget an incident spent into its
 	// post-mortem draft; nil leaves it unknown.
 	PostmortemBudget postmortem.BudgetLookup
+	// Zones and Now decide when an action item is overdue in GET
+	// /api/v1/actions: its owner's day at Now. Nil: UTC, time.Now.
+	Zones incident.Zones
+	Now   func() time.Time
 }
 
 // Server is Ooda's HTTP surface.
@@ -81,6 +85,7 @@ func NewServer(cfg ServerConfig) (*Server, error) {
 	s.mux.Handle("GET /api/v1/status", s.authed(ScopeRead, s.status))
 	s.mux.Handle("GET /api/v1/incidents", s.authed(ScopeRead, s.listIncidents))
 	s.mux.Handle("GET /api/v1/incidents/{n}", s.authed(ScopeRead, s.getIncident))
+	s.mux.Handle("GET /api/v1/actions", s.authed(ScopeRead, s.listActions))
 	s.mux.Handle("GET /api/v1/incidents/{n}/postmortem", s.authed(ScopeRead, PostmortemHandlerWithBudget(cfg.Store, nil, cfg.PostmortemBudget)))
 	if cfg.Freeze != nil {
 		s.mux.Handle("GET /api/v1/freeze", s.authed(ScopeRead, FreezeHandler(cfg.Freeze)))

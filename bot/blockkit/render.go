@@ -442,6 +442,8 @@ func lineText(e timeline.Event, inc incident.Incident) string {
 		}
 		return fmt.Sprintf("%s added action %s (%s, %s): %s", who, mrkdwn.Escape(e.Attr(timeline.AttrActionID)), prio,
 			ownerText(e.Attr(timeline.AttrOwner)), mrkdwn.Escape(e.Text))
+	case timeline.KindActionUpdated:
+		return actionLine(e)
 	case timeline.KindUpdatePosted:
 		return fmt.Sprintf("%s posted an update: %s", who, mrkdwn.Escape(e.Text))
 	case timeline.KindResolved:

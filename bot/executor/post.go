@@ -70,7 +70,15 @@ func (e *Executor) post(ctx context.Context, pe incident.Pending) (result, error
 		return result{}, resilience.Permanent(fmt.Errorf("event_missing: %s has no event %d", inc.ID, fx.Seq))
 	}
 	var msg blockkit.Message
-	if seqs := pe.Result[resultCatchUp]; seqs != "" {
+	if fx.Template == incident.TemplateActionsDue {
+		var left bool
+		if msg, left, err = e.actionsDue(ctx, fx); err != nil {
+			return result{}, err
+		}
+		if !left {
+			return result{skipped: true, values: map[string]string{"skipped": "no overdue action item left"}}, nil
+		}
+	} else if seqs := pe.Result[resultCatchUp]; seqs != "" {
 		msg = blockkit.CatchUp(inc, events[i:], seqs)
 	} else {
 		// The kickoff is a live message, kept current; every other post

@@ -1,0 +1,192 @@
+package api
+
+import (
+	"cmp"
+	"encoding/base64"
+	"fmt"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/ooda-sre/ooda/incident"
+)
+
+// ActionView is one action item as GET /api/v1/actions shows it: the
+// item, the incident it belongs to, the priority it is worked at and
+// whether it is overdue on its owner's day.
+type ActionView struct {
+	Incident      string `json:"incident"` // INC-7
+	IncidentTitle string `json:"incident_title"`
+	Service       string `json:"service,omitempty"`
+	Private       bool   `json:"private,omitempty"`
+	ID            int    `json:"id"`
+	Text          string `json:"text"`
+	Owner         string `json:"owner,omitempty"`
+	// Priority is P0–P3 as worked (the incident's default when none was
+	// given); PriorityDefault says it was not given.
+	Priority        string    `json:"priority"`
+	PriorityDefault bool      `json:"priority_default,omitempty"`
+	State           string    `json:"state"` // open, done, wontdo
+	Due             string    `json:"due,omitempty"`
+	Overdue         bool      `json:"overdue"`
+	Link            string    `json:"link,omitempty"`
+	Reason          string    `json:"reason,omitempty"`
+	CreatedAt       time.Time `json:"created_at"`
+	ClosedAt        time.Time `json:"closed_at,omitzero"`
+	ClosedBy        string    `json:"closed_by,omitempty"`
+}
+
+// ActionPage is the answer of GET /api/v1/actions: one page of the items
+// the token may see under the filters, newest incident first, each
+// incident's items in order.
+type ActionPage struct {
+	Actions []ActionView `json:"actions"`
+	// Total counts every item the token may see under the filters, on
+	// every page.
+	Total int `json:"total"`
+	// NextCursor asks for the page after this one; empty on the last.
+	NextCursor string `json:"next_cursor"`
+}
+
+// The page sizes of GET /api/v1/actions.
+const (
+	defaultActionLimit = 100
+	maxActionLimit     = 1000
+)
+
+// listActions answers GET /api/v1/actions[?owner=U…][&state=open|done|
+// wontdo|all][&overdue=true][&service=NAME][&limit=N][&cursor=C]. A
+// private incident the token may not see gives no items and is not
+// counted. Pages follow incident numbers down and item numbers up, so a
+// cursor (the last item a page returned) stays right while items are
+// added.
+func (s *Server) listActions(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	f := incident.ActionFilter{Owner: strings.TrimPrefix(strings.TrimSpace(q.Get("owner")), "@"), Service: q.Get("service")}
+	switch st := q.Get("state"); st {
+	case "", "open":
+	case incident.ActionDone, incident.ActionWontDo, incident.ActionsAll:
+		f.State = st
+	default:
+		writeError(w, http.StatusBadRequest, fmt.Sprintf("state %q does not exist; use open (the default), done, wontdo or all", st))
+		return
+	}
+	if v := q.Get("overdue"); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			writeError(w, http.StatusBadRequest, "overdue must be true or false")
+			return
+		}
+		f.Overdue = b
+	}
+	if f.Overdue && f.State != "" {
+		writeError(w, http.StatusBadRequest, "overdue items are open ones: leave state out, or leave overdue out")
+		return
+	}
+	limit := defaultActionLimit
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > maxActionLimit {
+			writeError(w, http.StatusBadRequest, fmt.Sprintf("limit must be a whole number from 1 to %d, such as limit=%d", maxActionLimit, defaultActionLimit))
+			return
+		}
+		limit = n
+	}
+	var after actionCursor // zero: from the first
+	if v := q.Get("cursor"); v != "" {
+		c, err := parseActionCursor(v)
+		if err != nil {
+			writeError(w, http.StatusBadRequest, "cursor is not one this API gave: pass the next_cursor of the previous page, or leave it out to start from the first item")
+			return
+		}
+		after = c
+	}
+	incs, err := s.cfg.Store.Incidents(r.Context(), true)
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	visible := incs[:0:0]
+	for _, inc := range incs {
+		if admits(r.Context(), inc) {
+			visible = append(visible, inc)
+		}
+	}
+	now := time.Now
+	if s.cfg.Now != nil {
+		now = s.cfg.Now
+	}
+	items := incident.ActionItems(visible, f, now(), s.cfg.Zones)
+	// Newest incident first, its items in order: the order a cursor can
+	// name a place in.
+	slices.SortFunc(items, func(x, y incident.ActionItem) int {
+		if c := cmp.Compare(y.Incident.Number, x.Incident.Number); c != 0 {
+			return c
+		}
+		return cmp.Compare(x.Action.ID, y.Action.ID)
+	})
+	page := ActionPage{Actions: []ActionView{}, Total: len(items)}
+	for _, it := range items {
+		if after.n != 0 && !after.before(it) {
+			continue
+		}
+		if len(page.Actions) == limit {
+			last := page.Actions[limit-1]
+			n, _ := incident.ParseID(last.Incident)
+			page.NextCursor = actionCursor{n: n, id: last.ID}.String()
+			break
+		}
+		page.Actions = append(page.Actions, actionView(it))
+	}
+	writeJSON(w, http.StatusOK, page)
+}
+
+func actionView(it incident.ActionItem) ActionView {
+	a := it.Action
+	return ActionView{
+		Incident: it.Incident.ID, IncidentTitle: it.Incident.Title, Service: it.Incident.Service, Private: it.Incident.Private,
+		ID: a.ID, Text: a.Text, Owner: a.Owner, Priority: it.Priority, PriorityDefault: a.Priority == "",
+		State: a.Status, Due: a.Due, Overdue: it.Overdue, Link: a.Link, Reason: a.Reason,
+		CreatedAt: a.CreatedAt.UTC(), ClosedAt: a.ClosedAt, ClosedBy: a.ClosedBy,
+	}
+}
+
+// actionCursor names the last item a page returned.
+type actionCursor struct {
+	n  uint64
+	id int
+}
+
+// before reports whether it comes after the cursor's item in the list's
+// order (incident down, item up).
+func (c actionCursor) before(it incident.ActionItem) bool {
+	if it.Incident.Number != c.n {
+		return it.Incident.Number < c.n
+	}
+	return it.Action.ID > c.id
+}
+
+// actionCursorPrefix versions the cursor, as cursorPrefix does.
+const actionCursorPrefix = "v1:after-action:"
+
+func (c actionCursor) String() string {
+	return base64.RawURLEncoding.EncodeToString(fmt.Appendf(nil, "%s%d:%d", actionCursorPrefix, c.n, c.id))
+}
+
+func parseActionCursor(s string) (actionCursor, error) {
+	raw, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil {
+		return actionCursor{}, fmt.Errorf("decode cursor: %w", err)
+	}
+	rest, ok := strings.CutPrefix(string(raw), actionCursorPrefix)
+	if !ok {
+		return actionCursor{}, fmt.Errorf("cursor %q: not a v1 action cursor", raw)
+	}
+	refs := incident.ParseActionRefs(rest)
+	if len(refs) != 1 || refs[0].String() != rest {
+		return actionCursor{}, fmt.Errorf("cursor %q: not an item", raw)
+	}
+	return actionCursor{n: refs[0].Incident, id: refs[0].Action}, nil
+}
