@@ -155,7 +155,7 @@ func playDemo(ctx context.Context, db *storage.DB, dir string, clock *resilience
 	}
 	fmt.Fprintf(w, "\nThe timeline Ooda recorded (`/incident timeline` shows it in Slack):\n\n")
 	view := timeline.Build(events, inc.DeclaredAt, timeline.Options{Gap: 15 * time.Minute})
-	if err := view.WriteText(w, timeline.TextOptions{Name: demoName}); err != nil {
+	if err := view.WriteText(w, timeline.TextOptions{Name: demoName, Numbers: true}); err != nil {
 		return err
 	}
 	return ws.showPostmortem(w, inc)

@@ -81,6 +81,10 @@ var demoScript = []demoStep{
 	{at: 10 * time.Minute, who: "alice", cmd: "decide roll back checkout-api to v2.30.4 rather than fix forward"},
 	{at: 11 * time.Minute, who: "carol", cmd: "act rollback to v2.30.4 started (deploy #8812)"},
 	{at: 12 * time.Minute, who: "carol", cmd: "act paused the checkout-api deploy pipeline"},
+	// #15 is the number `/incident timeline` shows for carol's rollback
+	// entry at 11 min: she corrects the deploy's number, and the
+	// post-mortem ends with the audit note.
+	{at: 13 * time.Minute, who: "carol", cmd: "amend #15 rollback to v2.30.4 started (deploy #8813)"},
 	{at: 14 * time.Minute, who: "carol", cmd: "observe rollback complete; 5xx rate falling, 4% and dropping"},
 	{at: 15 * time.Minute, who: "alice", cmd: "status monitoring"},
 	{at: 16 * time.Minute, who: "alice", cmd: "role commander @dave"},
