@@ -85,7 +85,11 @@ type StatusReport struct {
 	Dependencies      []DependencyStatus `json:"dependencies"`
 	Outbox            OutboxStatus       `json:"outbox"`
 	LastSLOEvaluation time.Time          `json:"last_slo_evaluation,omitzero"`
-	Now               time.Time          `json:"now"`
+	// SLOErrors are the SLOs Ooda cannot evaluate because of their files:
+	// what was wrong when the SLO files were (re)loaded, and the SLOs
+	// whose queries Prometheus refused. Prometheus being down is not one.
+	SLOErrors []string  `json:"slo_errors,omitempty"`
+	Now       time.Time `json:"now"`
 }
 
 // StoreSource says which store serves and checks that it answers.
@@ -118,7 +122,10 @@ type StatusSource struct {
 	// LastSLOEvaluation returns when the SLOs were last evaluated; nil or
 	// zero when no SLOs are configured.
 	LastSLOEvaluation func() time.Time
-	Now               func() time.Time
+	// SLOErrors returns the SLO configuration errors; nil when no SLOs
+	// are configured.
+	SLOErrors func() []string
+	Now       func() time.Time
 }
 
 // Report reads the current status. It reads the database once (the outbox
@@ -177,6 +184,9 @@ func (s StatusSource) Report(ctx context.Context) (StatusReport, error) {
 		if t := s.LastSLOEvaluation(); !t.IsZero() {
 			r.LastSLOEvaluation = t.UTC()
 		}
+	}
+	if s.SLOErrors != nil {
+		r.SLOErrors = s.SLOErrors()
 	}
 	return r, nil
 }

@@ -9,6 +9,8 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/signal"
+	"syscall"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -51,6 +53,9 @@ type Options struct {
 	Leadership Leadership
 	// Version is reported by GET /api/v1/status.
 	Version string
+	// Reload delivers a request to read the SLO files again (ReloadSLOs):
+	// Serve hands it SIGHUP. Nil means only ReloadSLOs reloads.
+	Reload <-chan os.Signal
 	// StoreGuard is the guard of a store reached over the network (etcd),
 	// shown by the status with the other dependencies; nil for the file.
 	StoreGuard *resilience.Guard
@@ -85,6 +90,9 @@ type App struct {
 	budget     jobs.IncidentBudget // what an incident spent, measured by the evaluator
 	monitor    *prom.Monitor
 	sloDeliver *signals.SLODeliverer
+	// sloRefresh asks the leader to evaluate the SLOs now: they were
+	// reloaded.
+	sloRefresh chan struct{}
 	// The Slack side: nil while Slack is not configured.
 	client   *slack.Client
 	executor *executor.Executor
@@ -216,6 +224,7 @@ func New(ctx context.Context, cfg Config, db storage.Store, opts Options) (*App,
 		sc.Freeze = a.monitor.Freeze
 		sc.PostmortemBudget = a.budget.Lookup
 		sc.Status.LastSLOEvaluation = func() time.Time { return a.monitor.Last().Report.At }
+		sc.Status.SLOErrors = a.sloConfigErrors
 	}
 	if a.server, err = api.NewServer(sc); err != nil {
 		return nil, err
@@ -274,35 +283,6 @@ func storeAnswers(ctx context.Context, db storage.Store) error {
 	if _, _, err := db.OutboxStats(ctx); err != nil {
 		return fmt.Errorf("the store does not answer: %w", err)
 	}
-	return nil
-}
-
-// buildSLOs loads the SLO files, if any, and builds the evaluator over
-// Prometheus (through its guard) and the monitor that keeps each SLO's
-// state in db. The config check made sure prometheus_url is set with them.
-func (a *App) buildSLOs(db storage.Store) error {
-	if len(a.cfg.SLOFiles) == 0 {
-		return nil
-	}
-	slos, warnings, err := slo.LoadFiles(a.cfg.SLOFiles)
-	if err != nil {
-		return fmt.Errorf("SLO files:\n%w", err)
-	}
-	for _, wn := range warnings {
-		a.logger.Warn("SLO file: " + wn.String())
-	}
-	papi, err := prom.NewPrometheusAPI(a.cfg.PrometheusURL, a.guards.Prometheus)
-	if err != nil {
-		return fmt.Errorf("prometheus_url: %w", err)
-	}
-	if a.evaluator, err = prom.NewEvaluator(prom.Config{API: papi, Guard: a.guards.Prometheus, SLOs: slos, Logger: a.logger}); err != nil {
-		return err
-	}
-	a.budget = jobs.IncidentBudget{SLOs: a.evaluator}
-	if a.monitor, err = prom.NewMonitor(prom.MonitorConfig{Evaluator: a.evaluator, Store: db}); err != nil {
-		return err
-	}
-	a.dispatcher.SLO = a.monitor
 	return nil
 }
 
@@ -366,6 +346,12 @@ func (a *App) workers() []worker {
 	}
 	if a.socket != nil {
 		ws = append(ws, worker{name: "socket mode", run: a.socket.Run})
+	}
+	if a.opts.Reload != nil {
+		ws = append(ws, worker{name: "slo reload", run: a.sloReloader(a.opts.Reload)})
+	}
+	if a.monitor != nil {
+		ws = append(ws, worker{name: "slo refresh", gated: true, run: a.sloRefresher})
 	}
 	return ws
 }
@@ -481,6 +467,14 @@ func Serve(ctx context.Context, cfg Config, opts Options, listening func(net.Add
 	}
 	// Run's HTTP server closes ln; this covers the ways out before it.
 	defer ln.Close()
+	// SIGHUP re-reads the SLO files. Caught from here on, it no longer
+	// ends the process.
+	if opts.Reload == nil {
+		hup := make(chan os.Signal, 1)
+		signal.Notify(hup, syscall.SIGHUP)
+		defer signal.Stop(hup)
+		opts.Reload = hup
+	}
 	db, err := OpenStore(ctx, cfg, &opts)
 	if err != nil {
 		return err

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/ooda-sre/ooda/api"
+	"github.com/ooda-sre/ooda/slo"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -29,7 +30,10 @@ type Config struct {
 	AnnounceChannel    string   `yaml:"announce_channel"`
 	SLOChannel         string   `yaml:"slo_channel"`
 	SLOFiles           []string `yaml:"slo_files"`
-	PrometheusURL      string   `yaml:"prometheus_url"`
+	// SLOPeriod is the SLO period of the SLO files that give none (a
+	// Prometheus duration, "30d"); OpenSLO files give their own.
+	SLOPeriod     string `yaml:"slo_period"`
+	PrometheusURL string `yaml:"prometheus_url"`
 	// SocketSilence is how long a Socket Mode connection may go without a
 	// frame from Slack before it is replaced (a Go duration, "1m").
 	SocketSilence string `yaml:"socket_silence"`
@@ -80,7 +84,8 @@ func (c *Config) settings() []setting {
 		{env: "OODA_API_TOKENS_FILE", flag: "api-tokens-file", yaml: "api_tokens_file", str: &c.APITokensFile, help: "YAML file of further API tokens: name: token"},
 		{env: "OODA_ANNOUNCE_CHANNEL", flag: "announce-channel", yaml: "announce_channel", str: &c.AnnounceChannel, help: "channel id where incidents are announced"},
 		{env: "OODA_SLO_CHANNEL", flag: "slo-channel", yaml: "slo_channel", str: &c.SLOChannel, help: "channel id for SLO burn warnings"},
-		{env: "OODA_SLO_FILES", flag: "slo-files", yaml: "slo_files", list: &c.SLOFiles, help: "comma-separated Sloth SLO files"},
+		{env: "OODA_SLO_FILES", flag: "slo-files", yaml: "slo_files", list: &c.SLOFiles, help: "comma-separated SLO files: Sloth, its Kubernetes form, OpenSLO"},
+		{env: "OODA_SLO_PERIOD", flag: "slo-period", yaml: "slo_period", str: &c.SLOPeriod, help: "SLO period of the SLO files that give none (default 30d)"},
 		{env: "PROMETHEUS_URL", flag: "prometheus-url", yaml: "prometheus_url", str: &c.PrometheusURL, help: "Prometheus base URL"},
 		{env: "OODA_SOCKET_SILENCE", flag: "socket-silence", yaml: "socket_silence", str: &c.SocketSilence, help: "replace a Socket Mode connection silent this long (default 1m)"},
 		{env: "OODA_ETCD_ENDPOINTS", flag: "etcd-endpoints", yaml: "etcd_endpoints", list: &c.EtcdEndpoints, help: "comma-separated etcd endpoints; when set, Ooda keeps its data in etcd instead of the DB file"},
@@ -283,6 +288,11 @@ func (c Config) validate() error {
 	if len(c.SLOFiles) > 0 && c.PrometheusURL == "" {
 		errs = append(errs, errors.New("slo_files: SLOs are evaluated against Prometheus; set PROMETHEUS_URL too"))
 	}
+	if c.SLOPeriod != "" {
+		if _, err := slo.ParsePeriod(c.SLOPeriod); err != nil {
+			errs = append(errs, fmt.Errorf("slo_period %w", err))
+		}
+	}
 	if _, err := c.apiTokens(); err != nil {
 		errs = append(errs, err)
 	}
@@ -414,6 +424,15 @@ func (c Config) validateEtcd() []error {
 		errs = append(errs, errors.New("etcd_username and etcd_password go together: set both, or neither"))
 	}
 	return errs
+}
+
+// sloPeriod is SLOPeriod as a duration: slo.DefaultPeriod when unset.
+func (c Config) sloPeriod() time.Duration {
+	if c.SLOPeriod == "" {
+		return slo.DefaultPeriod
+	}
+	p, _ := slo.ParsePeriod(c.SLOPeriod) // validated once, at start-up
+	return p
 }
 
 // socketSilence is SocketSilence as a duration; zero for the default.

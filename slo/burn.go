@@ -1,6 +1,7 @@
 package slo
 
 import (
+	"errors"
 	"math"
 	"time"
 )
@@ -21,10 +22,19 @@ const (
 	LevelNoData Level = "no_data"
 	// LevelLowTraffic: too few requests to judge; see Assess.
 	LevelLowTraffic Level = "low_traffic"
-	// LevelError: the evaluation failed (Prometheus unreachable, a query
-	// refused); nothing is known, and Track leaves the state as it was.
+	// LevelError: the evaluation failed (Prometheus unreachable, slow or
+	// failing); nothing is known, and Track leaves the state as it was.
 	LevelError Level = "error"
+	// LevelConfigError: Prometheus answered, but refused the SLO's query
+	// as invalid (HTTP 400 bad_data) or returned what no error ratio can
+	// be read from: the SLO's file is wrong, not Prometheus (ErrBadQuery).
+	// Nothing is known, and Track leaves the state as it was.
+	LevelConfigError Level = "config_error"
 )
+
+// Failed reports whether the level is an evaluation that could not be
+// made: LevelError or LevelConfigError.
+func (l Level) Failed() bool { return l == LevelError || l == LevelConfigError }
 
 // Alerting reports whether the level needs someone's attention: a page, a
 // ticket, or the data that would page missing.
@@ -108,7 +118,10 @@ type Result struct {
 	File    string
 	// Objective is in percent, as in the file.
 	Objective float64
-	Level     Level
+	// Period is the SLO period the windows and the budget are measured
+	// over; zero when nothing was measured.
+	Period time.Duration
+	Level  Level
 	// Alert is the alert that set a page or ticket level; zero otherwise.
 	Alert Alert
 	// Windows are the measured windows, shortest first; the last is the
@@ -123,7 +136,7 @@ type Result struct {
 	// ExhaustsIn is how long the budget lasts at Burn, when Exhausts.
 	ExhaustsIn time.Duration
 	Exhausts   bool
-	// Err says why Level is LevelError.
+	// Err says why Level is LevelError or LevelConfigError.
 	Err error
 }
 
@@ -148,11 +161,15 @@ func newResult(s SLO) Result {
 	}
 }
 
-// Failed is the result of an SLO whose evaluation could not finish:
-// LevelError with err, and nothing measured.
+// Failed is the result of an SLO whose evaluation could not finish, with
+// err and nothing measured: LevelConfigError when err matches
+// ErrBadQuery, LevelError otherwise.
 func Failed(s SLO, err error) Result {
 	r := newResult(s)
 	r.Level, r.Err = LevelError, err
+	if errors.Is(err, ErrBadQuery) {
+		r.Level = LevelConfigError
+	}
 	return r
 }
 
@@ -167,6 +184,7 @@ func Failed(s SLO, err error) Result {
 // ok otherwise.
 func Assess(s SLO, w Windows, m map[time.Duration]Measurement, minRequests float64) Result {
 	r := newResult(s)
+	r.Period = w.Period
 	budget := s.ErrorBudget()
 	for _, d := range w.Durations() {
 		ms, ok := m[d]

@@ -1,45 +1,78 @@
 package slo
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"math"
-	"os"
-	"regexp"
 	"strconv"
 	"strings"
-	"text/template"
-
-	"go.yaml.in/yaml/v3"
+	"time"
 )
 
 // SlothVersion is the version of the Sloth spec Ooda reads.
 const SlothVersion = "prometheus/v1"
 
-// SLO is one validated service level objective from a Sloth file.
+// Format is a form of SLO file Ooda reads, as `ooda slo validate` names
+// it.
+type Format string
+
+// The formats. Each maps into the same SLO.
+const (
+	// FormatSloth is Sloth's own spec: version: prometheus/v1.
+	FormatSloth Format = "Sloth prometheus/v1"
+	// FormatKubernetes is Sloth's Kubernetes resource: apiVersion:
+	// sloth.slok.dev/v1, kind: PrometheusServiceLevel, the Sloth spec
+	// under spec: with its fields in camelCase.
+	FormatKubernetes Format = "Sloth Kubernetes PrometheusServiceLevel (sloth.slok.dev/v1)"
+	// FormatOpenSLOv1alpha is OpenSLO's openslo/v1alpha SLO, as Sloth
+	// reads it.
+	FormatOpenSLOv1alpha Format = "OpenSLO openslo/v1alpha"
+	// FormatOpenSLOv1 is OpenSLO's openslo/v1: SLO, SLI and DataSource
+	// objects.
+	FormatOpenSLOv1 Format = "OpenSLO openslo/v1"
+)
+
+// SLO is one validated service level objective from an SLO file.
 type SLO struct {
 	// ID is "service/name", unique across all loaded files.
 	ID          string
 	Service     string
 	Name        string
 	Description string
-	// File is where the SLO was read, for messages that send people to it.
-	File string
-	// Objective is the target in percent, as in the file: 99.9.
+	// File is where the SLO was read, for messages that send people to
+	// it, and Line the line of its entry there (0 when built in code).
+	File   string
+	Line   int
+	Format Format
+	// Objective is the target in percent: 99.9.
 	Objective float64
+	// Period is the SLO period the file gives (OpenSLO's time window);
+	// zero when the format has none and the configured period applies.
+	Period time.Duration
 	// Labels are the file's labels merged with the SLO's own.
 	Labels   map[string]string
 	SLI      SLI
 	Alerting Alerting
 }
 
+// PeriodOr returns the SLO's own period, or def when the file gave none.
+func (s SLO) PeriodOr(def time.Duration) time.Duration {
+	if s.Period > 0 {
+		return s.Period
+	}
+	if def > 0 {
+		return def
+	}
+	return DefaultPeriod
+}
+
 // SLI holds the queries of an SLO, with {{.window}} where the window goes.
-// Either ErrorQuery and TotalQuery (an events SLI) or ErrorRatioQuery (a
-// raw SLI) are set.
+// An events SLI counts failed events (ErrorQuery) or good ones (GoodQuery,
+// OpenSLO's way) against TotalQuery; a raw SLI is a ready-made error
+// ratio (ErrorRatioQuery). Exactly one of the three forms is set.
 type SLI struct {
 	ErrorQuery      string
+	GoodQuery       string
 	TotalQuery      string
 	ErrorRatioQuery string
 }
@@ -79,8 +112,10 @@ func ErrorBudget(objective float64) float64 {
 	return math.Round((100-objective)*1e9) / 1e11
 }
 
-// Warning is a problem with an SLO file that does not stop Ooda from using
-// it, said once at start-up.
+// Warning is something about an SLO file that does not stop Ooda from
+// using it (an alert that can never fire, a part of the file Ooda
+// ignores), said once when the file is read. SLO is empty when it is
+// about the whole file.
 type Warning struct {
 	File    string
 	SLO     string
@@ -89,22 +124,40 @@ type Warning struct {
 
 // String gives the warning as one line: file: slo "name": message.
 func (w Warning) String() string {
+	if w.SLO == "" {
+		return w.File + ": " + w.Message
+	}
 	return w.File + ": slo " + strconv.Quote(w.SLO) + ": " + w.Message
 }
 
-// SpecError is one problem with an SLO file. Field is the YAML path of the
-// value at fault, such as objective or sli.events.error_query.
+// SpecError is one problem with an SLO file, which keeps the SLO it
+// names (or, with SLO empty, every SLO of the document) from being used.
+// Field is the path of the value at fault in the file's own spelling,
+// such as objective or sli.events.error_query; Line is where it is, 0
+// when unknown.
 type SpecError struct {
 	File    string
-	SLO     string // empty for problems with the file's header
+	Line    int
+	SLO     string
 	Field   string
 	Problem string
+	// Err is the error behind Problem, when there is one (a file that
+	// could not be read).
+	Err error
 }
 
-// Error gives the problem as one line: file: slo "name": field: problem.
+// Unwrap returns the error behind the problem, if any.
+func (e *SpecError) Unwrap() error { return e.Err }
+
+// Error gives the problem as one line: file:line: slo "name": field:
+// problem.
 func (e *SpecError) Error() string {
 	var b strings.Builder
 	b.WriteString(e.File)
+	if e.Line > 0 {
+		b.WriteString(":")
+		b.WriteString(strconv.Itoa(e.Line))
+	}
 	if e.SLO != "" {
 		b.WriteString(": slo ")
 		b.WriteString(strconv.Quote(e.SLO))
@@ -116,237 +169,6 @@ func (e *SpecError) Error() string {
 	b.WriteString(": ")
 	b.WriteString(e.Problem)
 	return b.String()
-}
-
-// The file format, field for field: Sloth's pkg/prometheus/api/v1.
-type specFile struct {
-	Version string            `yaml:"version"`
-	Service string            `yaml:"service"`
-	Labels  map[string]string `yaml:"labels"`
-	SLOs    []specSLO         `yaml:"slos"`
-}
-
-type specSLO struct {
-	Name        string            `yaml:"name"`
-	Objective   *float64          `yaml:"objective"`
-	Description string            `yaml:"description"`
-	Labels      map[string]string `yaml:"labels"`
-	SLI         struct {
-		Events *struct {
-			ErrorQuery string `yaml:"error_query"`
-			TotalQuery string `yaml:"total_query"`
-		} `yaml:"events"`
-		Raw *struct {
-			ErrorRatioQuery string `yaml:"error_ratio_query"`
-		} `yaml:"raw"`
-		Plugin yaml.Node `yaml:"plugin"`
-	} `yaml:"sli"`
-	Alerting struct {
-		Name        string            `yaml:"name"`
-		Labels      map[string]string `yaml:"labels"`
-		Annotations map[string]string `yaml:"annotations"`
-		PageAlert   specAlert         `yaml:"page_alert"`
-		TicketAlert specAlert         `yaml:"ticket_alert"`
-	} `yaml:"alerting"`
-}
-
-type specAlert struct {
-	Disable     bool              `yaml:"disable"`
-	Labels      map[string]string `yaml:"labels"`
-	Annotations map[string]string `yaml:"annotations"`
-}
-
-// LoadFile reads the SLOs of one Sloth prometheus/v1 file (several YAML
-// documents may share it). The error lists every problem found, each
-// naming the file, the SLO and the field. Warnings are judged against the
-// default 30-day windows; see Windows.Warnings for another period.
-func LoadFile(path string) ([]SLO, []Warning, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, nil, fmt.Errorf("slo file: %w", err)
-	}
-	return Parse(path, b)
-}
-
-// LoadFiles reads several files with LoadFile and also refuses two SLOs
-// with the same service and name.
-func LoadFiles(paths []string) ([]SLO, []Warning, error) {
-	var (
-		all   []SLO
-		warns []Warning
-		errs  []error
-	)
-	seen := map[string]string{}
-	for _, p := range paths {
-		slos, w, err := LoadFile(p)
-		warns = append(warns, w...)
-		if err != nil {
-			errs = append(errs, err)
-		}
-		for _, s := range slos {
-			if first, dup := seen[s.ID]; dup {
-				errs = append(errs, &SpecError{File: p, SLO: s.Name, Field: "name",
-					Problem: fmt.Sprintf("service %s already has an SLO %s in %s; SLO names must be unique within a service", s.Service, s.Name, first)})
-				continue
-			}
-			seen[s.ID] = p
-			all = append(all, s)
-		}
-	}
-	if err := errors.Join(errs...); err != nil {
-		return nil, warns, err
-	}
-	return all, warns, nil
-}
-
-// Parse reads SLOs from the contents of a Sloth file; name is what errors
-// call it.
-func Parse(name string, data []byte) ([]SLO, []Warning, error) {
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
-	var (
-		out  []SLO
-		errs []error
-	)
-	for doc := 1; ; doc++ {
-		var f specFile
-		err := dec.Decode(&f)
-		if errors.Is(err, io.EOF) {
-			if doc == 1 {
-				errs = append(errs, &SpecError{File: name, Problem: "the file is empty; want a Sloth prometheus/v1 spec"})
-			}
-			break
-		}
-		file := name
-		if doc > 1 {
-			file = fmt.Sprintf("%s (document %d)", name, doc)
-		}
-		if err != nil {
-			errs = append(errs, &SpecError{File: file, Problem: yamlProblem(err)})
-			break
-		}
-		slos, ferrs := f.validate(file)
-		out = append(out, slos...)
-		errs = append(errs, ferrs...)
-	}
-	// Two documents of one file may describe the same service.
-	seen := map[string]bool{}
-	for _, s := range out {
-		if seen[s.ID] {
-			errs = append(errs, &SpecError{File: s.File, SLO: s.Name, Field: "name", Problem: "appears twice for service " + s.Service})
-		}
-		seen[s.ID] = true
-	}
-	if err := errors.Join(errs...); err != nil {
-		return nil, nil, err
-	}
-	return out, DefaultWindows(DefaultPeriod).Warnings(out), nil
-}
-
-// typeNameRE finds the Go type in yaml.v3's "field x not found in type
-// slo.specSLO", which means nothing to someone editing a YAML file.
-var typeNameRE = regexp.MustCompile(` in type [\w.]+`)
-
-func yamlProblem(err error) string {
-	msg := strings.TrimPrefix(err.Error(), "yaml: ")
-	if te, ok := errors.AsType[*yaml.TypeError](err); ok {
-		msg = strings.Join(te.Errors, "; ")
-	}
-	msg = typeNameRE.ReplaceAllString(msg, " in the Sloth prometheus/v1 format")
-	return "not a valid Sloth file: " + msg
-}
-
-// nameRE is Sloth's rule for service and SLO names; it also keeps "/", the
-// separator of an SLO's ID, out of them.
-var nameRE = regexp.MustCompile(`^[A-Za-z0-9][-A-Za-z0-9_.]*$`)
-
-func (f specFile) validate(file string) ([]SLO, []error) {
-	var errs []error
-	bad := func(slo, field, format string, args ...any) {
-		errs = append(errs, &SpecError{File: file, SLO: slo, Field: field, Problem: fmt.Sprintf(format, args...)})
-	}
-	switch {
-	case f.Version == "":
-		bad("", "version", "missing; want %q", SlothVersion)
-	case f.Version != SlothVersion:
-		bad("", "version", "%q is not supported; want %q", f.Version, SlothVersion)
-	}
-	switch {
-	case f.Service == "":
-		bad("", "service", "missing; name the service these SLOs belong to")
-	case !nameRE.MatchString(f.Service):
-		bad("", "service", "%q: use letters, digits, '-', '_' and '.'", f.Service)
-	}
-	if len(f.SLOs) == 0 {
-		bad("", "slos", "no SLOs; add at least one under slos:")
-	}
-	var out []SLO
-	names := map[string]bool{}
-	for i, s := range f.SLOs {
-		id := s.Name
-		if id == "" {
-			id = fmt.Sprintf("#%d", i+1)
-		}
-		n := len(errs)
-		switch {
-		case s.Name == "":
-			bad(id, "name", "missing")
-		case !nameRE.MatchString(s.Name):
-			bad(id, "name", "%q: use letters, digits, '-', '_' and '.'", s.Name)
-		case names[s.Name]:
-			bad(id, "name", "appears twice in this file")
-		}
-		names[s.Name] = true
-		switch {
-		case s.Objective == nil:
-			bad(id, "objective", "missing; want a percentage such as 99.9")
-		case !(*s.Objective > 0 && *s.Objective < 100):
-			bad(id, "objective", "%v: want a percentage above 0 and below 100, such as 99.9", *s.Objective)
-		}
-		sli := SLI{}
-		events, raw := s.SLI.Events != nil, s.SLI.Raw != nil
-		switch {
-		case s.SLI.Plugin.Kind != 0:
-			bad(id, "sli.plugin", "SLI plugins are not supported; write the queries under sli.events or sli.raw")
-		case events && raw:
-			bad(id, "sli", "has both events and raw; keep one")
-		case events:
-			sli.ErrorQuery, sli.TotalQuery = s.SLI.Events.ErrorQuery, s.SLI.Events.TotalQuery
-			if err := checkQuery(sli.ErrorQuery); err != nil {
-				bad(id, "sli.events.error_query", "%v", err)
-			}
-			if err := checkQuery(sli.TotalQuery); err != nil {
-				bad(id, "sli.events.total_query", "%v", err)
-			}
-		case raw:
-			sli.ErrorRatioQuery = s.SLI.Raw.ErrorRatioQuery
-			if err := checkQuery(sli.ErrorRatioQuery); err != nil {
-				bad(id, "sli.raw.error_ratio_query", "%v", err)
-			}
-		default:
-			bad(id, "sli", "missing; want sli.events (error_query and total_query) or sli.raw (error_ratio_query)")
-		}
-		if len(errs) > n {
-			continue
-		}
-		a := s.Alerting
-		out = append(out, SLO{
-			ID:          f.Service + "/" + s.Name,
-			Service:     f.Service,
-			Name:        s.Name,
-			Description: s.Description,
-			File:        file,
-			Objective:   *s.Objective,
-			Labels:      mergeLabels(f.Labels, s.Labels),
-			SLI:         sli,
-			Alerting: Alerting{
-				Name: a.Name, Labels: a.Labels, Annotations: a.Annotations,
-				Page:   AlertSpec(a.PageAlert),
-				Ticket: AlertSpec(a.TicketAlert),
-			},
-		})
-	}
-	return out, errs
 }
 
 func mergeLabels(a, b map[string]string) map[string]string {
@@ -364,12 +186,12 @@ func mergeLabels(a, b map[string]string) map[string]string {
 }
 
 // Validate reports every problem that stops s from being measured: a
-// query that is not a template using {{.window}}, an events SLI without
-// both of its queries. Parse refuses such SLOs already; Validate is for
-// SLOs built in code.
+// query that is not a template using {{.window}}, an SLI with none or
+// several of its forms, an events SLI without its total. Reading a file
+// refuses such SLOs already; Validate is for SLOs built in code.
 func (s SLO) Validate() error {
 	var errs []error
-	for _, q := range []string{s.SLI.ErrorQuery, s.SLI.TotalQuery, s.SLI.ErrorRatioQuery} {
+	for _, q := range []string{s.SLI.ErrorQuery, s.SLI.GoodQuery, s.SLI.TotalQuery, s.SLI.ErrorRatioQuery} {
 		if q == "" {
 			continue
 		}
@@ -377,42 +199,16 @@ func (s SLO) Validate() error {
 			errs = append(errs, fmt.Errorf("slo %s: %w", s.ID, err))
 		}
 	}
-	if !s.SLI.Raw() && (s.SLI.ErrorQuery == "" || s.SLI.TotalQuery == "") {
+	counted := s.SLI.ErrorQuery != "" || s.SLI.GoodQuery != ""
+	switch {
+	case s.SLI.ErrorQuery != "" && s.SLI.GoodQuery != "":
+		errs = append(errs, fmt.Errorf("slo %s: an events SLI counts errors or good events, not both", s.ID))
+	case s.SLI.Raw() && (counted || s.SLI.TotalQuery != ""):
+		errs = append(errs, fmt.Errorf("slo %s: a raw SLI has its error ratio query alone", s.ID))
+	case !s.SLI.Raw() && (!counted || s.SLI.TotalQuery == ""):
 		errs = append(errs, fmt.Errorf("slo %s: an events SLI needs both queries", s.ID))
 	}
 	return errors.Join(errs...)
-}
-
-// windowProbe stands for the window when checking that a query uses it.
-const windowProbe = "ooda_window_probe"
-
-// checkQuery checks that a query is a template Sloth would accept and that
-// it uses {{.window}}: without it every window would measure the same thing.
-func checkQuery(q string) error {
-	if strings.TrimSpace(q) == "" {
-		return errors.New("missing")
-	}
-	out, err := renderQuery(q, windowProbe)
-	if err != nil {
-		return err
-	}
-	if !strings.Contains(out, windowProbe) {
-		return errors.New("does not use {{.window}}; write the range as [{{.window}}]")
-	}
-	return nil
-}
-
-// renderQuery puts window into a query template the way Sloth does.
-func renderQuery(q, window string) (string, error) {
-	t, err := template.New("query").Option("missingkey=error").Parse(q)
-	if err != nil {
-		return "", fmt.Errorf("not a valid template: %w", err)
-	}
-	var b strings.Builder
-	if err := t.Execute(&b, map[string]string{"window": window}); err != nil {
-		return "", fmt.Errorf("not a valid template: the only variable is {{.window}}: %w", err)
-	}
-	return b.String(), nil
 }
 
 // Warnings says, for each SLO, which alerts can never fire with these

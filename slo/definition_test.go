@@ -51,6 +51,7 @@ slos:
           1 - (sum(rate(http_request_duration_seconds_bucket{le="0.25"}[{{ .window }}]))
           / sum(rate(http_request_duration_seconds_count[{{ .window }}])))
     alerting:
+      name: MyServiceLatency
       ticket_alert:
         disable: true
 `
@@ -83,61 +84,100 @@ func TestParseSlothExample(t *testing.T) {
 
 func TestParseErrorsNameFileSLOAndField(t *testing.T) {
 	header := "version: prometheus/v1\nservice: checkout\nslos:\n"
-	events := "    sli:\n      events:\n        error_query: sum(rate(errors[{{.window}}]))\n        total_query: sum(rate(total[{{.window}}]))\n"
+	events := "    sli:\n      events:\n        error_query: sum(rate(errors[{{.window}}]))\n        total_query: sum(rate(total[{{.window}}]))\n    alerting:\n      name: CheckoutErrors\n"
+	good := "  - name: fine\n    objective: 99\n" + events
 	tests := []struct {
 		name string
 		yaml string
 		want []string // each must appear in one line of the error
+		kept []string // the SLOs that load all the same
 	}{
 		{"wrong version", "version: prometheus/v2\nservice: checkout\nslos:\n  - name: a\n    objective: 99\n" + events,
-			[]string{`bad.yaml: version: "prometheus/v2" is not supported; want "prometheus/v1"`}},
+			[]string{`bad.yaml:1: version: "prometheus/v2" is not supported; want "prometheus/v1"`}, nil},
 		{"no service", "version: prometheus/v1\nslos:\n  - name: a\n    objective: 99\n" + events,
-			[]string{"bad.yaml: service: missing"}},
+			[]string{"bad.yaml:1: service: missing; name the service"}, nil},
 		{"no slos", "version: prometheus/v1\nservice: checkout\n",
-			[]string{"bad.yaml: slos: no SLOs"}},
-		{"objective out of range", header + "  - name: availability\n    objective: 120\n" + events,
-			[]string{`bad.yaml: slo "availability": objective: 120: want a percentage above 0 and below 100`}},
+			[]string{"bad.yaml:1: slos: no SLOs"}, nil},
+		{"objective out of range", header + "  - name: availability\n    objective: 120\n" + events + good,
+			[]string{`bad.yaml:4: slo "availability": objective: 120: want a percentage above 0 and below 100, such as 99.9`}, []string{"checkout/fine"}},
 		{"objective of 100 leaves no budget", header + "  - name: availability\n    objective: 100\n" + events,
-			[]string{`slo "availability": objective: 100`}},
+			[]string{`slo "availability": objective: 100`}, nil},
 		{"objective missing", header + "  - name: availability\n" + events,
-			[]string{`slo "availability": objective: missing`}},
-		{"query without the window", header + "  - name: availability\n    objective: 99.9\n    sli:\n      events:\n        error_query: sum(rate(errors[5m]))\n        total_query: sum(rate(total[{{.window}}]))\n",
-			[]string{`slo "availability": sli.events.error_query: does not use {{.window}}`}},
-		{"broken template", header + "  - name: availability\n    objective: 99.9\n    sli:\n      raw:\n        error_ratio_query: errors[{{.window}]\n",
-			[]string{`slo "availability": sli.raw.error_ratio_query: not a valid template`}},
-		{"unknown template variable", header + "  - name: availability\n    objective: 99.9\n    sli:\n      raw:\n        error_ratio_query: errors[{{.windows}}]\n",
-			[]string{`slo "availability": sli.raw.error_ratio_query: not a valid template: the only variable is {{.window}}`}},
-		{"no sli", header + "  - name: availability\n    objective: 99.9\n",
-			[]string{`slo "availability": sli: missing`}},
-		{"plugin sli", header + "  - name: availability\n    objective: 99.9\n    sli:\n      plugin:\n        id: sloth-common/kubernetes/apiserver/availability\n",
-			[]string{`slo "availability": sli.plugin: SLI plugins are not supported`}},
-		{"both sli kinds", header + "  - name: availability\n    objective: 99.9\n" + events + "      raw:\n        error_ratio_query: x[{{.window}}]\n",
-			[]string{`slo "availability": sli: has both events and raw`}},
+			[]string{`slo "availability": objective: missing`}, nil},
+		{"objective not a number", header + "  - name: availability\n    objective: high\n" + events,
+			[]string{`bad.yaml:5: slo "availability": objective: "high" is not a number`}, nil},
+		{"query without the window", header + "  - name: availability\n    objective: 99.9\n    sli:\n      events:\n        error_query: sum(rate(errors[5m]))\n        total_query: sum(rate(total[{{.window}}]))\n    alerting:\n      name: A\n",
+			[]string{`slo "availability": sli.events.error_query: does not use {{.window}}`}, nil},
+		{"broken template", header + "  - name: availability\n    objective: 99.9\n    sli:\n      raw:\n        error_ratio_query: errors[{{.window}]\n    alerting:\n      name: A\n",
+			[]string{`slo "availability": sli.raw.error_ratio_query: not a valid template`}, nil},
+		{"unknown template variable", header + "  - name: availability\n    objective: 99.9\n    sli:\n      raw:\n        error_ratio_query: errors[{{.windows}}]\n    alerting:\n      name: A\n",
+			[]string{`slo "availability": sli.raw.error_ratio_query: not a valid template: the only variable is {{.window}}`}, nil},
+		{"unbalanced brackets", header + "  - name: availability\n    objective: 99.9\n    sli:\n      raw:\n        error_ratio_query: sum(rate(errors[{{.window}}])\n    alerting:\n      name: A\n",
+			[]string{`slo "availability": sli.raw.error_ratio_query: the ( at position 4 is never closed; add )`}, nil},
+		{"error query is the total query", header + "  - name: availability\n    objective: 99.9\n    sli:\n      events:\n        error_query: sum(rate(total[{{.window}}]))\n        total_query: sum(rate(total[{{.window}}]))\n    alerting:\n      name: A\n" + good,
+			[]string{`slo "availability": sli.events.error_query: the same query as total_query: every request would count as an error, a burn of 1000× on every window`}, []string{"checkout/fine"}},
+		{"no sli", header + "  - name: availability\n    objective: 99.9\n    alerting:\n      name: A\n",
+			[]string{`slo "availability": sli: missing`}, nil},
+		{"plugin sli is refused, the rest of the file kept", header + "  - name: availability\n    objective: 99.9\n    sli:\n      plugin:\n        id: sloth-common/kubernetes/apiserver/availability\n    alerting:\n      name: A\n" + good,
+			[]string{`bad.yaml:4: slo "availability": sli.plugin: Ooda cannot evaluate the SLI plugin "sloth-common/kubernetes/apiserver/availability": its queries are built inside Sloth; write them out under sli.events (error_query and total_query) or sli.raw (error_ratio_query) instead`},
+			[]string{"checkout/fine"}},
+		{"both sli kinds", header + "  - name: availability\n    objective: 99.9\n    sli:\n      events:\n        error_query: sum(rate(errors[{{.window}}]))\n        total_query: sum(rate(total[{{.window}}]))\n      raw:\n        error_ratio_query: x[{{.window}}]\n    alerting:\n      name: A\n",
+			[]string{`slo "availability": sli: has both events and raw`}, nil},
 		{"duplicate names", header + "  - name: a\n    objective: 99\n" + events + "  - name: a\n    objective: 99\n" + events,
-			[]string{`slo "a": name: appears twice`}},
+			[]string{`bad.yaml:12: slo "a": name: appears twice for service checkout`}, []string{"checkout/a"}},
 		{"a name with a slash", header + "  - name: a/b\n    objective: 99\n" + events,
-			[]string{`slo "a/b": name: "a/b": use letters`}},
+			[]string{`slo "a/b": name: "a/b": use letters`}, nil},
 		{"nameless slo is numbered", header + "  - objective: 99\n" + events,
-			[]string{`slo "#1": name: missing`}},
+			[]string{`slo "#1": name: missing`}, nil},
 		{"typo in a field", header + "  - name: a\n    objetive: 99\n" + events,
-			[]string{"bad.yaml: not a valid Sloth file: line 5: field objetive not found in the Sloth prometheus/v1 format"}},
+			[]string{`bad.yaml:5: slo "a": objetive: not a field of the Sloth prometheus/v1 format; did you mean objective?`}, nil},
+		{"both spellings of a field", header + "  - name: a\n    objective: 99\n" + events + "      pageAlert:\n        disable: true\n      page_alert:\n        disable: true\n",
+			[]string{`bad.yaml:14: slo "a": alerting.page_alert: appears twice (as pageAlert and page_alert); keep one`}, nil},
+		{"an unknown field lists the accepted ones", header + "  - name: a\n    objective: 99\n" + events + "      severity: page\n",
+			[]string{`slo "a": alerting.severity: not a field of the Sloth prometheus/v1 format; the fields here are annotations, labels, name, page_alert, ticket_alert`}, nil},
+		{"no alert name while alerts are on", header + "  - name: a\n    objective: 99\n    sli:\n      raw:\n        error_ratio_query: x[{{.window}}]\n",
+			[]string{`slo "a": alerting.name: missing; Sloth names the alerts it generates with it`}, nil},
+		{"an empty label value", "version: prometheus/v1\nservice: checkout\nlabels:\n  team: \"\"\nslos:\n" + good,
+			[]string{`bad.yaml:1: labels.team: empty; give the label a value or remove it`}, nil},
+		{"an empty alert label value", header + "  - name: a\n    objective: 99\n" + events + "      page_alert:\n        labels:\n          severity: \"\"\n" + good,
+			[]string{`bad.yaml:4: slo "a": alerting.page_alert.labels.severity: empty; give the label a value or remove it`}, []string{"checkout/fine"}},
 		{"every problem at once", header + "  - name: a\n    objective: 0\n  - name: b\n    objective: 99\n",
-			[]string{`slo "a": objective: 0`, `slo "a": sli: missing`, `slo "b": sli: missing`}},
-		{"empty file", "", []string{"bad.yaml: the file is empty"}},
+			[]string{`slo "a": objective: 0`, `slo "a": sli: missing`, `slo "b": sli: missing`}, nil},
+		{"empty file", "", []string{"bad.yaml: the file is empty; want a Sloth spec (version: prometheus/v1), a Kubernetes PrometheusServiceLevel"}, nil},
+		{"not YAML", "version: [prometheus/v1\n", []string{"bad.yaml:1: not valid YAML: did not find expected ',' or ']'"}, nil},
+		{"no format", "slos: []\n", []string{"bad.yaml:1: not an SLO file Ooda reads (it has neither version: nor apiVersion:); want a Sloth spec (version: prometheus/v1), a Kubernetes PrometheusServiceLevel (apiVersion: sloth.slok.dev/v1) or an OpenSLO SLO (apiVersion: openslo/v1alpha or openslo/v1)"}, nil},
+		{"another apiVersion", "apiVersion: monitoring.coreos.com/v1\nkind: PrometheusRule\n", []string{`bad.yaml:1: apiVersion: "monitoring.coreos.com/v1" is not a format Ooda reads; want a Sloth spec`}, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			slos, _, err := slo.Parse("bad.yaml", []byte(tt.yaml))
 			require.Error(t, err)
-			assert.Nil(t, slos, "nothing is half-loaded")
+			var ids []string
+			for _, s := range slos {
+				ids = append(ids, s.ID)
+			}
+			assert.Equal(t, tt.kept, ids, "what loads despite the problems")
 			for _, w := range tt.want {
 				assert.Contains(t, err.Error(), w)
 			}
+			assert.NotContains(t, err.Error(), "slo.", "no Go type in a message")
 			var se *slo.SpecError
 			require.ErrorAs(t, err, &se)
 			assert.Equal(t, "bad.yaml", se.File)
 		})
 	}
+}
+
+func TestTheOtherSlothSpellingIsReadWithAWarning(t *testing.T) {
+	file := "version: prometheus/v1\nservice: checkout\nslos:\n  - name: a\n    objective: 99\n" +
+		"    sli:\n      events:\n        error_query: sum(rate(errors[{{.window}}]))\n        total_query: sum(rate(total[{{.window}}]))\n" +
+		"    alerting:\n      name: CheckoutErrors\n      pageAlert:\n        labels:\n          severity: critical\n"
+	slos, warns, err := slo.Parse("checkout.yaml", []byte(file))
+	require.NoError(t, err)
+	require.Len(t, slos, 1)
+	assert.Equal(t, "critical", slos[0].Alerting.Page.Labels["severity"], "what the author meant")
+	require.Len(t, warns, 1)
+	assert.Equal(t, `checkout.yaml: slo "a": alerting.pageAlert (line 12): read as page_alert, as the Sloth prometheus/v1 format spells it (Sloth itself would ignore pageAlert, and everything under it)`, warns[0].String())
 }
 
 func TestNinetyPercentCannotPageFast(t *testing.T) {
@@ -169,7 +209,7 @@ func TestNinetyPercentCannotPageFast(t *testing.T) {
 	assert.Empty(t, warns)
 }
 
-func TestLoadFiles(t *testing.T) {
+func TestLoad(t *testing.T) {
 	dir := t.TempDir()
 	write := func(name string, data []byte) string {
 		p := filepath.Join(dir, name)
@@ -178,25 +218,38 @@ func TestLoadFiles(t *testing.T) {
 	}
 	a := write("checkout.yaml", sloFile("checkout", 99.9, "availability", "latency"))
 	b := write("search.yaml", []byte(string(sloFile("search", 99.5, "availability"))+"---\n"+string(sloFile("search-batch", 90, "jobs"))))
-	slos, warns, err := slo.LoadFiles([]string{a, b})
-	require.NoError(t, err)
+	set := slo.Load([]string{a, b}, slo.DefaultPeriod)
+	require.NoError(t, set.Err())
 	var ids []string
-	for _, s := range slos {
+	for _, s := range set.SLOs {
 		ids = append(ids, s.ID)
 	}
 	assert.Equal(t, []string{"checkout/availability", "checkout/latency", "search/availability", "search-batch/jobs"}, ids)
+	warns := set.Warnings()
 	require.Len(t, warns, 1)
-	assert.Equal(t, b+" (document 2)", warns[0].File)
+	assert.Equal(t, b, warns[0].File)
+	assert.Equal(t, "jobs", warns[0].SLO)
+	require.Len(t, set.Files, 2)
+	assert.Equal(t, []slo.Format{slo.FormatSloth}, set.Files[1].Formats)
+	assert.Equal(t, []string{"search/availability", "search-batch/jobs"}, set.Files[1].SLOs)
 
-	dup := write("checkout-again.yaml", sloFile("checkout", 99, "latency"))
-	_, _, err = slo.LoadFiles([]string{a, dup})
-	require.Error(t, err)
-	assert.Contains(t, err.Error(), dup+`: slo "latency": name: service checkout already has an SLO latency in `+a)
+	// The second SLO of a name is refused; the first, and the rest of
+	// the file, stay.
+	dup := write("checkout-again.yaml", sloFile("checkout", 99, "latency", "errors"))
+	set = slo.Load([]string{a, dup}, slo.DefaultPeriod)
+	require.Error(t, set.Err())
+	assert.Contains(t, set.Err().Error(), dup+`:6: slo "latency": name: service checkout already has an SLO latency (`+a+`:21)`)
+	assert.Equal(t, []string{"checkout/errors"}, set.Files[1].SLOs)
+	assert.Len(t, set.SLOs, 3)
 
-	_, _, err = slo.LoadFiles([]string{filepath.Join(dir, "missing.yaml"), a})
-	require.Error(t, err)
-	assert.True(t, errors.Is(err, os.ErrNotExist))
-	assert.Contains(t, err.Error(), "missing.yaml")
+	// A file that cannot be read keeps out its own SLOs only.
+	set = slo.Load([]string{filepath.Join(dir, "missing.yaml"), a}, slo.DefaultPeriod)
+	require.Error(t, set.Err())
+	assert.True(t, errors.Is(set.Err(), os.ErrNotExist))
+	assert.Contains(t, set.Err().Error(), "missing.yaml: cannot read it: no such file; check the path in slo_files")
+	assert.Len(t, set.SLOs, 2)
+	assert.False(t, set.Files[0].OK())
+	assert.True(t, set.Files[1].OK())
 }
 
 func TestWindowQueryReadsZeroErrorsWhenTheErrorSeriesIsMissing(t *testing.T) {

@@ -47,7 +47,7 @@ func ServiceFreeze(service string, report Report, states []State) (FreezeStatus,
 	var fresh *float64
 	for _, r := range report.Service(service) {
 		found = true
-		if r.Level == LevelError {
+		if r.Level.Failed() {
 			continue
 		}
 		fs.EvaluatedAt = report.At

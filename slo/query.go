@@ -22,7 +22,8 @@ const (
 //
 // For an events SLI the ratio is sum(error)/sum(total), with a missing
 // error series read as zero errors while the total has data (a service
-// that has never failed usually has no error series at all), and the
+// that has never failed usually has no error series at all), or, when the
+// SLI counts good events, 1 − sum(good)/sum(total); and the
 // request count is sum(total) × seconds: Sloth's total queries are
 // per-second rates, so this is their increase over the window. Both travel
 // in one query, told apart by SeriesLabel. Each of the user's queries goes
@@ -45,7 +46,13 @@ func windowQuery(s SLO, d time.Duration, requests bool) (string, error) {
 	if s.SLI.Raw() {
 		return renderQuery(s.SLI.ErrorRatioQuery, win)
 	}
-	errQ, err := renderQuery(s.SLI.ErrorQuery, win)
+	counted, format := s.SLI.ErrorQuery, "(sum(\n%s\n) or vector(0)) / sum(\n%s\n)"
+	if s.SLI.GoodQuery != "" {
+		// OpenSLO counts good events: a missing good series while the
+		// total has data is no good event at all.
+		counted, format = s.SLI.GoodQuery, "1 - (sum(\n%s\n) or vector(0)) / sum(\n%s\n)"
+	}
+	countedQ, err := renderQuery(counted, win)
 	if err != nil {
 		return "", err
 	}
@@ -53,7 +60,7 @@ func windowQuery(s SLO, d time.Duration, requests bool) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	ratio := fmt.Sprintf("(sum(\n%s\n) or vector(0)) / sum(\n%s\n)", errQ, total)
+	ratio := fmt.Sprintf(format, countedQ, total)
 	if !requests {
 		return ratio, nil
 	}

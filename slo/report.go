@@ -14,6 +14,11 @@ var (
 	// ErrUnknownService is matched when no SLO belongs to the service asked
 	// about.
 	ErrUnknownService = errors.New("no SLO for this service")
+	// ErrBadQuery is matched when Prometheus answered but an SLO's query
+	// cannot be measured: Prometheus refused it as invalid (HTTP 400
+	// bad_data) or it returned something other than one error ratio. It
+	// is a configuration error of that SLO, never an outage of Prometheus.
+	ErrBadQuery = errors.New("configuration error in the SLO's query")
 )
 
 // Report is one evaluation of every SLO.
@@ -26,6 +31,18 @@ type Report struct {
 	Queries int
 	// Results follow the order of the evaluator's SLOs.
 	Results []Result
+}
+
+// ConfigErrors returns the results whose query was refused
+// (LevelConfigError).
+func (r Report) ConfigErrors() []Result {
+	var out []Result
+	for _, res := range r.Results {
+		if res.Level == LevelConfigError {
+			out = append(out, res)
+		}
+	}
+	return out
 }
 
 // Service returns the results of one service's SLOs.
@@ -52,4 +69,7 @@ type Snapshot struct {
 	// Reason says why the latest evaluation failed.
 	Reason   string
 	FailedAt time.Time
+	// Problems are what kept SLOs of the configured files from being
+	// loaded at the latest (re)load: those SLOs are not evaluated.
+	Problems []SpecError
 }

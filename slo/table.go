@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -12,27 +13,78 @@ import (
 
 // WriteTable writes a report as a plain-text table, one SLO a line: its
 // level, the burn rate of each alert window, the budget left over the
-// period and how long it lasts at the current burn. "-" is no data.
+// period and how long it lasts at the current burn. "-" is no data. SLOs
+// measured over different windows (periods of their own) get a table
+// each, headed by their period.
 func WriteTable(w io.Writer, r Report) error {
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	var windows []time.Duration
-	for _, res := range r.Results {
-		if len(res.Windows) > 0 {
-			for _, wb := range res.Windows[:len(res.Windows)-1] {
-				windows = append(windows, wb.Window)
-			}
-			break
+	groups := tableGroups(r.Results)
+	for i, g := range groups {
+		if i > 0 {
+			fmt.Fprintln(w)
+		}
+		if len(groups) > 1 {
+			fmt.Fprintf(w, "period %s:\n", FormatWindow(g.period))
+		}
+		if err := writeGroup(w, g); err != nil {
+			return err
 		}
 	}
+	return nil
+}
+
+// tableGroup is the results measured over the same windows.
+type tableGroup struct {
+	period  time.Duration
+	windows []time.Duration // the alert windows, the period left out
+	results []Result
+}
+
+// tableGroups sorts results by their windows, in order of first
+// appearance. A result without windows (its evaluation failed) joins the
+// first group.
+func tableGroups(results []Result) []*tableGroup {
+	var groups []*tableGroup
+	var orphans []Result
+	for _, res := range results {
+		if len(res.Windows) == 0 {
+			orphans = append(orphans, res)
+			continue
+		}
+		ws := make([]time.Duration, 0, len(res.Windows)-1)
+		for _, wb := range res.Windows[:len(res.Windows)-1] {
+			ws = append(ws, wb.Window)
+		}
+		var g *tableGroup
+		for _, c := range groups {
+			if slices.Equal(c.windows, ws) && c.period == res.Windows[len(res.Windows)-1].Window {
+				g = c
+				break
+			}
+		}
+		if g == nil {
+			g = &tableGroup{period: res.Windows[len(res.Windows)-1].Window, windows: ws}
+			groups = append(groups, g)
+		}
+		g.results = append(g.results, res)
+	}
+	if len(groups) == 0 {
+		groups = append(groups, &tableGroup{})
+	}
+	groups[0].results = append(groups[0].results, orphans...)
+	return groups
+}
+
+func writeGroup(w io.Writer, g *tableGroup) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	head := []string{"SLO", "STATE"}
-	for _, d := range windows {
+	for _, d := range g.windows {
 		head = append(head, FormatWindow(d))
 	}
 	head = append(head, "BUDGET", "EXHAUSTS IN", "FILE")
 	fmt.Fprintln(tw, strings.Join(head, "\t"))
-	for _, res := range r.Results {
+	for _, res := range g.results {
 		row := []string{res.SLO, string(res.Level)}
-		for _, d := range windows {
+		for _, d := range g.windows {
 			wb, _ := res.Window(d)
 			row = append(row, FormatBurn(wb.Burn))
 		}
@@ -69,7 +121,7 @@ func FormatBudget(b float64) string {
 
 func formatExhaustion(r Result) string {
 	switch {
-	case r.Level == LevelError || !known(r.BudgetRemaining):
+	case r.Level.Failed() || !known(r.BudgetRemaining):
 		return "-"
 	case r.Exhausted():
 		return "spent"

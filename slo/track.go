@@ -76,10 +76,10 @@ type Notice struct {
 // the warning is repeated when renotify has passed since the last notice
 // (never when renotify ≤ 0). A freeze starts when the budget is spent and
 // ends when some comes back, with a notice each; while the budget is
-// unknown the freeze stays as it was. A failed evaluation (LevelError)
-// changes nothing.
+// unknown the freeze stays as it was. A failed evaluation (LevelError,
+// LevelConfigError) changes nothing.
 func Track(prev State, r Result, now time.Time, renotify time.Duration) (State, *Notice) {
-	if r.Level == LevelError || r.Level == "" {
+	if r.Level.Failed() || r.Level == "" {
 		return prev, nil
 	}
 	next := prev

@@ -6,6 +6,7 @@ import (
 	"math"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -181,4 +182,86 @@ func FormatWindow(d time.Duration) string {
 		}
 	}
 	return string(b)
+}
+
+// MinPeriod is the shortest SLO period Ooda accepts: the fast page's
+// windows are 1/720 and 1/8640 of the period, a couple of minutes and ten
+// seconds for a day.
+const MinPeriod = Day
+
+// checkPeriod refuses a period too short to alert on.
+func checkPeriod(d time.Duration) error {
+	if d < MinPeriod {
+		return fmt.Errorf("%s: an SLO period must be a day or more (the fast page's windows are 1/720 and 1/8640 of it); 28d or 30d are usual", FormatWindow(d))
+	}
+	return nil
+}
+
+// ParsePeriod reads an SLO period written as a Prometheus duration (30d,
+// 4w, 720h) and checks that it is one Ooda can alert on.
+func ParsePeriod(s string) (time.Duration, error) {
+	d, err := ParseDuration(s)
+	if err != nil {
+		return 0, err
+	}
+	if err := checkPeriod(d); err != nil {
+		return 0, err
+	}
+	return d, nil
+}
+
+// durationUnits are Prometheus's duration units, largest first, as
+// model.ParseDuration of Prometheus's common module reads them.
+var durationUnits = []struct {
+	name string
+	d    time.Duration
+}{
+	{"y", 365 * Day}, {"w", 7 * Day}, {"d", Day}, {"h", time.Hour},
+	{"m", time.Minute}, {"s", time.Second}, {"ms", time.Millisecond},
+}
+
+// ParseDuration reads a Prometheus duration: whole numbers with units
+// from years down to milliseconds, each once, largest first (1d12h, 90m,
+// 30d). A test holds it to model.ParseDuration, which this package may not
+// import.
+func ParseDuration(s string) (time.Duration, error) {
+	bad := fmt.Errorf("%q: want a duration such as 30d, 4w or 720h", s)
+	if s == "0" {
+		return 0, nil
+	}
+	var total time.Duration
+	prev := -1
+	rest := s
+	for rest != "" {
+		i := 0
+		for i < len(rest) && rest[i] >= '0' && rest[i] <= '9' {
+			i++
+		}
+		n, err := strconv.ParseInt(rest[:i], 10, 64)
+		if i == 0 || err != nil {
+			return 0, bad
+		}
+		rest = rest[i:]
+		unit := -1
+		for j, u := range durationUnits {
+			if strings.HasPrefix(rest, u.name) && (u.name != "m" || !strings.HasPrefix(rest, "ms")) {
+				unit = j
+				break
+			}
+		}
+		if unit <= prev {
+			return 0, bad
+		}
+		prev = unit
+		u := durationUnits[unit]
+		rest = rest[len(u.name):]
+		if n > int64(math.MaxInt64/u.d) || total+time.Duration(n)*u.d < total {
+			return 0, bad
+		}
+		total += time.Duration(n) * u.d
+	}
+	if prev < 0 {
+		return 0, bad
+	}
+	return total, nil
 }

@@ -33,9 +33,11 @@ func (d *Dispatcher) sloReply(service string) Reply {
 	var b strings.Builder
 	code := http.StatusOK
 	if d.SLO == nil {
-		b.WriteString("No SLOs are configured: list Sloth SLO files in `slo_files` (OODA_SLO_FILES) and set PROMETHEUS_URL.")
+		b.WriteString("No SLOs are configured: list SLO files (Sloth, its Kubernetes form or OpenSLO) in `slo_files` (OODA_SLO_FILES) and set PROMETHEUS_URL.")
 	} else {
-		code = writeSLOSnapshot(&b, d.SLO.Last(), service)
+		snap := d.SLO.Last()
+		code = writeSLOSnapshot(&b, snap, service)
+		writeSLOProblems(&b, snap, service)
 	}
 	if d.OwnSLO != nil {
 		b.WriteString("\n" + ownSLOLine(d.OwnSLO))
@@ -49,6 +51,10 @@ func (d *Dispatcher) sloReply(service string) Reply {
 // SLOs.
 func writeSLOSnapshot(b *strings.Builder, snap slo.Snapshot, service string) int {
 	rep := snap.Report
+	if len(rep.Results) == 0 && len(snap.Problems) > 0 && service == "" {
+		b.WriteString("No SLO could be loaded from the SLO files.")
+		return http.StatusOK
+	}
 	if snap.Report.At.IsZero() {
 		b.WriteString("The SLOs have not been evaluated yet.")
 		if snap.Reason != "" {
@@ -83,6 +89,57 @@ func writeSLOSnapshot(b *strings.Builder, snap slo.Snapshot, service string) int
 	_ = slo.WriteTable(&table, rep) // a bytes.Buffer does not fail
 	b.WriteString("```\n" + clipTable(table.String(), maxSLOTable) + "```")
 	return http.StatusOK
+}
+
+// maxSLOProblems bounds the problems a reply lists; `ooda slo validate`
+// lists them all.
+const maxSLOProblems = 8
+
+// maxSLOProblemLine bounds one problem's line: its file, line and field
+// come first, and the file says the rest.
+const maxSLOProblemLine = 300
+
+// writeSLOProblems says which SLOs cannot be evaluated because of their
+// files: the problems of the latest (re)load of the SLO files, and the
+// SLOs whose queries Prometheus refused. Those are configuration errors
+// to correct in the files, not Prometheus being down. With a service
+// asked about, the load problems are counted, not listed: they may be
+// anyone's.
+func writeSLOProblems(b *strings.Builder, snap slo.Snapshot, service string) {
+	var refused []slo.Result
+	for _, r := range snap.Report.ConfigErrors() {
+		if service == "" || strings.EqualFold(r.Service, service) {
+			refused = append(refused, r)
+		}
+	}
+	if len(refused) > 0 {
+		b.WriteString("\n:warning: Configuration errors: Prometheus answered but refused these SLOs' queries; correct them in their files and reload (SIGHUP):")
+		for _, r := range refused {
+			fmt.Fprintf(b, "\n• %s: %s", mrkdwn.Escape(r.SLO), mrkdwn.Escape(mrkdwn.Clip(errText(r.Err), maxSLOProblemLine)))
+		}
+	}
+	if len(snap.Problems) == 0 {
+		return
+	}
+	if service != "" {
+		fmt.Fprintf(b, "\n:warning: %d problem(s) in the SLO files keep SLOs out; `/incident slo` lists them.", len(snap.Problems))
+		return
+	}
+	fmt.Fprintf(b, "\n:warning: %d problem(s) in the SLO files; the SLOs they name are not evaluated until the files are corrected and reloaded (SIGHUP):", len(snap.Problems))
+	for i, p := range snap.Problems {
+		if i == maxSLOProblems {
+			fmt.Fprintf(b, "\n… %d more; `ooda slo validate` on the files lists them all", len(snap.Problems)-i)
+			break
+		}
+		fmt.Fprintf(b, "\n• %s", mrkdwn.Escape(mrkdwn.Clip(p.Error(), maxSLOProblemLine)))
+	}
+}
+
+func errText(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
 }
 
 // sinceFailure says how long ago the latest evaluation failed, " 40s

@@ -83,7 +83,7 @@ func TestSLOCheck(t *testing.T) {
 		{"Prometheus down exits 2", []string{"check", "--config", sloth, "--prometheus", closedPort(t)}, 2,
 			nil, nil, "prometheus unavailable"},
 		{"a bad file exits 2 and names the field", []string{"check", "--config", broken, "--prometheus", healthy}, 2,
-			nil, nil, broken + `: slo "availability": objective: 120`},
+			nil, []string{"error: " + broken + `:4: slo "availability": objective: 120: want a percentage above 0 and below 100`}, "no SLO could be loaded from " + broken},
 		{"no files", []string{"check", "--prometheus", healthy}, 2, nil, nil, "name the SLO files"},
 		{"no Prometheus", []string{"check", "--config", sloth}, 2, nil, nil, "--prometheus URL"},
 		{"bad period", []string{"check", "--config", sloth, "--prometheus", healthy, "--period", "a month"}, 2, nil, nil, "--period"},

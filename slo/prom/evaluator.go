@@ -35,10 +35,14 @@ type Config struct {
 	// Guard protects Prometheus: the evaluator's queries go through its
 	// Do, with its timeout, breaker and bulkhead.
 	Guard *resilience.Guard
-	SLOs  []slo.SLO
-	// Period is the SLO period; zero means slo.DefaultPeriod.
+	// SLOs are the SLOs to evaluate; SetSLOs replaces them.
+	SLOs []slo.SLO
+	// Period is the SLO period of the SLOs whose file gives none; zero
+	// means slo.DefaultPeriod. An SLO with a period of its own (OpenSLO's
+	// time window) is measured over slo.DefaultWindows of that period.
 	Period time.Duration
-	// Windows replaces slo.DefaultWindows(Period) when set.
+	// Windows replaces slo.DefaultWindows(Period) when set, for the SLOs
+	// measured over its period.
 	Windows *slo.Windows
 	// MinRequests is the traffic below which an alert does not fire (see
 	// slo.Assess). Zero means DefaultMinRequests; a negative value turns the
@@ -100,8 +104,19 @@ func (c Config) validate() error {
 	if c.Timeout < 0 {
 		errs = append(errs, fmt.Errorf("timeout %v: must be positive", c.Timeout))
 	}
+	errs = append(errs, validateSLOs(c.SLOs))
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("slo evaluator: %w", err)
+	}
+	return nil
+}
+
+// validateSLOs reports every SLO that cannot be measured, and IDs that
+// repeat.
+func validateSLOs(slos []slo.SLO) error {
+	var errs []error
 	ids := map[string]bool{}
-	for _, s := range c.SLOs {
+	for _, s := range slos {
 		if ids[s.ID] {
 			errs = append(errs, fmt.Errorf("slo %s: appears twice", s.ID))
 		}
@@ -109,11 +124,11 @@ func (c Config) validate() error {
 		if err := s.Validate(); err != nil {
 			errs = append(errs, err)
 		}
+		if s.Period < 0 {
+			errs = append(errs, fmt.Errorf("slo %s: period %v: must be positive", s.ID, s.Period))
+		}
 	}
-	if err := errors.Join(errs...); err != nil {
-		return fmt.Errorf("slo evaluator: %w", err)
-	}
-	return nil
+	return errors.Join(errs...)
 }
 
 // Evaluator measures SLOs through Prometheus and remembers the last report,
@@ -125,9 +140,16 @@ type Evaluator struct {
 	sem chan struct{}
 
 	mu       sync.Mutex
+	slos     []measured // what SetSLOs last set; cfg.SLOs is not read again
 	last     slo.Report
 	reason   string
 	failedAt time.Time
+}
+
+// measured is an SLO with the windows it is measured over.
+type measured struct {
+	slo.SLO
+	windows slo.Windows
 }
 
 // NewEvaluator checks cfg and builds its Evaluator.
@@ -136,48 +158,113 @@ func NewEvaluator(cfg Config) (*Evaluator, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
-	return &Evaluator{cfg: cfg, sem: make(chan struct{}, cfg.Concurrency)}, nil
+	e := &Evaluator{cfg: cfg, sem: make(chan struct{}, cfg.Concurrency)}
+	e.slos = e.withWindows(cfg.SLOs)
+	return e, nil
+}
+
+// withWindows gives each SLO the windows of its period.
+func (e *Evaluator) withWindows(slos []slo.SLO) []measured {
+	out := make([]measured, len(slos))
+	for i, s := range slos {
+		w := *e.cfg.Windows
+		if p := s.PeriodOr(w.Period); p != w.Period {
+			w = slo.DefaultWindows(p)
+		}
+		out[i] = measured{SLO: s, windows: w}
+	}
+	return out
+}
+
+// SetSLOs replaces the SLOs the evaluator watches, from the next
+// evaluation on (one under way finishes with the SLOs it began with). The
+// last report keeps the results of the SLOs still watched. It refuses, and
+// changes nothing, when an SLO cannot be measured or two share an ID.
+func (e *Evaluator) SetSLOs(slos []slo.SLO) error {
+	if err := validateSLOs(slos); err != nil {
+		return fmt.Errorf("slo evaluator: %w", err)
+	}
+	next := e.withWindows(slos)
+	watched := make(map[string]bool, len(slos))
+	for _, s := range slos {
+		watched[s.ID] = true
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.slos = next
+	kept := make([]slo.Result, 0, len(e.last.Results))
+	for _, r := range e.last.Results {
+		if watched[r.SLO] {
+			kept = append(kept, r)
+		}
+	}
+	e.last.Results = kept
+	return nil
+}
+
+// current returns the SLOs to evaluate now.
+func (e *Evaluator) current() []measured {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.slos
 }
 
 // SLOs returns the SLOs the evaluator watches.
-func (e *Evaluator) SLOs() []slo.SLO { return e.cfg.SLOs }
+func (e *Evaluator) SLOs() []slo.SLO {
+	ms := e.current()
+	out := make([]slo.SLO, len(ms))
+	for i, m := range ms {
+		out[i] = m.SLO
+	}
+	return out
+}
 
-// Windows returns the alert windows in use.
+// Windows returns the alert windows of the SLOs without a period of their
+// own.
 func (e *Evaluator) Windows() slo.Windows { return *e.cfg.Windows }
 
 var opQuery = resilience.Op{Method: "query", Idempotent: true}
 
 // Evaluate measures every SLO at now: one instant query per SLO and window,
 // through the guard, with at most Config.Concurrency in flight. An SLO
-// whose queries fail gets slo.LevelError and the error. When no SLO could be
-// measured the error matches slo.ErrUnavailable, and Last keeps serving the
-// previous report with the reason. It returns within Config.Timeout, and
-// at once when ctx ends (without blaming Prometheus for it).
+// whose queries fail gets slo.LevelError and the error, or
+// slo.LevelConfigError when Prometheus refused its query as invalid (HTTP
+// 400 bad_data, which the guard neither retries nor counts against the
+// breaker) or answered with something no error ratio can be read from.
+// When no SLO could be measured because of Prometheus the error matches
+// slo.ErrUnavailable, and Last keeps serving the previous report with the
+// reason; SLOs with configuration errors alone are no outage. It returns
+// within Config.Timeout, and at once when ctx ends (without blaming
+// Prometheus for it).
 func (e *Evaluator) Evaluate(ctx context.Context, now time.Time) (slo.Report, error) {
 	start := e.cfg.Now()
 	parent := ctx
 	ctx, cancel := context.WithTimeout(ctx, e.cfg.Timeout)
 	defer cancel()
 
-	slos := e.cfg.SLOs
-	runs, sent := e.measureAll(ctx, now)
+	slos := e.current()
+	runs, sent := e.measureAll(ctx, now, slos)
 	rep := slo.Report{At: now, Results: make([]slo.Result, len(slos)), Queries: sent}
 	var firstErr error
-	failures := 0
+	measuredOK, outages := 0, 0
 	for i, s := range slos {
 		r := &runs[i]
-		if r.err == nil && len(r.m) < len(e.cfg.Windows.Durations()) {
+		if r.err == nil && len(r.m) < len(s.windows.Durations()) {
 			r.err = fmt.Errorf("not measured: %w", context.Cause(ctx))
 		}
 		if r.err != nil {
-			failures++
+			rep.Results[i] = slo.Failed(s.SLO, r.err)
+			if rep.Results[i].Level == slo.LevelConfigError {
+				continue
+			}
+			outages++
 			if firstErr == nil {
 				firstErr = r.err
 			}
-			rep.Results[i] = slo.Failed(s, r.err)
 			continue
 		}
-		rep.Results[i] = slo.Assess(s, *e.cfg.Windows, r.m, max(e.cfg.MinRequests, 0))
+		measuredOK++
+		rep.Results[i] = slo.Assess(s.SLO, s.windows, r.m, max(e.cfg.MinRequests, 0))
 	}
 	rep.Took = e.cfg.Now().Sub(start)
 
@@ -186,8 +273,11 @@ func (e *Evaluator) Evaluate(ctx context.Context, now time.Time) (slo.Report, er
 		// Prometheus, so the last report stays as it was.
 		return rep, fmt.Errorf("evaluate %d SLOs: %w", len(slos), err)
 	}
+	// Prometheus is unavailable when it measured nothing and failed for
+	// reasons of its own. A query it refused is the SLO's fault: it
+	// answered.
 	var err error
-	if len(slos) > 0 && failures == len(slos) {
+	if measuredOK == 0 && outages > 0 {
 		err = fmt.Errorf("evaluate %d SLOs: %w: %w", len(slos), slo.ErrUnavailable, firstErr)
 	}
 	e.mu.Lock()
@@ -226,47 +316,48 @@ func (r *sloRun) record(d time.Duration, m slo.Measurement, err error) {
 
 // measureAll runs every SLO's window queries on Config.Concurrency workers
 // until they are done or ctx ends, and says how many it sent.
-func (e *Evaluator) measureAll(ctx context.Context, now time.Time) ([]sloRun, int) {
-	slos := e.cfg.SLOs
-	durs := e.cfg.Windows.Durations()
-	// Requests are only judged in the alerts' long windows.
-	counted := map[time.Duration]bool{}
-	for _, a := range e.cfg.Windows.Alerts() {
-		counted[a.Window.Long] = true
-	}
-	runs := make([]sloRun, len(slos))
-	for i := range runs {
-		runs[i].m = make(map[time.Duration]slo.Measurement, len(durs))
-	}
+func (e *Evaluator) measureAll(ctx context.Context, now time.Time, slos []measured) ([]sloRun, int) {
 	type job struct {
-		slo int
-		win time.Duration
+		slo     int
+		win     time.Duration
+		counted bool // requests are only judged in the alerts' long windows
+	}
+	var all []job
+	runs := make([]sloRun, len(slos))
+	for i, s := range slos {
+		durs := s.windows.Durations()
+		runs[i].m = make(map[time.Duration]slo.Measurement, len(durs))
+		long := map[time.Duration]bool{}
+		for _, a := range s.windows.Alerts() {
+			long[a.Window.Long] = true
+		}
+		for _, d := range durs {
+			all = append(all, job{slo: i, win: d, counted: long[d]})
+		}
 	}
 	jobs := make(chan job)
 	var (
 		wg   sync.WaitGroup
 		sent atomic.Int64
 	)
-	for range min(e.cfg.Concurrency, len(slos)*len(durs)) {
+	for range min(e.cfg.Concurrency, len(all)) {
 		wg.Go(func() {
 			for j := range jobs {
 				r := &runs[j.slo]
 				if r.failed() {
 					continue
 				}
-				m, err := e.measure(ctx, slos[j.slo], j.win, counted[j.win], now, &sent)
+				m, err := e.measure(ctx, slos[j.slo].SLO, j.win, j.counted, now, &sent)
 				r.record(j.win, m, err)
 			}
 		})
 	}
 feed:
-	for i := range slos {
-		for _, d := range durs {
-			select {
-			case jobs <- job{i, d}:
-			case <-ctx.Done():
-				break feed
-			}
+	for _, j := range all {
+		select {
+		case jobs <- j:
+		case <-ctx.Done():
+			break feed
 		}
 	}
 	close(jobs)
@@ -305,9 +396,16 @@ func (e *Evaluator) measure(ctx context.Context, s slo.SLO, d time.Duration, req
 		return err
 	})
 	if err != nil {
+		if msg, bad := refusedQuery(err); bad {
+			return slo.Measurement{}, fmt.Errorf("%w: Prometheus refused its query as invalid (%s); correct the query in %s", slo.ErrBadQuery, msg, s.File)
+		}
 		return slo.Measurement{}, err
 	}
-	return readMeasurement(v)
+	m, err := readMeasurement(v)
+	if err != nil {
+		return m, fmt.Errorf("%w: %w; correct the query in %s", slo.ErrBadQuery, err, s.File)
+	}
+	return m, nil
 }
 
 // Last returns the latest report at once, never waiting for an evaluation
@@ -340,7 +438,7 @@ func (e *Evaluator) BudgetSpent(ctx context.Context, s slo.SLO, from, to time.Ti
 	if !known(burn) {
 		return 0, fmt.Errorf("budget spent by %s over %s: %w", s.ID, slo.FormatWindow(d), slo.ErrNoData)
 	}
-	return burn * d.Seconds() / e.cfg.Windows.Period.Seconds(), nil
+	return burn * d.Seconds() / s.PeriodOr(e.cfg.Windows.Period).Seconds(), nil
 }
 
 // ServiceBudgetSpent is BudgetSpent for every SLO of service, keeping the
@@ -352,7 +450,7 @@ func (e *Evaluator) ServiceBudgetSpent(ctx context.Context, service string, from
 		best  = slo.Spent{Share: -1}
 		found bool
 	)
-	for _, s := range e.cfg.SLOs {
+	for _, s := range e.SLOs() {
 		if s.Service != service {
 			continue
 		}

@@ -202,7 +202,8 @@ func TestEvaluateKeepsGoingWhenOneSLOFails(t *testing.T) {
 	rep, err := ev.Evaluate(t.Context(), t0)
 	require.NoError(t, err, "one SLO failing is not Prometheus failing")
 	assert.Equal(t, slo.LevelOK, rep.Results[0].Level)
-	assert.Equal(t, slo.LevelError, rep.Results[1].Level)
+	assert.Equal(t, slo.LevelConfigError, rep.Results[1].Level, "the query is wrong, Prometheus is fine")
+	assert.ErrorIs(t, rep.Results[1].Err, slo.ErrBadQuery)
 	assert.ErrorContains(t, rep.Results[1].Err, "aggregate the query with sum() or max()")
 	assert.False(t, ev.Last().Stale)
 }

@@ -51,6 +51,10 @@ type Monitor struct {
 	// tick serialises ticks: two overlapping ticks would announce the
 	// same change twice.
 	tick sync.Mutex
+
+	mu sync.Mutex
+	// problems kept SLOs of the files out at the latest Load.
+	problems []slo.SpecError
 }
 
 // NewMonitor checks cfg and builds its Monitor. It starts nothing.
@@ -92,7 +96,7 @@ func (m *Monitor) Tick(ctx context.Context, now time.Time, deliver slo.Deliver) 
 				continue
 			}
 		}
-		if r.Level != slo.LevelError {
+		if !r.Level.Failed() {
 			save = append(save, next)
 		}
 	}
@@ -102,8 +106,32 @@ func (m *Monitor) Tick(ctx context.Context, now time.Time, deliver slo.Deliver) 
 	return rep, errors.Join(errs...)
 }
 
-// Last is the evaluator's latest report; see Evaluator.Last.
-func (m *Monitor) Last() slo.Snapshot { return m.cfg.Evaluator.Last() }
+// Load watches the SLOs of set from the next tick on, and remembers the
+// problems that kept its other SLOs out, which Last reports. It refuses,
+// and changes nothing, when the evaluator does (SetSLOs).
+func (m *Monitor) Load(set slo.Set) error {
+	if err := m.cfg.Evaluator.SetSLOs(set.SLOs); err != nil {
+		return err
+	}
+	problems := make([]slo.SpecError, 0, len(set.Problems()))
+	for _, p := range set.Problems() {
+		problems = append(problems, *p)
+	}
+	m.mu.Lock()
+	m.problems = problems
+	m.mu.Unlock()
+	return nil
+}
+
+// Last is the evaluator's latest report (see Evaluator.Last), with the
+// problems of the latest Load.
+func (m *Monitor) Last() slo.Snapshot {
+	snap := m.cfg.Evaluator.Last()
+	m.mu.Lock()
+	snap.Problems = m.problems
+	m.mu.Unlock()
+	return snap
+}
 
 // Freeze is an api.FreezeLookup over the latest report and the stored
 // states. It never queries Prometheus, so it answers at once whatever

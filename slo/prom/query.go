@@ -2,6 +2,7 @@ package prom
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"time"
@@ -65,3 +66,15 @@ func typeName(v model.Value) string {
 // known reports whether v is a measurement rather than "no data", as the
 // slo package judges it.
 func known(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
+
+// refusedQuery reports whether err is Prometheus refusing a query as
+// invalid (HTTP 400, errorType bad_data: a parse error, an unknown
+// function, a bad duration), with Prometheus's reason. The query is then
+// wrong, and Prometheus is up.
+func refusedQuery(err error) (string, bool) {
+	perr, ok := errors.AsType[*promv1.Error](err)
+	if !ok || perr.Type != promv1.ErrBadData {
+		return "", false
+	}
+	return perr.Msg, true
+}

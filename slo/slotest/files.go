@@ -22,6 +22,8 @@ slos:
       events:
         error_query: sum(rate(http_requests_total{service="checkout",code=~"5.."}[{{.window}}]))
         total_query: sum(rate(http_requests_total{service="checkout"}[{{.window}}]))
+    alerting:
+      name: CheckoutHighErrorRate
 `
 
 // SlothFile is a Sloth file with one events SLO per name, all with the
