@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
@@ -98,6 +97,9 @@ type Dispatcher struct {
 	// OwnSLO measures Ooda's own SLO for `/incident slo`; nil leaves it
 	// out.
 	OwnSLO OwnSLOFunc
+	// Zones tells each person's time zone, which decides when their
+	// action items are overdue in `/incident actions`; nil: UTC.
+	Zones incident.Zones
 }
 
 // Handle parses and runs one command. It never returns an error: every
@@ -134,6 +136,8 @@ func (d *Dispatcher) Run(ctx context.Context, req Request, cmd Command) Reply {
 		return Reply{Text: HelpTopic(cmd.Topic), Code: http.StatusOK}
 	case VerbList:
 		return d.list(ctx, req, cmd)
+	case VerbActions:
+		return d.actions(ctx, req, cmd)
 	case VerbSLO:
 		return d.sloReply(cmd.Service)
 	case VerbDeclare:
@@ -199,7 +203,7 @@ func decide(inc *incident.Incident, cmd Command, m incident.Meta) (incident.Chan
 	case VerbObserve, VerbOrient, VerbDecide, VerbAct, VerbNote:
 		return inc.AddEntryAt(cmd.Phase, cmd.Text, cmd.Cause, cmd.At, m)
 	case VerbAction:
-		return inc.AddAction(cmd.Text, cmd.Owner, cmd.Priority, m)
+		return decideAction(inc, cmd, m)
 	case VerbUpdate:
 		return inc.PostUpdate(cmd.Text, m)
 	case VerbResolve:
@@ -396,15 +400,7 @@ func changeText(res incident.Result, cmd Command) string {
 	case VerbImpact:
 		return fmt.Sprintf("%s is customer-impacting: %s", inc.ID, mrkdwn.Escape(inc.Impact))
 	case VerbAction:
-		a, ok := addedAction(res)
-		if !ok {
-			return fmt.Sprintf("%s: recorded.", inc.ID)
-		}
-		owner := "no owner yet"
-		if a.Owner != "" {
-			owner = "<@" + a.Owner + ">"
-		}
-		return fmt.Sprintf("%s: action %d added (%s, %s).", inc.ID, a.ID, inc.ActionPriority(a), owner)
+		return actionText(res)
 	case VerbObserve, VerbOrient, VerbDecide, VerbAct, VerbNote:
 		return entryText(res, cmd)
 	case VerbUpdate:
@@ -425,21 +421,4 @@ func changeText(res incident.Result, cmd Command) string {
 		return fmt.Sprintf("%s is closed; its post-mortem is published at %s.", inc.ID, mrkdwn.Escape(inc.PostmortemURL))
 	}
 	return fmt.Sprintf("%s: recorded (%s).", inc.ID, cmd.Verb)
-}
-
-// addedAction is the action a command added, read from its events, so a
-// replayed request names the action it added rather than the newest one.
-func addedAction(res incident.Result) (incident.Action, bool) {
-	for _, e := range res.Events {
-		if e.Kind != timeline.KindActionAdded {
-			continue
-		}
-		id, _ := strconv.Atoi(e.Attr(timeline.AttrActionID))
-		for _, a := range res.Incident.Actions {
-			if a.ID == id {
-				return a, true
-			}
-		}
-	}
-	return incident.Action{}, false
 }

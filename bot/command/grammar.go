@@ -45,6 +45,14 @@ type Command struct {
 	Owner    string
 	Priority string
 
+	// action: the due day as typed (2026-12-20, +14d, none), and the same
+	// words read as a change to an existing item (see actions.go)
+	Due  string
+	Item ItemCommand
+
+	// actions: whose items and which (Service and Page too)
+	Mine, Overdue, AllStates bool
+
 	// amend and strike: the entry's number; amend and the loop entries:
 	// the time given with --at
 	Entry uint64
@@ -86,6 +94,7 @@ const (
 	VerbAmend      Verb = "amend"
 	VerbStrike     Verb = "strike"
 	VerbAction     Verb = "action"
+	VerbActions    Verb = "actions"
 	VerbUpdate     Verb = "update"
 	VerbTimeline   Verb = "timeline"
 	VerbResolve    Verb = "resolve"
@@ -120,7 +129,8 @@ var verbs = []struct {
 	{VerbNote, "note [--at TIME] <text>", "record anything else", nil},
 	{VerbAmend, "amend #12 [--at TIME] <new text>", "correct a loop entry or note by its number in `timeline` (its author or the Commander); the record keeps the original", []string{"correct"}},
 	{VerbStrike, "strike #12 [reason]", "strike a loop entry or note from the timeline and the post-mortem (its author or the Commander); the record keeps it", nil},
-	{VerbAction, "action <text> [@owner] [P0..P3]", "add a follow-up action item", nil},
+	{VerbAction, "action <text> [@owner] [P0..P3] [due 2026-12-20|+14d|none]", "add a follow-up action item (due in 7, 14 or 30 days at P0, P1, P2 unless given); `action done|wontdo <n> [reason]`, `action reopen <n>`, `action owner <n> @user`, `action due <n> +7d`, `action link <n> <url>` change item n", nil},
+	{VerbActions, "actions [mine|overdue|all] [--service NAME] [page N]", "open action items of every incident you may see, overdue first (all: done and won't do too)", nil},
 	{VerbUpdate, "update <text>", "post a stakeholder update here and in the announcement channel", nil},
 	{VerbTimeline, "timeline", "show the minute-by-minute timeline", nil},
 	{VerbResolve, "resolve [summary]", "resolve the incident", nil},
@@ -193,7 +203,7 @@ func ReadsOnly(text string) bool {
 		return true
 	}
 	switch c.Verb {
-	case VerbHelp, VerbList, VerbRoles, VerbTimeline, VerbSLO:
+	case VerbHelp, VerbList, VerbRoles, VerbTimeline, VerbSLO, VerbActions:
 		return true
 	}
 	return false
@@ -362,27 +372,9 @@ func ParseCommand(text string) (Command, error) {
 		if err := takeIncident(); err != nil {
 			return c, err
 		}
-		// Owner and priority may trail the text in either order.
-		for len(args) > 0 {
-			last := args[len(args)-1]
-			if u, ok := ParseUser(last); ok && c.Owner == "" {
-				c.Owner = u
-			} else if p := strings.ToUpper(last); len(p) == 2 && p[0] == 'P' && p[1] >= '0' && p[1] <= '3' && c.Priority == "" {
-				c.Priority = p
-			} else if looksLikePriority(p) {
-				return c, usagef("priority is P0–P3, P0 the most urgent: `action roll back the config P1`")
-			} else if strings.HasPrefix(last, "@") && c.Owner == "" {
-				return c, usagef("name the owner by their Slack member ID: `action roll back the config @U0123ABCD P1`. %s", memberIDHint)
-			} else {
-				break
-			}
-			args = args[:len(args)-1]
-		}
-		c.Text = strings.Join(args, " ")
-		if c.Text == "" {
-			return c, usagef("describe the follow-up: %s", VerbUsage(VerbAction))
-		}
-		return c, nil
+		return parseAction(c, args)
+	case VerbActions:
+		return parseActions(c, args)
 	}
 	return c, usagef("%s is not an /incident command; type `/incident help` for the list", echo(fields[0]))
 }
@@ -444,7 +436,7 @@ func parsePostmortem(c Command, args []string) (Command, error) {
 	if len(args) != 1 {
 		return c, usagef("give the one link where the post-mortem is published: %s", VerbUsage(VerbPublish))
 	}
-	link, err := parseLink(args[0])
+	link, err := parseLink(args[0], "the http(s) address where the post-mortem is published: `/incident postmortem publish https://wiki.example.com/postmortems/inc-7`")
 	if err != nil {
 		return c, err
 	}
@@ -455,8 +447,8 @@ func parsePostmortem(c Command, args []string) (Command, error) {
 // parseLink reads a web link as a slash command delivers it (Slack wraps
 // it as <https://…> or <https://…|label>; the transport has already undone
 // its &amp; entities) or as people type it into the API and CLI, and
-// accepts only http and https addresses.
-func parseLink(s string) (string, error) {
+// accepts only http and https addresses; what says what to give instead.
+func parseLink(s, what string) (string, error) {
 	raw := s
 	if strings.HasPrefix(s, "<") && strings.HasSuffix(s, ">") {
 		s = strings.TrimSuffix(strings.TrimPrefix(s, "<"), ">")
@@ -468,7 +460,7 @@ func parseLink(s string) (string, error) {
 		return "", usagef("the link is %d characters; keep it under %d", utf8.RuneCountInString(s), incident.MaxURL)
 	}
 	if !incident.IsWebLink(s) {
-		return "", usagef("%s is not a web link; give the http(s) address where the post-mortem is published: `/incident postmortem publish https://wiki.example.com/postmortems/inc-7`", echo(raw))
+		return "", usagef("%s is not a web link; give %s", echo(raw), what)
 	}
 	return s, nil
 }

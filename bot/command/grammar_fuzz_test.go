@@ -53,6 +53,13 @@ func FuzzParseCommand(f *testing.F) {
 		"strike INC-7 12 staging, not prod", "strike", "strike INC-7", "strike #x",
 		"action add a canary <@U0BOB|bob> P1", "action add alerting P0 <@U0BOB>", "action fix it",
 		"action <@U0BOB>", "action P2", "action", "action INC-3 write the runbook p3",
+		"action add a canary due +14d P1", "action add a canary <@U0BOB> due 2026-12-20", "action fix it due none",
+		"action fix it due 12/20", "action make it due soon", "action done 3", "action INC-3 done 2", "action done with the migration",
+		"action done 3 twice", "action done 3 P9", "action wontdo 3 superseded by the queue rewrite", "action wontdo 3",
+		"action reopen 2", "action owner 3 <@U0BOB|bob>", "action owner 3 bob", "action due 3 +7d", "action due 3 tomorrow",
+		"action link 3 <https://tracker.example/OPS-1|OPS-1>", "action link 3 javascript:alert(1)", "action done 0", "action done -1",
+		"actions", "actions mine", "actions overdue --service checkout", "actions all page 2", "actions --service=search mine",
+		"actions all overdue", "actions everything", "actions page", "actions --service",
 		"frobnicate", "DECLARE Upper Case Verb", "note \xff\xfe invalid utf8",
 		"note <!channel> &lt;b&gt;", "declare <https://evil.example|bank> title",
 	} {
@@ -172,7 +179,28 @@ func canonicalCommand(c Command) string {
 		if c.Owner != "" {
 			s += " <@" + c.Owner + ">"
 		}
-		return with(s, c.Priority)
+		s = with(s, c.Priority)
+		if c.Due != "" {
+			s += " due " + c.Due
+		}
+		return s
+	case "actions":
+		s := "actions"
+		for _, w := range []struct {
+			on   bool
+			word string
+		}{{c.Mine, " mine"}, {c.Overdue, " overdue"}, {c.AllStates, " all"}} {
+			if w.on {
+				s += w.word
+			}
+		}
+		if c.Service != "" {
+			s += " --service=" + c.Service
+		}
+		if c.Page != 0 {
+			s += " page " + strconv.Itoa(c.Page)
+		}
+		return s
 	}
 	return with(string(c.Verb)+inc, c.Text)
 }
@@ -197,6 +225,9 @@ func unexplainedWords(text string, c Command) []string {
 		}
 		if c.Priority != "" {
 			trailing++
+		}
+		if c.Due != "" {
+			trailing += 2
 		}
 		words = words[:len(words)-trailing]
 	}
