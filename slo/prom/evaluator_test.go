@@ -3,6 +3,7 @@ package prom_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -249,4 +250,93 @@ func TestNewEvaluatorRefusesABadConfig(t *testing.T) {
 		assert.Contains(t, err.Error(), want)
 	}
 	assert.False(t, errors.Is(err, slo.ErrUnavailable))
+}
+
+// A query Prometheus refuses as invalid (HTTP 400, bad_data) is that SLO's
+// configuration error: the others evaluate, the evaluation is no outage,
+// and the breaker, which would open after five failures in a row, stays
+// closed although six queries in a row were refused.
+func TestARefusedQueryIsAConfigErrorNotAnOutage(t *testing.T) {
+	good := parseSLOs(t, sloFile("checkout", 99.9, "availability"))
+	var slos []slo.SLO
+	for i := range 6 {
+		s := good[0]
+		s.Name = fmt.Sprintf("typo-%d", i)
+		s.ID = "checkout/" + s.Name
+		s.SLI.ErrorQuery = `sum(rate(http_requests_total{code=~"5.."}[{{.window}}])) by`
+		slos = append(slos, s)
+	}
+	slos = append(slos, good[0])
+	ans := windows(0.0002, nil)
+	srv := slotest.NewServer(t, func(q string, ts time.Time) (model.Value, error) {
+		if strings.Contains(q, "])) by\n") {
+			return nil, slotest.BadQuery(`1:60: parse error: unexpected end of input`)
+		}
+		return ans.Answer(q, ts)
+	})
+	guard := newGuard(t, nil)
+	api, err := prom.NewPrometheusAPI(srv.URL, guard)
+	require.NoError(t, err)
+	// One query at a time, the refused ones first: had they counted, the
+	// breaker would be open before the good SLO's turn.
+	ev, err := prom.NewEvaluator(prom.Config{API: api, Guard: guard, SLOs: slos, Concurrency: 1, Now: func() time.Time { return t0 }})
+	require.NoError(t, err)
+
+	rep, err := ev.Evaluate(t.Context(), t0)
+	require.NoError(t, err, "Prometheus answered every query")
+	require.Len(t, rep.Results, 7)
+	for _, r := range rep.Results[:6] {
+		assert.Equal(t, slo.LevelConfigError, r.Level, r.SLO)
+		require.ErrorIs(t, r.Err, slo.ErrBadQuery)
+		assert.NotErrorIs(t, r.Err, slo.ErrUnavailable)
+		assert.ErrorContains(t, r.Err, "Prometheus refused its query as invalid (1:60: parse error: unexpected end of input); correct the query in TestARefusedQueryIsAConfigErrorNotAnOutage.yaml")
+	}
+	assert.Equal(t, slo.LevelOK, rep.Results[6].Level, "the good SLO is evaluated")
+	assert.Len(t, rep.ConfigErrors(), 6)
+	assert.Equal(t, "closed", guard.State())
+	assert.False(t, ev.Last().Stale)
+
+	// With only refused SLOs it is still no outage: Prometheus answered.
+	require.NoError(t, ev.SetSLOs(slos[:6]))
+	_, err = ev.Evaluate(t.Context(), t0)
+	require.NoError(t, err)
+	assert.Equal(t, "closed", guard.State())
+}
+
+// An SLO with a period of its own is measured over the windows of that
+// period, beside SLOs measured over the configured one.
+func TestEvaluateUsesEachSLOsPeriod(t *testing.T) {
+	slos := parseSLOs(t, sloFile("checkout", 99.9, "availability", "weekly"))
+	slos[1].Period = 7 * slo.Day
+	week := slo.DefaultWindows(7 * slo.Day)
+	var mu sync.Mutex
+	asked := map[string]bool{}
+	ans := slotest.Uniform(slo.DefaultWindows(slo.DefaultPeriod), 0.0002, 100)
+	for k, v := range slotest.Uniform(week, 0.02, 100) {
+		ans[k] = v
+	}
+	api := &slotest.API{Answer: func(q string, ts time.Time) (model.Value, error) {
+		mu.Lock()
+		asked[q[strings.Index(q, "[")+1:strings.Index(q, "]")]] = true
+		mu.Unlock()
+		return ans.Answer(q, ts)
+	}}
+	ev := newEvaluator(t, api, slos)
+	rep, err := ev.Evaluate(t.Context(), t0)
+	require.NoError(t, err)
+	assert.Equal(t, slo.DefaultPeriod, rep.Results[0].Period)
+	assert.Equal(t, 7*slo.Day, rep.Results[1].Period)
+	assert.Equal(t, slo.LevelPage, rep.Results[1].Level, "20× on the week's windows")
+	last := rep.Results[1].Windows[len(rep.Results[1].Windows)-1]
+	assert.Equal(t, 7*slo.Day, last.Window, "the budget is the week's")
+	for _, d := range week.Durations() {
+		assert.True(t, asked[slo.FormatWindow(d)], "asked for %s", slo.FormatWindow(d))
+	}
+	assert.Equal(t, "14m", slo.FormatWindow(week.PageQuick.Long), "1h × 7/30")
+
+	// Each period gets a table of its own.
+	var b strings.Builder
+	require.NoError(t, slo.WriteTable(&b, rep))
+	assert.Contains(t, b.String(), "period 30d:\nSLO")
+	assert.Contains(t, b.String(), "period 1w:\nSLO", "Prometheus writes 7d as 1w")
 }

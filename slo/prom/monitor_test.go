@@ -3,6 +3,7 @@ package prom_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -158,6 +159,56 @@ func TestMonitorFreezeIgnoresSLOsNoLongerConfigured(t *testing.T) {
 	require.NoError(t, err)
 	require.True(t, ok)
 	assert.False(t, fs.Frozen)
+}
+
+// Load swaps the SLOs a running monitor watches: a reloaded file's SLOs are
+// evaluated from the next tick, the problems of the files are in Last, and
+// a removed SLO's result leaves the last report at once.
+func TestMonitorLoad(t *testing.T) {
+	db := storagetest.Open(t)
+	api := &slotest.API{Answer: windows(0.0002, nil).Answer}
+	ev := newEvaluator(t, api, nil)
+	mon, err := prom.NewMonitor(prom.MonitorConfig{Evaluator: ev, Store: db})
+	require.NoError(t, err)
+
+	broken := string(sloFile("search", 99.9, "availability"))
+	broken = strings.Replace(broken, "objective: 99.9", "objective: 120", 1)
+	set := slo.Read([]slo.Source{
+		{Path: "checkout.yaml", Data: sloFile("checkout", 99.9, "availability", "latency")},
+		{Path: "search.yaml", Data: []byte(broken)},
+	}, slo.DefaultPeriod)
+	require.NoError(t, mon.Load(set))
+	rep, err := mon.Tick(t.Context(), t0, nil)
+	require.NoError(t, err)
+	require.Len(t, rep.Results, 2, "the good file is served")
+	snap := mon.Last()
+	require.Len(t, snap.Problems, 1)
+	assert.Equal(t, `search.yaml:6: slo "availability": objective: 120: want a percentage above 0 and below 100, such as 99.9`, snap.Problems[0].Error())
+
+	// The file is corrected and one SLO removed from the other.
+	set = slo.Read([]slo.Source{
+		{Path: "checkout.yaml", Data: sloFile("checkout", 99.9, "availability")},
+		{Path: "search.yaml", Data: sloFile("search", 99.9, "availability")},
+	}, slo.DefaultPeriod)
+	require.NoError(t, mon.Load(set))
+	snap = mon.Last()
+	assert.Empty(t, snap.Problems)
+	require.Len(t, snap.Report.Results, 1, "latency is gone, search not yet evaluated")
+	assert.Equal(t, "checkout/availability", snap.Report.Results[0].SLO)
+	rep, err = mon.Tick(t.Context(), t0.Add(time.Minute), nil)
+	require.NoError(t, err)
+	var ids []string
+	for _, r := range rep.Results {
+		ids = append(ids, r.SLO)
+	}
+	assert.Equal(t, []string{"checkout/availability", "search/availability"}, ids)
+
+	// SLOs that cannot be measured are refused, and nothing changes.
+	bad := set.SLOs[0]
+	bad.SLI = slo.SLI{ErrorRatioQuery: "ratio[5m]"}
+	err = mon.Load(slo.Set{SLOs: []slo.SLO{bad}})
+	require.ErrorContains(t, err, "slo checkout/availability: does not use {{.window}}")
+	assert.Len(t, ev.SLOs(), 2)
 }
 
 func TestNewMonitorRefusesABadConfig(t *testing.T) {

@@ -3,6 +3,7 @@ package prom_test
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -148,6 +149,100 @@ func TestRealPrometheus(t *testing.T) {
 	require.NoError(t, err)
 	require.True(t, ok)
 	assert.False(t, fs.Frozen)
+}
+
+// TestEveryFormEvaluatesAlike evaluates checkout's availability, written
+// in each form Ooda reads (slo/testdata/forms), against the real
+// Prometheus: the same level, burn in every window and budget, whether the
+// SLI counts errors (Sloth, Kubernetes, OpenSLO v1's bad) or good events
+// (OpenSLO v1alpha).
+func TestEveryFormEvaluatesAlike(t *testing.T) {
+	server := startHistory(t)
+	forms := map[string][]string{
+		"sloth":           {"sloth.yaml"},
+		"kubernetes":      {"kubernetes.yaml"},
+		"openslo-v1alpha": {"openslo-v1alpha.yaml"},
+		"openslo-v1":      {"openslo-v1.yaml", "openslo-v1-sli.yaml"},
+	}
+	results := map[string]slo.Result{}
+	for name, files := range forms {
+		var paths []string
+		for _, f := range files {
+			paths = append(paths, filepath.Join("..", "testdata", "forms", f))
+		}
+		set := slo.Load(paths, slo.DefaultPeriod)
+		require.NoError(t, set.Err(), name)
+		require.Len(t, set.SLOs, 1, name)
+		guard := newGuard(t, nil)
+		api, err := prom.NewPrometheusAPI(server.URL, guard)
+		require.NoError(t, err)
+		ev, err := prom.NewEvaluator(prom.Config{API: api, Guard: guard, SLOs: set.SLOs, Now: func() time.Time { return historyEnd }})
+		require.NoError(t, err)
+		rep, err := ev.Evaluate(t.Context(), historyEnd)
+		require.NoError(t, err, name)
+		require.NoError(t, rep.Results[0].Err, name)
+		results[name] = rep.Results[0]
+	}
+
+	want := results["sloth"]
+	assert.Equal(t, slo.LevelPage, want.Level, "checkout's incident, as TestRealPrometheus sees it")
+	assert.InDelta(t, 0.297, want.BudgetRemaining, 0.01)
+	for name, got := range results {
+		assert.Equal(t, want.SLO, got.SLO, name)
+		assert.Equal(t, want.Level, got.Level, name)
+		assert.Equal(t, want.Alert.Name, got.Alert.Name, name)
+		assert.Equal(t, want.Period, got.Period, name)
+		require.Len(t, got.Windows, len(want.Windows), name)
+		for i, w := range got.Windows {
+			assert.Equal(t, want.Windows[i].Window, w.Window, name)
+			assert.InDelta(t, want.Windows[i].ErrorRatio, w.ErrorRatio, 1e-12, "%s %s", name, slo.FormatWindow(w.Window))
+			assert.InDelta(t, want.Windows[i].Requests, w.Requests, 1e-6, "%s %s", name, slo.FormatWindow(w.Window))
+		}
+		assert.InDelta(t, want.BudgetRemaining, got.BudgetRemaining, 1e-9, name)
+	}
+}
+
+// TestRealPrometheusRefusesABadQuery: the real Prometheus answers a query
+// it cannot parse with HTTP 400 bad_data. Those SLOs show a configuration
+// error, the others evaluate, and the breaker stays closed.
+func TestRealPrometheusRefusesABadQuery(t *testing.T) {
+	server := startHistory(t)
+	guard := newGuard(t, nil)
+	api, err := prom.NewPrometheusAPI(server.URL, guard)
+	require.NoError(t, err)
+	var slos []slo.SLO
+	for i, q := range []string{
+		`sum(rate(http_requests_total{service="checkout",code=~"5.."}[{{.window}}])) by`,
+		`sum(rate(http_requests_total{service="checkout" code=~"5.."}[{{.window}}]))`,
+		`sum(rated(http_requests_total{service="checkout",code=~"5.."}[{{.window}}]))`,
+		`sum(rate(http_requests_total{service="checkout",code=~"5.."}[{{.window}}] offset))`,
+		`sum(rate(http_requests_total{service="checkout",code=~"5.."}[{{.window}}])) +`,
+		`sum(rate(http_requests_total{service="checkout",code=~"(5.."}[{{.window}}]))`,
+	} {
+		s := parseSLOs(t, sloFile("checkout", 99.9, fmt.Sprintf("typo-%d", i)))[0]
+		s.SLI.ErrorQuery = q
+		require.NoError(t, s.Validate(), "brackets and quotes balance: only Prometheus can tell")
+		slos = append(slos, s)
+	}
+	slos = append(slos, historySLOs(t)...)
+	ev, err := prom.NewEvaluator(prom.Config{API: api, Guard: guard, SLOs: slos, Concurrency: 1, Now: func() time.Time { return historyEnd }})
+	require.NoError(t, err)
+
+	rep, err := ev.Evaluate(t.Context(), historyEnd)
+	require.NoError(t, err, "Prometheus is up")
+	for _, r := range rep.Results[:6] {
+		assert.Equal(t, slo.LevelConfigError, r.Level, r.SLO)
+		assert.ErrorIs(t, r.Err, slo.ErrBadQuery, r.SLO)
+		assert.ErrorContains(t, r.Err, "Prometheus refused its query as invalid (", r.SLO)
+	}
+	levels := map[string]slo.Level{}
+	for _, r := range rep.Results[6:] {
+		require.NoError(t, r.Err, r.SLO)
+		levels[r.Service] = r.Level
+	}
+	assert.Equal(t, map[string]slo.Level{"checkout": slo.LevelPage, "search": slo.LevelOK, "billing": slo.LevelTicket}, levels)
+	assert.Equal(t, "closed", guard.State(), "six refusals in a row are not an outage")
+	assert.False(t, ev.Last().Stale)
 }
 
 // BenchmarkEvaluateTick is one evaluation tick of 200 SLOs against the real

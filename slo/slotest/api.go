@@ -9,6 +9,7 @@ package slotest
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"net/http"
@@ -146,9 +147,27 @@ func (c *Counting) Peak() int64 { return c.peak.Load() }
 // ResetPeak forgets the peak, between benchmark iterations.
 func (c *Counting) ResetPeak() { c.peak.Store(0) }
 
+// APIError is an answer's way to make Handler fail a query as Prometheus
+// does, with an HTTP status and an errorType: BadQuery is how it refuses
+// a query it cannot parse.
+type APIError struct {
+	Status int
+	Type   string
+	Msg    string
+}
+
+func (e *APIError) Error() string { return e.Type + ": " + e.Msg }
+
+// BadQuery is Prometheus's answer to a query it cannot parse: HTTP 400,
+// errorType bad_data.
+func BadQuery(msg string) *APIError {
+	return &APIError{Status: http.StatusBadRequest, Type: "bad_data", Msg: msg}
+}
+
 // Handler serves Prometheus's instant query endpoint, /api/v1/query, from
 // answer: a stand-in for Prometheus that the real client can talk to.
-// answer is called concurrently.
+// answer is called concurrently. An error it returns fails the query with
+// HTTP 422 (errorType execution), or as an *APIError says.
 func Handler(answer Answer) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/api/v1/query", func(w http.ResponseWriter, r *http.Request) {
@@ -166,6 +185,10 @@ func Handler(answer Answer) http.Handler {
 			ts = time.Unix(0, int64(secs*1e9))
 		}
 		v, err := answer(r.Form.Get("query"), ts)
+		if ae, ok := errors.AsType[*APIError](err); ok {
+			writeAPIError(w, ae.Status, ae.Type, ae.Msg)
+			return
+		}
 		if err != nil {
 			writeAPIError(w, http.StatusUnprocessableEntity, "execution", err.Error())
 			return
