@@ -28,6 +28,10 @@ type CommandReply struct {
 	OK       bool   `json:"ok"`
 	Text     string `json:"text"`
 	Incident string `json:"incident,omitempty"`
+	// People names the people Text mentions (<@U0123ABCD>): member ID →
+	// "Alice Chen (@alice)", for a client that shows the text outside
+	// Slack.
+	People map[string]string `json:"people,omitempty"`
 }
 
 // maxAPIBody bounds a command request; the grammar is far smaller.
@@ -100,7 +104,7 @@ func (s *Server) commands(w http.ResponseWriter, r *http.Request) {
 	case code == http.StatusBadRequest && command.IsUnknownVerb(req.Text):
 		text += "\n\n" + command.HelpText()
 	}
-	writeJSON(w, code, CommandReply{OK: code == http.StatusOK, Text: text, Incident: reply.Incident})
+	writeJSON(w, code, CommandReply{OK: code == http.StatusOK, Text: text, Incident: reply.Incident, People: PeopleIn(text, namer(s.cfg.People))})
 	// Timed as Slack's answers are: commands answered, refusals included.
 	if s.cfg.AckHistogram != nil && reply.Code < http.StatusInternalServerError {
 		s.cfg.AckHistogram.WithLabelValues(command.KindCommand, command.TransportAPI).Observe(time.Since(start).Seconds())

@@ -26,6 +26,13 @@ func PostmortemHandler(store incident.Store, now func() time.Time) http.HandlerF
 // the incident spent in the draft, as budget finds it; nil, or a lookup
 // that fails, leaves it unknown.
 func PostmortemHandlerWithBudget(store incident.Store, now func() time.Time, budget postmortem.BudgetLookup) http.HandlerFunc {
+	return postmortemHandler(store, now, budget, nil)
+}
+
+// postmortemHandler is PostmortemHandlerWithBudget with people's names
+// from people (nil: the ids); a name it does not know yet is looked up
+// within requestNamesTimeout, and stays an id when Slack cannot say.
+func postmortemHandler(store incident.Store, now func() time.Time, budget postmortem.BudgetLookup, people People) http.HandlerFunc {
 	if now == nil {
 		now = time.Now
 	}
@@ -61,6 +68,11 @@ func PostmortemHandlerWithBudget(store incident.Store, now func() time.Time, bud
 				cancel()
 			}
 		}
+		if people != nil {
+			ctx, cancel := context.WithTimeout(r.Context(), requestNamesTimeout)
+			defer cancel()
+			opts.Names = people.Names(ctx)
+		}
 		body, contentType, err := postmortem.Export(r.Context(), store, n, format, opts)
 		switch {
 		case errors.Is(err, incident.ErrNotFound):
@@ -88,5 +100,9 @@ func PostmortemHandlerWithBudget(store incident.Store, now func() time.Time, bud
 	}
 }
 
-// requestBudgetTimeout bounds the budget lookup on the request path.
-const requestBudgetTimeout = 2 * time.Second
+// requestBudgetTimeout bounds the budget lookup on the request path, and
+// requestNamesTimeout the lookups of names no one has seen yet.
+const (
+	requestBudgetTimeout = 2 * time.Second
+	requestNamesTimeout  = 2 * time.Second
+)

@@ -50,6 +50,9 @@ type ServerConfig struct {
 	// PostmortemBudget puts the error budget an incident spent into its
 	// post-mortem draft; nil leaves it unknown.
 	PostmortemBudget postmortem.BudgetLookup
+	// People shows member IDs as names in post-mortems, incidents and
+	// replies; nil shows the ids.
+	People People
 	// Zones and Now decide when an action item is overdue in GET
 	// /api/v1/actions: its owner's day at Now. Nil: UTC, time.Now.
 	Zones incident.Zones
@@ -86,7 +89,7 @@ func NewServer(cfg ServerConfig) (*Server, error) {
 	s.mux.Handle("GET /api/v1/incidents", s.authed(ScopeRead, s.listIncidents))
 	s.mux.Handle("GET /api/v1/incidents/{n}", s.authed(ScopeRead, s.getIncident))
 	s.mux.Handle("GET /api/v1/actions", s.authed(ScopeRead, s.listActions))
-	s.mux.Handle("GET /api/v1/incidents/{n}/postmortem", s.authed(ScopeRead, PostmortemHandlerWithBudget(cfg.Store, nil, cfg.PostmortemBudget)))
+	s.mux.Handle("GET /api/v1/incidents/{n}/postmortem", s.authed(ScopeRead, postmortemHandler(cfg.Store, nil, cfg.PostmortemBudget, cfg.People)))
 	if cfg.Freeze != nil {
 		s.mux.Handle("GET /api/v1/freeze", s.authed(ScopeRead, FreezeHandler(cfg.Freeze)))
 	}
@@ -166,6 +169,10 @@ func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
 type IncidentWithEvents struct {
 	incident.Incident
 	Events []timeline.Event `json:"events"`
+	// People names the member IDs the events hold: "U0123ABCD" → "Alice
+	// Chen (@alice)". An id it leaves out has no known name and is shown
+	// as the id.
+	People map[string]string `json:"people,omitempty"`
 }
 
 // LoadIncident reads an incident's whole log in one read and its state as
@@ -196,6 +203,7 @@ func (s *Server) getIncident(w http.ResponseWriter, r *http.Request) {
 		s.internal(w, r, err)
 		return
 	}
+	out.People = PeopleOf(out.Events, namer(s.cfg.People))
 	writeJSON(w, http.StatusOK, out)
 }
 

@@ -20,6 +20,7 @@ import (
 	"github.com/ooda-sre/ooda/api"
 	"github.com/ooda-sre/ooda/bot"
 	"github.com/ooda-sre/ooda/bot/command"
+	"github.com/ooda-sre/ooda/bot/directory"
 	"github.com/ooda-sre/ooda/bot/executor"
 	"github.com/ooda-sre/ooda/bot/signals"
 	"github.com/ooda-sre/ooda/bot/slackapi"
@@ -34,6 +35,9 @@ import (
 var (
 	_ command.SLOReader   = (*prom.Monitor)(nil)
 	_ command.SlackHealth = (*executor.Executor)(nil)
+	_ command.People      = (*directory.Directory)(nil)
+	_ executor.People     = (*directory.Directory)(nil)
+	_ api.People          = (*directory.Directory)(nil)
 	_ jobs.BudgetSpender  = (*prom.Evaluator)(nil)
 )
 
@@ -93,6 +97,9 @@ type App struct {
 	// sloRefresh asks the leader to evaluate the SLOs now: they were
 	// reloaded.
 	sloRefresh chan struct{}
+	// people is the workspace's directory: what the store holds, kept
+	// fresh from Slack when it is configured.
+	people *directory.Directory
 	// The Slack side: nil while Slack is not configured.
 	client   *slack.Client
 	executor *executor.Executor
@@ -154,12 +161,24 @@ func New(ctx context.Context, cfg Config, db storage.Store, opts Options) (*App,
 	// to incidents' timelines only. (A nil *slack.Client in the interface
 	// would not be nil.)
 	var signalSlack signals.AlertSlack
+	// Names of people, for commands that name them (@alice) and for what
+	// Ooda shows outside Slack: kept in the store, so a restart during a
+	// Slack outage still has them.
+	pc := directory.Config{Store: db, Now: now, Logger: logger}
 	if cfg.slackMode() != "off" {
 		a.client = slackapi.NewSlackClient(cfg.SlackBotToken, cfg.SlackAPIURL, a.guards.Slack)
+		pc.Slack, pc.Guard = a.client, a.guards.Slack
+	}
+	if a.people, err = directory.New(pc); err != nil {
+		return nil, err
+	}
+	a.dispatcher.People = a.people
+	if cfg.slackMode() != "off" {
 		signalSlack = a.client
 		xc := executor.Config{
 			Store: db, Outbox: db, Slack: a.client, Guard: a.guards.Slack,
 			AnnounceChannel: cfg.AnnounceChannel, Now: now, Logger: logger, Registerer: reg,
+			People: a.people,
 		}
 		if a.evaluator != nil {
 			xc.Budget = a.budget.Lookup
@@ -219,6 +238,7 @@ func New(ctx context.Context, cfg Config, db storage.Store, opts Options) (*App,
 		Status:       status,
 		AckHistogram: ack,
 		Alerts:       a.alerts,
+		People:       a.people,
 	}
 	if a.monitor != nil {
 		sc.Freeze = a.monitor.Freeze
@@ -309,6 +329,16 @@ func (a *App) TickSLOs(ctx context.Context, now time.Time) (slo.Report, error) {
 	return a.monitor.Tick(ctx, now, a.sloDeliver.Deliver)
 }
 
+// RefreshPeople is the people job Run schedules hourly: it reads the
+// store's directory, then Slack's, and returns how many people Slack
+// listed. The demo and tests call it to have names without running Ooda.
+func (a *App) RefreshPeople(ctx context.Context) (int, error) {
+	if err := a.people.Load(ctx); err != nil {
+		return 0, err
+	}
+	return a.people.Refresh(ctx)
+}
+
 // Close stops the background work of the handlers (the Slack handler's
 // calls) and waits for it, and releases the guards' idle connections.
 func (a *App) Close() {
@@ -333,7 +363,10 @@ type outboxWatcher interface {
 
 // workers are the long-lived parts Run supervises.
 func (a *App) workers() []worker {
-	ws := []worker{{name: "alert receiver", run: a.alerts.Run}}
+	// Every replica serves names from memory: the directory reads the
+	// store at start-up and again for what the leader's refresh saved,
+	// and looks up the ids nobody has named yet.
+	ws := []worker{{name: "alert receiver", run: a.alerts.Run}, {name: "directory", run: a.people.Run}}
 	if a.executor != nil {
 		ws = append(ws, worker{name: "effects executor", gated: true, run: a.executor.Run})
 		// A store shared by replicas tells the executor at once of an
@@ -367,6 +400,15 @@ func (a *App) jobs() []Job {
 			_, err := a.db.ExpireDedupe(ctx, now.Add(-dedupeRetention))
 			return err
 		}},
+	}
+	if a.client != nil {
+		// The workspace's people, as Slack lists them: at start-up, then
+		// hourly. A large workspace is many pages at users.list's rate
+		// limit; each page is saved as it comes.
+		js = append(js, Job{Name: "people", Schedule: "@every 1h", Timeout: 15 * time.Minute, AtStart: true, Run: func(ctx context.Context, _ time.Time) error {
+			_, err := a.people.Refresh(ctx)
+			return err
+		}})
 	}
 	if a.executor != nil {
 		// Who is in each private incident's channel, as Slack lists it:

@@ -58,6 +58,10 @@ type Declaration struct {
 	// StatusTriage for one raised by an alert nobody has looked at yet.
 	Status      Status
 	Description string
+	// Commander is the member ID of the person named Commander at
+	// declaration; empty makes the declarer Commander when a person
+	// declares, and leaves the role empty when a token or an alert does.
+	Commander string
 }
 
 // DefaultSeverity is the severity of an incident declared without one.
@@ -218,6 +222,9 @@ func Declare(number uint64, d Declaration, m Meta) (Change, error) {
 	if err != nil {
 		return Change{}, err
 	}
+	if d.Commander != "" && (!IsPerson(d.Commander) || strings.ContainsAny(d.Commander, "@<> ")) {
+		return Change{}, invalid("the Commander must be a person, named by their Slack member ID: `/incident declare sev2 --commander @U0123ABCD Checkout is down`")
+	}
 	inc := &Incident{Number: number, Private: d.Private}
 	b := newBuilder(inc, m)
 	seq := b.event(timeline.KindDeclared, timeline.PhaseObserve, description, map[string]string{
@@ -230,10 +237,19 @@ func Declare(number uint64, d Declaration, m Meta) (Change, error) {
 	})
 	invite := []string{}
 	if IsPerson(m.Actor) {
-		b.event(timeline.KindRoleAssigned, timeline.PhaseDecide, "", map[string]string{
-			timeline.AttrRole: string(roles.Commander), timeline.AttrUser: m.Actor,
-		})
 		invite = append(invite, m.Actor)
+	}
+	commander := d.Commander
+	if commander == "" && IsPerson(m.Actor) {
+		commander = m.Actor
+	}
+	if commander != "" {
+		b.event(timeline.KindRoleAssigned, timeline.PhaseDecide, "", map[string]string{
+			timeline.AttrRole: string(roles.Commander), timeline.AttrUser: commander,
+		})
+		if !slices.Contains(invite, commander) {
+			invite = append(invite, commander)
+		}
 	}
 	b.effect(seq, EffectCreateChannel, TargetIncident, "", map[string]string{
 		"name": ChannelName(number, title), "private": strconv.FormatBool(d.Private),

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"slices"
 	"strings"
+	"unicode/utf8"
 )
 
 // MaxCandidates is how many people Find offers for a name that is
@@ -156,7 +157,15 @@ func byDisplay(a, b Person) int {
 }
 
 // fold is the form names are compared in: trimmed, case folded, inner
-// spaces single.
+// spaces single. A name already in that form (what people usually type)
+// is returned as it is, without a copy.
 func fold(s string) string {
-	return strings.ToLower(strings.Join(strings.Fields(s), " "))
+	s = strings.TrimSpace(s)
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= utf8.RuneSelf || ('A' <= c && c <= 'Z') || (c <= ' ' && (c != ' ' || s[i+1] <= ' ')) {
+			return strings.ToLower(strings.Join(strings.Fields(s), " "))
+		}
+	}
+	return s
 }

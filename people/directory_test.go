@@ -19,6 +19,7 @@ func workspace() []people.Person {
 		{ID: "U0BOB", Handle: "bob.k", RealName: "Bob Kowalski", DisplayName: "Bob", SeenAt: seen},
 		{ID: "U0BOB2", Handle: "bobby", RealName: "Bob Marley", DisplayName: "bob", SeenAt: seen},
 		{ID: "U0CAROL", Handle: "carol", RealName: "Carol Diaz", SeenAt: seen},
+		{ID: "U0ELODIE", Handle: "elodie", DisplayName: "Élodie", SeenAt: seen},
 		{ID: "U0GONE", Handle: "dave", RealName: "Dave Old", Deleted: true, SeenAt: seen},
 		{ID: "U0BOT", Handle: "ooda", RealName: "ooda", Bot: true, SeenAt: seen},
 	}
@@ -65,6 +66,8 @@ func TestFind(t *testing.T) {
 		{"any case, without @", "ALICE", "U0ALICE", false, nil},
 		{"handle unlike the display name", "@bob.k", "U0BOB", false, nil},
 		{"full name", "@carol diaz", "U0CAROL", false, nil},
+		{"full name, spaced and cased anyhow", " @Carol \t DIAZ ", "U0CAROL", false, nil},
+		{"non-ASCII case", "@ÉLODIE", "U0ELODIE", false, nil},
 		{"display name two people chose", "@bob", "", true, []string{"U0BOB", "U0BOB2"}},
 		{"unknown, with similar names", "@car", "", false, []string{"U0CAROL"}},
 		{"unknown, nothing similar", "@zed", "", false, nil},
@@ -115,7 +118,7 @@ func TestDirectoryKeepsTheLatest(t *testing.T) {
 
 func TestPeopleByID(t *testing.T) {
 	got := people.NewDirectory(workspace()).People()
-	require.Len(t, got, 6)
+	require.Len(t, got, 7)
 	for i := 1; i < len(got); i++ {
 		assert.Less(t, got[i-1].ID, got[i].ID)
 	}

@@ -136,7 +136,11 @@ func (d *drafter) slackToken(tok string) (string, bool) {
 		if n == body[1:] && hasLabel && label != "" {
 			n = strings.TrimPrefix(label, "@")
 		}
-		return "@" + n, true
+		// A name that says its handle ("Alice Chen (@alice)") needs no @.
+		if !strings.Contains(n, "@") {
+			n = "@" + n
+		}
+		return n, true
 	case body[0] == '#' && isSlackID(body[1:], "CG"):
 		if hasLabel && label != "" {
 			return "#" + label, true

@@ -275,6 +275,10 @@ type ActionItem struct {
 // the text people wrote. It is never part of the sections.
 type Review struct {
 	Findings []ReviewFinding `json:"findings"`
+	// UnresolvedNames counts the people shown by member ID because
+	// Options.Names knew no name for them (Slack unreachable, and never
+	// seen); absent without Options.Names.
+	UnresolvedNames int `json:"unresolved_names,omitempty"`
 }
 
 // ReviewFinding is a finding of the blameless check and where in the
@@ -315,7 +319,7 @@ func Draft(inc incident.Incident, events []timeline.Event, opts Options) Doc {
 	doc.Actions = d.actions()
 	doc.Corrections = d.corrections(view.Corrections, events, view.Start, view.SpansDays)
 	d.lintTitle()
-	doc.Review = Review{Findings: d.findings}
+	doc.Review = Review{Findings: d.findings, UnresolvedNames: d.unresolved}
 	if doc.Review.Findings == nil {
 		doc.Review.Findings = []ReviewFinding{}
 	}
@@ -327,6 +331,8 @@ type drafter struct {
 	inc   *incident.Incident
 	opts  *Options
 	names map[string]string
+	// unresolved counts the ids Options.Names had no name for.
+	unresolved int
 
 	worst        int
 	causes       []Entry
@@ -351,6 +357,8 @@ func (d *drafter) name(id string) string {
 	if d.opts.Names != nil && id != "" {
 		if looked := d.opts.Names(id); looked != "" {
 			n = looked
+		} else {
+			d.unresolved++
 		}
 	}
 	d.names[id] = n

@@ -49,6 +49,7 @@ func htmlTemplate() *template.Template {
 		"due":            dueLabel,
 		"state":          stateLabel,
 		"reviewIntro":    reviewIntro,
+		"unresolvedNote": unresolvedNote,
 		"timelineIntro":  timelineIntro,
 		"sections":       Sections,
 		"reviewClean":    func() string { return reviewClean },
@@ -225,6 +226,9 @@ code{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:
 </table>
 {{- else}}
 <p>{{reviewClean}}</p>
+{{- end}}
+{{- with .Review.UnresolvedNames}}
+<p>{{unresolvedNote .}}</p>
 {{- end}}
 <p>{{reviewAgain}}</p>
 </section>

@@ -275,6 +275,9 @@ func (w *mdWriter) review(d *Doc) {
 		}
 		w.raw("\n")
 	}
+	if n := d.Review.UnresolvedNames; n > 0 {
+		w.raw(unresolvedNote(n) + "\n\n")
+	}
 	w.raw(reviewAgain + "\n" + reviewEnd + "\n")
 }
 
@@ -378,6 +381,14 @@ const (
 	reviewClean = "The blameless check found no phrase that blames people."
 	reviewAgain = "Run `ooda postmortem lint FILE.md` on the edited draft before publishing."
 )
+
+// unresolvedNote says how many people the draft shows by member ID.
+func unresolvedNote(n int) string {
+	if n == 1 {
+		return "1 person is shown by their Slack member ID: Ooda could not look up their name (Slack was unreachable and had not named them before). Replace the ID with their name before publishing."
+	}
+	return strconv.Itoa(n) + " people are shown by their Slack member ID: Ooda could not look up their names (Slack was unreachable and had not named them before). Replace the IDs with their names before publishing."
+}
 
 func reviewIntro(n int) string {
 	if n == 1 {

@@ -90,11 +90,13 @@ func parseItemCommand(args []string) ItemCommand {
 	case ItemOwner:
 		u, ok := "", len(rest) == 1
 		if ok {
-			u, ok = ParseUser(rest[0])
+			u, ok = parsePerson(rest[0])
 		}
 		if !ok {
-			it.Err = usage("name action %d's new owner by their Slack member ID: `/incident action owner %d @U0123ABCD`. %s", id, id, memberIDHint)
+			it.Err = usage("name action %d's new owner after an @, by their Slack handle, display name or member ID: `/incident action owner %d @U0123ABCD`. %s", id, id, memberIDHint)
 		}
+		// A handle (@bob) is also the new item's owner, the slot the
+		// dispatcher resolves through the directory (decideAction).
 		it.Arg = u
 	case ItemDue:
 		if len(rest) != 1 || !looksLikeDue(rest[0]) {
@@ -134,14 +136,14 @@ func parseNewAction(c Command, args []string) (Command, error) {
 			args = args[:len(args)-2]
 			continue
 		}
-		if u, ok := ParseUser(last); ok && c.Owner == "" {
+		if u, ok := parsePerson(last); ok && c.Owner == "" {
 			c.Owner = u
 		} else if p := strings.ToUpper(last); len(p) == 2 && p[0] == 'P' && p[1] >= '0' && p[1] <= '3' && c.Priority == "" {
 			c.Priority = p
 		} else if looksLikePriority(p) {
 			return c, usagef("priority is P0–P3, P0 the most urgent: `action roll back the config P1`")
 		} else if strings.HasPrefix(last, "@") && c.Owner == "" {
-			return c, usagef("name the owner by their Slack member ID: `action roll back the config @U0123ABCD P1`. %s", memberIDHint)
+			return c, usagef("name the owner after an @, by their Slack handle, display name or member ID: `action roll back the config @U0123ABCD P1`. %s", memberIDHint)
 		} else {
 			break
 		}
@@ -186,7 +188,14 @@ func decideAction(inc *incident.Incident, cmd Command, m incident.Meta) (inciden
 			case ItemReopen:
 				return inc.ReopenAction(it.ID, m)
 			case ItemOwner:
-				return inc.SetActionOwner(it.ID, it.Arg, m)
+				owner := it.Arg
+				if IsHandle(owner) {
+					// The same word, resolved as the new reading's owner.
+					if owner = cmd.Owner; owner == "" || IsHandle(owner) {
+						return incident.Change{}, usage("name action %d's new owner by their Slack member ID: `/incident action owner %d @U0123ABCD`. %s", it.ID, it.ID, memberIDHint)
+					}
+				}
+				return inc.SetActionOwner(it.ID, owner, m)
 			case ItemDue:
 				return inc.SetActionDue(it.ID, it.Arg, m)
 			case ItemLink:

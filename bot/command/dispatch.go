@@ -97,6 +97,9 @@ type Dispatcher struct {
 	// OwnSLO measures Ooda's own SLO for `/incident slo`; nil leaves it
 	// out.
 	OwnSLO OwnSLOFunc
+	// People resolves the people commands name by handle or display name
+	// (@alice); nil: only member IDs are understood.
+	People People
 	// Zones tells each person's time zone, which decides when their
 	// action items are overdue in `/incident actions`; nil: UTC.
 	Zones incident.Zones
@@ -130,6 +133,9 @@ func (d *Dispatcher) Run(ctx context.Context, req Request, cmd Command) Reply {
 	defer cancel()
 	if req.At.IsZero() {
 		req.At = time.Now().UTC()
+	}
+	if reply, refused := d.resolvePeople(&cmd); refused {
+		return reply
 	}
 	switch cmd.Verb {
 	case VerbHelp:
@@ -220,7 +226,7 @@ func decide(inc *incident.Incident, cmd Command, m incident.Meta) (incident.Chan
 
 func (d *Dispatcher) declare(ctx context.Context, req Request, cmd Command) Reply {
 	meta := req.meta()
-	decl := incident.Declaration{Title: cmd.Title, Severity: cmd.Severity, Private: cmd.Private, Service: cmd.Service, Description: cmd.Text}
+	decl := incident.Declaration{Title: cmd.Title, Severity: cmd.Severity, Private: cmd.Private, Service: cmd.Service, Description: cmd.Text, Commander: cmd.Commander}
 	res, err := d.Store.Declare(ctx, req.Key, func(n uint64) (incident.Change, error) {
 		return incident.Declare(n, decl, meta)
 	})
@@ -239,6 +245,8 @@ func (d *Dispatcher) declare(ctx context.Context, req Request, cmd Command) Repl
 	b.WriteString(".")
 	if inc.Roles.Commander != "" {
 		fmt.Fprintf(&b, " <@%s> is Commander.", inc.Roles.Commander)
+	} else {
+		fmt.Fprintf(&b, " Nobody is Commander yet: `/incident role %s commander @alice` names one.", inc.ID)
 	}
 	if inc.Private {
 		b.WriteString(" It is private: it stays out of the announcement channel.")

@@ -29,6 +29,9 @@ type Command struct {
 	Private  bool
 	Service  string
 	Title    string
+	// Commander is whom declare --commander names; empty: the declarer
+	// when a person declares, nobody when a token does.
+	Commander string
 
 	// role
 	Role roles.Role
@@ -116,7 +119,7 @@ var verbs = []struct {
 	usage, help string
 	aliases     []string
 }{
-	{VerbDeclare, "declare [sev1..sev4] [--private] [--service NAME] <title>", "open an incident and its channel (no title: a form)", []string{"new", "open"}},
+	{VerbDeclare, "declare [sev1..sev4] [--private] [--service NAME] [--commander @user] <title>", "open an incident and its channel (no title: a form); you are Commander unless --commander names someone", []string{"new", "open"}},
 	{VerbRole, "role commander|comms|ops @user", "assign a role; assigning a held role hands it over", []string{"assign"}},
 	{VerbRoles, "roles", "who holds which role", nil},
 	{VerbStatus, "status investigating|identified|monitoring|resolved", "move the incident forward", nil},
@@ -296,9 +299,9 @@ func ParseCommand(text string) (Command, error) {
 		if err != nil {
 			return c, usagef("%s: %s", err.Error(), VerbUsage(VerbRole))
 		}
-		u, ok := ParseUser(args[1])
+		u, ok := parsePerson(args[1])
 		if !ok {
-			return c, usagef("name the person by their Slack member ID: `role %s @U0123ABCD`. %s", r, memberIDHint)
+			return c, usagef("name the person after an @, by their Slack handle, display name or member ID: `role %s @U0123ABCD`. %s", r, memberIDHint)
 		}
 		c.Role, c.User = r, u
 		return c, nil
@@ -557,6 +560,20 @@ func parseDeclare(c Command, args []string, rest func() string) (Command, error)
 			c.Severity = sev
 		case a == "--private":
 			c.Private = true
+		case a == "--commander" || strings.HasPrefix(a, "--commander="):
+			v, inline := strings.CutPrefix(a, "--commander=")
+			if !inline {
+				if consumed+1 >= len(args) {
+					return c, usagef("--commander needs a person after an @ (a Slack handle, display name or member ID): `/incident declare sev2 --commander @U0123ABCD Checkout is down`")
+				}
+				consumed++
+				v = args[consumed]
+			}
+			u, ok := parsePerson(v)
+			if !ok || c.Commander != "" {
+				return c, usagef("--commander names one person after an @ (a Slack handle, display name or member ID): `/incident declare sev2 --commander @U0123ABCD Checkout is down`")
+			}
+			c.Commander = u
 		case a == "--service" || strings.HasPrefix(a, "--service="):
 			if v, ok := strings.CutPrefix(a, "--service="); ok {
 				c.Service = v
@@ -571,7 +588,7 @@ func parseDeclare(c Command, args []string, rest func() string) (Command, error)
 				return c, usagef("--service needs a name: `/incident declare sev2 --service checkout Checkout is down`")
 			}
 		case strings.HasPrefix(a, "--"):
-			return c, usagef("%s is not a declare option; use --private or --service NAME: %s", echo(a), VerbUsage(VerbDeclare))
+			return c, usagef("%s is not a declare option; use --private, --service NAME or --commander @user: %s", echo(a), VerbUsage(VerbDeclare))
 		default:
 			goto title
 		}
@@ -581,7 +598,7 @@ title:
 	// Title is what follows the options, with the user's spacing.
 	all := rest()
 	c.Title = restAfter(all, consumed)
-	if c.Title == "" && (c.Severity != 0 || c.Private || c.Service != "") {
+	if c.Title == "" && (c.Severity != 0 || c.Private || c.Service != "" || c.Commander != "") {
 		return c, usagef("an incident needs a title: %s", VerbUsage(VerbDeclare))
 	}
 	if n := utf8.RuneCountInString(c.Title); n > incident.MaxTitle {

@@ -35,7 +35,8 @@ func FuzzParseCommand(f *testing.F) {
 		"new Checkout down", "open   spaced\ttitle\nwith lines",
 		"role commander <@U123ABC|alice>", "role ops <@U123ABC>", "role comms @W0ALICE", "role ic U0BOB",
 		"role INC-7 comms <@U0CAROL|carol>", "assign ops <@U1X>", "role pilot <@U1X>", "role ops alice",
-		"role ops", "role", "role #7 ops <@U1X>", "role INC-x ops <@U1X>",
+		"role ops", "role", "role #7 ops <@U1X>", "role INC-x ops <@U1X>", "role ops @alice", "role comms @Alice.Chen",
+		"declare --commander @alice sev2 Checkout down", "declare --commander=<@U0BOB|bob> x", "declare --commander", "declare --commander bob x",
 		"roles", "roles INC-7", "roles extra", "timeline", "timeline #12", "reopen", "reopen INC-3", "reopen now",
 		"status identified", "status INC-7 monitoring", "status resolved", "status closed", "status triage",
 		"status", "status nope", "status INC-7",
@@ -96,7 +97,7 @@ func checkCommand(t *testing.T, text string, c Command) {
 		_, err := roles.Parse(string(c.Role))
 		require.NoError(t, err)
 		u, ok := ParseUser("@" + c.User)
-		require.True(t, ok && u == c.User, "%q: user %q is a Slack user id", text, c.User)
+		require.True(t, (ok && u == c.User) || IsHandle(c.User), "%q: user %q is a Slack user id or a name to resolve", text, c.User)
 	case "status":
 		_, err := incident.ParseStatus(string(c.Status))
 		require.NoError(t, err)
@@ -163,9 +164,12 @@ func canonicalCommand(c Command) string {
 		if c.Service != "" {
 			s += " --service=" + c.Service
 		}
+		if c.Commander != "" {
+			s += " --commander=" + mention(c.Commander)
+		}
 		return with(s, c.Title)
 	case "role":
-		return "role" + inc + " " + string(c.Role) + " <@" + c.User + ">"
+		return "role" + inc + " " + string(c.Role) + " " + mention(c.User)
 	case "status":
 		return "status" + inc + " " + string(c.Status)
 	case "sev":
@@ -177,7 +181,7 @@ func canonicalCommand(c Command) string {
 	case "action":
 		s := with("action"+inc, c.Text)
 		if c.Owner != "" {
-			s += " <@" + c.Owner + ">"
+			s += " " + mention(c.Owner)
 		}
 		s = with(s, c.Priority)
 		if c.Due != "" {
@@ -203,6 +207,15 @@ func canonicalCommand(c Command) string {
 		return s
 	}
 	return with(string(c.Verb)+inc, c.Text)
+}
+
+// mention spells a person as Slack escapes a member ID, or a name to
+// resolve as typed.
+func mention(user string) string {
+	if IsHandle(user) {
+		return user
+	}
+	return "<@" + user + ">"
 }
 
 // unexplainedWords returns the words of text that a command carrying free
@@ -244,8 +257,8 @@ func unexplainedWords(text string, c Command) []string {
 		case c.Verb == "orient" && c.Cause && w == "--cause":
 		case !c.At.IsZero() && (w == "--at" || w == c.At.Text || w == "--at="+c.At.Text):
 		case c.Entry != 0 && (w == "#"+strconv.FormatUint(c.Entry, 10) || w == strconv.FormatUint(c.Entry, 10)):
-		case c.Verb == "declare" && (strings.HasPrefix(strings.ToLower(w), "sev") || w == "--private" || strings.HasPrefix(w, "--service")):
-			if w == "--service" {
+		case c.Verb == "declare" && (strings.HasPrefix(strings.ToLower(w), "sev") || w == "--private" || strings.HasPrefix(w, "--service") || strings.HasPrefix(w, "--commander")):
+			if w == "--service" || w == "--commander" {
 				i++
 			}
 		default:

@@ -91,7 +91,14 @@ type Directory struct {
 	queue chan string
 
 	askedMu sync.Mutex
-	asked   map[string]time.Time // id → when it was queued or last failed
+	asked   map[string]asked // ids queued for Run, or that Slack could not describe
+}
+
+// asked is when an id was queued for a lookup, or, missed, when Slack
+// last could not describe it.
+type asked struct {
+	at     time.Time
+	missed bool
 }
 
 // New checks cfg and returns a directory holding nobody; Load (or Run)
@@ -113,7 +120,7 @@ func New(cfg Config) (*Directory, error) {
 	cfg.PageSize = cmp.Or(cfg.PageSize, DefaultPageSize)
 	cfg.Queue = cmp.Or(cfg.Queue, DefaultQueue)
 	cfg.MissTTL = cmp.Or(cfg.MissTTL, DefaultMissTTL)
-	d := &Directory{cfg: cfg, queue: make(chan string, cfg.Queue), asked: map[string]time.Time{}}
+	d := &Directory{cfg: cfg, queue: make(chan string, cfg.Queue), asked: map[string]asked{}}
 	d.cur.Store(people.NewDirectory(nil))
 	return d, nil
 }
@@ -135,7 +142,7 @@ func (d *Directory) Name(id string) string {
 	if n := d.Current().Name(id); n != "" {
 		return n
 	}
-	if d.cfg.Slack != nil && d.shouldAsk(id) {
+	if d.cfg.Slack != nil && d.shouldAsk(id, false) {
 		select {
 		case d.queue <- id:
 		default:
@@ -155,7 +162,7 @@ func (d *Directory) Names(ctx context.Context) func(id string) string {
 		if n := d.Current().Name(id); n != "" {
 			return n
 		}
-		if d.cfg.Slack == nil || ctx.Err() != nil || !d.shouldAsk(id) {
+		if d.cfg.Slack == nil || ctx.Err() != nil || !d.shouldAsk(id, true) {
 			return ""
 		}
 		if err := d.Lookup(ctx, id); err != nil {
@@ -311,26 +318,28 @@ func (d *Directory) merge(ps []people.Person) {
 	d.askedMu.Unlock()
 }
 
-// shouldAsk reports whether id is a member ID not asked for lately, and
-// marks it asked.
-func (d *Directory) shouldAsk(id string) bool {
+// shouldAsk reports whether Slack should be asked about id, and marks it
+// asked: a member ID Slack has not failed to describe lately, and, unless
+// now is true (a draft that would rather wait than show the id), not
+// already queued.
+func (d *Directory) shouldAsk(id string, now bool) bool {
 	if !isMemberID(id) {
 		return false
 	}
-	now := d.cfg.Now()
+	at := d.cfg.Now()
 	d.askedMu.Lock()
 	defer d.askedMu.Unlock()
-	if at, ok := d.asked[id]; ok && now.Sub(at) < d.cfg.MissTTL {
+	if a, ok := d.asked[id]; ok && at.Sub(a.at) < d.cfg.MissTTL && (a.missed || !now) {
 		return false
 	}
 	if len(d.asked) >= maxAsked {
-		for k, at := range d.asked {
-			if now.Sub(at) >= d.cfg.MissTTL {
+		for k, a := range d.asked {
+			if at.Sub(a.at) >= d.cfg.MissTTL {
 				delete(d.asked, k)
 			}
 		}
 	}
-	d.asked[id] = now
+	d.asked[id] = asked{at: at}
 	return true
 }
 
@@ -340,7 +349,7 @@ const maxAsked = 4096
 
 func (d *Directory) missed(id string) {
 	d.askedMu.Lock()
-	d.asked[id] = d.cfg.Now()
+	d.asked[id] = asked{at: d.cfg.Now(), missed: true}
 	d.askedMu.Unlock()
 }
 

@@ -67,6 +67,15 @@ type Config struct {
 	// Budget finds the error budget an incident spent, for the post-mortem
 	// draft it uploads; nil leaves it unknown.
 	Budget postmortem.BudgetLookup
+	// People names the people of the post-mortem draft it uploads; nil
+	// shows their member IDs.
+	People People
+}
+
+// People names people in a draft: Names looks an unknown member ID up
+// within ctx. *directory.Directory is one.
+type People interface {
+	Names(ctx context.Context) func(id string) string
 }
 
 // Backoff is how long a deferred effect waits before its next attempt,

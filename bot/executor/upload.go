@@ -17,6 +17,10 @@ import (
 	"github.com/slack-go/slack"
 )
 
+// namesTimeout bounds the lookups of names a draft needs that Slack has
+// not given yet.
+const namesTimeout = 10 * time.Second
+
 // sharedFile is a file the channel's history shows shared, and the
 // message that shared it.
 type sharedFile struct {
@@ -125,6 +129,13 @@ func (e *Executor) uploadDraft(ctx context.Context, pe incident.Pending, inc inc
 	opts := postmortem.Options{Now: now}
 	if e.cfg.Budget != nil {
 		opts.Budget = postmortem.LookupBudget(ctx, inc, e.cfg.Budget)
+	}
+	if e.cfg.People != nil {
+		// Names Slack has not given yet are asked for, briefly: the
+		// upload itself needs the rest of the effect's time.
+		nctx, cancel := context.WithTimeout(ctx, namesTimeout)
+		defer cancel()
+		opts.Names = e.cfg.People.Names(nctx)
 	}
 	body, _, err := postmortem.Export(ctx, e.cfg.Store, inc.Number, postmortem.FormatMarkdown, opts)
 	if err != nil {

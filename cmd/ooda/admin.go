@@ -105,6 +105,11 @@ func exportLocal(ctx context.Context, store *storage.DB, n uint64, format string
 	if err != nil {
 		return nil, err
 	}
+	dir, err := storedPeople(ctx, store)
+	if err != nil {
+		return nil, err
+	}
+	inc.People = api.PeopleOf(inc.Events, dir.Name)
 	return exportJSON(inc)
 }
 

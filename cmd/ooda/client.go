@@ -133,9 +133,9 @@ func runIncident(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		if msg == "" {
 			msg = rep.Error
 		}
-		return &exitError{code: 1, err: fmt.Errorf("%s (HTTP %d)", plain(msg), code)}
+		return &exitError{code: 1, err: fmt.Errorf("%s (HTTP %d)", plainNamed(msg, rep.People), code)}
 	}
-	fmt.Fprintln(stdout, plain(rep.Text))
+	fmt.Fprintln(stdout, plainNamed(rep.Text, rep.People))
 	return nil
 }
 
@@ -146,11 +146,17 @@ var slackMarkup = regexp.MustCompile(`<([@#!]?)([^<>|]*)(?:\|([^<>]*))?>`)
 // plain turns the Slack markup of a reply into terminal text: the markup
 // first (<@U1|alice> → @alice, <#C1> → #C1), then the escaped characters,
 // so a "&gt;" the user typed comes out as ">" and stays.
-func plain(s string) string {
+func plain(s string) string { return plainNamed(s, nil) }
+
+// plainNamed is plain with the people the server named: a mention of one
+// reads as their name, "Alice Chen (@alice)"; of anyone else as @U0123ABCD.
+func plainNamed(s string, names map[string]string) string {
 	s = slackMarkup.ReplaceAllStringFunc(s, func(m string) string {
 		g := slackMarkup.FindStringSubmatch(m)
 		sigil, target, label := g[1], g[2], g[3]
 		switch {
+		case sigil == "@" && names[target] != "":
+			return names[target]
 		case sigil == "@" || sigil == "#":
 			if label != "" {
 				return sigil + label
@@ -195,7 +201,8 @@ func (c *apiClient) printTimeline(ctx context.Context, n uint64, w io.Writer, co
 	// Struck entries stay, marked, and the others carry the number
 	// `amend` and `strike` take: a terminal is where people correct them.
 	view := timeline.Build(inc.Events, inc.DeclaredAt, timeline.Options{IncludeStruck: true})
-	return view.WriteText(w, timeline.TextOptions{Color: colour, Numbers: true})
+	// The server names the people it knows; the others stay ids.
+	return view.WriteText(w, timeline.TextOptions{Color: colour, Numbers: true, Name: func(id string) string { return inc.People[id] }})
 }
 
 // defaultCLITimeout bounds every CLI call: a responder at a terminal during

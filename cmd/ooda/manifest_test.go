@@ -89,9 +89,11 @@ func TestManifestFollowsSlackRules(t *testing.T) {
 		require.Contains(t, scopes, scope, "event %s needs scope %s", ev, scope)
 	}
 	used := []string{"commands", "chat:write", "channels:manage", "groups:write", "channels:read", "groups:read",
-		"channels:history", "groups:history", "pins:read", "reactions:read", "bookmarks:write", "files:write"}
+		"channels:history", "groups:history", "pins:read", "reactions:read", "bookmarks:write", "files:write", "users:read"}
 	for _, s := range scopes {
 		require.True(t, slices.Contains(used, s), "scope %s is not used by Ooda; ask for no more than it needs", s)
 	}
 	require.Len(t, scopes, len(slices.Compact(slices.Sorted(slices.Values(scopes)))), "duplicate scope")
+	require.Contains(t, scopes, "users:read", "the directory of people calls users.list and users.info")
+	require.NotContains(t, scopes, "users:read.email", "names need no email addresses")
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/ooda-sre/ooda/incident"
+	"github.com/ooda-sre/ooda/people"
 	"github.com/ooda-sre/ooda/postmortem"
 )
 
@@ -79,11 +80,32 @@ func lintPlural(n int, one, many string) string {
 	return many
 }
 
+// exportSource is what an export reads: the incident's events, and the
+// workspace's people as the server last kept them (*storage.DB).
+type exportSource interface {
+	incident.Store
+	People(ctx context.Context) ([]people.Person, error)
+}
+
+// storedPeople is the directory the store keeps: the names Slack gave
+// the server, as of its last refresh. An export reads no Slack.
+func storedPeople(ctx context.Context, store exportSource) (*people.Directory, error) {
+	ps, err := store.People(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("export: %w", err)
+	}
+	return people.NewDirectory(ps), nil
+}
+
 // exportPostmortem drafts incident n's post-mortem, dated now, and renders
 // it in format (md, html or json). The export command calls it; the HTTP
 // API and Slack use the same postmortem.Export, so all three agree.
-func exportPostmortem(ctx context.Context, store incident.Store, n uint64, format string) ([]byte, error) {
-	b, _, err := postmortem.Export(ctx, store, n, format, postmortem.Options{Now: time.Now().UTC()})
+func exportPostmortem(ctx context.Context, store exportSource, n uint64, format string) ([]byte, error) {
+	dir, err := storedPeople(ctx, store)
+	if err != nil {
+		return nil, err
+	}
+	b, _, err := postmortem.Export(ctx, store, n, format, postmortem.Options{Now: time.Now().UTC(), Names: dir.Name})
 	if errors.Is(err, postmortem.ErrFormat) {
 		return nil, usageErr("--format: %w", err)
 	}

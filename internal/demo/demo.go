@@ -78,7 +78,7 @@ func playDemo(ctx context.Context, db *storage.DB, dir string, clock *resilience
 		slacktest.WithBotUserID(demoBotUserID), slacktest.WithTeam(demoTeamID, "Ooda Demo"))
 	defer fake.Close()
 	for _, p := range demoCast {
-		fake.AddUser(p.id, p.name)
+		fake.AddMember(slacktest.Member{ID: p.id, Handle: p.name, RealName: p.realName})
 	}
 	announce := fake.CreateChannel("incidents", false)
 	sloChannel := fake.CreateChannel("slo-alerts", false)
@@ -100,6 +100,11 @@ func playDemo(ctx context.Context, db *storage.DB, dir string, clock *resilience
 		return fmt.Errorf("demo: %w", err)
 	}
 	defer ooda.Close()
+	// As `ooda serve` does at start-up: the workspace's names, which the
+	// post-mortem draft shows.
+	if _, err := ooda.RefreshPeople(ctx); err != nil {
+		return fmt.Errorf("demo: %w", err)
+	}
 	srv := httptest.NewServer(ooda.Handler())
 	defer srv.Close()
 

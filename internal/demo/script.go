@@ -6,12 +6,14 @@ import (
 	"github.com/ooda-sre/ooda/roles"
 )
 
-// demoPerson is someone in the demo workspace.
-type demoPerson struct{ id, name string }
+// demoPerson is someone in the demo workspace: their handle, and the full
+// name the post-mortem shows.
+type demoPerson struct{ id, name, realName string }
 
 // demoCast are the responders of the scripted incident.
 var demoCast = []demoPerson{
-	{"U0DEMOALICE", "alice"}, {"U0DEMOBOB", "bob"}, {"U0DEMOCAROL", "carol"}, {"U0DEMODAVE", "dave"},
+	{"U0DEMOALICE", "alice", "Alice Chen"}, {"U0DEMOBOB", "bob", "Bob Okafor"},
+	{"U0DEMOCAROL", "carol", "Carol Diaz"}, {"U0DEMODAVE", "dave", "Dave Lindqvist"},
 }
 
 // demoName shows a user id as the name people know; Ooda's own id and
