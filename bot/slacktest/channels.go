@@ -187,6 +187,9 @@ func (s *Server) resolveChannel(ref string) *channel {
 	if c := s.channelByID(ref); c != nil {
 		return c
 	}
+	if c := s.imByID(ref); c != nil {
+		return c
+	}
 	return s.channelNamed(strings.TrimPrefix(ref, "#"))
 }
 

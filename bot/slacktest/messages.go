@@ -209,6 +209,9 @@ func (s *Server) post(c *channel, m *message, threadTS string, broadcast bool) {
 func (s *Server) chatPostMessage(args map[string]string) reply {
 	c := s.resolveChannel(args["channel"])
 	if c == nil {
+		c = s.im(args["channel"])
+	}
+	if c == nil {
 		return fail("channel_not_found")
 	}
 	body, code := readContent(args)

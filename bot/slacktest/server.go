@@ -43,6 +43,7 @@ type Server struct {
 	lastTS     int64  // unix microseconds of the last message ts handed out
 	channels   []*channel
 	users      map[string]*user
+	ims        map[string]*channel // by member id: the bot's direct messages (ims.go)
 	ephemerals []Message
 	views      []*view
 	files      []*file
