@@ -105,6 +105,10 @@ type App struct {
 	executor *executor.Executor
 	slack    *bot.SlackHandler
 	socket   *bot.SocketMode // nil unless in Socket Mode
+
+	// actionReminders DMs owners of overdue action items; nil without
+	// Slack, where nobody could be messaged.
+	actionReminders *jobs.ActionReminders
 }
 
 // New builds Ooda on db (any storage.Store) from a validated configuration. It starts no
@@ -173,6 +177,10 @@ func New(ctx context.Context, cfg Config, db storage.Store, opts Options) (*App,
 		return nil, err
 	}
 	a.dispatcher.People = a.people
+	// Each person's day (when their action items are overdue, when their
+	// working day starts) is in the time zone Slack gave the directory.
+	zones := newPersonZones(a.people.Current)
+	a.dispatcher.Zones = zones
 	if cfg.slackMode() != "off" {
 		signalSlack = a.client
 		xc := executor.Config{
@@ -189,6 +197,7 @@ func New(ctx context.Context, cfg Config, db storage.Store, opts Options) (*App,
 		a.dispatcher.Health = a.executor
 		a.dispatcher.Committed = a.executor.Notify
 		a.reminders.Committed = a.executor.Notify
+		a.actionReminders = &jobs.ActionReminders{Store: db, Committed: a.executor.Notify, Zones: zones}
 	}
 
 	if a.monitor != nil {
@@ -239,6 +248,7 @@ func New(ctx context.Context, cfg Config, db storage.Store, opts Options) (*App,
 		AckHistogram: ack,
 		Alerts:       a.alerts,
 		People:       a.people,
+		Zones:        zones,
 	}
 	if a.monitor != nil {
 		sc.Freeze = a.monitor.Freeze
@@ -329,6 +339,17 @@ func (a *App) TickSLOs(ctx context.Context, now time.Time) (slo.Report, error) {
 	return a.monitor.Tick(ctx, now, a.sloDeliver.Deliver)
 }
 
+// RemindActionOwners is the action-reminders job Run schedules: at now,
+// it queues the day's direct message to each owner of overdue action
+// items whose working day has started, and returns how many it queued.
+// Without Slack there is nobody to message.
+func (a *App) RemindActionOwners(ctx context.Context, now time.Time) (int, error) {
+	if a.actionReminders == nil {
+		return 0, errors.New("Slack is not configured: action items are not reminded")
+	}
+	return a.actionReminders.Tick(ctx, now)
+}
+
 // RefreshPeople is the people job Run schedules hourly: it reads the
 // store's directory, then Slack's, and returns how many people Slack
 // listed. The demo and tests call it to have names without running Ooda.
@@ -407,6 +428,15 @@ func (a *App) jobs() []Job {
 		// limit; each page is saved as it comes.
 		js = append(js, Job{Name: "people", Schedule: "@every 1h", Timeout: 15 * time.Minute, AtStart: true, Run: func(ctx context.Context, _ time.Time) error {
 			_, err := a.people.Refresh(ctx)
+			return err
+		}})
+	}
+	if a.actionReminders != nil {
+		// Owners of overdue action items, once a day each, from 09:00 on
+		// their working days in their zone: every few minutes catches
+		// each person's 09:00 soon enough.
+		js = append(js, Job{Name: "action-reminders", Schedule: "@every 5m", Timeout: 4 * time.Minute, Run: func(ctx context.Context, now time.Time) error {
+			_, err := a.RemindActionOwners(ctx, now)
 			return err
 		}})
 	}

@@ -1,6 +1,7 @@
 // Package jobs holds the scheduled work that has no Slack in it: the
-// reminders and nudges the roles policy asks for (Reminders), and the
-// bookkeeping of what an incident spent of its service's error budget
+// reminders and nudges the roles policy asks for (Reminders), the daily
+// reminder of overdue action items to their owners (ActionReminders), and
+// the bookkeeping of what an incident spent of its service's error budget
 // (IncidentBudget). Each job is a plain function of (ctx, now); app's
 // scheduler decides when it runs.
 //
