@@ -6,8 +6,10 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/ooda-sre/ooda/api"
+	"github.com/ooda-sre/ooda/slo"
 	"github.com/stretchr/testify/require"
 )
 
@@ -25,7 +27,7 @@ func load(t *testing.T, args []string, env map[string]string) (Config, error) {
 func TestConfigPrecedence(t *testing.T) {
 	dir := t.TempDir()
 	file := filepath.Join(dir, "ooda.yaml")
-	require.NoError(t, os.WriteFile(file, []byte("db: /from/file.db\nlisten: \":9000\"\nannounce_channel: C0FILE0001\nslo_files: [a.yaml, b.yaml]\nprometheus_url: http://prometheus:9090\n"), 0o600))
+	require.NoError(t, os.WriteFile(file, []byte("db: /from/file.db\nlisten: \":9000\"\nannounce_channel: C0FILE0001\nslo_files: [a.yaml, b.yaml]\nslo_period: 28d\nprometheus_url: http://prometheus:9090\n"), 0o600))
 	secret := filepath.Join(dir, "token")
 	require.NoError(t, os.WriteFile(secret, []byte("xoxb-from-file\n"), 0o600))
 
@@ -52,6 +54,22 @@ func TestConfigPrecedence(t *testing.T) {
 		}},
 		{"flag over env", []string{"--db", "/from/flag.db"}, map[string]string{"OODA_CONFIG": file, "OODA_DB": "/from/env.db"}, func(t *testing.T, c Config) {
 			require.Equal(t, "/from/flag.db", c.DB)
+		}},
+		{"the SLO period: 30 days by default, then the file, the environment, the flag", nil, nil, func(t *testing.T, c Config) {
+			require.Equal(t, 30*slo.Day, c.sloPeriod())
+			for _, tc := range []struct {
+				args []string
+				env  map[string]string
+				want time.Duration
+			}{
+				{[]string{"--config", file}, nil, 28 * slo.Day},
+				{[]string{"--config", file}, map[string]string{"OODA_SLO_PERIOD": "7d"}, 7 * slo.Day},
+				{[]string{"--config", file, "--slo-period", "2w"}, map[string]string{"OODA_SLO_PERIOD": "7d"}, 14 * slo.Day},
+			} {
+				c, err := load(t, tc.args, tc.env)
+				require.NoError(t, err)
+				require.Equal(t, tc.want, c.sloPeriod(), "%v %v", tc.args, tc.env)
+			}
 		}},
 		{"secret from env file", nil, map[string]string{"SLACK_BOT_TOKEN_FILE": secret, "SLACK_SIGNING_SECRET": "s"}, func(t *testing.T, c Config) {
 			require.Equal(t, "xoxb-from-file", c.SlackBotToken)
@@ -97,6 +115,8 @@ func TestConfigErrorsNameTheValue(t *testing.T) {
 		{"stray argument", []string{"extra"}, nil, "unexpected argument"},
 		{"short admin token", nil, map[string]string{"OODA_API_TOKEN": "secret"}, "api_token: shorter than 16"},
 		{"slo files without prometheus", nil, map[string]string{"OODA_SLO_FILES": "a.yaml"}, "set PROMETHEUS_URL"},
+		{"slo period not a duration", nil, map[string]string{"OODA_SLO_PERIOD": "a month"}, `slo_period "a month": want a duration such as 30d, 4w or 720h`},
+		{"slo period under a day", []string{"--slo-period", "6h"}, nil, "slo_period 6h: an SLO period must be a day or more"},
 		{"a DB file and etcd", []string{"--db", "/var/lib/ooda.db"}, map[string]string{"OODA_ETCD_ENDPOINTS": "etcd-1:2379"}, "db and etcd_endpoints are both set"},
 		{"bad etcd endpoint", nil, map[string]string{"OODA_ETCD_ENDPOINTS": "etcd-1"}, `etcd_endpoints "etcd-1"`},
 		{"bad etcd prefix", nil, map[string]string{"OODA_ETCD_ENDPOINTS": "etcd-1:2379", "OODA_ETCD_PREFIX": "ooda"}, `etcd_prefix "ooda"`},

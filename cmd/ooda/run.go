@@ -21,6 +21,7 @@ Usage:
   ooda status                              the server's dependencies, breakers and queue
   ooda slo check --config FILE... [--prometheus URL]
                                            evaluate the SLOs once and print their burn (exit 1 on page, 2 unknown)
+  ooda slo validate FILE...                check SLO files without Prometheus (exit 1 when one is invalid)
   ooda freeze check --service NAME [--url URL]
                                            may NAME deploy? exit 0 yes, 1 frozen, 2 cannot tell
   ooda export  --db PATH|--url URL --incident N [--format json|md|html] [-o FILE]

@@ -11,13 +11,16 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
+	"github.com/prometheus/common/model"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/ooda-sre/ooda/api"
+	"github.com/ooda-sre/ooda/app"
 	"github.com/ooda-sre/ooda/slo"
 	"github.com/ooda-sre/ooda/slo/slotest"
 )
@@ -60,6 +63,15 @@ func TestSLOCheck(t *testing.T) {
 	oodaConfig := writeFile(t, "ooda.yaml", fmt.Sprintf("slo_files: [%s]\nprometheus_url: %s\n", sloth, burning))
 	batch := writeFile(t, "batch.yaml", strings.Replace(checkoutSLOs, "objective: 99.9", "objective: 90", 1))
 	broken := writeFile(t, "broken.yaml", strings.Replace(checkoutSLOs, "objective: 99.9", "objective: 120", 1))
+	refusing := slotest.NewServer(t, func(string, time.Time) (model.Value, error) {
+		return nil, slotest.BadQuery("1:1: parse error: unexpected character")
+	}).URL
+	week := slotest.Uniform(slo.DefaultWindows(7*slo.Day), 0.0001, 100)
+	for k, v := range slotest.Uniform(slo.DefaultWindows(0), 0.0001, 100) {
+		week[k] = v
+	}
+	healthy = slotest.NewServer(t, week.Answer).URL
+	weekly := writeFile(t, "ooda.yaml", fmt.Sprintf("slo_files: [%s]\nslo_period: 7d\n", sloth))
 
 	tests := []struct {
 		name    string
@@ -85,7 +97,16 @@ func TestSLOCheck(t *testing.T) {
 		{"a bad file exits 2 and names the field", []string{"check", "--config", broken, "--prometheus", healthy}, 2,
 			nil, []string{"error: " + broken + `:4: slo "availability": objective: 120: want a percentage above 0 and below 100`}, "no SLO could be loaded from " + broken},
 		{"no files", []string{"check", "--prometheus", healthy}, 2, nil, nil, "name the SLO files"},
-		{"no Prometheus", []string{"check", "--config", sloth}, 2, nil, nil, "--prometheus URL"},
+		{"no Prometheus", []string{"check", "--config", sloth}, 2, nil, nil, "no Prometheus to ask: pass --prometheus URL or set PROMETHEUS_URL (ooda slo validate checks the files alone)"},
+		{"the files are read before Prometheus is asked for", []string{"check", "--config", broken}, 2,
+			nil, []string{"error: " + broken + `:4: slo "availability": objective: 120`}, "no SLO could be loaded"},
+		{"a query Prometheus refuses is a configuration error", []string{"check", "--config", sloth, "--prometheus", refusing}, 2,
+			[]string{"checkout/availability", "config_error", "Prometheus refused its query as invalid (1:1: parse error: unexpected character)"}, nil,
+			"Prometheus refused the queries of checkout/availability (configuration errors: correct them in their files)"},
+		{"the configuration's period", []string{"check", "--config", weekly, "--prometheus", healthy}, 0,
+			[]string{"period 1w", "1m10s", "14m"}, nil, ""},
+		{"the flag's period", []string{"check", "--config", sloth, "--prometheus", healthy, "--period", "28d"}, 0,
+			[]string{"period 4w"}, nil, ""},
 		{"bad period", []string{"check", "--config", sloth, "--prometheus", healthy, "--period", "a month"}, 2, nil, nil, "--period"},
 		{"not check", []string{"frobnicate"}, 2, nil, []string{"Usage: ooda slo check"}, ""},
 	}
@@ -136,6 +157,149 @@ func TestSLOCheckAgainstRealPrometheus(t *testing.T) {
 	out, err = run(end.Add(-2 * time.Hour))
 	require.NoError(t, err, out)
 	assert.Contains(t, out, " ok ")
+}
+
+func TestSLOValidate(t *testing.T) {
+	examples := filepath.Join("..", "..", "slo", "testdata", "sloth", "examples")
+	forms := filepath.Join("..", "..", "slo", "testdata", "forms")
+	getting := filepath.Join(examples, "getting-started.yml")
+	k8s := filepath.Join(examples, "k8s-home-wifi.yml")
+	openslo := filepath.Join(examples, "openslo-kubernetes-apiserver.yml")
+	plugin := filepath.Join(examples, "plugin-getting-started.yml")
+	lying := writeFile(t, "lying.yaml", strings.Replace(checkoutSLOs, `,code=~"5.."`, "", 1))
+	junk := writeFile(t, "junk.yaml", "groups:\n  - name: checkout\n")
+	oodaConfig := writeFile(t, "ooda.yaml", fmt.Sprintf("slo_files: [%s, %s]\nslo_period: 28d\n", getting, filepath.Join(forms, "openslo-v1alpha.yaml")))
+
+	tests := []struct {
+		name    string
+		args    []string
+		code    int
+		stdout  []string
+		errText string
+	}{
+		{"a Sloth file", []string{"validate", getting}, 0, []string{
+			getting + ": Sloth prometheus/v1: 1 SLO(s): myservice/requests-availability",
+			"1 of 1 file(s) valid, 1 SLO(s), period 30d unless a file gives its own",
+		}, ""},
+		{"the three forms at once", []string{"validate", getting, k8s, openslo}, 0, []string{
+			k8s + ": Sloth Kubernetes PrometheusServiceLevel (sloth.slok.dev/v1): 2 SLO(s): home-wifi/good-wifi-client-satisfaction, home-wifi/risk-wifi-client-satisfaction",
+			openslo + ": OpenSLO openslo/v1alpha: 3 SLO(s): k8s-apiserver/requests-availability-openslo-0 (period 30d)",
+			"3 of 3 file(s) valid, 6 SLO(s)",
+		}, ""},
+		{"an OpenSLO SLI in another file", []string{"validate", filepath.Join(forms, "openslo-v1.yaml"), filepath.Join(forms, "openslo-v1-sli.yaml")}, 0, []string{
+			"openslo-v1.yaml: OpenSLO openslo/v1: 1 SLO(s): checkout/availability-0 (period 30d)",
+			"openslo-v1-sli.yaml: OpenSLO openslo/v1: no SLO",
+		}, ""},
+		{"every problem listed, the good files too", []string{"validate", getting, plugin, lying, junk}, 1, []string{
+			getting + ": Sloth prometheus/v1: 1 SLO(s)",
+			plugin + `: Sloth prometheus/v1: no SLO; INVALID, 1 problem(s):`,
+			"  error: " + plugin + `:9: slo "requests-availability": sli.plugin: Ooda cannot evaluate the SLI plugin "getting_started_availability"`,
+			"  error: " + lying + `:4: slo "availability": sli.events.error_query: the same query as total_query: every request would count as an error, a burn of 1000× on every window`,
+			junk + ": no SLO; INVALID, 1 problem(s):",
+			"  error: " + junk + ":1: not an SLO file Ooda reads (it has neither version: nor apiVersion:); want a Sloth spec (version: prometheus/v1), a Kubernetes PrometheusServiceLevel (apiVersion: sloth.slok.dev/v1) or an OpenSLO SLO (apiVersion: openslo/v1alpha or openslo/v1)",
+			"1 of 4 file(s) valid",
+		}, "3 of 4 SLO file(s) invalid, 3 problem(s): correct them as listed above"},
+		{"warnings do not fail", []string{"validate", filepath.Join(examples, "slo-plugin-getting-started.yml")}, 0, []string{
+			"  warning: ", "Sloth SLO plugins ignored (sloth.dev/core/debug/v1)",
+		}, ""},
+		{"a missing file", []string{"validate", filepath.Join(t.TempDir(), "gone.yaml")}, 1, []string{
+			"gone.yaml: cannot read it: no such file; check the path in slo_files (OODA_SLO_FILES)",
+		}, "1 of 1 SLO file(s) invalid"},
+		{"an ooda configuration names the files and the period", []string{"validate", "--config", oodaConfig}, 0, []string{
+			"checkout/availability-0 (period 30d)", "period 4w unless a file gives its own",
+		}, ""},
+		{"the period judges the alerts", []string{"validate", "--period", "7d", filepath.Join(examples, "home-wifi.yml")}, 0, []string{
+			"period 1w unless",
+		}, ""},
+		{"a bad period", []string{"validate", "--period", "12h", getting}, 2, nil, "--period: 12h: an SLO period must be a day or more"},
+		{"no files", []string{"validate"}, 2, nil, "name the SLO files: ooda slo validate checkout.yaml"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out, _, err := runTool(t, runSLO, tt.args...)
+			if tt.code == 0 {
+				require.NoError(t, err, out)
+			} else {
+				require.Error(t, err)
+				assert.Equal(t, tt.code, exitCode(err), err.Error())
+				assert.Contains(t, err.Error(), tt.errText)
+			}
+			for _, want := range tt.stdout {
+				assert.Contains(t, out, want)
+			}
+		})
+	}
+}
+
+// TestServeServesTheGoodSLOFilesAndReloadsOnSIGHUP: ooda serve with one
+// good and one bad SLO file evaluates the good one and reports the bad one
+// (status, /incident slo); once the bad file is corrected, SIGHUP picks it
+// up without a restart.
+func TestServeServesTheGoodSLOFilesAndReloadsOnSIGHUP(t *testing.T) {
+	dir := t.TempDir()
+	good := filepath.Join(dir, "checkout.yaml")
+	require.NoError(t, os.WriteFile(good, []byte(checkoutSLOs), 0o600))
+	bad := filepath.Join(dir, "search.yaml")
+	searchSLOs := strings.ReplaceAll(checkoutSLOs, "checkout", "search")
+	require.NoError(t, os.WriteFile(bad, []byte(strings.Replace(searchSLOs, "objective: 99.9", "objective: 1.5e3", 1)), 0o600))
+
+	cfg := app.DefaultConfig()
+	cfg.DB = filepath.Join(dir, "ooda.db")
+	cfg.APIToken = "admin-token-0123456789"
+	cfg.SLOFiles = []string{good, bad}
+	cfg.PrometheusURL = fakePrometheus(t, 0.0001)
+	base := startServer(t, cfg)
+	t.Setenv("OODA_API_TOKEN", cfg.APIToken)
+	c, err := newAPIClient(base, defaultCLITimeout)
+	require.NoError(t, err)
+
+	status := func() api.StatusReport {
+		var st api.StatusReport
+		code, err := c.do(t.Context(), http.MethodGet, "/api/v1/status", nil, &st)
+		require.NoError(t, err)
+		require.Equal(t, http.StatusOK, code)
+		return st
+	}
+	sloReply := func() string {
+		var reply struct {
+			Text string `json:"text"`
+		}
+		code, err := c.do(t.Context(), http.MethodPost, "/api/v1/commands", map[string]string{"text": "slo"}, &reply)
+		require.NoError(t, err)
+		require.Equal(t, http.StatusOK, code)
+		return reply.Text
+	}
+	// eventually polls until cond holds, within a generous deadline.
+	eventually := func(what string, cond func() bool) {
+		t.Helper()
+		deadline := time.Now().Add(30 * time.Second)
+		for !cond() {
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: not within 30s", what)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+
+	eventually("the good file is evaluated", func() bool { return !status().LastSLOEvaluation.IsZero() })
+	st := status()
+	require.Len(t, st.SLOErrors, 1)
+	assert.Equal(t, bad+`:4: slo "availability": objective: 1500: want a percentage above 0 and below 100, such as 99.9`, st.SLOErrors[0])
+	reply := sloReply()
+	assert.Contains(t, reply, "checkout/availability")
+	assert.NotContains(t, reply, "search/availability  ")
+	assert.Contains(t, reply, "1 problem(s) in the SLO files; the SLOs they name are not evaluated until the files are corrected and reloaded (SIGHUP)")
+	assert.Contains(t, reply, "objective: 1500")
+
+	require.NoError(t, os.WriteFile(bad, []byte(searchSLOs), 0o600))
+	require.NoError(t, syscall.Kill(os.Getpid(), syscall.SIGHUP))
+	eventually("the corrected file is picked up and evaluated", func() bool {
+		return strings.Contains(sloReply(), "search/availability")
+	})
+	assert.Empty(t, status().SLOErrors)
+	reply = sloReply()
+	assert.Contains(t, reply, "2 SLO(s), evaluated")
+	assert.NotContains(t, reply, "problem(s) in the SLO files")
 }
 
 // freezeServer serves /api/v1/freeze with bearer auth, as ooda serve
