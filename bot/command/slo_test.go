@@ -3,6 +3,7 @@ package command
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"sync"
 	"sync/atomic"
@@ -175,4 +176,68 @@ func TestSLOCommandWithoutSLOsShowsOoda(t *testing.T) {
 	d.OwnSLO = nil
 	reply = d.Handle(t.Context(), Request{Text: "slo", User: alice, Key: "k3"})
 	require.NotContains(t, reply.Text, "own SLO")
+}
+
+// snapshotReader serves a fixed snapshot, as the monitor's Last does.
+type snapshotReader slo.Snapshot
+
+func (s snapshotReader) Last() slo.Snapshot { return slo.Snapshot(s) }
+
+// TestSLOCommandShowsConfigErrors: /incident slo tells the SLOs Ooda
+// cannot evaluate because of their files (a problem found loading them, a
+// query Prometheus refused) from Prometheus being down, and says what to
+// do.
+func TestSLOCommandShowsConfigErrors(t *testing.T) {
+	slos, _, err := slo.Parse("slos/checkout.yaml", []byte(sloTestFile))
+	require.NoError(t, err)
+	w := slo.DefaultWindows(0)
+	m := map[time.Duration]slo.Measurement{}
+	for _, d := range w.Durations() {
+		m[d] = slo.Measurement{ErrorRatio: 0.0001, Requests: 100 * d.Seconds()}
+	}
+	refused := slos[0]
+	refused.Name, refused.ID = "latency", "checkout/latency"
+	problem := func(i int) slo.SpecError {
+		return slo.SpecError{File: "slos/search.yaml", Line: 4 + i, SLO: "availability", Field: "objective", Problem: "120: want a percentage above 0 and below 100, such as 99.9 <!channel>"}
+	}
+	snap := slo.Snapshot{
+		Report: slo.Report{At: sloT0, Results: []slo.Result{
+			slo.Assess(slos[0], w, m, 100),
+			slo.Failed(refused, fmt.Errorf("window 1h: %w: Prometheus refused its query as invalid (1:5: parse error); correct the query in slos/checkout.yaml", slo.ErrBadQuery)),
+		}},
+		Problems: []slo.SpecError{problem(0)},
+	}
+	d := &Dispatcher{Store: storagetest.Open(t), SLO: snapshotReader(snap)}
+	ask := func(text string) Reply {
+		return d.Handle(t.Context(), Request{Text: text, User: alice, Source: timeline.SourceCommand, Key: "k-" + text})
+	}
+
+	reply := ask("slo")
+	require.Equal(t, http.StatusOK, reply.Code)
+	require.Contains(t, reply.Text, "checkout/latency       config_error")
+	require.Contains(t, reply.Text, ":warning: Configuration errors: Prometheus answered but refused these SLOs' queries; correct them in their files and reload (SIGHUP):\n• checkout/latency: window 1h: configuration error in the SLO's query: Prometheus refused its query as invalid (1:5: parse error); correct the query in slos/checkout.yaml")
+	require.Contains(t, reply.Text, ":warning: 1 problem(s) in the SLO files; the SLOs they name are not evaluated until the files are corrected and reloaded (SIGHUP):\n• slos/search.yaml:4: slo \"availability\": objective: 120: want a percentage above 0 and below 100, such as 99.9 &lt;!channel&gt;")
+	require.NotContains(t, reply.Text, "Stale", "Prometheus answered")
+
+	// Asked about one service, the files' problems are counted: they may
+	// be anyone's.
+	reply = ask("slo checkout")
+	require.Contains(t, reply.Text, "• checkout/latency:")
+	require.Contains(t, reply.Text, ":warning: 1 problem(s) in the SLO files keep SLOs out; `/incident slo` lists them.")
+	require.NotContains(t, reply.Text, "search.yaml")
+
+	// Many problems: the first ones, and where to see them all.
+	for i := 1; i < 11; i++ {
+		snap.Problems = append(snap.Problems, problem(i))
+	}
+	d.SLO = snapshotReader(snap)
+	reply = ask("slo")
+	require.Contains(t, reply.Text, "• slos/search.yaml:11:")
+	require.NotContains(t, reply.Text, "slos/search.yaml:12:")
+	require.Contains(t, reply.Text, "… 3 more; `ooda slo validate` on the files lists them all")
+
+	// No SLO loaded at all.
+	d.SLO = snapshotReader(slo.Snapshot{Report: slo.Report{At: sloT0}, Problems: snap.Problems[:1]})
+	reply = ask("slo")
+	require.Contains(t, reply.Text, "No SLO could be loaded from the SLO files.\n:warning: 1 problem(s)")
 }

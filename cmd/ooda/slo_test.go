@@ -290,6 +290,17 @@ func TestServeServesTheGoodSLOFilesAndReloadsOnSIGHUP(t *testing.T) {
 	assert.NotContains(t, reply, "search/availability  ")
 	assert.Contains(t, reply, "1 problem(s) in the SLO files; the SLOs they name are not evaluated until the files are corrected and reloaded (SIGHUP)")
 	assert.Contains(t, reply, "objective: 1500")
+	metrics := func() string {
+		resp, err := http.Get(base + "/metrics")
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		b, err := io.ReadAll(resp.Body)
+		require.NoError(t, err)
+		return string(b)
+	}
+	m := metrics()
+	assert.Contains(t, m, "\nooda_slo_config_errors 1\n")
+	assert.Contains(t, m, "\nooda_slos_loaded 1\n")
 
 	require.NoError(t, os.WriteFile(bad, []byte(searchSLOs), 0o600))
 	require.NoError(t, syscall.Kill(os.Getpid(), syscall.SIGHUP))
@@ -300,6 +311,9 @@ func TestServeServesTheGoodSLOFilesAndReloadsOnSIGHUP(t *testing.T) {
 	reply = sloReply()
 	assert.Contains(t, reply, "2 SLO(s), evaluated")
 	assert.NotContains(t, reply, "problem(s) in the SLO files")
+	m = metrics()
+	assert.Contains(t, m, "\nooda_slo_config_errors 0\n")
+	assert.Contains(t, m, "\nooda_slos_loaded 2\n")
 }
 
 // freezeServer serves /api/v1/freeze with bearer auth, as ooda serve
