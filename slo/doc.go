@@ -1,7 +1,10 @@
 // Package slo is the math of service level objectives, without I/O: it
-// reads Sloth prometheus/v1 SLO files (LoadFiles, Parse), works out the
-// multiwindow multi-burn-rate windows of the SRE Workbook ("Alerting on
-// SLOs") and the PromQL that measures an SLO over each (WindowQuery), and
+// reads SLO files in the forms teams already write them (Load, Read, Parse:
+// Sloth's prometheus/v1 spec, its Kubernetes PrometheusServiceLevel,
+// OpenSLO v1alpha and v1), each problem said in words and keeping out only
+// the SLO it names; it works out the multiwindow multi-burn-rate windows
+// of the SRE Workbook ("Alerting on SLOs") and the PromQL that measures an
+// SLO over each (WindowQuery), and
 // from those measurements decides, per SLO, whether someone should be
 // paged, given a ticket, or told that the data is missing (Assess). It also
 // keeps the error-budget policy: Track folds each evaluation into an SLO's
@@ -9,6 +12,12 @@
 // period is spent is frozen until the budget comes back (ServiceFreeze).
 // WriteTable and the Format functions render the results; OwnSpec and
 // OwnStatus are Ooda's SLO on itself.
+//
+// Checking a query's PromQL beyond its template, its {{.window}}, its
+// brackets and its quotes is Prometheus's: a query it refuses is a
+// configuration error of its SLO (LevelConfigError, ErrBadQuery), never
+// an outage. Prometheus's own parser would bring its module into every
+// build.
 //
 // Sending the queries is package slo/prom's: its Evaluator measures the
 // SLOs through Prometheus and its Monitor runs evaluate, track, announce
