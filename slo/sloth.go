@@ -208,7 +208,10 @@ func readSlothSLO(path string, n *yaml.Node, i int, spec slothSpec, format Forma
 		errs = append(errs, &SpecError{File: path, Line: n.Line, SLO: id, Field: field, Problem: fmt.Sprintf(format, args...)})
 	}
 	if n.Kind != yaml.MappingNode {
-		return SLO{}, errs, nil // the decoder said why
+		if len(errs) == 0 {
+			bad("", "want an SLO (name, objective, sli, alerting), not %s", describe(n))
+		}
+		return SLO{}, errs, nil
 	}
 	switch {
 	case s.Name == "":
