@@ -96,18 +96,18 @@ func TestDemoShowsTheTimeline(t *testing.T) {
 		// The post-mortem: asked for, uploaded into the channel, published.
 		"14:51  dave   /incident postmortem\n                → INC-1: writing the post-mortem draft from the timeline",
 		"14:51  ooda   Post-mortem draft for INC-1 “checkout SLO burning”",
-		"[file inc-1-postmortem-draft-28.md, ",
+		"[file inc-1-postmortem-draft-31.md, ",
 		"15:20  dave   /incident postmortem publish https://wiki.example.com/pm/inc-1\n                → INC-1 is closed; its post-mortem is published at https://wiki.example.com/pm/inc-1.",
 		"15:20  ooda   @dave closed INC-1; post-mortem: https://wiki.example.com/pm/inc-1",
 		// The announcement channel.
 		"Follow it in\n                #inc-1-checkout-slo-burning.",
 		"INC-1 resolved after 45 min.",
-		"INC-1 closed after 45 min: 28 signed requests from Slack, 30 events recorded",
+		"INC-1 closed after 45 min: 31 signed requests from Slack, 33 events recorded",
 		// The timeline.
 		"14:05  T+00:00", "14:50  T+00:45", "Pinned: 5xx by pod", "dave is Commander (handover from alice)",
 		"19 min without entries", "Resolved: Rolled back checkout-api", "Closed; post-mortem at https://wiki.example.com/pm/inc-1",
 		// The draft as uploaded, where it was shared and where it was written.
-		"`/incident postmortem` shared the draft in #inc-1-checkout-slo-burning: inc-1-postmortem-draft-28.md (",
+		"`/incident postmortem` shared the draft in #inc-1-checkout-slo-burning: inc-1-postmortem-draft-31.md (",
 		"bookmarked as “INC-1 post-mortem draft · 26 Nov 14:51 UTC”.",
 		"Post-mortem draft written to " + draftPath + " (the Markdown Ooda uploaded)",
 		"# Post-mortem: INC-1 — checkout SLO burning",
@@ -116,10 +116,20 @@ func TestDemoShowsTheTimeline(t *testing.T) {
 	}
 	draft, err := os.ReadFile(draftPath)
 	require.NoError(t, err)
-	require.Contains(t, out, fmt.Sprintf("inc-1-postmortem-draft-28.md (%d bytes)", len(draft)), "the file written is the one uploaded")
+	require.Contains(t, out, fmt.Sprintf("inc-1-postmortem-draft-31.md (%d bytes)", len(draft)), "the file written is the one uploaded")
 	require.Contains(t, string(draft), "**Error budget spent:** 11.4% of the checkout/requests-availability error budget",
 		"the draft measures the incident's span against the same Prometheus")
-	require.LessOrEqual(t, strings.Count(out, "\n"), 190, "the demo is meant to be read in one go")
+	// The record people publish: names, the correction with its audit
+	// note, and action items with owners, due days, states and a ticket.
+	for _, want := range []string{
+		"| 1 | Make the connection-pool size a config value with a load-tested default | Carol Diaz (@carol) | P0 (default) | 2026-12-03 | open | <https://tracker.example.com/CHK-812> |",
+		"| 2 | Add a load test of checkout to the deploy pipeline | Alice Chen (@alice) | P1 | 2026-12-10 | open |  |",
+		"## Corrections",
+		"amended by Carol Diaz (@carol) (Ops) at 14:18 UTC: was “rollback to v2.30.4 started (deploy \\#8812)”",
+	} {
+		require.Contains(t, string(draft), want)
+	}
+	require.LessOrEqual(t, strings.Count(out, "\n"), 200, "the demo is meant to be read in one go")
 }
 
 // seed makes a database with one incident and closes it.
