@@ -274,6 +274,9 @@ func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		age = "oldest " + (time.Duration(rep.Outbox.OldestAgeSeconds) * time.Second).String() + " old"
 	}
 	fmt.Fprintf(stdout, "outbox      %d effects (%s)\n", rep.Outbox.Depth, age)
+	for _, e := range rep.SLOErrors {
+		fmt.Fprintf(stdout, "slo         NOT EVALUATED: %s\n", e)
+	}
 	if rep.LastSLOEvaluation.IsZero() {
 		fmt.Fprintln(stdout, "slo         no evaluation yet")
 	} else {

@@ -241,7 +241,8 @@ func TestCLIShowsNoControlCharacterFromTheServer(t *testing.T) {
 				{Seq: 2, At: at.Add(time.Minute), Kind: timeline.KindLoopEntry, Phase: timeline.PhaseOrient, Actor: "U1", Text: evil, Source: timeline.SourceCommand},
 			},
 		},
-		"GET /api/v1/status": map[string]any{"version": "1\x1b[2J", "store": map[string]any{"backend": evil, "healthy": false, "error": evil}},
+		"GET /api/v1/status": map[string]any{"version": "1\x1b[2J", "store": map[string]any{"backend": evil, "healthy": false, "error": evil},
+			"slo_errors": []string{"checkout/availability (checkout.yaml): Prometheus refused its query " + evil}},
 	})
 	t.Setenv("OODA_API_TOKEN", "token-0123456789abcdef")
 	for _, args := range [][]string{
@@ -260,6 +261,9 @@ func TestCLIShowsNoControlCharacterFromTheServer(t *testing.T) {
 			text = sgr.ReplaceAllString(text, "")
 		}
 		requireNoControl(t, strings.Join(args, " "), text)
+		if args[0] == "status" {
+			require.Contains(t, text, "slo         NOT EVALUATED: checkout/availability (checkout.yaml): Prometheus refused its query")
+		}
 	}
 
 	// A refusal carries the server's words into the error.
