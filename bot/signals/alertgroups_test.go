@@ -412,3 +412,29 @@ func TestAlertGroupDeclaredFromItsMessage(t *testing.T) {
 	require.Len(t, got, 1)
 	require.Equal(t, "Alerts of HighErrorRate (severity critical, service checkout): 5xx ratio above 5% on checkout — 1 firing: instance=checkout-3:8080 since 09:53 UTC — 1 resolved: instance=checkout-1:8080 fired 09:50–09:57 UTC", got[0].Text)
 }
+
+// TestAlertGroupSlackDownLongerThanOneAttempt: the webhook was answered,
+// Alertmanager sends nothing more, and Slack is down for several
+// attempts; once it is back, the message shows the shrink and its thread
+// the resolution.
+func TestAlertGroupSlackDownLongerThanOneAttempt(t *testing.T) {
+	r := newAlertsRig(t)
+	r.retryAfter = time.Millisecond
+	r.restart()
+	r.fixture(groupGrown)
+	r.waitSignals(signalPosted, 1)
+
+	r.slack.SetDown(true)
+	r.fixture(groupShrunk)
+	require.Eventually(t, func() bool {
+		return executorMetric(t, r.reg, "ooda_alert_signals_total", map[string]string{"outcome": signalFailed}) >= 3
+	}, 10*time.Second, time.Millisecond, "attempts while Slack is down")
+	r.slack.SetDown(false)
+
+	r.waitSignals(signalUpdated, 1)
+	msg := r.groupMessage()
+	require.Contains(t, blocksText(msg), "2 firing")
+	require.Len(t, markedIDs(msg, metaResolved), 1)
+	require.Len(t, r.replies(msg.TS), 1, "the resolution is replied in the thread")
+	r.requireNoDuplicatePosts()
+}

@@ -65,7 +65,12 @@ const AlertmanagerVersion = "4"
 const (
 	DefaultMaxAlertsBody = 1 << 20
 	DefaultAlertQueue    = 256
+	DefaultAlertRetry    = 5 * time.Second
 )
+
+// maxAlertRetry caps the wait between attempts at a notification whose
+// Slack work failed.
+const maxAlertRetry = 5 * time.Minute
 
 // DefaultServiceLabels are the labels that name an alert's service, the
 // first one set winning: Ooda's own convention, then Prometheus's job.
@@ -111,6 +116,10 @@ type AlertsConfig struct {
 	// Timeout bounds the Slack calls of one notification; 0 means
 	// DefaultSignalTimeout.
 	Timeout time.Duration
+	// RetryAfter is the first wait before a notification whose Slack
+	// work failed is tried again, doubling up to five minutes; 0 means
+	// DefaultAlertRetry.
+	RetryAfter time.Duration
 }
 
 // AlertReceiver serves POST /api/v1/alerts, Alertmanager's webhook.
@@ -149,6 +158,12 @@ type AlertReceiver struct {
 	// group lasts, and its retries) cost nothing while one waits.
 	seen map[string]time.Time
 
+	// failed holds, by group, the newest notification whose Slack work
+	// failed, until it succeeds: Alertmanager does not send a group
+	// again when nothing changes in it, and never resends a resolution.
+	// Run is its only user.
+	failed map[string]groupNotice
+
 	noChannel sync.Once
 }
 
@@ -179,7 +194,11 @@ func NewAlertReceiver(cfg AlertsConfig) (*AlertReceiver, error) {
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = slackapi.DefaultSignalTimeout
 	}
+	if cfg.RetryAfter <= 0 {
+		cfg.RetryAfter = DefaultAlertRetry
+	}
 	a := &AlertReceiver{
+		failed:  map[string]groupNotice{},
 		cfg:     cfg,
 		metrics: newAlertMetrics(cfg.Registerer),
 		book:    newAlertBook(),
@@ -519,11 +538,19 @@ func (a *AlertReceiver) forget(key string) {
 }
 
 // Run shows queued notifications one at a time, until ctx ends: in order,
-// and so that a notification sent twice finds the first one's message.
-// Notifications still queued when ctx ends are dropped (and logged):
-// Alertmanager sends them again on its repeat interval, and a message
-// that did land is not posted twice.
+// and so that a notification sent twice finds the first one's message. A
+// notification whose Slack work failed is tried again, with backoff,
+// until Slack answers or a newer notification of its group replaces it:
+// the webhook was answered already, and Alertmanager sends nothing more
+// of a group that does not change. Notifications still queued or failed
+// when ctx ends are dropped (and logged): Alertmanager sends a standing
+// group again on its repeat interval, and a message that did land is not
+// posted twice.
 func (a *AlertReceiver) Run(ctx context.Context) error {
+	retry := time.NewTimer(time.Hour)
+	retry.Stop()
+	defer retry.Stop()
+	wait, armed := a.cfg.RetryAfter, false
 	for {
 		// A context that ended wins over a waiting notification: select
 		// picks at random among ready cases.
@@ -536,39 +563,77 @@ func (a *AlertReceiver) Run(ctx context.Context) error {
 			a.dropQueued()
 			return nil
 		case n := <-a.queue:
-			a.handle(ctx, n)
+			// The group's newest notification replaces a failed one:
+			// Alertmanager sends the whole group.
+			delete(a.failed, n.group)
+			if a.handle(ctx, n) && len(a.failed) > 0 {
+				// Slack answers again: the failed ones need not wait.
+				wait = a.cfg.RetryAfter
+				retry.Reset(0)
+				armed = true
+			}
 			a.pending.Add(-1)
+		case <-retry.C:
+			armed = false
+			if a.retryFailed(ctx) {
+				wait = a.cfg.RetryAfter
+			} else {
+				wait = min(2*wait, maxAlertRetry)
+			}
+		}
+		if len(a.failed) > 0 && !armed {
+			retry.Reset(wait)
+			armed = true
 		}
 	}
+}
+
+// retryFailed makes one more attempt at each failed notification, and
+// reports whether all of them succeeded.
+func (a *AlertReceiver) retryFailed(ctx context.Context) bool {
+	for _, group := range slices.Sorted(maps.Keys(a.failed)) {
+		if ctx.Err() != nil {
+			return false
+		}
+		n := a.failed[group]
+		delete(a.failed, group)
+		a.handle(ctx, n)
+	}
+	return len(a.failed) == 0
 }
 
 // idle reports whether no notification waits for Run or is being shown.
 func (a *AlertReceiver) idle() bool { return a.pending.Load() == 0 }
 
-// dropQueued counts and logs the notifications still queued when Run ends.
+// dropQueued counts and logs the notifications still queued or failed
+// when Run ends.
 func (a *AlertReceiver) dropQueued() {
-	if n := len(a.queue); n > 0 {
+	if n := len(a.queue) + len(a.failed); n > 0 {
 		a.metrics.signals.WithLabelValues(signalDropped).Add(float64(n))
-		a.cfg.Logger.Warn("alert notifications dropped at shutdown; Alertmanager sends them again", "count", n)
+		a.cfg.Logger.Warn("alert notifications dropped at shutdown; Alertmanager sends a standing group again", "count", n)
 	}
 }
 
-// handle makes one attempt at a notification's Slack work. A failure is
-// logged and forgotten: Alertmanager repeats a standing group, and the
-// repeat finds what this attempt did.
-func (a *AlertReceiver) handle(ctx context.Context, n groupNotice) {
-	ctx, cancel := context.WithTimeout(ctx, a.cfg.Timeout)
+// handle makes one attempt at a notification's Slack work and reports
+// whether it succeeded. A failed one is kept for Run to try again; its
+// key is forgotten, so that Alertmanager's retry of it is queued (and
+// replaces it) rather than taken for a duplicate.
+func (a *AlertReceiver) handle(ctx context.Context, n groupNotice) bool {
+	actx, cancel := context.WithTimeout(ctx, a.cfg.Timeout)
 	defer cancel()
-	outcomes, err := a.show(ctx, n)
+	outcomes, err := a.show(actx, n)
 	for _, o := range outcomes {
 		a.metrics.signals.WithLabelValues(o).Inc()
 	}
-	if err != nil {
-		a.forget(n.key)
-		a.metrics.signals.WithLabelValues(signalFailed).Inc()
-		a.cfg.Logger.WarnContext(ctx, "could not show alerts in their group's triage message; they are shown when Alertmanager sends them again",
-			"group", n.group, "alerts", len(n.alerts), "err", resilience.Redact(err.Error()))
+	if err == nil {
+		return true
 	}
+	a.forget(n.key)
+	a.failed[n.group] = n
+	a.metrics.signals.WithLabelValues(signalFailed).Inc()
+	a.cfg.Logger.WarnContext(ctx, "could not show alerts in their group's triage message; trying again",
+		"group", n.group, "alerts", len(n.alerts), "err", resilience.Redact(err.Error()))
+	return false
 }
 
 // alertName is the alert's name, or "alert" for one without.

@@ -42,11 +42,14 @@ type alertsRig struct {
 	stop     func() // ends the receiver's Run and waits for it
 	server   *api.Server
 	woken    int
+	// retryAfter is the receiver's first wait before trying a failed
+	// notification again.
+	retryAfter time.Duration
 }
 
 func newAlertsRig(t testing.TB) *alertsRig {
 	t.Helper()
-	r := &alertsRig{t: t, db: storagetest.Open(t), slack: slacktest.New()}
+	r := &alertsRig{t: t, db: storagetest.Open(t), slack: slacktest.New(), retryAfter: time.Hour}
 	t.Cleanup(r.slack.Close)
 	r.channel = r.slack.CreateChannel("triage", false)
 	r.guard = newExecutorGuard(t, executorTestPolicy(), prometheus.NewRegistry())
@@ -66,7 +69,7 @@ func (r *alertsRig) restart() {
 	var err error
 	r.receiver, err = NewAlertReceiver(AlertsConfig{
 		Store: r.db, Slack: slackapi.NewSlackClient(fakeSlackToken, r.slack.URL(), r.guard), Guard: r.guard, Channel: r.channel,
-		Committed: func() { r.woken++ }, Registerer: r.reg,
+		Committed: func() { r.woken++ }, Registerer: r.reg, RetryAfter: r.retryAfter,
 		Now: func() time.Time { return time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC) },
 	})
 	require.NoError(r.t, err)
