@@ -16,15 +16,20 @@ const MaxCandidates = 5
 // changed, so any number of readers may share it; a newer directory
 // replaces it whole.
 type Directory struct {
-	byID   map[string]Person
-	byName map[string][]string // folded handle, display or real name → ids of active people
-	active []Person            // active people, by Display, for suggestions
+	byID     map[string]Person
+	byHandle map[string]string   // folded handle → id of the active person: handles are unique
+	byName   map[string][]string // folded handle, display or real name → ids of active people
+	active   []Person            // active people, by Display, for suggestions
+	// folded holds, for active[i], its folded names joined by newlines
+	// (which no folded name holds), so a name nobody has is looked for in
+	// everyone's names without folding them again on every lookup.
+	folded []string
 }
 
 // NewDirectory indexes people. A person listed twice keeps the entry Slack
 // described last (the later SeenAt; on a tie, the later in the list).
 func NewDirectory(ps []Person) *Directory {
-	d := &Directory{byID: make(map[string]Person, len(ps)), byName: make(map[string][]string, 2*len(ps))}
+	d := &Directory{byID: make(map[string]Person, len(ps)), byHandle: make(map[string]string, len(ps)), byName: make(map[string][]string, 2*len(ps))}
 	for _, p := range ps {
 		if p.ID == "" {
 			continue
@@ -39,6 +44,9 @@ func NewDirectory(ps []Person) *Directory {
 			continue
 		}
 		d.active = append(d.active, p)
+		if h := fold(p.Handle); h != "" {
+			d.byHandle[h] = p.ID
+		}
 		var keys []string
 		for _, n := range []string{p.Handle, p.DisplayName, p.RealName} {
 			if k := fold(n); k != "" && !slices.Contains(keys, k) {
@@ -50,6 +58,10 @@ func NewDirectory(ps []Person) *Directory {
 		}
 	}
 	slices.SortFunc(d.active, byDisplay)
+	d.folded = make([]string, len(d.active))
+	for i, p := range d.active {
+		d.folded[i] = fold(p.Handle) + "\n" + fold(p.DisplayName) + "\n" + fold(p.RealName)
+	}
 	for _, ids := range d.byName {
 		slices.Sort(ids)
 	}
@@ -112,12 +124,16 @@ type Match struct {
 }
 
 // Find resolves a name typed after @ (with or without the @): a handle,
-// a display name or a full name, in any case. Deactivated members and bots
-// are never matched.
+// a display name or a full name, in any case. A handle is unique, so the
+// person whose handle it is is found even when others display it as their
+// name. Deactivated members and bots are never matched.
 func (d *Directory) Find(name string) Match {
 	k := fold(strings.TrimPrefix(strings.TrimSpace(name), "@"))
 	if d == nil || k == "" {
 		return Match{}
+	}
+	if id, ok := d.byHandle[k]; ok {
+		return Match{ID: id}
 	}
 	if ids := d.byName[k]; len(ids) == 1 {
 		return Match{ID: ids[0]}
@@ -132,12 +148,9 @@ func (d *Directory) Find(name string) Match {
 		return m
 	}
 	var similar []Person
-	for _, p := range d.active {
-		for _, n := range []string{p.Handle, p.DisplayName, p.RealName} {
-			if f := fold(n); f != "" && strings.Contains(f, k) {
-				similar = append(similar, p)
-				break
-			}
+	for i, f := range d.folded {
+		if strings.Contains(f, k) {
+			similar = append(similar, d.active[i])
 		}
 	}
 	var m Match

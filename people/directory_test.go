@@ -123,3 +123,43 @@ func TestPeopleByID(t *testing.T) {
 		assert.Less(t, got[i-1].ID, got[i].ID)
 	}
 }
+
+// A handle is unique in the workspace: someone displaying it as their name
+// must not make it ambiguous.
+func TestFindPrefersTheHandle(t *testing.T) {
+	d := people.NewDirectory(append(workspace(),
+		people.Person{ID: "U0ALICE2", Handle: "alice.m", RealName: "Alice Martin", DisplayName: "Alice", SeenAt: seen},
+		people.Person{ID: "U0CAROL2", Handle: "cdiaz", RealName: "Carol Diaz", DisplayName: "carol", SeenAt: seen},
+	))
+	tests := []struct{ typed, id string }{
+		{"@alice", "U0ALICE"},
+		{"@ALICE", "U0ALICE"},
+		{"@alice.m", "U0ALICE2"},
+		{"@carol", "U0CAROL"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.typed, func(t *testing.T) {
+			m := d.Find(tt.typed)
+			assert.Equal(t, tt.id, m.ID)
+			assert.False(t, m.Ambiguous)
+		})
+	}
+	m := d.Find("@carol diaz")
+	assert.True(t, m.Ambiguous, "a full name two people have is still ambiguous")
+}
+
+// A name nobody has is looked for in everyone's names on a command's
+// acknowledgement path: the names are folded once, not on every lookup.
+func TestFindUnknownDoesNotFoldEveryName(t *testing.T) {
+	ps := make([]people.Person, 1000)
+	for i := range ps {
+		ps[i] = people.Person{ID: fmt.Sprintf("U%06d", i), Handle: fmt.Sprintf("user%d", i), RealName: fmt.Sprintf("User Number %d", i), SeenAt: seen}
+	}
+	d := people.NewDirectory(ps)
+	allocs := testing.AllocsPerRun(10, func() {
+		if m := d.Find("@zoe"); m.ID != "" || len(m.Candidates) != 0 {
+			t.Fatalf("Find(@zoe) = %+v, want nobody", m)
+		}
+	})
+	assert.LessOrEqual(t, allocs, 4.0, "allocations per lookup of an unknown name among %d people", len(ps))
+}

@@ -15,13 +15,19 @@ import (
 func BenchmarkResolvePeople(b *testing.B) {
 	ps := make([]people.Person, 10000)
 	for i := range ps {
-		ps[i] = people.Person{ID: fmt.Sprintf("U%08d", i), Handle: "user" + strconv.Itoa(i), DisplayName: "user" + strconv.Itoa(i)}
+		// Real names are mixed case, as profiles hold them.
+		ps[i] = people.Person{ID: fmt.Sprintf("U%08d", i), Handle: "user" + strconv.Itoa(i), DisplayName: "user" + strconv.Itoa(i), RealName: "User Number " + strconv.Itoa(i)}
 	}
 	d := &Dispatcher{People: people.NewDirectory(ps)}
-	for _, tc := range []struct{ name, text string }{
-		{"note", "note INC-1 step 3 of the rollback"},
-		{"owner=member-id", "action INC-1 step 3 of the rollback <@U00005000|user5000> P2"},
-		{"owner=name", "action INC-1 step 3 of the rollback @user5000 P2"},
+	for _, tc := range []struct {
+		name, text string
+		refused    bool
+	}{
+		{"note", "note INC-1 step 3 of the rollback", false},
+		{"owner=member-id", "action INC-1 step 3 of the rollback <@U00005000|user5000> P2", false},
+		{"owner=name", "action INC-1 step 3 of the rollback @user5000 P2", false},
+		// A typo: nobody has the name, so it is looked for inside everyone's.
+		{"owner=unknown", "action INC-1 step 3 of the rollback @zoe P2", true},
 	} {
 		b.Run(tc.name, func(b *testing.B) {
 			parsed, err := ParseCommand(tc.text)
@@ -31,8 +37,8 @@ func BenchmarkResolvePeople(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
 				cmd := parsed
-				if _, refused := d.resolvePeople(&cmd); refused {
-					b.Fatal("refused")
+				if _, refused := d.resolvePeople(&cmd); refused != tc.refused {
+					b.Fatalf("refused = %v, want %v", refused, tc.refused)
 				}
 			}
 		})
