@@ -26,9 +26,10 @@ const (
 	// failing); nothing is known, and Track leaves the state as it was.
 	LevelError Level = "error"
 	// LevelConfigError: Prometheus answered, but refused the SLO's query
-	// as invalid (HTTP 400 bad_data) or returned what no error ratio can
-	// be read from: the SLO's file is wrong, not Prometheus (ErrBadQuery).
-	// Nothing is known, and Track leaves the state as it was.
+	// as invalid (HTTP 400 bad_data, 422 execution) or returned what no
+	// error ratio can be read from: the SLO's file is wrong, not
+	// Prometheus (ErrBadQuery). Nothing is known, and Track leaves the
+	// state as it was.
 	LevelConfigError Level = "config_error"
 )
 

@@ -16,8 +16,9 @@ var (
 	ErrUnknownService = errors.New("no SLO for this service")
 	// ErrBadQuery is matched when Prometheus answered but an SLO's query
 	// cannot be measured: Prometheus refused it as invalid (HTTP 400
-	// bad_data) or it returned something other than one error ratio. It
-	// is a configuration error of that SLO, never an outage of Prometheus.
+	// bad_data, 422 execution) or it returned something other than one
+	// error ratio. It is a configuration error of that SLO, never an
+	// outage of Prometheus.
 	ErrBadQuery = errors.New("configuration error in the SLO's query")
 )
 

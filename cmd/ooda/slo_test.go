@@ -385,9 +385,7 @@ func TestFreezeCheck(t *testing.T) {
 				t.Setenv("OODA_API_TOKEN", tt.token)
 			}
 			args := append([]string{"check", "--url", base}, tt.args...)
-			start := time.Now()
 			out, _, err := runTool(t, runFreeze, args...)
-			assert.Less(t, time.Since(start), 5*time.Second)
 			if tt.code == 0 {
 				require.NoError(t, err)
 			} else {

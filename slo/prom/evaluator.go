@@ -229,8 +229,9 @@ var opQuery = resilience.Op{Method: "query", Idempotent: true}
 // through the guard, with at most Config.Concurrency in flight. An SLO
 // whose queries fail gets slo.LevelError and the error, or
 // slo.LevelConfigError when Prometheus refused its query as invalid (HTTP
-// 400 bad_data, which the guard neither retries nor counts against the
-// breaker) or answered with something no error ratio can be read from.
+// 400 bad_data or 422 execution, which the guard neither retries nor
+// counts against the breaker) or answered with something no error ratio
+// can be read from.
 // When no SLO could be measured because of Prometheus the error matches
 // slo.ErrUnavailable, and Last keeps serving the previous report with the
 // reason; SLOs with configuration errors alone are no outage. It returns

@@ -340,3 +340,45 @@ func TestEvaluateUsesEachSLOsPeriod(t *testing.T) {
 	assert.Contains(t, b.String(), "period 30d:\nSLO")
 	assert.Contains(t, b.String(), "period 1w:\nSLO", "Prometheus writes 7d as 1w")
 }
+
+// A query Prometheus parses but cannot run (HTTP 422, execution) is that
+// SLO's configuration error too, even when it is the only SLO: the
+// evaluation is no outage, and the breaker stays closed after more refusals
+// in a row than it would open at.
+func TestAQueryPrometheusCannotRunIsAConfigErrorNotAnOutage(t *testing.T) {
+	good := parseSLOs(t, sloFile("checkout", 99.9, "availability"))
+	var slos []slo.SLO
+	for i := range 2 {
+		s := good[0]
+		s.Name = fmt.Sprintf("joined-%d", i)
+		s.ID = "checkout/" + s.Name
+		slos = append(slos, s)
+	}
+	const msg = "found duplicate series for the match group {instance=\"a\"} on the right hand-side of the operation: many-to-many matching not allowed: matching labels must be unique on one side"
+	var calls atomic.Int64
+	srv := slotest.NewServer(t, func(string, time.Time) (model.Value, error) {
+		calls.Add(1)
+		return nil, slotest.ExecutionError(msg)
+	})
+	guard := newGuard(t, nil)
+	api, err := prom.NewPrometheusAPI(srv.URL, guard)
+	require.NoError(t, err)
+	ev, err := prom.NewEvaluator(prom.Config{API: api, Guard: guard, SLOs: slos, Concurrency: 1, Now: func() time.Time { return t0 }})
+	require.NoError(t, err)
+
+	for range 3 {
+		rep, err := ev.Evaluate(t.Context(), t0)
+		require.NoError(t, err, "Prometheus answered every query")
+		require.Len(t, rep.Results, 2)
+		for _, r := range rep.Results {
+			assert.Equal(t, slo.LevelConfigError, r.Level, r.SLO)
+			require.ErrorIs(t, r.Err, slo.ErrBadQuery)
+			assert.NotErrorIs(t, r.Err, slo.ErrUnavailable)
+			assert.ErrorContains(t, r.Err, "many-to-many matching not allowed")
+		}
+		assert.Len(t, rep.ConfigErrors(), 2)
+	}
+	assert.EqualValues(t, 6, calls.Load(), "one query per SLO and evaluation: not retried")
+	assert.Equal(t, "closed", guard.State())
+	assert.False(t, ev.Last().Stale)
+}

@@ -67,13 +67,17 @@ func typeName(v model.Value) string {
 // slo package judges it.
 func known(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
 
-// refusedQuery reports whether err is Prometheus refusing a query as
-// invalid (HTTP 400, errorType bad_data: a parse error, an unknown
-// function, a bad duration), with Prometheus's reason. The query is then
-// wrong, and Prometheus is up.
+// refusedQuery reports whether err is Prometheus refusing a query, with
+// its reason: HTTP 400 bad_data when it cannot parse it (a parse error, an
+// unknown function, a bad duration), HTTP 422 execution when it parsed it
+// but cannot run it ("many-to-many matching not allowed", too many
+// samples). The query is then wrong, and Prometheus is up: its timeouts,
+// cancellations and internal errors come with other types (HTTP 503, 500),
+// and the guard, which classifies by that status, neither retries a 400 or
+// a 422 nor counts it against the breaker.
 func refusedQuery(err error) (string, bool) {
 	perr, ok := errors.AsType[*promv1.Error](err)
-	if !ok || perr.Type != promv1.ErrBadData {
+	if !ok || perr.Type != promv1.ErrBadData && perr.Type != promv1.ErrExec {
 		return "", false
 	}
 	return perr.Msg, true

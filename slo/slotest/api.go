@@ -164,6 +164,13 @@ func BadQuery(msg string) *APIError {
 	return &APIError{Status: http.StatusBadRequest, Type: "bad_data", Msg: msg}
 }
 
+// ExecutionError is Prometheus's answer to a query it parsed but cannot
+// run, such as "many-to-many matching not allowed": HTTP 422, errorType
+// execution.
+func ExecutionError(msg string) *APIError {
+	return &APIError{Status: http.StatusUnprocessableEntity, Type: "execution", Msg: msg}
+}
+
 // Handler serves Prometheus's instant query endpoint, /api/v1/query, from
 // answer: a stand-in for Prometheus that the real client can talk to.
 // answer is called concurrently. An error it returns fails the query with
