@@ -3,6 +3,7 @@ package slackapi
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strconv"
 	"time"
 
@@ -23,9 +24,17 @@ const (
 	HistorySkew = time.Hour
 )
 
+// ErrHistoryIncomplete is ScanHistory reaching its page limit before
+// oldest: what it did not read may hold the message looked for, so "not
+// found" would post it a second time. The search is worth trying again
+// later, not posting.
+var ErrHistoryIncomplete = errors.New("channel history: more messages since the time searched than the page limit reads")
+
 // ScanHistory pages through a channel's history, newest first, back to
 // oldest (zero: as far as the page limit goes), until stop accepts a
 // message. It is how Ooda finds what an earlier attempt already posted.
+// With oldest set, reaching the page limit before it is
+// ErrHistoryIncomplete.
 func ScanHistory(ctx context.Context, r HistoryReader, channel string, oldest time.Time, metadata bool, stop func(slack.Message) bool) (bool, error) {
 	params := &slack.GetConversationHistoryParameters{ChannelID: channel, Limit: HistoryPage, IncludeAllMetadata: metadata}
 	if !oldest.IsZero() {
@@ -42,9 +51,12 @@ func ScanHistory(ctx context.Context, r HistoryReader, channel string, oldest ti
 			}
 		}
 		if !resp.HasMore || resp.ResponseMetaData.NextCursor == "" {
-			break
+			return false, nil
 		}
 		params.Cursor = resp.ResponseMetaData.NextCursor
+	}
+	if !oldest.IsZero() {
+		return false, fmt.Errorf("%w (%d pages, back to %s)", ErrHistoryIncomplete, HistoryMaxPages, oldest.UTC().Format(time.RFC3339))
 	}
 	return false, nil
 }
