@@ -264,6 +264,10 @@ type Spent struct {
 	// Share is the share of the period's budget spent: the burn rate over
 	// the interval times the interval's share of the period.
 	Share float64
+	// Unmeasured are the service's SLOs left out because their queries
+	// are wrong (ErrBadQuery): the share is the largest of the others, and
+	// may miss what these spent.
+	Unmeasured []string
 }
 
 // NeedsPostmortem reports whether the share is over PostmortemBudgetShare.

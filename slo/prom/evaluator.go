@@ -444,12 +444,17 @@ func (e *Evaluator) BudgetSpent(ctx context.Context, s slo.SLO, from, to time.Ti
 
 // ServiceBudgetSpent is BudgetSpent for every SLO of service, keeping the
 // largest: what an incident of that service cost. SLOs without data are
-// skipped; the error matches slo.ErrUnknownService when the service has no
-// SLO and slo.ErrNoData when none had data.
+// skipped, and so are SLOs whose queries are wrong (slo.ErrBadQuery): one
+// SLO's configuration error must not hide what the others measured; they
+// are named in Spent.Unmeasured. The error matches slo.ErrUnknownService
+// when the service has no SLO and slo.ErrNoData when none was measured
+// (and slo.ErrBadQuery too when a wrong query was the reason).
 func (e *Evaluator) ServiceBudgetSpent(ctx context.Context, service string, from, to time.Time) (slo.Spent, error) {
 	var (
-		best  = slo.Spent{Share: -1}
-		found bool
+		best   = slo.Spent{Share: -1}
+		found  bool
+		bad    []string
+		badErr error
 	)
 	for _, s := range e.SLOs() {
 		if s.Service != service {
@@ -457,10 +462,16 @@ func (e *Evaluator) ServiceBudgetSpent(ctx context.Context, service string, from
 		}
 		found = true
 		share, err := e.BudgetSpent(ctx, s, from, to)
-		if errors.Is(err, slo.ErrNoData) {
+		switch {
+		case errors.Is(err, slo.ErrNoData):
 			continue
-		}
-		if err != nil {
+		case errors.Is(err, slo.ErrBadQuery):
+			bad = append(bad, s.ID)
+			if badErr == nil {
+				badErr = err
+			}
+			continue
+		case err != nil:
 			return slo.Spent{}, err
 		}
 		if share > best.Share {
@@ -470,8 +481,11 @@ func (e *Evaluator) ServiceBudgetSpent(ctx context.Context, service string, from
 	switch {
 	case !found:
 		return slo.Spent{}, fmt.Errorf("budget spent by %s: %w", service, slo.ErrUnknownService)
+	case best.SLO == "" && badErr != nil:
+		return slo.Spent{}, fmt.Errorf("budget spent by %s: %w: %w", service, slo.ErrNoData, badErr)
 	case best.SLO == "":
 		return slo.Spent{}, fmt.Errorf("budget spent by %s: %w", service, slo.ErrNoData)
 	}
+	best.Unmeasured = bad
 	return best, nil
 }

@@ -382,3 +382,39 @@ func TestAQueryPrometheusCannotRunIsAConfigErrorNotAnOutage(t *testing.T) {
 	assert.Equal(t, "closed", guard.State())
 	assert.False(t, ev.Last().Stale)
 }
+
+// An SLO whose query Prometheus refuses is left out of what an incident of
+// its service cost, and named: the others still count.
+func TestServiceBudgetSpentSkipsAnSLOWithABadQuery(t *testing.T) {
+	slos := parseSLOs(t, sloFile("checkout", 99.9, "availability", "latency", "search"))
+	slos[1].SLI.ErrorQuery = `sum(rate(http_requests_total{code=~"5.."}[{{.window}}])) by`
+	slos[2].SLI.ErrorQuery = `sum(rate(http_requests_total{code=~"5.."}[{{.window}}])) * on() group_left x`
+	six := slotest.Windows{"6h": {Ratio: 0.024, Requests: 1e6}}
+	srv := slotest.NewServer(t, func(q string, ts time.Time) (model.Value, error) {
+		switch {
+		case strings.Contains(q, "])) by\n"):
+			return nil, slotest.BadQuery("1:60: parse error: unexpected end of input")
+		case strings.Contains(q, "group_left"):
+			return nil, slotest.ExecutionError("many-to-many matching not allowed: matching labels must be unique on one side")
+		}
+		return six.Answer(q, ts)
+	})
+	guard := newGuard(t, nil)
+	api, err := prom.NewPrometheusAPI(srv.URL, guard)
+	require.NoError(t, err)
+	ev, err := prom.NewEvaluator(prom.Config{API: api, Guard: guard, SLOs: slos, Now: func() time.Time { return t0 }})
+	require.NoError(t, err)
+
+	spent, err := ev.ServiceBudgetSpent(t.Context(), "checkout", t0.Add(-6*time.Hour), t0)
+	require.NoError(t, err, "the good SLO counts")
+	assert.Equal(t, "checkout/availability", spent.SLO)
+	assert.InDelta(t, 0.2, spent.Share, 1e-9)
+	assert.Equal(t, []string{"checkout/latency", "checkout/search"}, spent.Unmeasured)
+
+	// With only wrong queries nothing is known: no data, and why.
+	require.NoError(t, ev.SetSLOs(slos[1:]))
+	_, err = ev.ServiceBudgetSpent(t.Context(), "checkout", t0.Add(-6*time.Hour), t0)
+	require.ErrorIs(t, err, slo.ErrNoData)
+	require.ErrorIs(t, err, slo.ErrBadQuery)
+	assert.ErrorContains(t, err, "parse error")
+}
