@@ -48,6 +48,26 @@ type ActionPage struct {
 	Total int `json:"total"`
 	// NextCursor asks for the page after this one; empty on the last.
 	NextCursor string `json:"next_cursor"`
+	// People names the owners and closers of the page's items, by member
+	// ID, as GET /api/v1/incidents/{n} names the people of its events.
+	People map[string]string `json:"people,omitempty"`
+}
+
+// OwnerRefusal is the answer of GET /api/v1/actions to an owner=@name
+// that names nobody, or several people: the people it may have meant.
+type OwnerRefusal struct {
+	OK    bool   `json:"ok"` // false
+	Error string `json:"error"`
+	// Candidates are the people the name may mean, by Display; at most
+	// people.MaxCandidates, and More counts the rest.
+	Candidates []Candidate `json:"candidates"`
+	More       int         `json:"more,omitempty"`
+}
+
+// Candidate is one person an ambiguous or unknown name may mean.
+type Candidate struct {
+	ID   string `json:"id"`
+	Name string `json:"name"`
 }
 
 // The page sizes of GET /api/v1/actions.
@@ -56,7 +76,7 @@ const (
 	maxActionLimit     = 1000
 )
 
-// listActions answers GET /api/v1/actions[?owner=U…][&state=open|done|
+// listActions answers GET /api/v1/actions[?owner=U…|@name][&state=open|done|
 // wontdo|all][&overdue=true][&service=NAME][&limit=N][&cursor=C]. A
 // private incident the token may not see gives no items and is not
 // counted. Pages follow incident numbers down and item numbers up, so a
@@ -64,7 +84,15 @@ const (
 // added.
 func (s *Server) listActions(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	f := incident.ActionFilter{Owner: strings.TrimPrefix(strings.TrimSpace(q.Get("owner")), "@"), Service: q.Get("service")}
+	f := incident.ActionFilter{Service: q.Get("service")}
+	if v := strings.TrimSpace(q.Get("owner")); v != "" {
+		id, refusal := s.owner(v)
+		if refusal != nil {
+			writeJSON(w, http.StatusBadRequest, refusal)
+			return
+		}
+		f.Owner = id
+	}
 	switch st := q.Get("state"); st {
 	case "", "open":
 	case incident.ActionDone, incident.ActionWontDo, incident.ActionsAll:
@@ -140,7 +168,61 @@ func (s *Server) listActions(w http.ResponseWriter, r *http.Request) {
 		}
 		page.Actions = append(page.Actions, actionView(it))
 	}
+	page.People = actionPeople(page.Actions, namer(s.cfg.People))
 	writeJSON(w, http.StatusOK, page)
+}
+
+// owner is the member ID an owner= filter names: a member ID (with or
+// without @) as it is, a name (@alice) as the directory finds it. A name
+// that is nobody's, or several people's, is refused with the candidates.
+func (s *Server) owner(v string) (string, *OwnerRefusal) {
+	if id := strings.TrimPrefix(v, "@"); memberIDRE.MatchString(id) {
+		return id, nil
+	}
+	typed := "@" + strings.TrimPrefix(v, "@")
+	if s.cfg.People == nil || s.cfg.People.Len() == 0 {
+		return "", &OwnerRefusal{Error: fmt.Sprintf("Ooda cannot look up %q: it knows nobody's names yet. Name the owner by their Slack member ID, such as owner=U0123ABCD", typed), Candidates: []Candidate{}}
+	}
+	m := s.cfg.People.Find(typed)
+	if m.ID != "" {
+		return m.ID, nil
+	}
+	out := &OwnerRefusal{Candidates: make([]Candidate, 0, len(m.Candidates)), More: m.More}
+	for _, p := range m.Candidates {
+		out.Candidates = append(out.Candidates, Candidate{ID: p.ID, Name: p.Display()})
+	}
+	switch {
+	case m.Ambiguous:
+		out.Error = fmt.Sprintf("%q could be %d people: name one by member ID, such as owner=%s", typed, len(m.Candidates)+m.More, m.Candidates[0].ID)
+	case len(m.Candidates) > 0:
+		out.Error = fmt.Sprintf("nobody in the workspace goes by %q; did you mean one of the candidates? Name them by member ID, such as owner=%s", typed, m.Candidates[0].ID)
+	default:
+		out.Error = fmt.Sprintf("nobody in the workspace goes by %q: check the spelling, or name the owner by their Slack member ID, such as owner=U0123ABCD", typed)
+	}
+	return "", out
+}
+
+// actionPeople is the names of the owners and closers of as, as name
+// shows them; nil when name knows none of them.
+func actionPeople(as []ActionView, name func(string) string) map[string]string {
+	if name == nil {
+		return nil
+	}
+	var out map[string]string
+	for _, a := range as {
+		for _, id := range [...]string{a.Owner, a.ClosedBy} {
+			if _, done := out[id]; done || !memberIDRE.MatchString(id) {
+				continue
+			}
+			if n := name(id); n != "" {
+				if out == nil {
+					out = map[string]string{}
+				}
+				out[id] = n
+			}
+		}
+	}
+	return out
 }
 
 func actionView(it incident.ActionItem) ActionView {

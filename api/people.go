@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/ooda-sre/ooda/people"
 	"github.com/ooda-sre/ooda/timeline"
 )
 
@@ -16,6 +17,11 @@ type People interface {
 	// Names is a name function for a draft written now, which may look
 	// an unknown id up within ctx.
 	Names(ctx context.Context) func(id string) string
+	// Find resolves a name typed after @ (owner=@alice), as commands do.
+	Find(name string) people.Match
+	// Len is how many people it knows; 0 means it cannot tell a name from
+	// a typo.
+	Len() int
 }
 
 // memberIDRE matches a Slack member ID; mentionRE a mention of one in

@@ -144,3 +144,67 @@ func quote(s string) string {
 	b, _ := json.Marshal(s)
 	return strings.TrimSpace(string(b))
 }
+
+func TestListActionsNamesAndResolvesOwners(t *testing.T) {
+	srv, _, _ := peopleServer(t)
+	auth := "Bearer " + requestsToken
+	for i, text := range []string{
+		"declare sev2 Checkout is down",
+		"action INC-1 raise the pool size @bob.k P1",
+		"action INC-1 roll back the config @alice P2",
+	} {
+		code, out, _ := send(t, srv, http.MethodPost, "/api/v1/commands", auth, "a"+string(rune('a'+i)), `{"text": `+quote(text)+`}`)
+		require.Equal(t, http.StatusOK, code, "%s: %v", text, out)
+	}
+	list := func(query string) (int, []byte) {
+		t.Helper()
+		return getJSON(t, srv, requestsToken, "/api/v1/actions"+query)
+	}
+
+	code, body := list("")
+	require.Equal(t, http.StatusOK, code, string(body))
+	var page api.ActionPage
+	require.NoError(t, json.Unmarshal(body, &page))
+	require.Len(t, page.Actions, 2)
+	assert.Equal(t, map[string]string{"U0ALICE": "Alice Chen (@alice)", "U0BOB": "Bob Kowalski (@bob)"}, page.People, "owners are named; the items keep the ids")
+
+	tests := []struct {
+		name, query string
+		owners      []string // of the items listed; nil for a refusal
+		candidates  []string
+	}{
+		{"member ID", "?owner=U0ALICE", []string{"U0ALICE"}, nil},
+		{"member ID with @", "?owner=@U0BOB", []string{"U0BOB"}, nil},
+		{"handle", "?owner=@bob.k", []string{"U0BOB"}, nil},
+		{"display name, without @", "?owner=alice", []string{"U0ALICE"}, nil},
+		{"ambiguous", "?owner=@bob", nil, []string{"U0BOB", "U0BOB2"}},
+		{"unknown, with similar names", "?owner=@bobb", nil, []string{"U0BOB2"}},
+		{"unknown", "?owner=@zed", nil, []string{}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, body := list(tt.query)
+			if tt.owners == nil {
+				require.Equal(t, http.StatusBadRequest, code, string(body))
+				var refusal api.OwnerRefusal
+				require.NoError(t, json.Unmarshal(body, &refusal))
+				assert.NotEmpty(t, refusal.Error)
+				ids := []string{}
+				for _, c := range refusal.Candidates {
+					ids = append(ids, c.ID)
+					assert.NotEmpty(t, c.Name)
+				}
+				assert.Equal(t, tt.candidates, ids)
+				return
+			}
+			require.Equal(t, http.StatusOK, code, string(body))
+			var page api.ActionPage
+			require.NoError(t, json.Unmarshal(body, &page))
+			var owners []string
+			for _, a := range page.Actions {
+				owners = append(owners, a.Owner)
+			}
+			assert.Equal(t, tt.owners, owners)
+		})
+	}
+}
