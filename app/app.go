@@ -386,8 +386,11 @@ type outboxWatcher interface {
 func (a *App) workers() []worker {
 	// Every replica serves names from memory: the directory reads the
 	// store at start-up and again for what the leader's refresh saved,
-	// and looks up the ids nobody has named yet.
-	ws := []worker{{name: "alert receiver", run: a.alerts.Run}, {name: "directory", run: a.people.Run}}
+	// and looks up the ids nobody has named yet. Alert triage messages
+	// are posted by the leader alone: each replica's receiver knows only
+	// what it showed, and two would post a group twice (the others
+	// answer Alertmanager 503, and it sends the alerts again).
+	ws := []worker{{name: "alert receiver", gated: true, run: a.alerts.Run}, {name: "directory", run: a.people.Run}}
 	if a.executor != nil {
 		ws = append(ws, worker{name: "effects executor", gated: true, run: a.executor.Run})
 		// A store shared by replicas tells the executor at once of an

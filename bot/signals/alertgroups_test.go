@@ -3,14 +3,18 @@ package signals
 import (
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
 	"unicode/utf8"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/stretchr/testify/require"
 
+	"github.com/ooda-sre/ooda/api"
 	"github.com/ooda-sre/ooda/bot/blockkit"
+	"github.com/ooda-sre/ooda/bot/slackapi"
 	"github.com/ooda-sre/ooda/bot/slacktest"
 	"github.com/ooda-sre/ooda/incident"
 	"github.com/ooda-sre/ooda/timeline"
@@ -437,4 +441,36 @@ func TestAlertGroupSlackDownLongerThanOneAttempt(t *testing.T) {
 	require.Len(t, markedIDs(msg, metaResolved), 1)
 	require.Len(t, r.replies(msg.TS), 1, "the resolution is replied in the thread")
 	r.requireNoDuplicatePosts()
+}
+
+// TestAlertGroupTwoReplicas: two replicas share the store and Slack, and
+// Alertmanager's notifications reach either. Only the leader's Run posts;
+// the other asks Alertmanager to send the triage alerts again, so the
+// group has one message.
+func TestAlertGroupTwoReplicas(t *testing.T) {
+	leader := newAlertsRig(t)
+	follower := &alertsRig{t: t, db: leader.db, slack: leader.slack, channel: leader.channel, guard: leader.guard, retryAfter: time.Hour}
+	var err error
+	follower.reg = prometheus.NewRegistry()
+	follower.receiver, err = NewAlertReceiver(AlertsConfig{
+		Store: follower.db, Slack: slackapi.NewSlackClient(fakeSlackToken, follower.slack.URL(), follower.guard), Guard: follower.guard,
+		Channel: follower.channel, Registerer: follower.reg,
+	})
+	require.NoError(t, err)
+	t.Cleanup(follower.receiver.Close)
+	follower.server, err = api.NewServer(api.ServerConfig{Store: follower.db, APIToken: alertsTestToken, Alerts: follower.receiver})
+	require.NoError(t, err)
+
+	rec := follower.post(alertFixture(t, groupFiring))
+	require.Equal(t, http.StatusServiceUnavailable, rec.Code, "the follower does not post: %s", rec.Body.String())
+	require.Equal(t, "60", rec.Header().Get("Retry-After"))
+	require.Equal(t, AlertsReply{OK: true, Queued: 2}, leader.fixture(groupFiring), "Alertmanager's retry reaches the leader")
+	leader.waitSignals(signalPosted, 1)
+	require.Equal(t, http.StatusServiceUnavailable, follower.post(alertFixture(t, groupGrown)).Code)
+	require.Equal(t, AlertsReply{OK: true, Queued: 1, Duplicates: 2}, leader.fixture(groupGrown))
+	leader.waitSignals(signalUpdated, 1)
+
+	require.Contains(t, blocksText(leader.groupMessage()), "3 firing")
+	require.Len(t, leader.slack.CallsTo("chat.postMessage"), 1)
+	leader.requireNoDuplicatePosts()
 }

@@ -140,7 +140,11 @@ type AlertsConfig struct {
 //
 // Recording in an incident is local and done before answering. Slack is
 // not: notifications wait in a bounded queue that Run works through, so
-// Alertmanager never waits on Slack.
+// Alertmanager never waits on Slack. Run is the work of one process (the
+// leader): two replicas each posting from what they know would post a
+// group twice. A replica whose Run is not running answers the alerts its
+// triage channel needs with 503, after recording those of open
+// incidents, and Alertmanager sends them again, to the leader in time.
 type AlertReceiver struct {
 	cfg     AlertsConfig
 	metrics alertMetrics
@@ -150,6 +154,9 @@ type AlertReceiver struct {
 
 	// pending counts notifications queued or being shown.
 	pending atomic.Int64
+	// running counts the Runs in progress: none on a replica that does
+	// not lead.
+	running atomic.Int32
 
 	mu     sync.Mutex
 	closed bool
@@ -267,7 +274,7 @@ func (a *AlertReceiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	reply, err := a.receive(r.Context(), msg)
 	switch {
-	case errors.Is(err, errAlertQueueFull), errors.Is(err, errAlertsClosed):
+	case errors.Is(err, errAlertQueueFull), errors.Is(err, errAlertsClosed), errors.Is(err, errAlertsFollower):
 		// Alertmanager takes a 5xx as recoverable: it retries, and a
 		// notification that never got through is sent again at the next
 		// group_interval. What this one recorded is recognised then.
@@ -307,6 +314,7 @@ func parseAlertmanager(body []byte) (AlertmanagerWebhook, error) {
 var (
 	errAlertQueueFull = errors.New("too many alert notifications wait for Slack; Alertmanager will retry")
 	errAlertsClosed   = errors.New("shutting down; Alertmanager will retry")
+	errAlertsFollower = errors.New("another replica posts the alerts' triage messages; Alertmanager will retry")
 )
 
 // receive records msg's alerts: in open incidents now, the rest queued
@@ -488,6 +496,9 @@ func (a *AlertReceiver) enqueue(n groupNotice) ([]string, error) {
 	if a.closed {
 		return nil, errAlertsClosed
 	}
+	if a.running.Load() == 0 {
+		return nil, errAlertsFollower
+	}
 	if _, ok := a.seen[n.key]; ok {
 		for i := range outcomes {
 			outcomes[i] = alertDuplicate
@@ -547,6 +558,8 @@ func (a *AlertReceiver) forget(key string) {
 // group again on its repeat interval, and a message that did land is not
 // posted twice.
 func (a *AlertReceiver) Run(ctx context.Context) error {
+	a.running.Add(1)
+	defer a.running.Add(-1)
 	retry := time.NewTimer(time.Hour)
 	retry.Stop()
 	defer retry.Stop()

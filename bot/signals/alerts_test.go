@@ -86,6 +86,7 @@ func (r *alertsRig) run() {
 	ctx, cancel := context.WithCancel(context.Background())
 	recv, done := r.receiver, make(chan error, 1)
 	go func() { done <- recv.Run(ctx) }()
+	require.Eventually(r.t, func() bool { return recv.running.Load() > 0 }, 10*time.Second, time.Millisecond, "the receiver's Run starts")
 	var once sync.Once
 	stop := func() {
 		once.Do(func() {
