@@ -139,8 +139,11 @@ type Evaluator struct {
 	// sem holds one token per query in flight, across all callers.
 	sem chan struct{}
 
-	mu       sync.Mutex
-	slos     []measured // what SetSLOs last set; cfg.SLOs is not read again
+	mu   sync.Mutex
+	slos []measured // what SetSLOs last set; cfg.SLOs is not read again
+	// gen counts SetSLOs calls, so that an evaluation that began before
+	// one knows its results may name SLOs no longer watched.
+	gen      uint64
 	last     slo.Report
 	reason   string
 	failedAt time.Time
@@ -177,7 +180,8 @@ func (e *Evaluator) withWindows(slos []slo.SLO) []measured {
 }
 
 // SetSLOs replaces the SLOs the evaluator watches, from the next
-// evaluation on (one under way finishes with the SLOs it began with). The
+// evaluation on: one under way finishes with the SLOs it began with, but
+// reports, and keeps in the last report, only those still watched. The
 // last report keeps the results of the SLOs still watched. It refuses, and
 // changes nothing, when an SLO cannot be measured or two share an ID.
 func (e *Evaluator) SetSLOs(slos []slo.SLO) error {
@@ -185,33 +189,39 @@ func (e *Evaluator) SetSLOs(slos []slo.SLO) error {
 		return fmt.Errorf("slo evaluator: %w", err)
 	}
 	next := e.withWindows(slos)
-	watched := make(map[string]bool, len(slos))
-	for _, s := range slos {
-		watched[s.ID] = true
-	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.slos = next
-	kept := make([]slo.Result, 0, len(e.last.Results))
-	for _, r := range e.last.Results {
+	e.gen++
+	e.last.Results = e.stillWatched(e.last.Results)
+	return nil
+}
+
+// current returns the SLOs to evaluate now and their generation.
+func (e *Evaluator) current() ([]measured, uint64) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.slos, e.gen
+}
+
+// stillWatched keeps the results of the SLOs watched now. e.mu is held.
+func (e *Evaluator) stillWatched(results []slo.Result) []slo.Result {
+	watched := make(map[string]bool, len(e.slos))
+	for _, s := range e.slos {
+		watched[s.ID] = true
+	}
+	kept := make([]slo.Result, 0, len(results))
+	for _, r := range results {
 		if watched[r.SLO] {
 			kept = append(kept, r)
 		}
 	}
-	e.last.Results = kept
-	return nil
-}
-
-// current returns the SLOs to evaluate now.
-func (e *Evaluator) current() []measured {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	return e.slos
+	return kept
 }
 
 // SLOs returns the SLOs the evaluator watches.
 func (e *Evaluator) SLOs() []slo.SLO {
-	ms := e.current()
+	ms, _ := e.current()
 	out := make([]slo.SLO, len(ms))
 	for i, m := range ms {
 		out[i] = m.SLO
@@ -243,7 +253,7 @@ func (e *Evaluator) Evaluate(ctx context.Context, now time.Time) (slo.Report, er
 	ctx, cancel := context.WithTimeout(ctx, e.cfg.Timeout)
 	defer cancel()
 
-	slos := e.current()
+	slos, gen := e.current()
 	runs, sent := e.measureAll(ctx, now, slos)
 	rep := slo.Report{At: now, Results: make([]slo.Result, len(slos)), Queries: sent}
 	var firstErr error
@@ -282,6 +292,12 @@ func (e *Evaluator) Evaluate(ctx context.Context, now time.Time) (slo.Report, er
 		err = fmt.Errorf("evaluate %d SLOs: %w: %w", len(slos), slo.ErrUnavailable, firstErr)
 	}
 	e.mu.Lock()
+	if gen != e.gen {
+		// SetSLOs ran meanwhile: the SLOs it removed must not come back
+		// into the last report, nor be tracked and announced by the
+		// caller.
+		rep.Results = e.stillWatched(rep.Results)
+	}
 	if err == nil {
 		e.last, e.reason, e.failedAt = rep, "", time.Time{}
 	} else {

@@ -230,3 +230,68 @@ func TestNewMonitorRefusesABadConfig(t *testing.T) {
 		})
 	}
 }
+
+// An evaluation under way when the SLOs are reloaded reports only the SLOs
+// still watched: a removed SLO does not come back into the last report,
+// and its tick announces nothing about it.
+func TestATickUnderWayWhenSLOsAreReloadedForgetsTheRemovedOnes(t *testing.T) {
+	slos := append(parseSLOs(t, sloFile("checkout", 99.9, "availability")), parseSLOs(t, sloFile("search", 99.9, "availability"))...)
+	healthy := windows(0.0002, nil)
+	burning := windows(0.0002, map[string]float64{"1h": 0.02, "5m": 0.02})
+	var (
+		block   atomic.Bool
+		started = make(chan struct{})
+		release = make(chan struct{})
+		once    sync.Once
+	)
+	api := &slotest.API{Answer: func(q string, ts time.Time) (model.Value, error) {
+		if block.Load() {
+			once.Do(func() { close(started) })
+			<-release
+		}
+		if strings.Contains(q, `service="search"`) {
+			if block.Load() {
+				return burning.Answer(q, ts)
+			}
+		}
+		return healthy.Answer(q, ts)
+	}}
+	ev := newEvaluator(t, api, slos)
+	mon, err := prom.NewMonitor(prom.MonitorConfig{Evaluator: ev, Store: storagetest.Open(t)})
+	require.NoError(t, err)
+	rec := &recorder{}
+	_, err = mon.Tick(t.Context(), t0, rec.deliver)
+	require.NoError(t, err)
+	require.Empty(t, rec.take(), "healthy")
+
+	// search starts burning, and its file is removed while the tick that
+	// would announce it waits on Prometheus.
+	block.Store(true)
+	type result struct {
+		rep slo.Report
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		rep, err := mon.Tick(t.Context(), t0.Add(time.Minute), rec.deliver)
+		done <- result{rep, err}
+	}()
+	<-started
+	require.NoError(t, mon.Load(slo.Set{SLOs: slos[:1]}))
+	close(release)
+	got := <-done
+	require.NoError(t, got.err)
+
+	ids := func(rs []slo.Result) []string {
+		var out []string
+		for _, r := range rs {
+			out = append(out, r.SLO)
+		}
+		return out
+	}
+	assert.Equal(t, []string{"checkout/availability"}, ids(got.rep.Results), "the tick's report")
+	assert.Empty(t, rec.take(), "nothing announced for a removed SLO")
+	last := mon.Last()
+	assert.Equal(t, []string{"checkout/availability"}, ids(last.Report.Results), "the last report")
+	assert.Equal(t, t0.Add(time.Minute), last.Report.At, "the evaluation's other results are kept")
+}
