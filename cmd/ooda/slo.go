@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"errors"
@@ -298,9 +299,8 @@ func sloSources(paths []string) (sloFileSet, error) {
 			out.files = append(out.files, p)
 			continue
 		}
-		var top map[string]any
-		if yaml.Unmarshal(b, &top) != nil || hasSLOHeader(top) {
-			// An SLO file, or not YAML: loading it says which.
+		if !oodaConfigShaped(b) {
+			// An SLO file, or neither: loading it says which.
 			out.files = append(out.files, p)
 			continue
 		}
@@ -319,6 +319,33 @@ func sloSources(paths []string) (sloFileSet, error) {
 		out.prometheusURL = cmp.Or(out.prometheusURL, c.PrometheusURL)
 	}
 	return out, nil
+}
+
+// oodaConfigShaped reports whether b reads as an ooda configuration: a
+// single YAML document, a mapping with none of the SLO formats' header
+// keys. It looks at every document, as slo.Load does, so that a file
+// serve reads as SLOs validate reads as SLOs too: Helm output opening
+// with an empty document (---), an SLO document after one that is not, an
+// empty file (which Load reports as empty).
+func oodaConfigShaped(b []byte) bool {
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	docs := 0
+	for first := true; ; first = false {
+		var top map[string]any
+		err := dec.Decode(&top)
+		switch {
+		case errors.Is(err, io.EOF):
+			return docs == 1
+		case err != nil, hasSLOHeader(top):
+			// Not YAML, not a mapping, or an SLO document.
+			return false
+		case len(top) > 0:
+			docs++
+		case first:
+			// app.ReadConfigFile reads the first document alone.
+			return false
+		}
+	}
 }
 
 // hasSLOHeader reports whether a YAML document has the header of one of

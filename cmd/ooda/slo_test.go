@@ -169,6 +169,11 @@ func TestSLOValidate(t *testing.T) {
 	lying := writeFile(t, "lying.yaml", strings.Replace(checkoutSLOs, `,code=~"5.."`, "", 1))
 	junk := writeFile(t, "junk.yaml", "groups:\n  - name: checkout\n")
 	oodaConfig := writeFile(t, "ooda.yaml", fmt.Sprintf("slo_files: [%s, %s]\nslo_period: 28d\n", getting, filepath.Join(forms, "openslo-v1alpha.yaml")))
+	// Helm output opens with an empty document; serve reads the SLOs
+	// after it, and so must validate.
+	helm := writeFile(t, "helm.yaml", "---\n---\n"+checkoutSLOs)
+	empty := writeFile(t, "empty.yaml", "")
+	endsInSeparator := writeFile(t, "ooda.yaml", fmt.Sprintf("slo_files: [%s]\n---\n", getting))
 
 	tests := []struct {
 		name    string
@@ -212,6 +217,17 @@ func TestSLOValidate(t *testing.T) {
 			"period 1w unless",
 		}, ""},
 		{"a bad period", []string{"validate", "--period", "12h", getting}, 2, nil, "--period: 12h: an SLO period must be a day or more"},
+		{"an SLO document after an empty one", []string{"validate", helm}, 0, []string{
+			helm + ": Sloth prometheus/v1: 1 SLO(s): checkout/availability",
+		}, ""},
+		{"an empty file is reported, the others validated", []string{"validate", getting, empty}, 1, []string{
+			getting + ": Sloth prometheus/v1: 1 SLO(s)",
+			empty + ": no SLO; INVALID, 1 problem(s):",
+			"  error: " + empty + ": the file is empty",
+		}, "1 of 2 SLO file(s) invalid"},
+		{"a configuration ending in ---", []string{"validate", "--config", endsInSeparator}, 0, []string{
+			getting + ": Sloth prometheus/v1: 1 SLO(s)",
+		}, ""},
 		{"no files", []string{"validate"}, 2, nil, "name the SLO files: ooda slo validate checkout.yaml"},
 	}
 	for _, tt := range tests {
