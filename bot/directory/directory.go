@@ -184,15 +184,17 @@ func (d *Directory) Load(ctx context.Context) error {
 }
 
 // Refresh reads the whole workspace from users.list, a page at a time,
-// saves it and serves it; it returns how many people Slack listed. Pages
-// read before a failure are saved all the same.
+// saving each page as it comes, and serves what it saved; it returns how
+// many people Slack listed. A failure, or ctx ending (the job's timeout),
+// loses only the pages not yet read: a page read is saved even when ctx
+// ends while it is being saved.
 func (d *Directory) Refresh(ctx context.Context) (int, error) {
 	if d.cfg.Slack == nil {
 		return 0, nil
 	}
-	var all []people.Person
+	var saved []people.Person
+	var errs []error
 	p := d.cfg.Slack.GetUsersPaginated(slack.GetUsersOptionLimit(d.cfg.PageSize))
-	var listErr error
 	// The first page has no cursor; the last one answers none.
 	for first := true; first || p.Cursor != ""; first = false {
 		err := d.cfg.Guard.Do(ctx, resilience.Op{Method: "users.list", Idempotent: true}, func(ctx context.Context) error {
@@ -204,20 +206,24 @@ func (d *Directory) Refresh(ctx context.Context) (int, error) {
 			return nil
 		})
 		if err != nil {
-			listErr = fmt.Errorf("directory: users.list: %w", err)
+			errs = append(errs, fmt.Errorf("directory: users.list: %w", err))
 			break
 		}
 		now := d.cfg.Now().UTC()
+		page := make([]people.Person, 0, len(p.Users))
 		for _, u := range p.Users {
-			all = append(all, personOf(u, now))
+			page = append(page, personOf(u, now))
 		}
-	}
-	if len(all) > 0 {
-		if err := d.save(ctx, all); err != nil {
-			return len(all), errors.Join(listErr, err)
+		if err := d.cfg.Store.SavePeople(context.WithoutCancel(ctx), page); err != nil {
+			errs = append(errs, fmt.Errorf("directory: save people: %w", err))
+			break
 		}
+		saved = append(saved, page...)
 	}
-	return len(all), listErr
+	if len(saved) > 0 {
+		d.merge(saved)
+	}
+	return len(saved), errors.Join(errs...)
 }
 
 // Lookup describes ids with users.info, one call each, saves them and
@@ -332,24 +338,41 @@ func (d *Directory) shouldAsk(id string, now bool) bool {
 	if a, ok := d.asked[id]; ok && at.Sub(a.at) < d.cfg.MissTTL && (a.missed || !now) {
 		return false
 	}
-	if len(d.asked) >= maxAsked {
-		for k, a := range d.asked {
-			if at.Sub(a.at) >= d.cfg.MissTTL {
-				delete(d.asked, k)
-			}
-		}
-	}
-	d.asked[id] = asked{at: at}
+	d.remember(id, asked{at: at})
 	return true
 }
 
-// maxAsked bounds the ids remembered as asked before expired ones are
-// swept.
+// maxAsked bounds the ids remembered as asked: ids shown faster than
+// MissTTL forgets them (a flood of unknown ones) must not grow the map
+// without end.
 const maxAsked = 4096
+
+// remember records a as the last ask about id, keeping at most maxAsked
+// ids: when full, the expired ones are swept, and if too few had expired a
+// quarter of the rest is forgotten, whichever the map yields first (an id
+// forgotten may be asked about again sooner, which costs a call, not
+// memory; forgetting many at once keeps a flood from sweeping on every
+// ask). Call with askedMu held.
+func (d *Directory) remember(id string, a asked) {
+	if _, ok := d.asked[id]; !ok && len(d.asked) >= maxAsked {
+		for k, v := range d.asked {
+			if a.at.Sub(v.at) >= d.cfg.MissTTL {
+				delete(d.asked, k)
+			}
+		}
+		for k := range d.asked {
+			if len(d.asked) <= maxAsked*3/4 {
+				break
+			}
+			delete(d.asked, k)
+		}
+	}
+	d.asked[id] = a
+}
 
 func (d *Directory) missed(id string) {
 	d.askedMu.Lock()
-	d.asked[id] = asked{at: d.cfg.Now(), missed: true}
+	d.remember(id, asked{at: d.cfg.Now(), missed: true})
 	d.askedMu.Unlock()
 }
 

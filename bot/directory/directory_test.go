@@ -246,3 +246,29 @@ func TestRefreshLargeWorkspace(t *testing.T) {
 	assert.Len(t, r.slack.CallsTo("users.list"), 3, "200 a page")
 	assert.Equal(t, "U000449", d.Find("@user449").ID)
 }
+
+// The refresh job's timeout ends its context mid-workspace: the pages read
+// before are kept.
+func TestRefreshCancelledKeepsThePagesItRead(t *testing.T) {
+	r := newRig(t)
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	var calls atomic.Int32
+	tr := roundTrip(func(req *http.Request) (*http.Response, error) {
+		if strings.HasSuffix(req.URL.Path, "/users.list") && calls.Add(1) > 1 {
+			cancel()
+			return nil, context.Canceled
+		}
+		return http.DefaultTransport.RoundTrip(req)
+	})
+	t.Cleanup(http.DefaultTransport.(*http.Transport).CloseIdleConnections)
+	api := slack.New("xoxb-test-token", slack.OptionAPIURL(r.slack.URL()), slack.OptionHTTPClient(&http.Client{Transport: tr}))
+	d := r.directory(t, true, func(c *directory.Config) { c.Slack = api })
+
+	_, err := d.Refresh(ctx)
+	require.Error(t, err)
+	stored, err := r.db.People(t.Context())
+	require.NoError(t, err)
+	assert.Len(t, stored, 2, "the page read before the timeout is kept")
+	assert.Equal(t, 2, d.Len())
+}
