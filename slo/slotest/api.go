@@ -174,7 +174,9 @@ func ExecutionError(msg string) *APIError {
 // Handler serves Prometheus's instant query endpoint, /api/v1/query, from
 // answer: a stand-in for Prometheus that the real client can talk to.
 // answer is called concurrently. An error it returns fails the query with
-// HTTP 422 (errorType execution), or as an *APIError says.
+// HTTP 422 (errorType execution), which the evaluator takes for a
+// configuration error of the SLO, as Prometheus means it; or as an
+// *APIError says. To fake Prometheus failing, fail the HTTP request itself.
 func Handler(answer Answer) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/api/v1/query", func(w http.ResponseWriter, r *http.Request) {
