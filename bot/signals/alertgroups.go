@@ -254,10 +254,39 @@ type alertBook struct {
 	messages map[string]*groupMessage // by key
 	byAlert  map[string]*groupMessage // alertID → the message showing it
 	openBy   map[string]*groupMessage // groupHash → its open message
+	// unshown are the alerts the channel, read back since they started,
+	// showed in no message, and when that was learnt: their resolutions
+	// need not read it again.
+	unshown map[string]time.Time
 }
 
 func newAlertBook() *alertBook {
-	return &alertBook{messages: map[string]*groupMessage{}, byAlert: map[string]*groupMessage{}, openBy: map[string]*groupMessage{}}
+	return &alertBook{
+		messages: map[string]*groupMessage{}, byAlert: map[string]*groupMessage{}, openBy: map[string]*groupMessage{},
+		unshown: map[string]time.Time{},
+	}
+}
+
+// markUnshown records that no message shows the alerts ids, as the
+// channel was just read back.
+func (b *alertBook) markUnshown(ids []string, now time.Time) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for _, id := range ids {
+		if b.byAlert[id] == nil {
+			b.unshown[id] = now
+		}
+	}
+	if len(b.unshown) > maxSeen {
+		for id, at := range b.unshown {
+			if now.Sub(at) > seenRetention {
+				delete(b.unshown, id)
+			}
+		}
+		if len(b.unshown) > maxSeen {
+			clear(b.unshown)
+		}
+	}
 }
 
 // known reports whether the book accounts for ga: a firing alert shown in
@@ -269,24 +298,33 @@ func (b *alertBook) known(ga groupAlert) bool {
 	return m != nil && (ga.firing() || m.shown[ga.id].resolved)
 }
 
-// showsFiring reports whether a message shows alert id firing.
-func (b *alertBook) showsFiring(id string) bool {
+// mayShowFiring reports whether a message may show alert id firing: one
+// does, or the book does not know the alert (a restarted process, whose
+// book the channel fills again).
+func (b *alertBook) mayShowFiring(id string) bool {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	m := b.byAlert[id]
-	return m != nil && !m.shown[id].resolved
+	if m == nil {
+		_, unshown := b.unshown[id]
+		return !unshown
+	}
+	return !m.shown[id].resolved
 }
 
 // statesShownAt are the alert states the message posted at ts shows: a
-// resolved alert's firing and its resolution.
-func (b *alertBook) statesShownAt(ts string) []string {
+// resolved alert's firing and its resolution. It reports false when the
+// book does not know that message.
+func (b *alertBook) statesShownAt(ts string) ([]string, bool) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	var out []string
+	known := false
 	for _, m := range b.messages {
 		if m.ts != ts {
 			continue
 		}
+		known = true
 		for id, s := range m.shown {
 			out = append(out, id+":"+AlertFiring)
 			if s.resolved {
@@ -294,7 +332,7 @@ func (b *alertBook) statesShownAt(ts string) []string {
 			}
 		}
 	}
-	return out
+	return out, known
 }
 
 // unknown reports whether n brings anything the book does not account for.
@@ -460,6 +498,13 @@ func (a *AlertReceiver) show(ctx context.Context, n groupNotice) ([]string, erro
 		if err := a.refresh(ctx, n.oldest(now)); err != nil {
 			return nil, err
 		}
+		var resolved []string
+		for _, ga := range n.alerts {
+			if !ga.firing() {
+				resolved = append(resolved, ga.id)
+			}
+		}
+		a.book.markUnshown(resolved, now)
 	}
 	changes := a.book.plan(n)
 	if len(changes) == 0 {
@@ -498,6 +543,36 @@ func (a *AlertReceiver) refresh(ctx context.Context, oldest time.Time) error {
 	})
 	if err != nil {
 		return fmt.Errorf("read alert group messages: %w", err)
+	}
+	a.book.merge(found, a.cfg.Now())
+	return nil
+}
+
+// readMessage reads the group message posted at ts back from the
+// channel into the book: an incident declared from it starts from what
+// it showed, which a restarted process, or a replica that did not post
+// it, knows only from its metadata.
+func (a *AlertReceiver) readMessage(ctx context.Context, ts string) error {
+	ctx, cancel := context.WithTimeout(ctx, a.cfg.Timeout)
+	defer cancel()
+	var found []*groupMessage
+	err := a.cfg.Guard.Do(ctx, resilience.Op{Method: "conversations.history", Idempotent: true}, func(ctx context.Context) error {
+		resp, err := a.cfg.Slack.GetConversationHistoryContext(ctx, &slack.GetConversationHistoryParameters{
+			ChannelID: a.cfg.Channel, Latest: ts, Oldest: ts, Inclusive: true, Limit: 1, IncludeAllMetadata: true,
+		})
+		if err != nil {
+			return err
+		}
+		found = found[:0]
+		for _, m := range resp.Messages {
+			if gm, ok := markedMessage(m); ok && gm.ts == ts {
+				found = append(found, gm)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("read the alert group message the incident was declared from: %w", err)
 	}
 	a.book.merge(found, a.cfg.Now())
 	return nil

@@ -298,7 +298,10 @@ func TestAlertGroupInIncidentOneEntryPerChange(t *testing.T) {
 		require.Len(t, got, before+1, s.fixture)
 		require.Equal(t, s.text, got[len(got)-1].Text, s.fixture)
 	}
-	require.Empty(t, r.slack.Calls(), "an incident's alerts are not triage signals")
+	// Resolutions may read the channel back, for a message that shows
+	// their firing; nothing is posted.
+	require.Empty(t, r.slack.CallsTo("chat.postMessage"), "an incident's alerts are not triage signals")
+	require.Empty(t, r.slack.CallsTo("chat.update"))
 }
 
 func TestAlertGroupLargeStaysWithinSlackLimits(t *testing.T) {
@@ -473,4 +476,45 @@ func TestAlertGroupTwoReplicas(t *testing.T) {
 	require.Contains(t, blocksText(leader.groupMessage()), "3 firing")
 	require.Len(t, leader.slack.CallsTo("chat.postMessage"), 1)
 	leader.requireNoDuplicatePosts()
+}
+
+// TestAlertGroupIncidentAfterRestart: a group's message was posted, an
+// incident of its service declared, and the process restarted. The
+// message is read back from the channel: a resolution still reaches it,
+// and an incident declared from it records only what it did not show.
+func TestAlertGroupIncidentAfterRestart(t *testing.T) {
+	tests := []struct {
+		name        string
+		fromMessage bool
+		reply       AlertsReply
+	}{
+		{name: "declared from its message", fromMessage: true, reply: AlertsReply{OK: true, Observed: 2, Duplicates: 1}},
+		{name: "declared by command", reply: AlertsReply{OK: true, Observed: 3}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := newAlertsRig(t)
+			r.fixture(groupFiring)
+			r.waitSignals(signalPosted, 1)
+			msg := r.groupMessage()
+			if tt.fromMessage {
+				key := blockkit.SignalKey(r.channel, msg.TS)
+				m := incident.Meta{At: time.Now(), Actor: alice, Source: timeline.SourceCommand, Key: key}
+				_, err := r.db.Declare(t.Context(), key, func(n uint64) (incident.Change, error) {
+					return incident.Declare(n, incident.Declaration{Title: "checkout errors", Severity: 2, Service: "checkout"}, m)
+				})
+				require.NoError(t, err)
+			} else {
+				r.declare("checkout")
+			}
+
+			r.restart()
+			require.Equal(t, tt.reply, r.fixture(groupShrunk))
+			r.waitSignals(signalUpdated, 1)
+			msg = r.groupMessage()
+			require.Len(t, markedIDs(msg, metaResolved), 1, "the message shows the resolution")
+			require.Len(t, r.replies(msg.TS), 1, "and its thread says so")
+			r.requireNoDuplicatePosts()
+		})
+	}
 }

@@ -342,9 +342,9 @@ func (a *AlertReceiver) receive(ctx context.Context, msg AlertmanagerWebhook) (A
 		switch {
 		case len(open) == 0:
 			notice.alerts = append(notice.alerts, ga)
-		case !ga.firing() && a.book.showsFiring(ga.id):
-			// Its firing is in a group's message: the resolution is
-			// shown there too.
+		case !ga.firing() && a.book.mayShowFiring(ga.id):
+			// Its firing is in a group's message (or may be, for all
+			// this process knows): the resolution is shown there too.
 			notice.alerts = append(notice.alerts, ga)
 		}
 		if len(open) > 0 {
@@ -370,7 +370,9 @@ func (a *AlertReceiver) receive(ctx context.Context, msg AlertmanagerWebhook) (A
 			errs = append(errs, err)
 		}
 		for i, ga := range notice.alerts {
-			if outcomes[ga.index] != alertObserved && queued != nil {
+			// An alert of an open incident was accounted for there; its
+			// resolution only follows it into a message that may show it.
+			if outcomes[ga.index] == "" && queued != nil {
 				outcomes[ga.index] = queued[i]
 			}
 		}
@@ -426,7 +428,14 @@ func (a *AlertReceiver) observe(ctx context.Context, inc incident.Incident, aler
 		return nil, err
 	}
 	if from != "" {
-		for _, s := range a.book.statesShownAt(from) {
+		states, known := a.book.statesShownAt(from)
+		if !known && a.cfg.Slack != nil && a.cfg.Channel != "" {
+			if err := a.readMessage(ctx, from); err != nil {
+				return nil, err
+			}
+			states, _ = a.book.statesShownAt(from)
+		}
+		for _, s := range states {
 			recorded[s] = true
 		}
 	}
