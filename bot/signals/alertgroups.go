@@ -391,11 +391,30 @@ func (b *alertBook) merge(found []*groupMessage, now time.Time) {
 	b.reindex()
 }
 
+// staleRetention is how long a message no notification touched is kept
+// in memory, open or not. Alertmanager sends a standing group again every
+// repeat_interval (4 h by default), which touches it; one untouched for
+// this long is one whose alerts Alertmanager forgot without resolving.
+// The channel keeps it for a later read-back.
+const staleRetention = 7 * 24 * time.Hour
+
+// touch records that a notification brought alerts the book shows, which
+// keeps their messages from going stale.
+func (b *alertBook) touch(alerts []groupAlert, now time.Time) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for _, ga := range alerts {
+		if m := b.byAlert[ga.id]; m != nil {
+			m.changed = now
+		}
+	}
+}
+
 // prune forgets messages whose every alert resolved more than
-// seenRetention ago; b.mu is held.
+// seenRetention ago, and any untouched for staleRetention; b.mu is held.
 func (b *alertBook) prune(now time.Time) {
 	for k, m := range b.messages {
-		if !m.open() && now.Sub(m.changed) > seenRetention {
+		if !m.open() && now.Sub(m.changed) > seenRetention || now.Sub(m.changed) > staleRetention {
 			delete(b.messages, k)
 		}
 	}

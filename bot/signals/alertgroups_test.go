@@ -518,3 +518,28 @@ func TestAlertGroupIncidentAfterRestart(t *testing.T) {
 		})
 	}
 }
+
+// TestAlertBookForgetsStaleMessages: a message no notification touched
+// for staleRetention is forgotten even with alerts firing (Alertmanager
+// forgot them); one touched by a standing group's repeats is kept.
+func TestAlertBookForgetsStaleMessages(t *testing.T) {
+	t0 := time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
+	firing := func(fp string) groupAlert {
+		al := AlertmanagerAlert{Status: AlertFiring, Labels: map[string]string{"alertname": "HighErrorRate", "instance": fp}, Fingerprint: fp, StartsAt: t0}
+		return groupAlert{alert: al, id: alertID(al)}
+	}
+	b := newAlertBook()
+	for _, fp := range []string{"forgotten", "standing"} {
+		m := newGroupMessage("group-" + fp)
+		m.key, m.ts = "alertgroup:"+fp, fp
+		m.set(firing(fp))
+		b.put(m, t0)
+	}
+	for day := 1; day <= 8; day++ {
+		b.touch([]groupAlert{firing("standing")}, t0.Add(time.Duration(day)*24*time.Hour))
+	}
+	b.put(&groupMessage{key: "other", group: "other", shown: map[string]*shownAlert{}}, t0.Add(8*24*time.Hour))
+
+	require.False(t, b.known(firing("forgotten")), "untouched for a week: forgotten")
+	require.True(t, b.known(firing("standing")), "touched by the group's repeats: kept")
+}

@@ -488,6 +488,7 @@ func (a *AlertReceiver) enqueue(n groupNotice) ([]string, error) {
 		}
 		return outcomes, nil
 	}
+	a.book.touch(n.alerts, a.cfg.Now())
 	news := 0
 	for i, ga := range n.alerts {
 		outcomes[i] = alertDuplicate
