@@ -482,23 +482,24 @@ func JoinActionRefs(refs []ActionRef) string {
 	return strings.Join(parts, ",")
 }
 
-// Params of a TemplateActionsDue direct message.
-const (
-	ParamDay   = "day"   // the owner's day the reminder is for
-	ParamItems = "items" // JoinActionRefs of the items it names
-)
+// ParamDay is the param of a TemplateActionsDue direct message: the
+// owner's day the reminder is for. The message names no items: the
+// executor lists, when it sends it, the items the owner may see.
+const ParamDay = "day"
 
 // NudgeActionsOverdue is the nudge kind of an overdue-items reminder.
 const NudgeActionsOverdue = "actions_overdue"
 
 // RemindActions records that Ooda reminds user, on their day, of their
 // overdue action items, and queues the one direct message that does it.
-// The items may be of several incidents; this one (one of them) carries
-// the record, which names only its own items: another incident may be
-// private. The message is written when it is sent, from the items that
-// are still open, overdue and the owner's then, and names only incidents
-// the owner may see. Callers key the command by user and day, so a person
-// is reminded once a day however often they ask.
+// The items may be of several incidents; this one (one of them, not
+// closed: a closed incident's log is final) carries the record, which
+// names only its own items: another incident may be private, so neither
+// the record nor the queued message names them. The message is written
+// when it is sent, from the items that are open, overdue and the owner's
+// then, and names only incidents the owner may see. Callers key the
+// command by user and day, so a person is reminded once a day however
+// often they ask.
 func (inc *Incident) RemindActions(user, day string, items []ActionRef, m Meta) (Change, error) {
 	if err := checkMeta(m); err != nil {
 		return Change{}, err
@@ -511,6 +512,9 @@ func (inc *Incident) RemindActions(user, day string, items []ActionRef, m Meta) 
 	}
 	if len(items) == 0 {
 		return Change{}, invalid("internal: a reminder names at least one item")
+	}
+	if inc.Status == StatusClosed {
+		return Change{}, invalid("internal: %s is closed: its log takes no reminder", inc.ID)
 	}
 	var own []string
 	for _, r := range items {
@@ -528,6 +532,6 @@ func (inc *Incident) RemindActions(user, day string, items []ActionRef, m Meta) 
 			timeline.AttrNudge: NudgeActionsOverdue, timeline.AttrUser: user,
 			timeline.AttrDay: day, timeline.AttrActions: strings.Join(own, ","),
 		})
-	b.effect(seq, EffectDM, user, TemplateActionsDue, map[string]string{ParamDay: day, ParamItems: JoinActionRefs(items)})
+	b.effect(seq, EffectDM, user, TemplateActionsDue, map[string]string{ParamDay: day})
 	return b.ch, nil
 }

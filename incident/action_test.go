@@ -306,8 +306,8 @@ func TestRemindActions(t *testing.T) {
 	require.NotContains(t, e.Text+strings.Join(mapValues(e.Attrs), " "), "3:2", "nor another incident, which may be private")
 	require.Equal(t, []string{"dm U5 actions_due"}, effectShape(ch))
 	fx := ch.Effects[0]
-	require.Equal(t, "2026-12-28", fx.Params[incident.ParamDay])
-	require.Equal(t, items, incident.ParseActionRefs(fx.Params[incident.ParamItems]))
+	require.Equal(t, map[string]string{incident.ParamDay: "2026-12-28"}, fx.Params,
+		"the queued message names no item: the executor lists them when it sends it, as the owner may see them")
 
 	_, err := r.inc.RemindActions("api:ci", "2026-12-28", items, m)
 	requireUserError(t, err, incident.ErrInvalid, "a reminder is for a person")
@@ -315,6 +315,10 @@ func TestRemindActions(t *testing.T) {
 	requireUserError(t, err, incident.ErrInvalid, "is not a day")
 	_, err = r.inc.RemindActions("U5", "2026-12-28", nil, m)
 	requireUserError(t, err, incident.ErrInvalid, "names at least one item")
+
+	closed := withItem(t, incident.StatusClosed, incident.ActionOpen)
+	_, err = closed.inc.RemindActions("U5", "2026-12-28", items, m)
+	requireUserError(t, err, incident.ErrInvalid, "is closed: its log takes no reminder")
 }
 
 func TestParseActionRefs(t *testing.T) {
