@@ -94,6 +94,12 @@ type groupNotice struct {
 	group  string // groupHash
 	alerts []groupAlert
 	key    string // noticeKey, once queued
+	// present are the alertIDs of every alert of the notification, those
+	// of open incidents too; complete, that none was truncated. Alertmanager
+	// sends the whole group: an alert its message shows firing that a
+	// complete notification lacks has resolved unseen.
+	present  map[string]bool
+	complete bool
 }
 
 // noticeKey names the notification by its group and its alerts' states,
@@ -345,6 +351,29 @@ func (b *alertBook) unknown(n groupNotice) bool {
 	return false
 }
 
+// vanished are the alerts the group's open message shows firing that n,
+// a complete notification of the group, lacks.
+func (b *alertBook) vanished(n groupNotice) []string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.vanishedLocked(n)
+}
+
+// vanishedLocked is vanished; b.mu is held.
+func (b *alertBook) vanishedLocked(n groupNotice) []string {
+	m := b.openBy[n.group]
+	if !n.complete || m == nil {
+		return nil
+	}
+	var out []string
+	for _, id := range m.order {
+		if !m.shown[id].resolved && !n.present[id] {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
 // put records m as Slack now shows it.
 func (b *alertBook) put(m *groupMessage, now time.Time) {
 	b.mu.Lock()
@@ -497,6 +526,17 @@ func (b *alertBook) plan(n groupNotice) []*groupChange {
 			c := change(m)
 			c.next.set(ga)
 			c.resolved = append(c.resolved, ga.id)
+		}
+	}
+	if gone := b.vanishedLocked(n); len(gone) > 0 {
+		c := change(b.openBy[n.group])
+		for _, id := range gone {
+			s := c.next.shown[id]
+			s.resolved = true
+			if len(s.alert.Labels) > 0 {
+				s.alert.Status = AlertResolved
+			}
+			c.resolved = append(c.resolved, id)
 		}
 	}
 	if own != nil && own.prev == nil {

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -542,4 +543,46 @@ func TestAlertBookForgetsStaleMessages(t *testing.T) {
 
 	require.False(t, b.known(firing("forgotten")), "untouched for a week: forgotten")
 	require.True(t, b.known(firing("standing")), "touched by the group's repeats: kept")
+}
+
+// TestAlertGroupVanishedAlertResolves: Alertmanager sends a group whole,
+// so an alert its message shows firing that a later notification of the
+// group lacks has resolved (its resolution was not sent, or was flushed).
+// A notification missing alerts for want of room (max_alerts) says
+// nothing of them.
+func TestAlertGroupVanishedAlertResolves(t *testing.T) {
+	without := func(t *testing.T, truncated int) []byte {
+		var msg AlertmanagerWebhook
+		require.NoError(t, json.Unmarshal(alertFixture(t, groupGrown), &msg))
+		msg.Alerts = msg.Alerts[1:]
+		msg.TruncatedAlerts = truncated
+		b, err := json.Marshal(msg)
+		require.NoError(t, err)
+		return b
+	}
+	reply := func(t *testing.T, rec *httptest.ResponseRecorder) AlertsReply {
+		require.Equal(t, http.StatusOK, rec.Code, rec.Body.String())
+		var got AlertsReply
+		require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &got))
+		return got
+	}
+	r := newAlertsRig(t)
+	r.fixture(groupGrown)
+	r.waitSignals(signalPosted, 1)
+
+	queued := func() int {
+		r.receiver.mu.Lock()
+		defer r.receiver.mu.Unlock()
+		return len(r.receiver.seen)
+	}
+	require.Equal(t, AlertsReply{OK: true, Duplicates: 2}, reply(t, r.post(without(t, 1))))
+	require.Equal(t, 1, queued(), "truncated: nothing to show")
+	require.Equal(t, AlertsReply{OK: true, Duplicates: 2}, reply(t, r.post(without(t, 0))))
+	r.waitSignals(signalUpdated, 1)
+	msg := r.groupMessage()
+	require.Len(t, markedIDs(msg, metaFiring), 2)
+	require.Len(t, markedIDs(msg, metaResolved), 1)
+	require.Contains(t, blocksText(msg), "2 firing")
+	require.Len(t, r.replies(msg.TS), 1, "the thread says it resolved")
+	r.requireNoDuplicatePosts()
 }

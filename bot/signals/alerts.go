@@ -331,9 +331,10 @@ func (a *AlertReceiver) receive(ctx context.Context, msg AlertmanagerWebhook) (A
 	outcomes := make([]string, len(msg.Alerts))
 	covered := map[uint64][]groupAlert{}
 	byNumber := map[uint64]incident.Incident{}
-	notice := groupNotice{group: groupHash(msg.GroupKey)}
+	notice := groupNotice{group: groupHash(msg.GroupKey), present: map[string]bool{}, complete: msg.TruncatedAlerts == 0}
 	for i, al := range msg.Alerts {
 		ga := groupAlert{alert: al, service: a.serviceOf(al), id: alertID(al), index: i}
+		notice.present[ga.id] = true
 		open := activeOf(incs, ga.service)
 		for _, inc := range open {
 			covered[inc.Number] = append(covered[inc.Number], ga)
@@ -497,10 +498,16 @@ func (a *AlertReceiver) enqueue(n groupNotice) ([]string, error) {
 			news++
 		}
 	}
-	if news == 0 {
+	gone := a.book.vanished(n)
+	if news == 0 && len(gone) == 0 {
 		return outcomes, nil
 	}
 	n.key = n.noticeKey()
+	if len(gone) > 0 {
+		// The same alerts sent again after one of the group vanished
+		// are news.
+		n.key += ":gone:" + shortHash(strings.Join(gone, " "))
+	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if a.closed {
