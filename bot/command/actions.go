@@ -226,12 +226,28 @@ func actionText(res incident.Result) string {
 			if a.Owner != "" {
 				owner = "<@" + a.Owner + ">"
 			}
-			return fmt.Sprintf("%s: action %d added (%s, %s, %s).", inc.ID, a.ID, inc.ActionPriority(a), owner, dueText(e.Attr(timeline.AttrDue), e.At))
+			return fmt.Sprintf("%s: action %d added (%s, %s, %s).", inc.ID, a.ID, inc.ActionPriority(a), owner, dueText(e.Attr(timeline.AttrDue), e.At)) +
+				outsider(inc, a.Owner)
 		case timeline.KindActionUpdated:
-			return fmt.Sprintf("%s: %s.", inc.ID, itemChangeText(e))
+			text := fmt.Sprintf("%s: %s.", inc.ID, itemChangeText(e))
+			if e.Attr(timeline.AttrChange) == timeline.ActionChangeOwner {
+				text += outsider(inc, e.Attr(timeline.AttrOwner))
+			}
+			return text
 		}
 	}
 	return fmt.Sprintf("%s: recorded.", inc.ID)
+}
+
+// outsider warns, after a reply, that owner cannot see the private
+// incident they were given an item of: they are neither reminded of it
+// nor shown it until they join its channel. The item is theirs all the
+// same: whoever assigned it may be about to invite them.
+func outsider(inc incident.Incident, owner string) string {
+	if !inc.Private || !incident.IsPerson(owner) || inc.Admits(owner) {
+		return ""
+	}
+	return " " + mrkdwn.Mention(owner) + " is not in this private incident's channel: invite them, or they will not see or be reminded of it."
 }
 
 // itemChangeText says what an action_updated event changed, in mrkdwn.

@@ -304,3 +304,40 @@ func TestActionsListPagesStayWithinTheirBound(t *testing.T) {
 		require.Equal(t, fmt.Sprintf("%d#%d", uint64(1e15)+uint64(i), 1000+i), s)
 	}
 }
+
+// TestActionOwnerOutsideAPrivateIncident: an owner who is not in a private
+// incident's channel is given the item all the same, and the reply says
+// they will not see it nor be reminded of it until they are invited.
+func TestActionOwnerOutsideAPrivateIncident(t *testing.T) {
+	r := newActionRig(t)
+	r.ok(alice, "declare sev1 --private Payroll leak")
+	r.ok(alice, "declare sev3 Search slow")
+	meta := incident.Meta{At: r.at, Actor: incident.Bot, Source: timeline.SourceSystem, Key: "sync"}
+	_, err := r.d.Store.Apply(t.Context(), 1, meta.Key, func(inc *incident.Incident) (incident.Change, error) {
+		return inc.MembersSynced([]string{alice, dana}, meta)
+	})
+	require.NoError(t, err)
+	warning := "<@" + erin + "> is not in this private incident's channel: invite them, or they will not see or be reminded of it."
+	tests := []struct {
+		name, text string
+		warned     bool
+	}{
+		{"added, owner outside", "action INC-1 rotate the payroll keys <@" + erin + "> P0", true},
+		{"added, owner a member", "action INC-1 audit the export <@" + dana + "> P1", false},
+		{"added, no owner", "action INC-1 write the timeline", false},
+		{"owner changed to someone outside", "action INC-1 owner 2 <@" + erin + ">", true},
+		{"owner changed to a member", "action INC-1 owner 1 <@" + dana + ">", false},
+		{"a public incident", "action INC-2 tune the cache <@" + erin + ">", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			text := r.ok(alice, tt.text)
+			if tt.warned {
+				require.Contains(t, text, warning)
+			} else {
+				require.NotContains(t, text, "is not in this private incident's channel")
+			}
+		})
+	}
+	require.Equal(t, erin, r.incident(1).Actions[1].Owner, "the item is theirs all the same")
+}
