@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/ooda-sre/ooda/incident"
+	"github.com/ooda-sre/ooda/people"
 )
 
 // ActionView is one action item as GET /api/v1/actions shows it: the
@@ -176,7 +177,7 @@ func (s *Server) listActions(w http.ResponseWriter, r *http.Request) {
 // without @) as it is, a name (@alice) as the directory finds it. A name
 // that is nobody's, or several people's, is refused with the candidates.
 func (s *Server) owner(v string) (string, *OwnerRefusal) {
-	if id := strings.TrimPrefix(v, "@"); memberIDRE.MatchString(id) {
+	if id := strings.TrimPrefix(v, "@"); people.IsMemberID(id) {
 		return id, nil
 	}
 	typed := "@" + strings.TrimPrefix(v, "@")
@@ -211,7 +212,7 @@ func actionPeople(as []ActionView, name func(string) string) map[string]string {
 	var out map[string]string
 	for _, a := range as {
 		for _, id := range [...]string{a.Owner, a.ClosedBy} {
-			if _, done := out[id]; done || !memberIDRE.MatchString(id) {
+			if _, done := out[id]; done || !people.IsMemberID(id) {
 				continue
 			}
 			if n := name(id); n != "" {

@@ -2,7 +2,6 @@ package api
 
 import (
 	"context"
-	"regexp"
 	"strings"
 
 	"github.com/ooda-sre/ooda/people"
@@ -24,13 +23,6 @@ type People interface {
 	Len() int
 }
 
-// memberIDRE matches a Slack member ID; mentionRE a mention of one in
-// Slack's markup.
-var (
-	memberIDRE = regexp.MustCompile(`^[UW][A-Z0-9]{2,}$`)
-	mentionRE  = regexp.MustCompile(`<@([UW][A-Z0-9]{2,})(?:\|[^>]*)?>`)
-)
-
 // PeopleOf is the names of the people events name (who acted, who took
 // or handed over a role, who owns an action, who was mentioned), by
 // member ID, as name shows them; ids it does not know are left out, and
@@ -41,7 +33,7 @@ func PeopleOf(events []timeline.Event, name func(string) string) map[string]stri
 	}
 	var out map[string]string
 	add := func(id string) {
-		if !memberIDRE.MatchString(id) {
+		if !people.IsMemberID(id) {
 			return
 		}
 		if _, done := out[id]; done {
@@ -90,8 +82,8 @@ func addMentions(text string, add func(string)) {
 	if !strings.Contains(text, "<@") {
 		return
 	}
-	for _, m := range mentionRE.FindAllStringSubmatch(text, -1) {
-		add(m[1])
+	for _, id := range people.Mentions(text) {
+		add(id)
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 	"go.etcd.io/bbolt"
 
 	"github.com/ooda-sre/ooda/incident"
+	"github.com/ooda-sre/ooda/people"
 	"github.com/ooda-sre/ooda/timeline"
 )
 
@@ -161,7 +162,7 @@ func checkRecords(ctx context.Context, tx *bbolt.Tx) []error {
 	})
 	if pb := tx.Bucket(bucketPeople); pb != nil {
 		_ = pb.ForEach(func(k, v []byte) error {
-			if _, err := decodePerson(string(k), v); err != nil {
+			if _, err := people.Decode(string(k), v); err != nil {
 				add("people: %v", err)
 			}
 			return nil

@@ -161,7 +161,7 @@ func (db *DB) Dump(ctx context.Context, emit func(Item) error) error {
 		}
 		if pb := t.tx.Bucket(bucketPeople); pb != nil {
 			if err := pb.ForEach(func(k, v []byte) error {
-				p, err := decodePerson(string(k), v)
+				p, err := people.Decode(string(k), v)
 				if err != nil {
 					return err
 				}

@@ -2,8 +2,6 @@ package storage
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
 
 	"github.com/ooda-sre/ooda/people"
@@ -15,7 +13,7 @@ import (
 var bucketPeople = []byte("people")
 
 // errAnonymousPerson refuses a person without a member ID.
-var errAnonymousPerson = errors.New("storage: a person needs their member ID")
+var errAnonymousPerson = fmt.Errorf("storage: %w", people.ErrNoID)
 
 // SavePeople stores people in one transaction, each replacing what was
 // stored under their member ID: a refresh of the whole workspace costs one
@@ -59,7 +57,7 @@ func (db *DB) People(ctx context.Context) ([]people.Person, error) {
 			return nil
 		}
 		return b.ForEach(func(k, v []byte) error {
-			p, err := decodePerson(string(k), v)
+			p, err := people.Decode(string(k), v)
 			if err != nil {
 				return err
 			}
@@ -68,16 +66,4 @@ func (db *DB) People(ctx context.Context) ([]people.Person, error) {
 		})
 	})
 	return out, err
-}
-
-// decodePerson reads the person stored under member ID id.
-func decodePerson(id string, v []byte) (people.Person, error) {
-	var p people.Person
-	if err := json.Unmarshal(v, &p); err != nil {
-		return people.Person{}, fmt.Errorf("person %s: %w", id, err)
-	}
-	if p.ID != id {
-		return people.Person{}, fmt.Errorf("person %s: the record names %q", id, p.ID)
-	}
-	return p, nil
 }

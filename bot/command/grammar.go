@@ -3,7 +3,6 @@ package command
 import (
 	"errors"
 	"fmt"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -12,6 +11,7 @@ import (
 
 	"github.com/ooda-sre/ooda/bot/mrkdwn"
 	"github.com/ooda-sre/ooda/incident"
+	"github.com/ooda-sre/ooda/people"
 	"github.com/ooda-sre/ooda/roles"
 	"github.com/ooda-sre/ooda/timeline"
 )
@@ -220,22 +220,10 @@ func IsUnknownVerb(text string) bool {
 	return err != nil && errors.As(err, &ue) && c.Verb != "" && !knownVerb(c.Verb)
 }
 
-// mentionRE matches a Slack user mention as slash commands escape it
-// (<@U123|name> or <@U123>) and the forms people type into the API and CLI
-// (@U123 or a bare user id).
-var mentionRE = regexp.MustCompile(`^(?:<@([UW][A-Z0-9]{2,})(?:\|[^>]*)?>|@([UW][A-Z0-9]{2,}))$`)
-
-// ParseUser reads a user mention and returns the user id.
-func ParseUser(s string) (string, bool) {
-	m := mentionRE.FindStringSubmatch(s)
-	if m == nil {
-		return "", false
-	}
-	if m[1] != "" {
-		return m[1], true
-	}
-	return m[2], true
-}
+// ParseUser reads a user mention and returns the user id: as slash
+// commands escape it (<@U123|name> or <@U123>) or as people type it into
+// the API and CLI (@U123).
+func ParseUser(s string) (string, bool) { return people.ParseMention(s) }
 
 // MaxCommandText bounds what the parser reads; Slack sends at most a few
 // thousand characters, and nothing longer is a real command.

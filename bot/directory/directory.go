@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"regexp"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -236,7 +235,7 @@ func (d *Directory) Lookup(ctx context.Context, ids ...string) error {
 	var found []people.Person
 	var errs []error
 	for _, id := range ids {
-		if !isMemberID(id) {
+		if !people.IsMemberID(id) {
 			continue
 		}
 		var u *slack.User
@@ -329,7 +328,7 @@ func (d *Directory) merge(ps []people.Person) {
 // now is true (a draft that would rather wait than show the id), not
 // already queued.
 func (d *Directory) shouldAsk(id string, now bool) bool {
-	if !isMemberID(id) {
+	if !people.IsMemberID(id) {
 		return false
 	}
 	at := d.cfg.Now()
@@ -381,12 +380,6 @@ func (d *Directory) forget(id string) {
 	delete(d.asked, id)
 	d.askedMu.Unlock()
 }
-
-// memberIDRE matches a Slack member ID: users are U…, Enterprise Grid
-// users W….
-var memberIDRE = regexp.MustCompile(`^[UW][A-Z0-9]{2,}$`)
-
-func isMemberID(id string) bool { return memberIDRE.MatchString(id) }
 
 // personOf is a Slack user as the directory keeps them, described at now.
 func personOf(u slack.User, now time.Time) people.Person {

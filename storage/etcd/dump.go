@@ -3,7 +3,6 @@ package etcd
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -15,6 +14,7 @@ import (
 	clientv3 "go.etcd.io/etcd/client/v3"
 
 	"github.com/ooda-sre/ooda/incident"
+	"github.com/ooda-sre/ooda/people"
 	"github.com/ooda-sre/ooda/slo"
 	"github.com/ooda-sre/ooda/storage"
 )
@@ -146,7 +146,7 @@ func (s *Store) dump(ctx context.Context, emit func(storage.Item) error) error {
 	}
 
 	_, err = s.scanPrefix(ctx, s.keys.allPeople(), rev, func(kv *mvccpb.KeyValue) error {
-		p, err := decodePerson(s.keys.personID(string(kv.Key)), kv.Value)
+		p, err := people.Decode(s.keys.personID(string(kv.Key)), kv.Value)
 		if err != nil {
 			return err
 		}
@@ -241,7 +241,7 @@ func (s *Store) load(ctx context.Context, items []storage.Item) error {
 			err = putJSON(s.keys.slo(it.SLO.SLO), it.SLO)
 		case it.Person != nil:
 			if it.Person.ID == "" {
-				err = errors.New("storage: a person needs their member ID")
+				err = fmt.Errorf("storage: %w", people.ErrNoID)
 				break
 			}
 			err = putJSON(s.keys.person(it.Person.ID), it.Person)

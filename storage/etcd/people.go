@@ -3,7 +3,6 @@ package etcd
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"strings"
 
@@ -27,7 +26,7 @@ func (s *Store) SavePeople(ctx context.Context, ps []people.Person) error {
 	}
 	for _, p := range ps {
 		if p.ID == "" {
-			return errors.New("storage: a person needs their member ID")
+			return fmt.Errorf("storage: %w", people.ErrNoID)
 		}
 	}
 	b := s.batcher()
@@ -53,7 +52,7 @@ func (s *Store) People(ctx context.Context) ([]people.Person, error) {
 	}
 	var out []people.Person
 	_, err := s.scanPrefix(ctx, s.keys.allPeople(), 0, func(kv *mvccpb.KeyValue) error {
-		p, err := decodePerson(s.keys.personID(string(kv.Key)), kv.Value)
+		p, err := people.Decode(s.keys.personID(string(kv.Key)), kv.Value)
 		out = append(out, p)
 		return err
 	})
@@ -61,16 +60,4 @@ func (s *Store) People(ctx context.Context) ([]people.Person, error) {
 		return nil, failed("read people", err)
 	}
 	return out, nil
-}
-
-// decodePerson reads the person stored under member ID id.
-func decodePerson(id string, v []byte) (people.Person, error) {
-	var p people.Person
-	if err := json.Unmarshal(v, &p); err != nil {
-		return people.Person{}, fmt.Errorf("person %s: %w", id, err)
-	}
-	if p.ID != id {
-		return people.Person{}, fmt.Errorf("person %s: the record names %q", id, p.ID)
-	}
-	return p, nil
 }
