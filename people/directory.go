@@ -20,10 +20,12 @@ type Directory struct {
 	byHandle map[string]string   // folded handle → id of the active person: handles are unique
 	byName   map[string][]string // folded handle, display or real name → ids of active people
 	active   []Person            // active people, by Display, for suggestions
-	// folded holds, for active[i], its folded names joined by newlines
-	// (which no folded name holds), so a name nobody has is looked for in
-	// everyone's names without folding them again on every lookup.
-	folded []string
+	// names is every active person's folded names, active[i]'s starting
+	// at starts[i], each name ended by a newline (which no folded name
+	// holds): a name nobody has is looked for in everyone's with one
+	// string search, without folding them again on every lookup.
+	names  string
+	starts []int
 }
 
 // NewDirectory indexes people. A person listed twice keeps the entry Slack
@@ -58,10 +60,17 @@ func NewDirectory(ps []Person) *Directory {
 		}
 	}
 	slices.SortFunc(d.active, byDisplay)
-	d.folded = make([]string, len(d.active))
+	var names strings.Builder
+	d.starts = make([]int, len(d.active)+1)
 	for i, p := range d.active {
-		d.folded[i] = fold(p.Handle) + "\n" + fold(p.DisplayName) + "\n" + fold(p.RealName)
+		d.starts[i] = names.Len()
+		for _, n := range []string{p.Handle, p.DisplayName, p.RealName} {
+			names.WriteString(fold(n))
+			names.WriteByte('\n')
+		}
 	}
+	d.starts[len(d.active)] = names.Len()
+	d.names = names.String()
 	for _, ids := range d.byName {
 		slices.Sort(ids)
 	}
@@ -148,10 +157,18 @@ func (d *Directory) Find(name string) Match {
 		return m
 	}
 	var similar []Person
-	for i, f := range d.folded {
-		if strings.Contains(f, k) {
-			similar = append(similar, d.active[i])
+	for at := 0; at < len(d.names); {
+		j := strings.Index(d.names[at:], k)
+		if j < 0 {
+			break
 		}
+		// The person whose names hold the match; then on to the next.
+		i, found := slices.BinarySearch(d.starts, at+j)
+		if !found {
+			i--
+		}
+		similar = append(similar, d.active[i])
+		at = d.starts[i+1]
 	}
 	var m Match
 	m.Candidates, m.More = clip(similar)
