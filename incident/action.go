@@ -492,8 +492,9 @@ const NudgeActionsOverdue = "actions_overdue"
 
 // RemindActions records that Ooda reminds user, on their day, of their
 // overdue action items, and queues the one direct message that does it.
-// The items may be of several incidents; this one (one of them, not
-// closed: a closed incident's log is final) carries the record, which
+// The items may be of several incidents; this one (one of them, closed
+// ones included: follow-up work outlives its incident, and item changes
+// are recorded on a closed incident too) carries the record, which
 // names only its own items: another incident may be private, so neither
 // the record nor the queued message names them. The message is written
 // when it is sent, from the items that are open, overdue and the owner's
@@ -512,9 +513,6 @@ func (inc *Incident) RemindActions(user, day string, items []ActionRef, m Meta) 
 	}
 	if len(items) == 0 {
 		return Change{}, invalid("internal: a reminder names at least one item")
-	}
-	if inc.Status == StatusClosed {
-		return Change{}, invalid("internal: %s is closed: its log takes no reminder", inc.ID)
 	}
 	var own []string
 	for _, r := range items {

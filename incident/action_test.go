@@ -316,9 +316,12 @@ func TestRemindActions(t *testing.T) {
 	_, err = r.inc.RemindActions("U5", "2026-12-28", nil, m)
 	requireUserError(t, err, incident.ErrInvalid, "names at least one item")
 
+	// Follow-up work outlives its incident: a closed one carries the
+	// reminder of its overdue items.
 	closed := withItem(t, incident.StatusClosed, incident.ActionOpen)
-	_, err = closed.inc.RemindActions("U5", "2026-12-28", items, m)
-	requireUserError(t, err, incident.ErrInvalid, "is closed: its log takes no reminder")
+	ch, err = closed.inc.RemindActions("U5", "2026-12-28", items, m)
+	require.NoError(t, err)
+	require.Equal(t, []string{"dm U5 actions_due"}, effectShape(ch))
 }
 
 func TestParseActionRefs(t *testing.T) {

@@ -21,8 +21,8 @@ const ActionRemindHour = 9
 // (Monday to Friday in their own time zone) while any is, naming every
 // such item of every incident they may see. Nothing is sent for a done or
 // dropped item, nor on a weekend. The reminder is recorded on the
-// incident of the person's most overdue item that is not closed; a person
-// whose overdue items are all in closed incidents is not reminded.
+// incident of the person's most overdue item, closed or not: follow-up
+// work outlives its incident.
 type ActionReminders struct {
 	Store     incident.Store
 	Committed func() // wakes the executor; nil does nothing
@@ -69,17 +69,11 @@ func (r *ActionReminders) Tick(ctx context.Context, now time.Time) (int, error) 
 	sent := 0
 	var errs []error
 	for _, owner := range owners {
-		carrier, ok := carrierOf(byOwner[owner])
-		if !ok {
-			// Every overdue item of theirs is in a closed incident, whose
-			// log is final: there is nowhere to record the reminder.
-			continue
-		}
 		refs := groupByIncident(byOwner[owner])
 		day := incident.Day(now, r.Zones.Of(owner))
 		key := ActionsKey(owner, day)
 		m := incident.Meta{At: now, Actor: incident.Bot, Source: timeline.SourceReminder, Key: key}
-		res, err := r.Store.Apply(ctx, carrier, key, func(inc *incident.Incident) (incident.Change, error) {
+		res, err := r.Store.Apply(ctx, refs[0].Incident, key, func(inc *incident.Incident) (incident.Change, error) {
 			return inc.RemindActions(owner, day, refs, m)
 		})
 		if err != nil {
@@ -94,18 +88,6 @@ func (r *ActionReminders) Tick(ctx context.Context, now time.Time) (int, error) 
 		r.Committed()
 	}
 	return sent, errors.Join(errs...)
-}
-
-// carrierOf is the incident that records an owner's reminder: the one of
-// their most overdue item that is not closed (a closed incident's log is
-// final). ok is false when all are closed.
-func carrierOf(items []incident.ActionItem) (uint64, bool) {
-	for _, it := range items {
-		if it.Incident.Status != incident.StatusClosed {
-			return it.Incident.Number, true
-		}
-	}
-	return 0, false
 }
 
 // groupByIncident orders one owner's items incident by incident, each

@@ -191,10 +191,10 @@ func TestActionRemindersOnTheOwnersWorkingDays(t *testing.T) {
 	require.Equal(t, pub, last.Incident)
 }
 
-// A closed incident's log is final: a reminder is recorded on the owner's
-// most overdue item's incident that is still open, and not at all when
-// every overdue item of theirs is in a closed incident.
-func TestActionRemindersLeaveClosedIncidentsAlone(t *testing.T) {
+// TestActionRemindersOutliveTheIncident: follow-up work is done after the
+// incident is closed; its overdue items are reminded all the same, and the
+// reminder is recorded on the incident of the most overdue item.
+func TestActionRemindersOutliveTheIncident(t *testing.T) {
 	g := newReminderRig(t)
 	mon := time.Date(2026, 11, 30, 9, 0, 0, 0, time.UTC)
 	old := g.declare("Checkout down", false, mon)
@@ -211,7 +211,8 @@ func TestActionRemindersLeaveClosedIncidentsAlone(t *testing.T) {
 
 	sent, err := g.r.Tick(g.ctx, time.Date(2026, 12, 10, 9, 0, 0, 0, time.UTC))
 	require.NoError(t, err)
-	require.Equal(t, 1, sent, "alice, on the open incident; bob has only closed ones")
-	require.Empty(t, g.reminders(old), "nothing written to the closed incident")
-	require.Equal(t, []string{alice + " 2026-12-10"}, g.reminders(later))
+	require.Equal(t, 2, sent, "alice and bob, whose items outlive the closed incident")
+	require.ElementsMatch(t, []string{alice + " 2026-12-10", bob + " 2026-12-10"}, g.reminders(old),
+		"recorded on the incident of each one's most overdue item")
+	require.Empty(t, g.reminders(later))
 }
