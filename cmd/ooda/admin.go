@@ -89,6 +89,14 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		}
 	}
 	if *out == "" {
+		// Piped or redirected, the export is data and goes out as it is;
+		// on a terminal it is read, and no control character in it (a
+		// C1 control or bidi override JSON leaves as it is) reaches it.
+		if isTerminal(stdout) {
+			tw := newTerminalWriter(stdout, false)
+			stdout = tw
+			defer tw.Flush()
+		}
 		_, err = stdout.Write(b)
 		return err
 	}
