@@ -198,7 +198,7 @@ func AlertGroupSignal(g AlertGroup) Message {
 		if len(g.Open) == 0 {
 			blocks = append(blocks, DeclareSignalBlock(service, g.Title(), timeline.SourceAlert))
 		} else {
-			blocks = append(blocks, contextMrkdwn(openLine(service, g.Open)))
+			blocks = append(blocks, contextMrkdwn(openLine(service, g.Open, "this group's new alerts go to its timeline")))
 		}
 	}
 	blocks = append(blocks, contextMrkdwn(groupContext(g, common, firing)))
@@ -364,8 +364,10 @@ func groupLink(g AlertGroup) string {
 	return ""
 }
 
-// openLine names the open incidents that take the place of the button.
-func openLine(service string, open []incident.Incident) string {
+// openLine names the open incidents of service that take the place of a
+// Declare button, and says what goes to their timeline: "Open for
+// `checkout`: INC-7 <#C1> (this warning is in its timeline)."
+func openLine(service string, open []incident.Incident, what string) string {
 	var where []string
 	for _, inc := range open {
 		s := inc.ID
@@ -374,7 +376,7 @@ func openLine(service string, open []incident.Incident) string {
 		}
 		where = append(where, s)
 	}
-	return "Open for `" + mrkdwn.Escape(service) + "`: " + strings.Join(where, ", ") + " (this group's new alerts go to its timeline)."
+	return "Open for `" + mrkdwn.Escape(service) + "`: " + strings.Join(where, ", ") + " (" + what + ")."
 }
 
 // groupContext is the message's last line: what covers it, since when,

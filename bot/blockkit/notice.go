@@ -61,15 +61,7 @@ func SLONotice(n slo.Notice, open []incident.Incident) Message {
 		if len(open) == 0 {
 			blocks = append(blocks, DeclareSignalBlock(n.Service, n.Service+" SLO burning", timeline.SourceSLO))
 		} else {
-			var where []string
-			for _, inc := range open {
-				s := inc.ID
-				if inc.ChannelID != "" {
-					s += " <#" + inc.ChannelID + ">"
-				}
-				where = append(where, s)
-			}
-			blocks = append(blocks, contextMrkdwn("Open for `"+mrkdwn.Escape(n.Service)+"`: "+strings.Join(where, ", ")+" (this warning is in its timeline)."))
+			blocks = append(blocks, contextMrkdwn(openLine(n.Service, open, "this warning is in its timeline")))
 		}
 	}
 	blocks = append(blocks, contextMrkdwn(fmt.Sprintf("SLO file `%s` · objective %s%% · evaluated at %s",
