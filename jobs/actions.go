@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/ooda-sre/ooda/incident"
-	"github.com/ooda-sre/ooda/timeline"
 )
 
 // ActionRemindHour is the hour of a working day, in the owner's zone,
@@ -71,16 +70,15 @@ func (r *ActionReminders) Tick(ctx context.Context, now time.Time) (int, error) 
 	for _, owner := range owners {
 		refs := groupByIncident(byOwner[owner])
 		day := incident.Day(now, r.Zones.Of(owner))
-		key := ActionsKey(owner, day)
-		m := incident.Meta{At: now, Actor: incident.Bot, Source: timeline.SourceReminder, Key: key}
-		res, err := r.Store.Apply(ctx, refs[0].Incident, key, func(inc *incident.Incident) (incident.Change, error) {
-			return inc.RemindActions(owner, day, refs, m)
-		})
+		queued, err := remind(ctx, r.Store, refs[0].Incident, ActionsKey(owner, day), now,
+			func(inc *incident.Incident, m incident.Meta) (incident.Change, error) {
+				return inc.RemindActions(owner, day, refs, m)
+			})
 		if err != nil {
 			errs = append(errs, fmt.Errorf("remind %s of their action items: %w", owner, err))
 			continue
 		}
-		if !res.Duplicate && len(res.Effects) > 0 {
+		if queued {
 			sent++
 		}
 	}

@@ -41,16 +41,13 @@ func (r *Reminders) Tick(ctx context.Context, now time.Time) (int, error) {
 			continue
 		}
 		for _, n := range roles.Nudges(inc.Situation(), now) {
-			key := "nudge:" + inc.ID + "/" + n.Key
-			m := incident.Meta{At: now, Actor: incident.Bot, Source: timeline.SourceReminder, Key: key}
-			res, err := r.Store.Apply(ctx, inc.Number, key, func(i *incident.Incident) (incident.Change, error) {
-				return i.Nudge(n, m)
-			})
+			queued, err := remind(ctx, r.Store, inc.Number, "nudge:"+inc.ID+"/"+n.Key, now,
+				func(i *incident.Incident, m incident.Meta) (incident.Change, error) { return i.Nudge(n, m) })
 			if err != nil {
 				errs = append(errs, err)
 				continue
 			}
-			if !res.Duplicate && len(res.Effects) > 0 {
+			if queued {
 				sent++
 			}
 		}
@@ -59,4 +56,17 @@ func (r *Reminders) Tick(ctx context.Context, now time.Time) (int, error) {
 		r.Committed()
 	}
 	return sent, errors.Join(errs...)
+}
+
+// remind commits one reminder of Ooda's to incident n under key, at now,
+// and reports whether it queued anything new: a key seen before (the
+// reminder already went out) queues nothing.
+func remind(ctx context.Context, store incident.Store, n uint64, key string, now time.Time,
+	decide func(*incident.Incident, incident.Meta) (incident.Change, error)) (bool, error) {
+	m := incident.Meta{At: now, Actor: incident.Bot, Source: timeline.SourceReminder, Key: key}
+	res, err := store.Apply(ctx, n, key, func(inc *incident.Incident) (incident.Change, error) { return decide(inc, m) })
+	if err != nil {
+		return false, err
+	}
+	return !res.Duplicate && len(res.Effects) > 0, nil
 }
