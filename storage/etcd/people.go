@@ -2,7 +2,6 @@ package etcd
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"strings"
 
@@ -29,20 +28,7 @@ func (s *Store) SavePeople(ctx context.Context, ps []people.Person) error {
 			return fmt.Errorf("storage: %w", people.ErrNoID)
 		}
 	}
-	b := s.batcher()
-	for _, p := range ps {
-		v, err := json.Marshal(p)
-		if err != nil {
-			return fmt.Errorf("save people: person %s: %w", p.ID, err)
-		}
-		if err := b.put(ctx, s.keys.person(p.ID), v); err != nil {
-			return failed("save people", err)
-		}
-	}
-	if err := b.flush(ctx); err != nil {
-		return failed("save people", err)
-	}
-	return nil
+	return putAllJSON(ctx, s, "save people", ps, func(p people.Person) string { return s.keys.person(p.ID) })
 }
 
 // People returns every stored person, ordered by member ID.

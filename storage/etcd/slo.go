@@ -30,18 +30,26 @@ func (s *Store) SaveSLOStates(ctx context.Context, states []slo.State) error {
 			return errors.New("storage: an SLO state needs its SLO id")
 		}
 	}
+	return putAllJSON(ctx, s, "save slo states", states, func(st slo.State) string { return s.keys.slo(st.SLO) })
+}
+
+// putAllJSON writes each item as JSON under its key, in batches that each
+// land whole (see batcher): for records independent of each other, which
+// the next write of the same kind rewrites.
+func putAllJSON[T any](ctx context.Context, s *Store, what string, items []T, key func(T) string) error {
 	b := s.batcher()
-	for _, st := range states {
-		v, err := json.Marshal(st)
+	for _, it := range items {
+		k := key(it)
+		v, err := json.Marshal(it)
 		if err != nil {
-			return fmt.Errorf("save slo states: slo %s: %w", st.SLO, err)
+			return fmt.Errorf("%s: %s: %w", what, k, err)
 		}
-		if err := b.put(ctx, s.keys.slo(st.SLO), v); err != nil {
-			return failed("save slo states", err)
+		if err := b.put(ctx, k, v); err != nil {
+			return failed(what, err)
 		}
 	}
 	if err := b.flush(ctx); err != nil {
-		return failed("save slo states", err)
+		return failed(what, err)
 	}
 	return nil
 }
