@@ -1,6 +1,7 @@
 package blockkit
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 	"strconv"
@@ -240,6 +241,55 @@ func AlertGroupText(g AlertGroup) string {
 		}
 	}
 	return b.String()
+}
+
+// AlertGroupEntry is the observe entry several alerts of one group become
+// in an open incident, in words: the group, its severity and service, the
+// summary the firing ones share, then the first few firing (since when)
+// and resolved (for how long) by the labels that tell them apart.
+func AlertGroupEntry(g AlertGroup) string {
+	var firing, resolved []string
+	for _, a := range g.Alerts {
+		if a.Resolved {
+			resolved = append(resolved, cmp.Or(g.LabelsOf(a), a.Name)+" "+a.Span)
+		} else {
+			line := cmp.Or(g.LabelsOf(a), a.Name)
+			if !a.StartsAt.IsZero() {
+				line += " since " + mrkdwn.Clock(a.StartsAt)
+			}
+			firing = append(firing, line)
+		}
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "Alerts of %s", g.Name())
+	var about []string
+	if sev := g.CommonLabel("severity"); sev != "" {
+		about = append(about, "severity "+sev)
+	}
+	if s := g.Service(); s != "" {
+		about = append(about, "service "+s)
+	}
+	if len(about) > 0 {
+		b.WriteString(" (" + strings.Join(about, ", ") + ")")
+	}
+	if s := g.CommonSummary(); s != "" && len(firing) > 0 {
+		b.WriteString(": " + s)
+	}
+	if len(firing) > 0 {
+		fmt.Fprintf(&b, " — %d firing: %s", len(firing), listed(firing))
+	}
+	if len(resolved) > 0 {
+		fmt.Fprintf(&b, " — %d resolved: %s", len(resolved), listed(resolved))
+	}
+	return b.String()
+}
+
+// listed joins the first maxListedAlerts items and counts the rest.
+func listed(items []string) string {
+	if len(items) <= maxListedAlerts {
+		return strings.Join(items, "; ")
+	}
+	return strings.Join(items[:maxListedAlerts], "; ") + fmt.Sprintf(" and %d more", len(items)-maxListedAlerts)
 }
 
 // AlertGroupResolved is the reply, in the thread of a group's message,

@@ -1,7 +1,6 @@
 package signals
 
 import (
-	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -686,7 +685,7 @@ func alertSummary(al AlertmanagerAlert) string {
 
 // groupEntryText is the observe entry the new alerts of one notification
 // become in an incident: one alert as it always was, several as their
-// group, the first few by the labels that tell them apart.
+// group (blockkit.AlertGroupEntry).
 func groupEntryText(fresh []groupAlert) string {
 	if len(fresh) == 1 {
 		return alertEntryText(fresh[0].alert, fresh[0].service)
@@ -695,51 +694,7 @@ func groupEntryText(fresh []groupAlert) string {
 	for _, ga := range fresh {
 		g.Alerts = append(g.Alerts, ga.view())
 	}
-	var firing, resolved []string
-	for _, a := range g.Alerts {
-		if a.Resolved {
-			resolved = append(resolved, cmp.Or(g.LabelsOf(a), a.Name)+" "+a.Span)
-		} else {
-			line := cmp.Or(g.LabelsOf(a), a.Name)
-			if !a.StartsAt.IsZero() {
-				line += " since " + mrkdwn.Clock(a.StartsAt)
-			}
-			firing = append(firing, line)
-		}
-	}
-	var b strings.Builder
-	fmt.Fprintf(&b, "Alerts of %s", g.Name())
-	var about []string
-	if sev := g.CommonLabel("severity"); sev != "" {
-		about = append(about, "severity "+sev)
-	}
-	if s := g.Service(); s != "" {
-		about = append(about, "service "+s)
-	}
-	if len(about) > 0 {
-		b.WriteString(" (" + strings.Join(about, ", ") + ")")
-	}
-	if s := g.CommonSummary(); s != "" && len(firing) > 0 {
-		b.WriteString(": " + s)
-	}
-	if len(firing) > 0 {
-		fmt.Fprintf(&b, " — %d firing: %s", len(firing), listed(firing))
-	}
-	if len(resolved) > 0 {
-		fmt.Fprintf(&b, " — %d resolved: %s", len(resolved), listed(resolved))
-	}
-	return b.String()
-}
-
-// maxEntryAlerts is how many alerts an incident entry names; the rest
-// are counted.
-const maxEntryAlerts = 8
-
-func listed(items []string) string {
-	if len(items) <= maxEntryAlerts {
-		return strings.Join(items, "; ")
-	}
-	return strings.Join(items[:maxEntryAlerts], "; ") + fmt.Sprintf(" and %d more", len(items)-maxEntryAlerts)
+	return blockkit.AlertGroupEntry(g)
 }
 
 // alertEntryText is the observe entry one alert becomes in an incident.
