@@ -1,0 +1,7 @@
+package web
+
+import "net/http"
+
+func (s *Site) live(w http.ResponseWriter, r *http.Request, v *Viewer) {
+	s.fail(w, r, v, http.StatusNotImplemented, "not built yet", "")
+}
