@@ -25,7 +25,8 @@ import (
 //   - the channel index and the snapshots agree;
 //   - idempotency keys and outbox entries point at events that exist;
 //   - meta/next_incident is above every incident number;
-//   - every person of the directory is stored under their own member ID.
+//   - every person of the directory is stored under their own member ID;
+//   - every session is stored under its own ID and names its user.
 //
 // Writers wait while it runs: bbolt's check reads the free list, which a
 // concurrent commit rewrites, so it runs in a write transaction (rolled
@@ -164,6 +165,18 @@ func checkRecords(ctx context.Context, tx *bbolt.Tx) []error {
 		_ = pb.ForEach(func(k, v []byte) error {
 			if _, err := people.Decode(string(k), v); err != nil {
 				add("people: %v", err)
+			}
+			return nil
+		})
+	}
+	if sb := tx.Bucket(bucketSessions); sb != nil {
+		_ = sb.ForEach(func(k, v []byte) error {
+			s, err := DecodeSession(string(k), v)
+			if err == nil {
+				err = s.Validate()
+			}
+			if err != nil {
+				add("sessions: %q: %v", k, err)
 			}
 			return nil
 		})

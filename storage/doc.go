@@ -15,6 +15,7 @@
 //	transcript/<n>  Slack message ts -> TranscriptMessage (text, edits, deleted flag)
 //	slo          SLO id ("service/name") -> slo.State: level, since, last notice, freeze
 //	people       Slack member ID -> people.Person: names, time zone, when Slack last described them
+//	sessions     session ID (hex SHA-256 of the cookie's secret) -> Session: the web UI's signed-in people
 //
 // effects is not in the design's table: it keeps what a completed effect
 // produced (a channel id, a message ts) under the effect's key after its

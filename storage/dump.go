@@ -37,6 +37,8 @@ type Item struct {
 	SLO *slo.State `json:"slo,omitempty"`
 	// Person is one person of the workspace's directory.
 	Person *people.Person `json:"person,omitempty"`
+	// Session is one session of the web UI.
+	Session *Session `json:"session,omitempty"`
 }
 
 // IncidentLog is an incident's number and its events.
@@ -73,8 +75,8 @@ var ErrNotEmpty = errors.New("the destination holds data already")
 // Dump reads everything the file holds in one read transaction, so the
 // items are of one moment, and hands them to emit in a fixed order: the
 // counter, each incident's log (by number), idempotency keys, the outbox
-// (in commit order), effect results, transcripts, SLO states and people
-// (by member ID).
+// (in commit order), effect results, transcripts, SLO states, people
+// (by member ID) and sessions (by ID).
 func (db *DB) Dump(ctx context.Context, emit func(Item) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -166,6 +168,17 @@ func (db *DB) Dump(ctx context.Context, emit func(Item) error) error {
 					return err
 				}
 				return emit(Item{Person: &p})
+			}); err != nil {
+				return err
+			}
+		}
+		if sb := t.tx.Bucket(bucketSessions); sb != nil {
+			if err := sb.ForEach(func(k, v []byte) error {
+				s, err := DecodeSession(string(k), v)
+				if err != nil {
+					return err
+				}
+				return emit(Item{Session: &s})
 			}); err != nil {
 				return err
 			}
@@ -271,6 +284,15 @@ func (t txn) load(it Item, maxOutbox *uint64) error {
 			return err
 		}
 		return putJSON(pb, []byte(it.Person.ID), it.Person)
+	case it.Session != nil:
+		if err := it.Session.Validate(); err != nil {
+			return err
+		}
+		sb, err := t.tx.CreateBucketIfNotExists(bucketSessions)
+		if err != nil {
+			return err
+		}
+		return putJSON(sb, []byte(it.Session.ID), it.Session)
 	}
 	return errors.New("an empty item")
 }

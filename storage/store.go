@@ -12,8 +12,8 @@ import (
 
 // Store is everything Ooda keeps, as any backend provides it: incidents
 // and their events, the outbox of effects and their results, idempotency
-// keys, the transcripts of incident channels, the SLOs' states and the
-// workspace's people. The embedded bbolt file (*DB) is one; a second
+// keys, the transcripts of incident channels, the SLOs' states, the
+// workspace's people and the web UI's sessions. The embedded bbolt file (*DB) is one; a second
 // backend must keep the same guarantees, proved by the same conformance
 // suite (storage/storetest).
 // It speaks of incidents, events and effects, never of buckets or keys.
@@ -44,6 +44,23 @@ type Store interface {
 	// a Slack outage.
 	SavePeople(ctx context.Context, ps []people.Person) error
 	People(ctx context.Context) ([]people.Person, error)
+
+	// SaveSession stores a web UI session, replacing the one stored under
+	// its ID; it refuses a session without an ID or a user.
+	SaveSession(ctx context.Context, s Session) error
+	// Session returns the session with id; ok is false when there is
+	// none. Expired sessions are returned too: the caller checks
+	// ExpiresAt against its own clock.
+	Session(ctx context.Context, id string) (Session, bool, error)
+	// DeleteSession ends one session (signing out); one that is not there
+	// is not an error.
+	DeleteSession(ctx context.Context, id string) error
+	// DeleteSessions ends every session of a Slack member (revoking
+	// them) and returns how many it ended.
+	DeleteSessions(ctx context.Context, user string) (int, error)
+	// ExpireSessions deletes the sessions whose ExpiresAt is before
+	// before and returns how many it deleted.
+	ExpireSessions(ctx context.Context, before time.Time) (int, error)
 
 	// Backup writes a consistent copy of everything, as a bbolt file that
 	// `ooda check` accepts and `ooda serve --db` starts from.

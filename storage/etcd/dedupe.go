@@ -11,7 +11,7 @@ import (
 	clientv3 "go.etcd.io/etcd/client/v3"
 )
 
-// expireBatch is how many keys one transaction of ExpireDedupe deletes:
+// expireBatch is how many keys one transaction of a sweep deletes:
 // each is a nested transaction of one compare and one delete, and etcd
 // counts those against the same 128 operations as the outer ones.
 const expireBatch = 60
@@ -25,10 +25,6 @@ const expireBatch = 60
 func (s *Store) ExpireDedupe(ctx context.Context, before time.Time) (int, error) {
 	if err := ctx.Err(); err != nil {
 		return 0, err
-	}
-	type victim struct {
-		key string
-		rev int64
 	}
 	var expired []victim
 	_, err := s.scanPrefix(ctx, s.keys.dedupes(), 0, func(kv *mvccpb.KeyValue) error {
@@ -44,23 +40,44 @@ func (s *Store) ExpireDedupe(ctx context.Context, before time.Time) (int, error)
 	if err != nil {
 		return 0, failed("expire idempotency keys", err)
 	}
+	dropped, err := s.sweep(ctx, expired)
+	if err != nil {
+		return dropped, failed("expire idempotency keys", err)
+	}
+	return dropped, nil
+}
+
+// victim is a key a sweep deletes. When rev is set, it is the revision
+// the sweep read the key at, and the key is deleted only if it is still
+// at it: a record rewritten since is left alone.
+type victim struct {
+	key string
+	rev int64
+}
+
+// sweep deletes the victims in batches and returns how many keys it
+// deleted. It counts the deletes that took effect, so a sweep racing
+// another replica's counts each key once.
+func (s *Store) sweep(ctx context.Context, victims []victim) (int, error) {
 	dropped := 0
-	for len(expired) > 0 {
-		batch := expired[:min(expireBatch, len(expired))]
-		expired = expired[len(batch):]
+	for len(victims) > 0 {
+		batch := victims[:min(expireBatch, len(victims))]
+		victims = victims[len(batch):]
 		ops := make([]clientv3.Op, len(batch))
 		for i, v := range batch {
-			ops[i] = clientv3.OpTxn(
-				[]clientv3.Cmp{clientv3.Compare(clientv3.ModRevision(v.key), "=", v.rev)},
-				[]clientv3.Op{clientv3.OpDelete(v.key)}, nil)
+			var cmps []clientv3.Cmp
+			if v.rev != 0 {
+				cmps = append(cmps, clientv3.Compare(clientv3.ModRevision(v.key), "=", v.rev))
+			}
+			ops[i] = clientv3.OpTxn(cmps, []clientv3.Op{clientv3.OpDelete(v.key)}, nil)
 		}
 		resp, err := s.txn(ctx, "expire", true, nil, ops, nil)
 		if err != nil {
-			return dropped, failed("expire idempotency keys", err)
+			return dropped, err
 		}
 		for _, r := range resp.Responses {
-			if r.GetResponseTxn().GetSucceeded() {
-				dropped++
+			for _, d := range r.GetResponseTxn().GetResponses() {
+				dropped += int(d.GetResponseDeleteRange().GetDeleted())
 			}
 		}
 	}

@@ -1,9 +1,10 @@
 // Package etcd keeps everything Ooda stores (storage.Store: incidents and
 // their events, the outbox and effect results, idempotency keys, channel
-// transcripts, SLO states, the workspace's people) in etcd, so that several replicas of Ooda can
-// share one store. The embedded bbolt file (package storage) stays the
-// default; this backend keeps bbolt's guarantees, proved by the same
-// conformance suite (storage/storetest).
+// transcripts, SLO states, the workspace's people, the web UI's sessions)
+// in etcd, so that several replicas of Ooda can share one store. The
+// embedded bbolt file (package storage) stays the default; this backend
+// keeps bbolt's guarantees, proved by the same conformance suite
+// (storage/storetest).
 //
 // # Keys
 //
@@ -22,6 +23,7 @@
 //	transcript/<n>/<Slack ts>   storage.TranscriptMessage
 //	slo/<SLO id>                slo.State
 //	people/<member id>          people.Person, as Slack last described them
+//	sessions/<session id>       storage.Session of the web UI; the id is the hex SHA-256 of the cookie's secret
 //
 // # Commands
 //

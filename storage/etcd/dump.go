@@ -23,8 +23,8 @@ import (
 // hands it to emit in storage's order (storage.DB.Dump): the counter, each
 // incident's log (by number), idempotency keys, the outbox (in commit
 // order, with this store's sequences), effect results, transcripts, SLO
-// states and people. A revision compacted away while the dump runs fails
-// it.
+// states, people and sessions. A revision compacted away while the dump
+// runs fails it.
 func (s *Store) Dump(ctx context.Context, emit func(storage.Item) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -152,6 +152,17 @@ func (s *Store) dump(ctx context.Context, emit func(storage.Item) error) error {
 		}
 		return emit(storage.Item{Person: &p})
 	})
+	if err != nil {
+		return err
+	}
+
+	_, err = s.scanPrefix(ctx, s.keys.sessions(), rev, func(kv *mvccpb.KeyValue) error {
+		sess, err := storage.DecodeSession(s.keys.sessionID(string(kv.Key)), kv.Value)
+		if err != nil {
+			return err
+		}
+		return emit(storage.Item{Session: &sess})
+	})
 	return err
 }
 
@@ -170,9 +181,9 @@ func numberIn(key, prefix string) (uint64, error) {
 // Load writes items into an empty prefix: each incident's events, then its
 // snapshot and channel (the fold of its log), idempotency keys, the outbox
 // in the items' order (with new sequences, in the same order), effect
-// results, transcripts, SLO states and people. A prefix that holds an incident,
-// an outbox entry or an SLO state already is refused with
-// storage.ErrNotEmpty.
+// results, transcripts, SLO states, people and sessions. A prefix that
+// holds an incident, an outbox entry or an SLO state already is refused
+// with storage.ErrNotEmpty.
 //
 // Unlike storage.DB.Load it is not one transaction: etcd caps one at 128
 // operations. Writes go in as few transactions as fit, and an incident's
@@ -245,6 +256,11 @@ func (s *Store) load(ctx context.Context, items []storage.Item) error {
 				break
 			}
 			err = putJSON(s.keys.person(it.Person.ID), it.Person)
+		case it.Session != nil:
+			if err = it.Session.Validate(); err != nil {
+				break
+			}
+			err = putJSON(s.keys.session(it.Session.ID), it.Session)
 		default:
 			err = fmt.Errorf("an empty item")
 		}

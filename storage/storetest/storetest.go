@@ -95,6 +95,12 @@ func tests() []test {
 		{"SavePeopleRefusesAnAnonymousPerson", testSavePeopleRefusesAnAnonymousPerson},
 		{"PeopleLargeWorkspace", testPeopleLargeWorkspace},
 		{"PeopleConcurrently", testPeopleConcurrently},
+		// The web UI's sessions (session.go).
+		{"SessionsRoundTrip", testSessionsRoundTrip},
+		{"SaveSessionRefusals", testSaveSessionRefusals},
+		{"DeleteSession", testDeleteSession},
+		{"DeleteSessionsOfAPerson", testDeleteSessionsOfAPerson},
+		{"ExpireSessions", testExpireSessions},
 		// Backups (backup.go).
 		{"BackupWhileWriting", testBackupWhileWriting},
 		// Everything at once, against a model (model.go).
@@ -254,10 +260,10 @@ func requireSameState(t testing.TB, want, got incident.Incident, msg ...any) {
 // counts returns how many of each kind of record s holds: "incidents",
 // "events" (of every incident), "dedupe" (idempotency keys), "outbox",
 // "effects" (completed effects' results), "transcript" (messages of every
-// incident), "slo" and "people". A Store lists neither its keys nor its effect
-// results, so they are counted in a backup, which holds everything
-// (storage.Store's Backup): its Dump names every record, and s is left as
-// it was.
+// incident), "slo", "people" and "sessions". A Store lists neither its
+// keys nor its effect results, so they are counted in a backup, which
+// holds everything (storage.Store's Backup): its Dump names every record,
+// and s is left as it was.
 func counts(t testing.TB, s storage.Store) map[string]int {
 	t.Helper()
 	out := map[string]int{}
@@ -279,6 +285,8 @@ func counts(t testing.TB, s storage.Store) map[string]int {
 				out["slo"]++
 			case it.Person != nil:
 				out["people"]++
+			case it.Session != nil:
+				out["sessions"]++
 			}
 			return nil
 		}))
