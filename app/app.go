@@ -18,6 +18,7 @@ import (
 	"github.com/slack-go/slack"
 
 	"github.com/ooda-sre/ooda/api"
+	"github.com/ooda-sre/ooda/api/web"
 	"github.com/ooda-sre/ooda/bot"
 	"github.com/ooda-sre/ooda/bot/command"
 	"github.com/ooda-sre/ooda/bot/directory"
@@ -105,6 +106,10 @@ type App struct {
 	executor *executor.Executor
 	slack    *bot.SlackHandler
 	socket   *bot.SocketMode // nil unless in Socket Mode
+	// workspace is who Ooda is in Slack (auth.test); nil without Slack.
+	workspace *workspace
+	// site is the web UI, on the same listener as the API.
+	site *web.Site
 
 	// actionReminders DMs owners of overdue action items; nil without
 	// Slack, where nobody could be messaged.
@@ -171,6 +176,7 @@ func New(ctx context.Context, cfg Config, db storage.Store, opts Options) (*App,
 	pc := directory.Config{Store: db, Now: now, Logger: logger}
 	if cfg.slackMode() != "off" {
 		a.client = slackapi.NewSlackClient(cfg.SlackBotToken, cfg.SlackAPIURL, a.guards.Slack)
+		a.workspace = &workspace{client: a.client, guard: a.guards.Slack, logger: logger, now: clock(now)}
 		pc.Slack, pc.Guard = a.client, a.guards.Slack
 	}
 	if a.people, err = directory.New(pc); err != nil {
@@ -259,6 +265,9 @@ func New(ctx context.Context, cfg Config, db storage.Store, opts Options) (*App,
 	if a.server, err = api.NewServer(sc); err != nil {
 		return nil, err
 	}
+	if err := a.buildSite(cfg, zones); err != nil {
+		return nil, err
+	}
 	if a.client == nil {
 		return a, nil
 	}
@@ -270,7 +279,7 @@ func New(ctx context.Context, cfg Config, db storage.Store, opts Options) (*App,
 		Transcript:    db,
 		Slack:         a.client,
 		Guard:         a.guards.Slack,
-		BotUserID:     botUserID(ctx, a.client, a.guards.Slack, logger),
+		BotUserID:     a.workspace.identify(ctx),
 		Now:           now,
 		Logger:        logger,
 		Registerer:    reg,
@@ -424,6 +433,7 @@ func (a *App) jobs() []Job {
 			_, err := a.db.ExpireDedupe(ctx, now.Add(-dedupeRetention))
 			return err
 		}},
+		a.sessionsJob(),
 	}
 	if a.client != nil {
 		// The workspace's people, as Slack lists them: at start-up, then
@@ -488,6 +498,11 @@ func (a *App) Run(ctx context.Context, ln net.Listener) error {
 		WriteTimeout:      30 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(a.logger.Handler(), slog.LevelWarn),
+	}
+	// Shutdown waits for requests to end, and a live page's stream never
+	// does: closing the site ends them.
+	if a.site != nil {
+		hs.RegisterOnShutdown(a.site.Close)
 	}
 	wctx, stop := context.WithCancel(ctx)
 	defer stop()
@@ -612,22 +627,3 @@ func replicaName() string {
 	return fmt.Sprintf("%s:%d", host, os.Getpid())
 }
 
-// botUserID asks Slack who Ooda is, so its own messages are not captured.
-// A Slack that does not answer costs a warning, not the start-up.
-func botUserID(ctx context.Context, client *slack.Client, guard *resilience.Guard, logger *slog.Logger) string {
-	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	var id string
-	err := guard.Do(ctx, resilience.Op{Method: "auth.test", Idempotent: true}, func(ctx context.Context) error {
-		resp, err := client.AuthTestContext(ctx)
-		if err != nil {
-			return err
-		}
-		id = resp.UserID
-		return nil
-	})
-	if err != nil {
-		logger.Warn("auth.test failed; Ooda's own messages are told apart by bot_id only until restart", "err", err)
-	}
-	return id
-}

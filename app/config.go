@@ -46,6 +46,14 @@ type Config struct {
 	EtcdKey       string   `yaml:"etcd_key"`
 	EtcdUsername  string   `yaml:"etcd_username"`
 	EtcdPassword  string   `yaml:"etcd_password"`
+	// Sign in with Slack, for the web UI: the address people open and
+	// the Slack app's OAuth credentials. All three or none.
+	PublicURL         string `yaml:"public_url"`
+	SlackClientID     string `yaml:"slack_client_id"`
+	SlackClientSecret string `yaml:"slack_client_secret"`
+	// OIDCIssuer overrides Slack's OpenID Connect issuer
+	// (https://slack.com); tests point it at a fake provider.
+	OIDCIssuer string `yaml:"oidc_issuer"`
 
 	// dbSet says DB was given (file, environment or flag), not defaulted:
 	// a DB file and etcd endpoints together are a mistake to point out.
@@ -95,6 +103,10 @@ func (c *Config) settings() []setting {
 		{env: "OODA_ETCD_KEY", flag: "etcd-key", yaml: "etcd_key", str: &c.EtcdKey, help: "client key file for etcd"},
 		{env: "OODA_ETCD_USERNAME", flag: "etcd-username", yaml: "etcd_username", str: &c.EtcdUsername, help: "etcd user"},
 		{env: "OODA_ETCD_PASSWORD", flag: "etcd-password", yaml: "etcd_password", secret: true, str: &c.EtcdPassword, help: "etcd user's password"},
+		{env: "OODA_PUBLIC_URL", flag: "public-url", yaml: "public_url", str: &c.PublicURL, help: "the address people open for the web UI (https://ooda.example.com); Sign in with Slack returns to it"},
+		{env: "SLACK_CLIENT_ID", flag: "slack-client-id", yaml: "slack_client_id", str: &c.SlackClientID, help: "the Slack app's client ID (Basic Information), for Sign in with Slack"},
+		{env: "SLACK_CLIENT_SECRET", flag: "slack-client-secret", yaml: "slack_client_secret", secret: true, str: &c.SlackClientSecret, help: "the Slack app's client secret, for Sign in with Slack"},
+		{env: "OODA_OIDC_ISSUER", flag: "oidc-issuer", yaml: "oidc_issuer", str: &c.OIDCIssuer, help: "OpenID Connect issuer of Sign in with Slack (default https://slack.com)"},
 	}
 }
 
@@ -296,6 +308,7 @@ func (c Config) validate() error {
 	if _, err := c.apiTokens(); err != nil {
 		errs = append(errs, err)
 	}
+	errs = append(errs, c.validateSignIn()...)
 	return errors.Join(errs...)
 }
 
@@ -311,6 +324,57 @@ func (c Config) CheckServe() error {
 		return ErrUnreachable
 	}
 	return nil
+}
+
+// validateSignIn checks Sign in with Slack's settings: all three or
+// none, an address a browser keeps a Secure cookie for, and Slack
+// connected (the workspace people may sign in from is the bot's own).
+func (c Config) validateSignIn() []error {
+	set := map[string]bool{"OODA_PUBLIC_URL": c.PublicURL != "", "SLACK_CLIENT_ID": c.SlackClientID != "", "SLACK_CLIENT_SECRET": c.SlackClientSecret != ""}
+	var missing []string
+	for _, name := range []string{"OODA_PUBLIC_URL", "SLACK_CLIENT_ID", "SLACK_CLIENT_SECRET"} {
+		if !set[name] {
+			missing = append(missing, name)
+		}
+	}
+	if len(missing) == 3 {
+		if c.OIDCIssuer != "" {
+			return []error{errors.New("oidc_issuer: set only with Sign in with Slack (OODA_PUBLIC_URL, SLACK_CLIENT_ID, SLACK_CLIENT_SECRET)")}
+		}
+		return nil
+	}
+	var errs []error
+	if len(missing) > 0 {
+		errs = append(errs, fmt.Errorf("sign in with Slack needs OODA_PUBLIC_URL, SLACK_CLIENT_ID and SLACK_CLIENT_SECRET together; %s missing (README: The web UI)", strings.Join(missing, " and ")))
+	}
+	if c.PublicURL != "" {
+		u, err := url.Parse(c.PublicURL)
+		switch {
+		case err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") || (u.Path != "" && u.Path != "/") || u.RawQuery != "":
+			errs = append(errs, fmt.Errorf("public_url %q: want the address people open, such as https://ooda.example.com (no path)", c.PublicURL))
+		case u.Scheme == "http" && !loopback(u.Hostname()):
+			errs = append(errs, fmt.Errorf("public_url %q: browsers keep the session cookie (Secure) only over https; serve Ooda behind TLS and give its https address", c.PublicURL))
+		}
+	}
+	if c.OIDCIssuer != "" {
+		if u, err := url.Parse(c.OIDCIssuer); err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
+			errs = append(errs, fmt.Errorf("oidc_issuer %q: want an http(s) URL", c.OIDCIssuer))
+		}
+	}
+	if c.SlackBotToken == "" {
+		errs = append(errs, errors.New("sign in with Slack admits the people of the bot's own workspace, which Ooda learns from Slack: set SLACK_BOT_TOKEN too"))
+	}
+	return errs
+}
+
+// loopback reports whether host is this machine, where browsers treat
+// plain http as secure.
+func loopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 func looksLikeChannelID(s string) bool {

@@ -121,6 +121,11 @@ func TestConfigErrorsNameTheValue(t *testing.T) {
 		{"bad etcd endpoint", nil, map[string]string{"OODA_ETCD_ENDPOINTS": "etcd-1"}, `etcd_endpoints "etcd-1"`},
 		{"bad etcd prefix", nil, map[string]string{"OODA_ETCD_ENDPOINTS": "etcd-1:2379", "OODA_ETCD_PREFIX": "ooda"}, `etcd_prefix "ooda"`},
 		{"etcd cert without key", nil, map[string]string{"OODA_ETCD_ENDPOINTS": "etcd-1:2379", "OODA_ETCD_CERT": "c.pem"}, "etcd_cert and etcd_key go together"},
+		{"sign-in without its secret", nil, signIn(map[string]string{"SLACK_CLIENT_SECRET": ""}), "SLACK_CLIENT_SECRET missing"},
+		{"sign-in over plain http", nil, signIn(map[string]string{"OODA_PUBLIC_URL": "http://ooda.example.com"}), "only over https"},
+		{"public url with a path", nil, signIn(map[string]string{"OODA_PUBLIC_URL": "https://example.com/ooda"}), "(no path)"},
+		{"sign-in without Slack", nil, signIn(map[string]string{"SLACK_BOT_TOKEN": ""}), "set SLACK_BOT_TOKEN too"},
+		{"issuer alone", nil, map[string]string{"OODA_OIDC_ISSUER": "https://idp.example.com"}, "oidc_issuer: set only with Sign in with Slack"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -128,6 +133,37 @@ func TestConfigErrorsNameTheValue(t *testing.T) {
 			require.Error(t, err)
 			require.Contains(t, err.Error(), tt.want)
 		})
+	}
+}
+
+// signIn is a valid Sign in with Slack environment with change applied
+// (an empty value removes the variable).
+func signIn(change map[string]string) map[string]string {
+	env := map[string]string{
+		"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s",
+		"OODA_PUBLIC_URL": "https://ooda.example.com", "SLACK_CLIENT_ID": "123.456", "SLACK_CLIENT_SECRET": "shh",
+	}
+	for k, v := range change {
+		if v == "" {
+			delete(env, k)
+		} else {
+			env[k] = v
+		}
+	}
+	return env
+}
+
+// TestSignInSettings: the three settings together are accepted, over
+// https or on this machine over http.
+func TestSignInSettings(t *testing.T) {
+	for _, env := range []map[string]string{
+		signIn(nil),
+		signIn(map[string]string{"OODA_PUBLIC_URL": "http://localhost:8080"}),
+		signIn(map[string]string{"OODA_PUBLIC_URL": "http://127.0.0.1:8080/", "OODA_OIDC_ISSUER": "http://127.0.0.1:9999"}),
+	} {
+		c, err := load(t, nil, env)
+		require.NoError(t, err, "%v", env)
+		require.Equal(t, env["OODA_PUBLIC_URL"], c.PublicURL)
 	}
 }
 

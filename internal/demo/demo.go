@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -40,10 +41,22 @@ const (
 // database that saw them would take for Slack's retries.
 var ErrUsedDatabase = errors.New("the demo needs a fresh database")
 
+// Options says how the demo runs.
+type Options struct {
+	// KeepDB, when not empty, is where the demo's database is kept;
+	// otherwise it lives in a temporary directory removed at the end.
+	KeepDB string
+	// Serve, when not nil, keeps the demo's server up on this listener
+	// after the script, with the web UI, until ctx ends: Run prints an
+	// address that signs the person who opens it in as the demo's
+	// Commander.
+	Serve net.Listener
+}
+
 // Run plays the demo, writing its story to stdout and Ooda's warnings to
-// stderr. keepDB, when not empty, is where the demo's database is kept;
-// otherwise it lives in a temporary directory removed at the end.
-func Run(ctx context.Context, keepDB string, stdout, stderr io.Writer) error {
+// stderr.
+func Run(ctx context.Context, opts Options, stdout, stderr io.Writer) error {
+	keepDB := opts.KeepDB
 	dir, err := os.MkdirTemp("", "ooda-demo-")
 	if err != nil {
 		return err
@@ -65,7 +78,7 @@ func Run(ctx context.Context, keepDB string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("%s already holds incidents: %w; give --db a new path", path, ErrUsedDatabase)
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	return playDemo(ctx, db, dir, clock, logger, stdout)
+	return playDemo(ctx, db, dir, clock, logger, stdout, opts.Serve)
 }
 
 // playDemo plays the script through Slack: a fake Slack Web API and a
@@ -73,7 +86,7 @@ func Run(ctx context.Context, keepDB string, stdout, stderr io.Writer) error {
 // with the SLO file written into dir, and signed requests as Slack sends
 // them. The executor is drained after every step, so what people see
 // follows what they did as it would in a real workspace.
-func playDemo(ctx context.Context, db *storage.DB, dir string, clock *resiliencetest.Clock, logger *slog.Logger, w io.Writer) error {
+func playDemo(ctx context.Context, db *storage.DB, dir string, clock *resiliencetest.Clock, logger *slog.Logger, w io.Writer, serve net.Listener) error {
 	fake := slacktest.New(slacktest.WithClock(clock.Now), slacktest.WithToken(demoBotToken),
 		slacktest.WithBotUserID(demoBotUserID), slacktest.WithTeam(demoTeamID, "Ooda Demo"))
 	defer fake.Close()
@@ -94,6 +107,13 @@ func playDemo(ctx context.Context, db *storage.DB, dir string, clock *resilience
 	cfg := app.DefaultConfig()
 	cfg.SlackBotToken, cfg.SlackSigningSecret, cfg.SlackAPIURL, cfg.AnnounceChannel = demoBotToken, demoSigningSecret, fake.URL(), announce
 	cfg.SLOFiles, cfg.PrometheusURL, cfg.SLOChannel = []string{sloFile}, prom.URL, sloChannel
+	if serve != nil {
+		// The web UI, as a deployment configures it, on the address the
+		// person will open; the demo signs them in itself (serveWeb), so
+		// Slack's sign-in is never asked.
+		cfg.PublicURL = "http://" + browsable(serve.Addr())
+		cfg.SlackClientID, cfg.SlackClientSecret = demoClientID, demoClientSecret
+	}
 	reg := prometheus.NewRegistry()
 	ooda, err := app.New(ctx, cfg, db, app.Options{Logger: logger, Registry: reg, Now: clock.Now})
 	if err != nil {
@@ -163,7 +183,13 @@ func playDemo(ctx context.Context, db *storage.DB, dir string, clock *resilience
 	if err := view.WriteText(w, timeline.TextOptions{Name: demoName, Numbers: true}); err != nil {
 		return err
 	}
-	return ws.showPostmortem(w, inc)
+	if err := ws.showPostmortem(w, inc); err != nil {
+		return err
+	}
+	if serve == nil {
+		return nil
+	}
+	return serveWeb(ctx, serve, ooda, inc, w, logger)
 }
 
 // demoOffset writes a step's offset from the declaration: T+1m0s, T-30s.
