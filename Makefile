@@ -4,13 +4,17 @@ VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev
 LDFLAGS  := -X main.version=$(VERSION)
 BENCHTIME ?= 1s
 
-.PHONY: all demo test build bench fuzz clean
+.PHONY: all demo demo-web test build bench fuzz clean
 
 all: build
 
 ## demo: play a scripted incident with nothing configured
 demo:
 	@$(GO) run -ldflags "$(LDFLAGS)" ./cmd/ooda demo
+
+## demo-web: the demo, then its web UI kept up at http://localhost:8080 (Ctrl-C stops it)
+demo-web:
+	@$(GO) run -ldflags "$(LDFLAGS)" ./cmd/ooda demo --serve
 
 ## test: vet and race-test everything (what CI runs)
 test:
