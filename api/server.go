@@ -126,7 +126,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case http.StatusMethodNotAllowed:
 		writeError(w, rec.status, fmt.Sprintf("%s does not take %s; use %s", r.URL.Path, r.Method, rec.header.Get("Allow")))
 	case http.StatusNotFound, 0:
-		writeError(w, http.StatusNotFound, fmt.Sprintf("nothing is served at %s; the API is under /api/v1 (see the README)", r.URL.Path))
+		writeError(w, http.StatusNotFound, fmt.Sprintf("nothing is served at %s; the web UI is at / and the API under /api/v1 (see the README)", r.URL.Path))
 	default:
 		// A redirect (a path that needs its trailing slash, or cleaning).
 		if loc := rec.header.Get("Location"); loc != "" {
