@@ -92,6 +92,8 @@ type Site struct {
 	// done ends every live stream when the site closes.
 	done  chan struct{}
 	close func()
+	// hub fans the store's change feed out to the live streams (live.go).
+	hub hub
 }
 
 //go:embed templates/*.html
