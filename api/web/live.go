@@ -1,7 +1,546 @@
 package web
 
-import "net/http"
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
 
+	"github.com/ooda-sre/ooda/incident"
+	"github.com/ooda-sre/ooda/timeline"
+)
+
+// Live updates. An incident page that is not closed opens
+// GET /incidents/{n}/live, a stream of Server-Sent Events:
+//
+//	event: timeline   {"seq": S, "from_minute": K, "html": "<li …>"}
+//	event: summary    {"seq": S, "html": "…"}   (and actions, updates)
+//	event: closed     the incident closed: the stream ends
+//	event: gone       the viewer may no longer see it: the stream ends
+//
+// each with the id of the last event it shows (S), which a reconnecting
+// browser sends back as Last-Event-ID. A timeline event replaces the
+// page's minutes from Unix minute K on (data-minute >= K) with its html;
+// K is 0 to replace them all, and -1 when no minute changed (the seq
+// moved on over entries the timeline does not show). The other events
+// replace their section's content.
+//
+// The streams are fed by the store's change feed, not by the process that
+// handled a command, so they follow commands committed on any replica:
+// one goroutine per Site watches it while any stream is open (hub) and
+// wakes the streams of the incident that changed; each stream re-reads
+// what it shows.
+
+// Timings of a live stream.
+const (
+	// heartbeat keeps proxies from closing an idle stream.
+	heartbeat = 20 * time.Second
+	// writeWindow is how long one write may take; every write extends
+	// the deadline, so the server's WriteTimeout never cuts a stream.
+	writeWindow = 30 * time.Second
+	// watchBackoff is the wait before watching the change feed again
+	// after it failed.
+	watchBackoff = 2 * time.Second
+)
+
+// watchSettle are the moments after a watch of the change feed starts
+// at which every stream re-reads: a change committed while the watch was
+// being set up (a stream that opened just before, a watch restarted after
+// a failure) reaches no one otherwise, and the store does not say when
+// its watch is in place.
+var watchSettle = [...]time.Duration{100 * time.Millisecond, time.Second}
+
+// hub fans the store's change feed out to the live streams. Its zero
+// value is ready; the Site owns one. One goroutine watches the feed while
+// any stream is open: the first stream starts it, the last one to leave
+// stops it and waits for it to return.
+type hub struct {
+	mu      sync.Mutex
+	streams map[uint64]map[chan struct{}]struct{}
+	count   int
+	stop    context.CancelFunc // ends the watch; nil while none runs
+	stopped chan struct{}      // closed when the watch has returned
+	// backoff overrides watchBackoff (tests).
+	backoff time.Duration
+}
+
+// follow registers a stream of incident n. changed receives a token
+// whenever the incident may have changed (coalesced: it holds one at
+// most). leave unregisters it; the last stream's leave stops the watch
+// and waits for it.
+func (s *Site) follow(n uint64) (changed <-chan struct{}, leave func()) {
+	h := &s.hub
+	ch := make(chan struct{}, 1)
+	h.mu.Lock()
+	if h.streams == nil {
+		h.streams = map[uint64]map[chan struct{}]struct{}{}
+	}
+	set := h.streams[n]
+	if set == nil {
+		set = map[chan struct{}]struct{}{}
+		h.streams[n] = set
+	}
+	set[ch] = struct{}{}
+	h.count++
+	if h.stop == nil {
+		ctx, cancel := context.WithCancel(context.Background())
+		stopped := make(chan struct{})
+		h.stop, h.stopped = cancel, stopped
+		go s.watch(ctx, stopped)
+	}
+	h.mu.Unlock()
+	return ch, func() {
+		h.mu.Lock()
+		set := h.streams[n]
+		delete(set, ch)
+		if len(set) == 0 {
+			delete(h.streams, n)
+		}
+		h.count--
+		var stop context.CancelFunc
+		var stopped chan struct{}
+		if h.count == 0 {
+			stop, stopped = h.stop, h.stopped
+			h.stop, h.stopped = nil, nil
+		}
+		h.mu.Unlock()
+		if stop != nil {
+			stop()
+			<-stopped
+		}
+	}
+}
+
+// watch follows the store's change feed until ctx ends, watching again
+// after a pause when it fails; the streams stay open meanwhile and re-read
+// once it is back.
+func (s *Site) watch(ctx context.Context, stopped chan<- struct{}) {
+	defer close(stopped)
+	backoff := s.hub.backoff
+	if backoff <= 0 {
+		backoff = watchBackoff
+	}
+	for {
+		var timers [len(watchSettle)]*time.Timer
+		for i, d := range watchSettle {
+			timers[i] = time.AfterFunc(d, s.hub.wakeAll)
+		}
+		err := s.cfg.Store.WatchIncidents(ctx, s.hub.wake)
+		for _, t := range timers {
+			t.Stop()
+		}
+		if ctx.Err() != nil {
+			return
+		}
+		if err == nil {
+			err = errors.New("the change feed ended")
+		}
+		s.cfg.Logger.WarnContext(ctx, "web: live updates lost the store's change feed; watching it again", "err", err, "after", backoff)
+		t := time.NewTimer(backoff)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// wake tells the streams of incident n that it changed. It never blocks:
+// a stream that has a token already will re-read everything anyway.
+func (h *hub) wake(n uint64) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for ch := range h.streams[n] {
+		select {
+		case ch <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// wakeAll tells every stream to re-read.
+func (h *hub) wakeAll() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for _, set := range h.streams {
+		for ch := range set {
+			select {
+			case ch <- struct{}{}:
+			default:
+			}
+		}
+	}
+}
+
+// live serves an incident's stream of updates to a signed-in viewer.
 func (s *Site) live(w http.ResponseWriter, r *http.Request, v *Viewer) {
-	s.fail(w, r, v, http.StatusNotImplemented, "not built yet", "")
+	n, err := incident.ParseID(r.PathValue("n"))
+	if err != nil {
+		http.Error(w, "That is not an incident number: an incident's stream is at /incidents/7/live for INC-7.", http.StatusBadRequest)
+		return
+	}
+	select {
+	case <-s.done:
+		http.Error(w, "Ooda is shutting down; reload the page in a moment.", http.StatusServiceUnavailable)
+		return
+	default:
+	}
+	ctx := r.Context()
+	// Registered before the first read: a change committed after it wakes
+	// the stream, so none falls between the read and the watch.
+	changed, leave := s.follow(n)
+	defer leave()
+	st, err := s.readIncident(ctx, n, v.User)
+	switch {
+	case errors.Is(err, errUnseen):
+		text, next := notFoundText(n)
+		http.Error(w, text+". "+next, http.StatusNotFound)
+		return
+	case err != nil:
+		s.internal(w, r, err)
+		return
+	}
+
+	rc := http.NewResponseController(w)
+	// The server's ReadTimeout would otherwise end the request's context
+	// (its wait for the client to go away reads with that deadline).
+	_ = rc.SetReadDeadline(time.Time{})
+	h := w.Header()
+	h.Set("Content-Type", "text/event-stream")
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Accel-Buffering", "no") // nginx: pass each event on at once
+	out := &sse{w: w, rc: rc}
+
+	ls := &liveStream{site: s, viewer: v, state: st}
+	since := clientSeq(r)
+	if since == st.seq() {
+		ls.baseline()
+	} else {
+		ls.full = true
+	}
+	w.WriteHeader(http.StatusOK)
+	if err := ls.send(out); err != nil {
+		return
+	}
+	if ls.ended {
+		return
+	}
+
+	tick := time.NewTicker(heartbeat)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-s.done:
+			return
+		case <-tick.C:
+			if !s.sessionLive(ctx, v) {
+				_ = out.event("gone", 0, goneData)
+				return
+			}
+			if err := out.comment("keep-alive"); err != nil {
+				return
+			}
+		case <-changed:
+			if err := ls.refresh(ctx); err != nil {
+				if ctx.Err() == nil {
+					s.cfg.Logger.ErrorContext(ctx, "web: live update failed", "incident", incident.ID(n), "err", err)
+				}
+				return
+			}
+			if err := ls.send(out); err != nil || ls.ended {
+				return
+			}
+		}
+	}
+}
+
+// clientSeq is the last event the client shows: the Last-Event-ID of a
+// reconnecting EventSource, else the since the page's script passed.
+func clientSeq(r *http.Request) uint64 {
+	v := r.Header.Get("Last-Event-ID")
+	if v == "" {
+		v = r.URL.Query().Get("since")
+	}
+	n, err := strconv.ParseUint(strings.TrimSpace(v), 10, 64)
+	if err != nil {
+		return 0
+	}
+	return n
+}
+
+// sessionLive reports whether v's session still stands: signing out,
+// a revocation or its expiry end the streams it opened too.
+func (s *Site) sessionLive(ctx context.Context, v *Viewer) bool {
+	if v.Session == "" {
+		return true
+	}
+	sess, ok, err := s.cfg.Store.Session(ctx, v.Session)
+	if err != nil {
+		return true // the store is down: the next change or beat asks again
+	}
+	return ok && s.cfg.Now().Before(sess.ExpiresAt)
+}
+
+// goneData is what gone and closed carry: nothing the viewer may not see.
+const goneData = "{}"
+
+// liveStream is one viewer's stream of one incident: what it read last
+// and what the client shows.
+type liveStream struct {
+	site   *Site
+	viewer *Viewer
+	state  incidentState
+
+	// full: the client's timeline must be replaced whole; from: its
+	// minutes from this Unix minute on (0: none); moved: the seq moved on
+	// without a minute to replace.
+	full  bool
+	from  int64
+	moved bool
+	// The sections as the client shows them, rendered.
+	summary, actions, updates string
+	// messages are the captured messages as last rendered: an edit in the
+	// channel changes the timeline without a new event.
+	messages map[string]string
+	// gone or closed: the last events say so and the stream ends.
+	gone, closed, ended bool
+}
+
+// baseline records what a client that is up to date shows, so only what
+// changes from here is sent.
+func (ls *liveStream) baseline() {
+	ls.summary, ls.actions, ls.updates = ls.sections()
+	ls.messages = messageVersions(ls.state)
+	ls.closed = ls.state.inc.Status == incident.StatusClosed
+}
+
+// refresh re-reads the incident after a change: the events since the
+// last one read (folded into the incident), the access rule, the
+// captured messages.
+func (ls *liveStream) refresh(ctx context.Context) error {
+	s, st := ls.site, &ls.state
+	n := st.inc.Number
+	if !s.sessionLive(ctx, ls.viewer) {
+		ls.gone = true
+		return nil
+	}
+	events, err := s.cfg.Store.Events(ctx, n, st.seq()+1)
+	if err != nil {
+		return fmt.Errorf("read %s's events: %w", incident.ID(n), err)
+	}
+	if len(events) > 0 {
+		st.add(events)
+		if !st.inc.Admits(ls.viewer.User) {
+			ls.gone = true
+			return nil
+		}
+		ls.note(events)
+	}
+	if err := s.readMessages(ctx, st); err != nil {
+		return err
+	}
+	if v := messageVersions(*st); !sameVersions(v, ls.messages) {
+		ls.full = true
+		ls.messages = v
+	}
+	return nil
+}
+
+// note works out which minutes new events change. Build puts an entry
+// where it happened, so a new entry changes its own minute and every one
+// after it (order, silences), whether it lands at the end or, dated when
+// something was seen, before minutes already shown; the minutes before
+// it stay as they are. A correction rewrites an entry that may be
+// anywhere: the client's timeline is replaced whole.
+func (ls *liveStream) note(events []timeline.Event) {
+	ls.moved = true
+	for i := range events {
+		e := &events[i]
+		switch {
+		case ls.full:
+			return
+		case e.Kind == timeline.KindEntryAmended, e.Kind == timeline.KindEntryStruck:
+			ls.full = true
+		case !e.Bookkeeping():
+			if k := unixMinute(e.At); ls.from == 0 || k < ls.from {
+				ls.from = k
+			}
+		}
+	}
+}
+
+// send writes what changed since the client's last update, then closed
+// or gone when the stream ends.
+func (ls *liveStream) send(out *sse) error {
+	if ls.gone {
+		ls.ended = true
+		return out.event("gone", 0, goneData)
+	}
+	st := &ls.state
+	seq := st.seq()
+	if ls.full || ls.from != 0 || ls.moved {
+		nm := ls.site.names()
+		view := buildTimeline(*st)
+		from := int64(-1)
+		var html string
+		switch {
+		case ls.full:
+			from = 0
+		case ls.from != 0:
+			from = ls.from
+		}
+		if from >= 0 {
+			var err error
+			html, err = ls.site.renderPart("minutes", timelineView(*st, view, from, nm).Minutes)
+			if err != nil {
+				return err
+			}
+		}
+		if err := out.event("timeline", seq, timelineUpdate{Seq: seq, From: from, HTML: html}); err != nil {
+			return err
+		}
+		if ls.full {
+			ls.messages = messageVersions(*st)
+		}
+		ls.full, ls.from, ls.moved = false, 0, false
+	}
+	summary, actions, updates := ls.sections()
+	for _, p := range [...]struct {
+		name string
+		now  string
+		last *string
+	}{{"summary", summary, &ls.summary}, {"actions", actions, &ls.actions}, {"updates", updates, &ls.updates}} {
+		if p.now == *p.last {
+			continue
+		}
+		if err := out.event(p.name, seq, sectionUpdate{Seq: seq, HTML: p.now}); err != nil {
+			return err
+		}
+		*p.last = p.now
+	}
+	if st.inc.Status == incident.StatusClosed {
+		ls.ended = true
+		return out.event("closed", seq, goneData)
+	}
+	return nil
+}
+
+// sections renders the header, the action items and the updates as the
+// client's page holds them.
+func (ls *liveStream) sections() (summary, actions, updates string) {
+	s, st := ls.site, &ls.state
+	now := s.cfg.Now()
+	nm := s.names()
+	// A render error is a bug in a template the page rendered already;
+	// an empty section is sent rather than nothing.
+	summary, _ = s.renderPart("summary", s.summaryView(st.inc, ls.viewer, now, nm))
+	actions, _ = s.renderPart("actions", s.actionsView(st.inc, now, nm))
+	updates, _ = s.renderPart("updates", updatesView(st.events, nm))
+	return summary, actions, updates
+}
+
+// timelineUpdate is a timeline event's data.
+type timelineUpdate struct {
+	Seq  uint64 `json:"seq"`
+	From int64  `json:"from_minute"`
+	HTML string `json:"html"`
+}
+
+// sectionUpdate is a summary, actions or updates event's data.
+type sectionUpdate struct {
+	Seq  uint64 `json:"seq"`
+	HTML string `json:"html"`
+}
+
+// renderPart renders one of the incident page's parts on its own.
+func (s *Site) renderPart(name string, data any) (string, error) {
+	t, ok := s.pages["incident"]
+	if !ok {
+		return "", errors.New("no incident template")
+	}
+	var b strings.Builder
+	if err := t.ExecuteTemplate(&b, name, data); err != nil {
+		return "", fmt.Errorf("render %s: %w", name, err)
+	}
+	return b.String(), nil
+}
+
+// messageVersions says which version of each captured message the state
+// holds: its edits and whether it was deleted.
+func messageVersions(st incidentState) map[string]string {
+	if len(st.messages) == 0 {
+		return nil
+	}
+	out := make(map[string]string, len(st.messages))
+	for ts, m := range st.messages {
+		out[ts] = strconv.Itoa(len(m.Edits)) + "/" + strconv.FormatBool(m.Deleted) + "/" + m.Text
+	}
+	return out
+}
+
+func sameVersions(a, b map[string]string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range a {
+		if b[k] != v {
+			return false
+		}
+	}
+	return true
+}
+
+// sse writes Server-Sent Events, each with a fresh write deadline and
+// flushed at once.
+type sse struct {
+	w  io.Writer
+	rc *http.ResponseController
+}
+
+func (o *sse) write(b []byte) error {
+	// A writer without deadlines (a test's recorder) has nothing to reset.
+	_ = o.rc.SetWriteDeadline(time.Now().Add(writeWindow))
+	if _, err := o.w.Write(b); err != nil {
+		return err
+	}
+	return o.rc.Flush()
+}
+
+// event writes one event; id 0 writes none.
+func (o *sse) event(name string, id uint64, data any) error {
+	var b []byte
+	if id != 0 {
+		b = append(b, "id: "...)
+		b = strconv.AppendUint(b, id, 10)
+		b = append(b, '\n')
+	}
+	b = append(b, "event: "...)
+	b = append(b, name...)
+	b = append(b, "\ndata: "...)
+	switch d := data.(type) {
+	case string:
+		b = append(b, d...)
+	default:
+		j, err := json.Marshal(d)
+		if err != nil {
+			return err
+		}
+		b = append(b, j...)
+	}
+	b = append(b, "\n\n"...)
+	return o.write(b)
+}
+
+// comment writes a comment line, which EventSource ignores.
+func (o *sse) comment(text string) error {
+	return o.write([]byte(": " + text + "\n\n"))
 }
