@@ -75,7 +75,7 @@ func (s *Store) ClearForMigration(ctx context.Context) error {
 	if !ok || !m.Finished.IsZero() {
 		return fmt.Errorf("etcd store: %s holds no unfinished migration to clear", s.keys.p)
 	}
-	for _, sub := range []string{"incidents/", "events/", "channels/", "dedupe/", "outbox/", "effects/", "transcript/", "slo/", "people/"} {
+	for _, sub := range []string{"incidents/", "events/", "channels/", "dedupe/", "outbox/", "effects/", "transcript/", "slo/", "people/", "sessions/"} {
 		p := s.keys.p + sub
 		if _, err := s.txn(ctx, "delete", true, nil, []clientv3.Op{clientv3.OpDelete(p, clientv3.WithRange(prefixEnd(p)))}, nil); err != nil {
 			return failed("clear "+p, err)
