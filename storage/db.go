@@ -20,6 +20,8 @@ type DB struct {
 	noBatch bool
 	// writers counts write transactions in flight; see update.
 	writers atomic.Int64
+	// feed tells WatchIncidents which incidents each commit changed.
+	feed *feed
 }
 
 var (
@@ -58,8 +60,10 @@ func (o Options) withDefaults() Options {
 // Path returns the file the database lives in.
 func (db *DB) Path() string { return db.path }
 
-// Close releases the file. Calling it again does nothing.
+// Close releases the file and ends the WatchIncidents calls in progress.
+// Calling it again does nothing.
 func (db *DB) Close() error {
+	db.feed.close()
 	if err := db.bolt.Close(); err != nil {
 		return fmt.Errorf("close %s: %w", db.path, err)
 	}

@@ -28,6 +28,12 @@
 // through bbolt's Batch, so many writers cost one fsync per batch; a lone
 // writer commits at once rather than wait for a batch to fill.
 //
+// A commit that changes incidents (their events, snapshots or
+// transcripts) tells WatchIncidents which ones after it returns, never
+// before: bbolt may run a batched closure twice, and a watcher told of a
+// change must find it when it reads. One process owns the file, so these
+// in-process notices cover every writer.
+//
 // Open migrates the file to the current schema in one transaction, running
 // the steps listed in migrations() that the file has not had. It refuses a
 // file in use by another process, a damaged or foreign file, and a file a

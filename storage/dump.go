@@ -196,8 +196,11 @@ func (db *DB) Load(ctx context.Context, items []Item) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	return db.update(func(tx *bbolt.Tx) error {
+	var touched []uint64
+	err := db.update(func(tx *bbolt.Tx) error {
+		touched = touched[:0]
 		t := newTxn(tx, db.nowUTC())
+		t.touched = &touched
 		if k, _ := t.incidents.Cursor().First(); k != nil {
 			return ErrNotEmpty
 		}
@@ -220,6 +223,11 @@ func (db *DB) Load(ctx context.Context, items []Item) error {
 		}
 		return nil
 	})
+	if err != nil {
+		return err
+	}
+	db.feed.publish(touched)
+	return nil
 }
 
 // load writes one item; maxOutbox tracks the highest outbox sequence.
@@ -243,6 +251,7 @@ func (t txn) load(it Item, maxOutbox *uint64) error {
 		if inc.Number != n {
 			return fmt.Errorf("%s: its log does not declare it", incident.ID(n))
 		}
+		t.touch(n)
 		if err := putJSON(t.incidents, itob(n), inc); err != nil {
 			return err
 		}
@@ -260,6 +269,7 @@ func (t txn) load(it Item, maxOutbox *uint64) error {
 	case it.Effect != nil:
 		return putJSON(t.fx, []byte(it.Effect.Key), it.Effect.Outcome)
 	case it.Message != nil:
+		t.touch(it.Message.Incident)
 		tb, err := t.tx.CreateBucketIfNotExists(bucketTranscript)
 		if err != nil {
 			return err

@@ -75,7 +75,7 @@ func openMode(path string, opts Options, steps []migration, readOnly bool) (*DB,
 		return nil, fmt.Errorf("open database: %w", err)
 	}
 	bdb.MaxBatchDelay = batchDelay
-	db := &DB{bolt: bdb, path: path, now: opts.Now, noBatch: opts.NoBatch}
+	db := &DB{bolt: bdb, path: path, now: opts.Now, noBatch: opts.NoBatch, feed: newFeed()}
 	if err := db.upgrade(steps); err != nil {
 		_ = bdb.Close()
 		return nil, err

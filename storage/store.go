@@ -33,6 +33,16 @@ type Store interface {
 	// TranscriptMessageAt is one message of it, by Slack ts.
 	TranscriptMessageAt(ctx context.Context, n uint64, ts string) (TranscriptMessage, bool, error)
 
+	// WatchIncidents calls changed with an incident's number after every
+	// commit that changes it — its events, its snapshot or its channel
+	// transcript — made by any writer of the store (with etcd: any
+	// replica), until ctx ends, then returns ctx.Err(). Calls may be
+	// coalesced or repeated; a reader re-reads what it shows. changed must
+	// not block. It returns an error when the feed itself fails (an etcd
+	// watch cancelled or compacted away); the caller then re-reads and
+	// watches again.
+	WatchIncidents(ctx context.Context, changed func(n uint64)) error
+
 	// SaveSLOState, LoadSLOState and DeleteSLOState keep one SLO's state.
 	SaveSLOState(ctx context.Context, st slo.State) error
 	LoadSLOState(ctx context.Context, id string) (slo.State, bool, error)

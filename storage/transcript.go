@@ -125,6 +125,7 @@ func (db *DB) RecordMessage(ctx context.Context, n uint64, c MessageChange) (boo
 		if changed = m.Apply(c, found); !changed {
 			return nil
 		}
+		t.touch(n)
 		return putJSON(b, []byte(c.TS), m)
 	})
 	return changed, err

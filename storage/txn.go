@@ -18,6 +18,9 @@ type txn struct {
 	tx                                                    *bbolt.Tx
 	now                                                   time.Time
 	meta, incidents, events, channels, dedupe, outbox, fx *bbolt.Bucket
+	// touched collects the incidents the transaction changes, for the
+	// feed (WatchIncidents); nil where nobody listens.
+	touched *[]uint64
 }
 
 func newTxn(tx *bbolt.Tx, now time.Time) txn {
@@ -178,11 +181,24 @@ func (t txn) prepare(before incident.Incident, n uint64, ch incident.Change) (in
 	return after, nil
 }
 
+// touch records that the transaction changes incident n (its events, its
+// snapshot or its transcript), to be told to the feed once it commits.
+func (t txn) touch(n uint64) {
+	if t.touched == nil {
+		return
+	}
+	if ns := *t.touched; len(ns) > 0 && ns[len(ns)-1] == n {
+		return // a load touches one incident many times in a row
+	}
+	*t.touched = append(*t.touched, n)
+}
+
 // commit writes a prepared change: its events, the snapshot after them,
 // the channel index, the idempotency key (unless key is empty) and the
 // effects it queues, all in the caller's transaction.
 func (t txn) commit(before, after incident.Incident, key string, ch incident.Change) (incident.Result, error) {
 	n := after.Number
+	t.touch(n)
 	eb, err := t.events.CreateBucketIfNotExists(itob(n))
 	if err != nil {
 		return incident.Result{}, err
@@ -284,12 +300,16 @@ func (db *DB) read(op string, fn func(t txn) error) error {
 // before anything is written) lets the transaction end normally, so a batch
 // it shares still commits, and comes back to the caller as it is. The
 // closure may run more than once (a failed batch is retried one by one), so
-// it starts afresh each time.
+// it starts afresh each time; the incidents its last run touched are told
+// to the feed once do has returned, which is after they were committed.
 func (db *DB) inTx(op string, do func(func(*bbolt.Tx) error) error, now func() time.Time, fn func(t txn) error) error {
 	var refused error
+	var touched []uint64
 	err := do(func(tx *bbolt.Tx) error {
-		refused = nil
-		err := fn(newTxn(tx, now()))
+		refused, touched = nil, touched[:0]
+		t := newTxn(tx, now())
+		t.touched = &touched
+		err := fn(t)
 		var r refusal
 		if errors.As(err, &r) {
 			refused = r.err
@@ -300,5 +320,6 @@ func (db *DB) inTx(op string, do func(func(*bbolt.Tx) error) error, now func() t
 	if err != nil {
 		return fmt.Errorf("%s: %w", op, err)
 	}
+	db.feed.publish(touched)
 	return refused
 }

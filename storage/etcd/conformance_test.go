@@ -13,7 +13,8 @@ import (
 )
 
 // TestConformance holds the etcd store to the suite every backend passes,
-// each test on a prefix of its own on one embedded etcd.
+// each test on a prefix of its own on one embedded etcd. A replica is a
+// second store, with its own connection, on the same prefix.
 func TestConformance(t *testing.T) {
 	endpoints := etcdtest.Start(t)
 	storetest.Run(t, storetest.Backend{
@@ -24,6 +25,9 @@ func TestConformance(t *testing.T) {
 			prefix := s.(*etcd.Store).Prefix()
 			require.NoError(t, s.Close())
 			return etcdtest.OpenPrefix(t, endpoints, prefix, now)
+		},
+		Replica: func(t *testing.T, s storage.Store) storage.Store {
+			return etcdtest.OpenPrefix(t, endpoints, s.(*etcd.Store).Prefix(), time.Now)
 		},
 	})
 }

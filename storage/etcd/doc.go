@@ -58,6 +58,15 @@
 // not contiguous. WatchOutbox tells a worker the moment any replica queues
 // an effect.
 //
+// # Change feed
+//
+// WatchIncidents follows incidents/ and transcript/ with etcd watches from
+// the revision current when it starts, so a web page served by one
+// replica hears of a command another ran. Every command rewrites its
+// incident's snapshot, so the snapshots stand for the events. A watch
+// that fails (compacted away, cancelled, no leader) ends the call with its
+// error; the caller re-reads and watches again.
+//
 // # Limits
 //
 // etcd allows 128 operations and 1.5 MiB per request; a command larger

@@ -30,6 +30,11 @@ type Backend struct {
 	// store over what s held, as a restarted ooda would see it; it too is
 	// closed when t ends.
 	Reopen func(t *testing.T, s storage.Store, now func() time.Time) storage.Store
+	// Replica, when set, returns a second store over what s holds, as
+	// another replica of ooda sharing it sees it; it is closed when t
+	// ends. A backend one process owns (the bbolt file) leaves it nil, and
+	// the tests of what replicas see of each other are skipped.
+	Replica func(t *testing.T, s storage.Store) storage.Store
 }
 
 // Run runs the conformance suite against b, one subtest per behaviour:
@@ -101,6 +106,10 @@ func tests() []test {
 		{"DeleteSession", testDeleteSession},
 		{"DeleteSessionsOfAPerson", testDeleteSessionsOfAPerson},
 		{"ExpireSessions", testExpireSessions},
+		// The change feed of incidents (feed.go).
+		{"IncidentFeed", testIncidentFeed},
+		{"IncidentFeedConcurrentWriters", testIncidentFeedConcurrentWriters},
+		{"IncidentFeedSeesOtherReplicas", testIncidentFeedSeesOtherReplicas},
 		// Backups (backup.go).
 		{"BackupWhileWriting", testBackupWhileWriting},
 		// Everything at once, against a model (model.go).
