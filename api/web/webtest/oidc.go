@@ -60,9 +60,9 @@ type User struct {
 	Email string
 }
 
-// Fault is a way for the next sign-in to go wrong. Denied is spent by the
-// next authorization request; every other fault by the next token
-// request.
+// Fault is a way for the next sign-in to go wrong. Unavailable is spent
+// by the next discovery request, Denied by the next authorization
+// request, every other fault by the next token request.
 type Fault int
 
 // The zero Fault is invalid, so a forgotten value is not silently no
@@ -86,6 +86,9 @@ const (
 	Expired
 	// ForeignKey signs the ID token with a key the key set does not hold.
 	ForeignKey
+	// Unavailable makes discovery answer 503, as a provider that is down
+	// does.
+	Unavailable
 )
 
 // String names the fault.
@@ -107,6 +110,8 @@ func (f Fault) String() string {
 		return "expired"
 	case ForeignKey:
 		return "foreign_key"
+	case Unavailable:
+		return "unavailable"
 	}
 	return fmt.Sprintf("Fault(%d)", int(f))
 }
@@ -147,8 +152,10 @@ type Provider struct {
 	mu             sync.Mutex
 	user           User
 	codes          map[string]grant
+	discoveryFault []Fault
 	authorizeFault []Fault
 	tokenFault     []Fault
+	hits           map[string]int // requests by path
 	authorizations []url.Values
 	issued         int
 }
@@ -177,6 +184,7 @@ func NewProvider(opts ...Option) *Provider {
 		keyID:   "webtest-" + random(6),
 		user:    cfg.user,
 		codes:   map[string]grant{},
+		hits:    map[string]int{},
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /.well-known/openid-configuration", p.discovery)
@@ -185,7 +193,7 @@ func NewProvider(opts ...Option) *Provider {
 	mux.HandleFunc("POST /token", p.token)
 	// Assign before starting, so handlers reading p.srv.URL are ordered
 	// after the write.
-	p.srv = httptest.NewUnstartedServer(mux)
+	p.srv = httptest.NewUnstartedServer(p.count(mux))
 	p.srv.Start()
 	return p
 }
@@ -231,11 +239,31 @@ func (p *Provider) SetUser(u User) {
 func (p *Provider) Inject(f Fault) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if f == Denied {
+	switch f {
+	case Unavailable:
+		p.discoveryFault = append(p.discoveryFault, f)
+	case Denied:
 		p.authorizeFault = append(p.authorizeFault, f)
-		return
+	default:
+		p.tokenFault = append(p.tokenFault, f)
 	}
-	p.tokenFault = append(p.tokenFault, f)
+}
+
+// Hits is how many requests reached path ("/.well-known/openid-configuration",
+// "/jwks", "/authorize", "/token"), whatever they were answered.
+func (p *Provider) Hits(path string) int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.hits[path]
+}
+
+func (p *Provider) count(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p.mu.Lock()
+		p.hits[r.URL.Path]++
+		p.mu.Unlock()
+		h.ServeHTTP(w, r)
+	})
 }
 
 // Authorizations returns the query of every authorization request so
@@ -267,6 +295,16 @@ func cloneValues(q url.Values) url.Values {
 }
 
 func (p *Provider) discovery(w http.ResponseWriter, _ *http.Request) {
+	p.mu.Lock()
+	down := len(p.discoveryFault) > 0
+	if down {
+		p.discoveryFault = p.discoveryFault[1:]
+	}
+	p.mu.Unlock()
+	if down {
+		http.Error(w, "unavailable", http.StatusServiceUnavailable)
+		return
+	}
 	iss := p.URL()
 	writeJSON(w, http.StatusOK, map[string]any{
 		"issuer":                                iss,

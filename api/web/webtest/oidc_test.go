@@ -94,6 +94,8 @@ func TestSignIn(t *testing.T) {
 	require.NoError(t, idt.Claims(&got))
 	require.Equal(t, claims{Name: webtest.DefaultUserName, Email: webtest.DefaultUserEmail, User: webtest.DefaultUserID, Team: webtest.DefaultTeamID}, got)
 	require.Equal(t, 1, p.Issued())
+	require.Equal(t, 1, p.Hits("/.well-known/openid-configuration"))
+	require.Equal(t, 1, p.Hits("/token"))
 
 	_, err = c.conf.Exchange(t.Context(), q.Get("code"), oauth2.VerifierOption(verifier))
 	require.ErrorContains(t, err, "invalid_grant", "a code is good once")
@@ -248,6 +250,18 @@ func verifyFails(want string) func(*testing.T, url.Values, func() (*oauth2.Token
 		_, err := verify(idToken(t, exchange))
 		require.ErrorContains(t, err, want)
 	}
+}
+
+// TestUnavailable: discovery fails once, then works.
+func TestUnavailable(t *testing.T) {
+	p := webtest.NewProvider()
+	defer p.Close()
+	p.Inject(webtest.Unavailable)
+	_, err := oidc.NewProvider(t.Context(), p.URL())
+	require.ErrorContains(t, err, "503")
+	_, err = oidc.NewProvider(t.Context(), p.URL())
+	require.NoError(t, err)
+	require.Equal(t, 2, p.Hits("/.well-known/openid-configuration"))
 }
 
 // TestClock: tokens follow the provider's clock, so a verifier on the
