@@ -162,10 +162,26 @@ func pmFindings(md string, fs []postmortem.Finding) []pmFinding {
 	}
 	for _, f := range fs {
 		pf := pmFinding{Finding: f}
+		pf.Text = findingText(f)
 		if f.Line >= 1 && f.Line <= len(sections) {
 			pf.Section = sections[f.Line-1]
 		}
 		out = append(out, pf)
 	}
 	return out
+}
+
+// findingText is the text a finding quotes, without the Markdown table
+// around it: a timeline row quotes only the cell the phrase is in.
+func findingText(f postmortem.Finding) string {
+	if !strings.HasPrefix(f.Text, "|") {
+		return f.Text
+	}
+	phrase := strings.ToLower(f.Phrase)
+	for cell := range strings.SplitSeq(strings.Trim(f.Text, "| "), " | ") {
+		if strings.Contains(strings.ToLower(cell), phrase) {
+			return strings.TrimSpace(cell)
+		}
+	}
+	return f.Text
 }
