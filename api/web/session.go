@@ -1,12 +1,15 @@
 package web
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
+	"errors"
+	"fmt"
 	"net/http"
-	"net/url"
+	"time"
 
 	"github.com/ooda-sre/ooda/storage"
 )
@@ -25,6 +28,10 @@ type Viewer struct {
 // host only, so a sibling domain cannot plant or read one.
 const sessionCookie = "__Host-ooda_session"
 
+// errNoWorkspace is the bot's workspace not being known, which admits no
+// one: not at sign-in, not with a session.
+var errNoWorkspace = errors.New("web: the bot's Slack workspace is not known")
+
 // sessionID is the store's name for a cookie's secret: its SHA-256, so a
 // copy of the store holds no cookie that works.
 func sessionID(secret string) string {
@@ -39,25 +46,89 @@ func newSecret() string {
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
+// setCookie sets one of the site's cookies, which are all __Host-:
+// Secure, HttpOnly, for the whole site and never sent with a cross-site
+// request other than a top-level navigation (Lax, so a link from Slack
+// arrives signed in).
+func setCookie(w http.ResponseWriter, name, value string, ttl time.Duration) {
+	http.SetCookie(w, &http.Cookie{
+		Name: name, Value: value, Path: "/", MaxAge: int(ttl / time.Second),
+		Secure: true, HttpOnly: true, SameSite: http.SameSiteLaxMode,
+	})
+}
+
+// clearCookie tells the browser to forget one of the site's cookies. The
+// attributes must be those it was set with, or a __Host- cookie is not
+// replaced.
+func clearCookie(w http.ResponseWriter, name string) {
+	http.SetCookie(w, &http.Cookie{
+		Name: name, Value: "", Path: "/", MaxAge: -1,
+		Secure: true, HttpOnly: true, SameSite: http.SameSiteLaxMode,
+	})
+}
+
+// startSession stores a new session of user in team and sets its cookie
+// on w. A session r's cookie already names is ended first, so signing in
+// again, perhaps as someone else, leaves nothing behind.
+func (s *Site) startSession(ctx context.Context, w http.ResponseWriter, r *http.Request, user, team, name string) error {
+	if c, err := r.Cookie(sessionCookie); err == nil && c.Value != "" {
+		if err := s.cfg.Store.DeleteSession(ctx, sessionID(c.Value)); err != nil {
+			return fmt.Errorf("end the previous session: %w", err)
+		}
+	}
+	now := s.cfg.Now().UTC()
+	secret := newSecret()
+	sess := storage.Session{
+		ID: sessionID(secret), User: user, Team: team, Name: name,
+		CreatedAt: now, ExpiresAt: now.Add(s.cfg.SessionTTL),
+	}
+	if err := s.cfg.Store.SaveSession(ctx, sess); err != nil {
+		return fmt.Errorf("save session: %w", err)
+	}
+	setCookie(w, sessionCookie, secret, s.cfg.SessionTTL)
+	return nil
+}
+
 // viewer is the person signed in with r's session cookie, or nil when
-// there is none, it is unknown to the store (revoked) or it has expired.
+// there is none, it is unknown to the store (revoked), it has expired, or
+// it belongs to a workspace other than the bot's (the bot was moved, or
+// the session was made elsewhere). Without Config.Workspace no workspace
+// is checked: no sign-in can have made the session, which only the demo
+// (Admit) makes then. An error wrapping errNoWorkspace means the
+// workspace could not be told, which admits no one.
 func (s *Site) viewer(r *http.Request) (*Viewer, error) {
 	c, err := r.Cookie(sessionCookie)
 	if err != nil || c.Value == "" {
 		return nil, nil
 	}
 	sess, ok, err := s.cfg.Store.Session(r.Context(), sessionID(c.Value))
-	if err != nil || !ok {
-		return nil, err
+	if err != nil {
+		return nil, fmt.Errorf("read session: %w", err)
 	}
-	if !s.cfg.Now().Before(sess.ExpiresAt) {
+	if !ok || !s.cfg.Now().Before(sess.ExpiresAt) {
 		return nil, nil
+	}
+	if s.cfg.Workspace != nil {
+		team, err := s.workspace(r.Context())
+		if err != nil {
+			return nil, err
+		}
+		if sess.Team != team {
+			return nil, nil
+		}
 	}
 	return viewerOf(sess), nil
 }
 
 func viewerOf(sess storage.Session) *Viewer {
 	return &Viewer{User: sess.User, Team: sess.Team, Name: sess.Name, Session: sess.ID}
+}
+
+// hasSessionCookie reports whether r carries a session cookie, which
+// viewer refused when it found no one: the answer clears it.
+func hasSessionCookie(r *http.Request) bool {
+	c, err := r.Cookie(sessionCookie)
+	return err == nil && c.Value != ""
 }
 
 // page is a handler of a page for a signed-in person.
@@ -73,15 +144,21 @@ func (s *Site) signedIn(h page) http.Handler {
 			return
 		}
 		v, err := s.viewer(r)
-		if err != nil {
+		switch {
+		case errors.Is(err, errNoWorkspace):
+			s.cfg.Logger.WarnContext(r.Context(), "web session refused: the bot's workspace is not known", "err", err)
+			s.fail(w, r, nil, http.StatusServiceUnavailable, "Ooda cannot check your workspace right now",
+				"Ooda shows incidents only to people of the Slack workspace it is installed in, and it cannot tell which one that is yet. Try again in a minute.")
+		case err != nil:
 			s.internal(w, r, err)
-			return
+		case v == nil:
+			if hasSessionCookie(r) {
+				clearCookie(w, sessionCookie)
+			}
+			http.Redirect(w, r, startURL(r.URL.RequestURI()), http.StatusSeeOther)
+		default:
+			h(w, r, v)
 		}
-		if v == nil {
-			http.Redirect(w, r, "/signin?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
-			return
-		}
-		h(w, r, v)
 	})
 }
 
@@ -91,9 +168,15 @@ func (s *Site) signedInStream(h page) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		v, err := s.viewer(r)
 		switch {
+		case errors.Is(err, errNoWorkspace):
+			s.cfg.Logger.WarnContext(r.Context(), "web session refused: the bot's workspace is not known", "err", err)
+			http.Error(w, "Ooda cannot check your workspace right now; try again in a minute", http.StatusServiceUnavailable)
 		case err != nil:
 			s.internal(w, r, err)
 		case v == nil || !s.SignInEnabled():
+			if hasSessionCookie(r) {
+				clearCookie(w, sessionCookie)
+			}
 			http.Error(w, "sign in again: this page's session ended", http.StatusUnauthorized)
 		default:
 			h(w, r, v)

@@ -89,6 +89,8 @@ type Site struct {
 	pages map[string]*template.Template
 	// public is cfg.PublicURL parsed; nil while sign-in is off.
 	public *url.URL
+	// idp is Sign in with Slack's provider, found on first use.
+	idp identityProvider
 	// done ends every live stream when the site closes.
 	done  chan struct{}
 	close func()
