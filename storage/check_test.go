@@ -58,6 +58,20 @@ func TestCheckFindsDamage(t *testing.T) {
 			}
 			return b.Put([]byte("U0BOB"), []byte(`{"id":`))
 		}, `people: person U0BOB: unexpected end of JSON input`},
+		{"a session filed under another's id", func(tx *bbolt.Tx) error {
+			b, err := tx.CreateBucketIfNotExists([]byte("sessions"))
+			if err != nil {
+				return err
+			}
+			return b.Put([]byte("s1"), []byte(`{"id":"s2","user":"U0ALICE"}`))
+		}, `sessions: "s1": session s1: the record names "s2"`},
+		{"a session of no one", func(tx *bbolt.Tx) error {
+			b, err := tx.CreateBucketIfNotExists([]byte("sessions"))
+			if err != nil {
+				return err
+			}
+			return b.Put([]byte("s1"), []byte(`{"id":"s1"}`))
+		}, `sessions: "s1": storage: a session needs the member ID of its user`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

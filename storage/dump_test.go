@@ -64,12 +64,18 @@ func TestDumpLoadRoundTrip(t *testing.T) {
 	_, err = src.RecordMessage(ctx, 1, storage.MessageChange{Op: storage.MessagePosted, TS: "1764666000.000100", User: "U0BOB", Text: "rolling back"})
 	require.NoError(t, err)
 	require.NoError(t, src.SaveSLOState(ctx, slo.State{SLO: "checkout/availability", Service: "checkout", Level: slo.LevelPage, Since: at}))
+	session := storage.Session{ID: "5e55", User: "U0ALICE", Team: "T0OODA", Name: "Alice", CreatedAt: at, ExpiresAt: at.Add(8 * time.Hour)}
+	require.NoError(t, src.SaveSession(ctx, session))
 
 	want, items := dumpAll(t, src)
 	dst := storagetest.Open(t)
 	require.NoError(t, dst.Load(ctx, items))
 	got, _ := dumpAll(t, dst)
 	require.Equal(t, want, got, "the copy dumps as the original")
+	moved, ok, err := dst.Session(ctx, session.ID)
+	require.NoError(t, err)
+	require.True(t, ok, "a session survives the move: nobody is signed out")
+	require.Equal(t, session, moved)
 
 	for n := uint64(1); n <= 2; n++ {
 		a, err := src.Incident(ctx, n)

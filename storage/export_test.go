@@ -18,3 +18,7 @@ func OpenWithMigrations(path string, opts Options, extra ...func(*bbolt.Tx) erro
 // Bolt is the underlying handle, for tests that inspect buckets or damage
 // records and for benchmarks that compare with raw bbolt.
 func (db *DB) Bolt() *bbolt.DB { return db.bolt }
+
+// Watchers is how many WatchIncidents calls are subscribed, so a test can
+// wait for its watch to be in place before it writes.
+func (db *DB) Watchers() int64 { return db.feed.watchers.Load() }
