@@ -501,9 +501,7 @@ func (a *App) Run(ctx context.Context, ln net.Listener) error {
 	}
 	// Shutdown waits for requests to end, and a live page's stream never
 	// does: closing the site ends them.
-	if a.site != nil {
-		hs.RegisterOnShutdown(a.site.Close)
-	}
+	hs.RegisterOnShutdown(a.site.Close)
 	wctx, stop := context.WithCancel(ctx)
 	defer stop()
 	supervised := make(chan struct{})

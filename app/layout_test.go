@@ -11,6 +11,9 @@
 //   - go.etcd.io/bbolt and go.etcd.io/etcd/...: only storage/...
 //   - github.com/robfig/cron/...: only app.
 //   - github.com/sony/gobreaker/...: only resilience.
+//   - github.com/coreos/go-oidc/..., golang.org/x/oauth2/... and
+//     github.com/go-jose/...: only api/web/... (Sign in with Slack).
+//   - github.com/chromedp/...: only app (the browser tests).
 //
 // What the domain may reach: incident, timeline, roles, postmortem, people and slo
 // (the SLO math, not slo/prom, which queries Prometheus) must not reach,
@@ -88,6 +91,18 @@ func directRules(m string) []directRule {
 			why:     "cron is allowed only in app",
 		},
 		{
+			name:    "OpenID Connect only in the web UI",
+			targets: []string{"github.com/coreos/go-oidc/...", "golang.org/x/oauth2/...", "github.com/go-jose/..."},
+			allowed: []string{m + "/api/web/..."},
+			why:     "sign-in (go-oidc, oauth2, go-jose) is allowed only in api/web/...",
+		},
+		{
+			name:    "chromedp only in the browser tests",
+			targets: []string{"github.com/chromedp/..."},
+			allowed: []string{m + "/app"},
+			why:     "chromedp drives the browser tests, in app, and nothing else",
+		},
+		{
 			name:    "gobreaker only in resilience",
 			targets: []string{"github.com/sony/gobreaker/..."},
 			allowed: []string{m + "/resilience"},
@@ -135,6 +150,17 @@ func reachRules(m string) []reachRule {
 			why: "the command layer is the same for Slack, the API and the CLI",
 		})
 	}
+	// The web UI reads the store and renders; Slack and the wiring stay
+	// out of it, so it serves the same pages on every replica and in
+	// tests without them.
+	rules = append(rules, reachRule{
+		root: m + "/api/web",
+		forbidden: []string{
+			"github.com/slack-go/...", "github.com/robfig/cron/...", "github.com/sony/gobreaker/...",
+			m + "/bot/...", m + "/app/...", m + "/internal/...", m + "/resilience/...",
+		},
+		why: "the web UI reaches no Slack, no wiring and no outbound guard",
+	})
 	return rules
 }
 
@@ -378,6 +404,7 @@ func TestLayoutCheckers(t *testing.T) {
 		m + "/bot/mrkdwn":          {m + "/incident", "strings"},
 		m + "/bot/command":         {m + "/bot/mrkdwn", m + "/incident", m + "/slo"},
 		m + "/bot/blockkit":        {m + "/bot/mrkdwn", "github.com/slack-go/slack"},
+		m + "/api/web":             {m + "/incident", m + "/storage", "github.com/coreos/go-oidc/v3/oidc", "golang.org/x/oauth2"},
 		m + "/bot":                 {m + "/bot/command", m + "/bot/blockkit", m + "/incident", m + "/resilience", "github.com/slack-go/slack"},
 		m + "/app":                 {m + "/bot", m + "/storage", m + "/slo/prom", "github.com/robfig/cron/v3", "github.com/slack-go/slack/socketmode"},
 		m + "/cmd/ooda":            {m + "/app"},
@@ -415,6 +442,7 @@ func TestLayoutCheckers(t *testing.T) {
 				"./incident imports github.com/sony/gobreaker/v2: gobreaker is allowed only in resilience",
 				"./incident imports github.com/sony/gobreaker/v2: ./incident must not reach github.com/sony/gobreaker/...; the domain reaches no adapter and no I/O library",
 				"./postmortem imports ./incident imports github.com/sony/gobreaker/v2: ./postmortem must not reach github.com/sony/gobreaker/...; the domain reaches no adapter and no I/O library",
+				"./api/web imports ./incident imports github.com/sony/gobreaker/v2: ./api/web must not reach github.com/sony/gobreaker/...; the web UI reaches no Slack, no wiring and no outbound guard",
 			},
 		},
 		{
@@ -432,6 +460,7 @@ func TestLayoutCheckers(t *testing.T) {
 				return g
 			}(),
 			want: []string{
+				"./api/web imports ./storage imports ./slo imports ./resilience: ./api/web must not reach ./resilience/...; the web UI reaches no Slack, no wiring and no outbound guard",
 				"./incident imports ./timeline imports ./slo imports ./resilience: ./incident must not reach ./resilience/...; the domain reaches no adapter and no I/O library",
 				"./people imports ./timeline imports ./slo imports ./resilience: ./people must not reach ./resilience/...; the domain reaches no adapter and no I/O library",
 				"./postmortem imports ./incident imports ./timeline imports ./slo imports ./resilience: ./postmortem must not reach ./resilience/...; the domain reaches no adapter and no I/O library",
@@ -445,6 +474,20 @@ func TestLayoutCheckers(t *testing.T) {
 			graph: with(m+"/bot/command", m+"/bot/blockkit"),
 			want: []string{
 				"./bot/command imports ./bot/blockkit: ./bot/command must not reach ./bot/blockkit; the command layer is the same for Slack, the API and the CLI",
+			},
+		},
+		{
+			name:  "the web UI calls Slack through the bot",
+			graph: with(m+"/api/web", m+"/bot"),
+			want: []string{
+				"./api/web imports ./bot: ./api/web must not reach ./bot/...; the web UI reaches no Slack, no wiring and no outbound guard",
+			},
+		},
+		{
+			name:  "a browser outside the browser tests",
+			graph: with(m+"/bot/blockkit", "github.com/chromedp/chromedp"),
+			want: []string{
+				"./bot/blockkit imports github.com/chromedp/chromedp: chromedp drives the browser tests, in app, and nothing else",
 			},
 		},
 		{

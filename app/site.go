@@ -11,12 +11,8 @@ import (
 // buildSite builds the web UI and puts it on the server's mux. Without
 // Sign in with Slack configured its pages say how to configure it.
 func (a *App) buildSite(cfg Config, zones incident.Zones) error {
-	store, ok := a.db.(web.Store)
-	if !ok {
-		return nil // TEMPORARY until the stores keep sessions
-	}
 	wc := web.Config{
-		Store: store, People: a.people, Logger: a.logger, Now: a.opts.Now,
+		Store: a.db, People: a.people, Logger: a.logger, Now: a.opts.Now,
 		PublicURL: cfg.PublicURL, ClientID: cfg.SlackClientID, ClientSecret: cfg.SlackClientSecret, Issuer: cfg.OIDCIssuer,
 		Zones: zones,
 	}
