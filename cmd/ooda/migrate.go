@@ -142,6 +142,8 @@ func verifyCopy(ctx context.Context, src *storage.DB, dst *etcd.Store) (int, err
 				c["SLO states"]++
 			case it.Person != nil:
 				c["people"]++
+			case it.Session != nil:
+				c["web sessions"]++
 			}
 			return nil
 		})
