@@ -134,6 +134,10 @@ func (d *Directory) Find(name string) people.Match { return d.Current().Find(nam
 // Len is how many people the directory knows.
 func (d *Directory) Len() int { return d.Current().Len() }
 
+// Person is what the directory knows of the member ID id, from memory:
+// the web UI asks it whether a signed-in person was deactivated since.
+func (d *Directory) Person(id string) (people.Person, bool) { return d.Current().Person(id) }
+
 // Name is how the member ID id is shown, from memory; "" when it is not
 // known yet, and then it is queued for Run to look up, so it is known the
 // next time. It never waits.
