@@ -177,6 +177,7 @@ func TestLocalPath(t *testing.T) {
 		{"https://evil.example", "/"},
 		{"incidents", "/"},
 		{"/%zz", "/"},
+		{"/" + strings.Repeat("a", maxNext), "/"},
 	} {
 		require.Equal(t, tt.want, localPath(tt.in), "localPath(%q)", tt.in)
 	}

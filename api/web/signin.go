@@ -5,6 +5,7 @@ import (
 	"crypto/subtle"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -172,12 +173,16 @@ func (s *Site) readFlow(r *http.Request) (f flow, ok bool) {
 	return f, true
 }
 
+// maxNext bounds the page a sign-in comes back to, so that the sign-in
+// cookie carrying it stays far below the 4 KB browsers keep of a cookie.
+const maxNext = 2000
+
 // localPath is next when it is a path on this site, "/" otherwise, so
 // that sign-in never sends anyone elsewhere (an open redirect). Browsers
 // read "//host" and "/\host" as another host, and drop tabs and newlines
 // from addresses, so those are refused too.
 func localPath(next string) string {
-	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, `/\`) {
+	if len(next) > maxNext || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, `/\`) {
 		return "/"
 	}
 	for _, c := range next {
@@ -209,9 +214,11 @@ func startURL(next string) string {
 	return "/signin?next=" + url.QueryEscape(next)
 }
 
-// signinProblem answers with the sign-in page at status, titled title.
-func (s *Site) signinProblem(w http.ResponseWriter, r *http.Request, status int, title, text, next, back string) {
-	s.render(w, r, status, "signin", layout{Title: title, Page: signinPage{Text: text, Next: next, Start: startURL(localPath(back))}})
+// signinProblem answers with the sign-in page at status: title, what
+// happened (text), what to do (todo), and a link that signs in again and
+// comes back to back.
+func (s *Site) signinProblem(w http.ResponseWriter, r *http.Request, status int, title, text, todo, back string) {
+	s.render(w, r, status, "signin", layout{Title: title, Page: signinPage{Text: text, Next: todo, Start: startURL(localPath(back))}})
 }
 
 // signIn starts Sign in with Slack: it remembers the flow in a cookie and
@@ -255,6 +262,7 @@ func (s *Site) signIn(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, conf.AuthCodeURL(f.State, opts...), http.StatusSeeOther)
 }
 
+// unreachable says the provider could not be reached.
 func (s *Site) unreachable(w http.ResponseWriter, r *http.Request, next string) {
 	s.signinProblem(w, r, http.StatusServiceUnavailable, "Slack's sign-in cannot be reached",
 		"Ooda could not reach Slack to sign you in.", "Try again in a minute.", next)
@@ -357,14 +365,14 @@ func (s *Site) exchange(ctx context.Context, p *oidc.Provider, code string, f fl
 	}
 	raw, ok := tok.Extra("id_token").(string)
 	if !ok || raw == "" {
-		return idClaims{}, fmt.Errorf("the token response has no id_token")
+		return idClaims{}, errors.New("the token response has no id_token")
 	}
 	idt, err := p.Verifier(&oidc.Config{ClientID: s.cfg.ClientID, Now: s.cfg.Now}).Verify(ctx, raw)
 	if err != nil {
 		return idClaims{}, fmt.Errorf("verify the ID token: %w", err)
 	}
 	if subtle.ConstantTimeCompare([]byte(idt.Nonce), []byte(f.Nonce)) != 1 {
-		return idClaims{}, fmt.Errorf("the ID token's nonce is not this sign-in's")
+		return idClaims{}, errors.New("the ID token's nonce is not this sign-in's")
 	}
 	var c idClaims
 	if err := idt.Claims(&c); err != nil {
