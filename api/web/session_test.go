@@ -74,6 +74,28 @@ func TestSessionWorkspaceUnknown(t *testing.T) {
 	require.Equal(t, http.StatusOK, resp.StatusCode)
 }
 
+// TestSessionStream: a live stream, which a script opens, answers 401
+// rather than a redirect when the session is gone, and 503 while the
+// workspace cannot be told.
+func TestSessionStream(t *testing.T) {
+	const live = "/incidents/1/live"
+	f := newSigninFixture(t)
+	resp, body := get(t, f.noFollow(), f, live)
+	require.Equal(t, http.StatusUnauthorized, resp.StatusCode, body)
+	require.Empty(t, cookieLines(resp, sessionCookie), "no cookie, none to clear")
+
+	f.signIn(t)
+	f.workspace.set("", errors.New("auth.test: timeout"))
+	resp, _ = get(t, f.noFollow(), f, live)
+	require.Equal(t, http.StatusServiceUnavailable, resp.StatusCode)
+	f.workspace.set(webtest.DefaultTeamID, nil)
+
+	f.clock.advance(12 * time.Hour)
+	resp, _ = get(t, f.noFollow(), f, live)
+	require.Equal(t, http.StatusUnauthorized, resp.StatusCode)
+	require.Contains(t, cookieLines(resp, sessionCookie)[0], "Max-Age=0", "the expired cookie is cleared")
+}
+
 // TestSignOut: signing out deletes the stored session, so a copy of the
 // cookie is worthless, forgets the cookie, and lands on a page that says
 // so without signing in again.

@@ -6,6 +6,15 @@
 // ID token carrying Slack's claims. Faults make a sign-in go wrong the
 // ways a real one can.
 //
+// A test points the site at it and says who signs in next:
+//
+//	p := webtest.NewProvider()
+//	defer p.Close()
+//	cfg.Issuer, cfg.ClientID, cfg.ClientSecret = p.URL(), p.ClientID(), p.ClientSecret()
+//	cfg.Workspace = func(context.Context) (string, error) { return webtest.DefaultTeamID, nil }
+//	p.SetUser(webtest.User{ID: "U0BOB000001", Team: webtest.DefaultTeamID, Name: "Bob"}) // Bob from now on
+//	p.Inject(webtest.OtherTeam) // the next ID token names another workspace
+//
 // It holds no code of the web UI and must never import a package of the
 // module: it stands for Slack, outside.
 package webtest
