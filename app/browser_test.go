@@ -285,8 +285,8 @@ func (tb *tab) waitFor(cond, what string) {
 
 // webPage is a page the width and accessibility checks visit.
 type webPage struct {
-	name string
-	path string
+	name   string
+	path   string
 	status int64
 	// refusal: the page is the refusal of another workspace's token, in
 	// a tab not signed in.
