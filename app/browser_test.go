@@ -39,6 +39,16 @@ func TestBrowser(t *testing.T) {
 		require.Equal(t, network.CookieSameSiteLax, session.SameSite, "the session cookie is SameSite=Lax")
 		tb.screenshot("", webWidths[0])
 
+		// Sign out, from the keyboard: the header's form posts from the
+		// site itself, which cross-origin protection lets through, and
+		// the session ends in the store, not only in this browser.
+		tb.tabTo("the sign-out button", 10, func(f focused) bool { return f.Tag == "button" && f.In != "filters" })
+		require.Equal(t, int64(http.StatusOK), tb.navigate(chromedp.KeyEvent(kb.Enter)), "signed out")
+		require.Contains(t, tb.text("main h1"), "signed out")
+		require.Nil(t, sessionCookie(tb.cookies()), "the browser forgot the session cookie")
+		require.Equal(t, http.StatusSeeOther, getWithCookie(t, rig.url("/"), session).StatusCode, "the old cookie signs no one in")
+		tb.screenshot("signed-out", webWidths[0])
+
 		// Someone of another workspace gets through the provider, and
 		// Ooda refuses their token.
 		other := newTab(t, browser, rig)
@@ -49,14 +59,7 @@ func TestBrowser(t *testing.T) {
 		other.screenshot("refused", webWidths[0])
 		require.Nil(t, sessionCookie(other.cookies()), "no session cookie after a refusal")
 		// Whatever cookies the refusal left, none of them signs anyone in.
-		req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, rig.url("/"), nil)
-		require.NoError(t, err)
-		for _, c := range other.cookies() {
-			req.AddCookie(&http.Cookie{Name: c.Name, Value: c.Value})
-		}
-		resp, err := noRedirects.Do(req)
-		require.NoError(t, err)
-		resp.Body.Close()
+		resp := getWithCookie(t, rig.url("/"), other.cookies()...)
 		require.Equal(t, http.StatusSeeOther, resp.StatusCode, "the list sends the refused browser to sign in")
 		require.True(t, strings.HasPrefix(resp.Header.Get("Location"), "/signin"), "to sign in: %s", resp.Header.Get("Location"))
 	})
@@ -200,8 +203,21 @@ func TestBrowser(t *testing.T) {
 	})
 }
 
-// noRedirects is a client that shows redirects instead of following them.
-var noRedirects = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+// getWithCookie GETs url with the browser's cookies, from Go, without
+// following a redirect, and returns the answer, its body closed.
+func getWithCookie(t *testing.T, url string, cookies ...*network.Cookie) *http.Response {
+	t.Helper()
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, url, nil)
+	require.NoError(t, err)
+	for _, c := range cookies {
+		req.AddCookie(&http.Cookie{Name: c.Name, Value: c.Value})
+	}
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := client.Do(req)
+	require.NoError(t, err)
+	resp.Body.Close()
+	return resp
+}
 
 // sessionCookie finds the session cookie among cookies.
 func sessionCookie(cookies []*network.Cookie) *network.Cookie {
@@ -286,14 +302,25 @@ func (tb *tab) waitFor(cond, what string) {
 // webPage is a page the width and accessibility checks visit.
 type webPage struct {
 	name   string
-	path   string
+	path   string // the page a signed-in person opens
 	status int64
-	// refusal: the page is the refusal of another workspace's token, in
-	// a tab not signed in.
-	refusal bool
+	how    pageHow
 	// reach are selectors of elements Tab must reach.
 	reach []string
 }
+
+// pageHow is how a page is reached.
+type pageHow int
+
+const (
+	// opened: a signed-in person opens its path.
+	opened pageHow = iota
+	// refusal: someone of another workspace signs in, in a tab not
+	// signed in.
+	refusal
+	// signOut: a signed-in person signs out.
+	signOut
+)
 
 // pages are every kind of page the web UI shows.
 func (r *webRig) pages() []webPage {
@@ -313,8 +340,13 @@ func (r *webRig) pages() []webPage {
 		{name: "postmortem", path: fmt.Sprintf("/incidents/%d/postmortem", r.resolved), status: http.StatusOK, reach: []string{
 			`a[href$="format=md"]`, `a[href$="format=html"]`, `a[href$="format=json"]`,
 		}},
+		{name: "list-invalid", path: "/?severity=9&from=yesterday", status: http.StatusBadRequest, reach: []string{
+			`#filters [name="severity"]`, `#filters [type="submit"]`,
+		}},
 		{name: "notfound", path: fmt.Sprintf("/incidents/%d", r.privateOther), status: http.StatusNotFound, reach: []string{links}},
-		{name: "refused", path: "/", status: http.StatusForbidden, refusal: true, reach: []string{links}},
+		{name: "refused", status: http.StatusForbidden, how: refusal, reach: []string{links}},
+		// Last: it ends the signed-in tab's session.
+		{name: "signed-out", status: http.StatusOK, how: signOut, reach: []string{links}},
 	}
 }
 
@@ -327,7 +359,7 @@ func (r *webRig) pageTabs(t *testing.T, browser context.Context) func(webPage) *
 	signedIn.signIn()
 	anonymous := newTab(t, browser, r)
 	return func(p webPage) *tab {
-		if p.refusal {
+		if p.how == refusal {
 			return anonymous
 		}
 		return signedIn
@@ -337,8 +369,12 @@ func (r *webRig) pageTabs(t *testing.T, browser context.Context) func(webPage) *
 // load opens the page and returns its status.
 func (p webPage) load(tb *tab) int64 {
 	tb.t.Helper()
-	if p.refusal {
+	switch p.how {
+	case refusal:
 		return tb.refused()
+	case signOut:
+		tb.signIn()
+		return tb.navigate(chromedp.Click(chromedp.CSS(`header form[action="/signout"] button`)))
 	}
 	return tb.open(p.path)
 }
