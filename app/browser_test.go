@@ -112,7 +112,19 @@ func TestBrowser(t *testing.T) {
 		page := fmt.Sprintf("/incidents/%d", rig.open)
 		require.Equal(t, int64(http.StatusOK), tb.open(page))
 		require.Equal(t, 1, tb.count("ol#timeline[data-seq]"), "the timeline and the seq it shows")
-		require.Positive(t, tb.count("#timeline li.entry"), "the seeded entries")
+		// Each OODA phase has entries, and each looks different.
+		looks := map[string]bool{}
+		for _, phase := range []string{"observe", "orient", "decide", "act"} {
+			look := eval[string](tb, fmt.Sprintf(`(() => {
+				const e = document.querySelector("#timeline li.entry.phase-%s");
+				if (!e) return "";
+				const s = getComputedStyle(e), l = getComputedStyle(e.querySelector(".phase") || e);
+				return [s.borderLeftColor, s.backgroundColor, l.color, l.backgroundColor].join(" ");
+			})()`, phase))
+			require.NotEmpty(t, look, "an entry of the %s phase", phase)
+			looks[look] = true
+		}
+		require.Len(t, looks, 4, "the four phases are told apart by colour")
 		loaded := tb.documents()
 		tb.run(chromedp.Evaluate[chromedp.Void](`window.oodaNotReloaded = true`))
 
