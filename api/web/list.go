@@ -35,7 +35,10 @@ type listQuery struct {
 	Severity string // "" (any) or "1" to "4"
 	Service  string
 	From, To string // days as typed, 2026-12-02
-	Page     int    // from 1
+	// FromInput and ToInput are the days the date inputs show: only days
+	// that parse, since a browser drops (and complains of) any other.
+	FromInput, ToInput string
+	Page               int // from 1
 
 	severity int
 	from, to time.Time // to is the day after To: the range is [from, to)
@@ -78,6 +81,12 @@ func parseListQuery(q url.Values) (listQuery, []string) {
 	}
 	l.From, l.from = readDay("from", "From")
 	l.To, l.to = readDay("to", "To")
+	if !l.from.IsZero() {
+		l.FromInput = l.From
+	}
+	if !l.to.IsZero() {
+		l.ToInput = l.To
+	}
 	if !l.to.IsZero() {
 		l.to = l.to.AddDate(0, 0, 1)
 	}
