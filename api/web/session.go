@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/ooda-sre/ooda/people"
 	"github.com/ooda-sre/ooda/storage"
 )
 
@@ -117,7 +118,33 @@ func (s *Site) viewer(r *http.Request) (*Viewer, error) {
 			return nil, nil
 		}
 	}
+	if s.deactivated(sess.User) {
+		// Slack deactivated them since they signed in: the session ends
+		// with their account, as their Slack sessions did.
+		if err := s.cfg.Store.DeleteSession(r.Context(), sess.ID); err != nil {
+			return nil, fmt.Errorf("end a deactivated member's session: %w", err)
+		}
+		s.cfg.Logger.InfoContext(r.Context(), "web session ended: the member was deactivated in Slack", "user", sess.User)
+		return nil, nil
+	}
 	return viewerOf(sess), nil
+}
+
+// personLookup is a People that knows more than names: whether a member
+// is still active. *directory.Directory is one.
+type personLookup interface {
+	Person(id string) (people.Person, bool)
+}
+
+// deactivated reports whether the directory knows user as deactivated.
+// A member it does not know is not: names arrive later than sign-ins.
+func (s *Site) deactivated(user string) bool {
+	pl, ok := s.cfg.People.(personLookup)
+	if !ok {
+		return false
+	}
+	p, found := pl.Person(user)
+	return found && p.Deleted
 }
 
 func viewerOf(sess storage.Session) *Viewer {

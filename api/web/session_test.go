@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"net/http/httptest"
@@ -12,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ooda-sre/ooda/api/web/webtest"
+	"github.com/ooda-sre/ooda/people"
 	"github.com/ooda-sre/ooda/storage/storagetest"
 )
 
@@ -236,4 +238,31 @@ func TestSignInPageMarkup(t *testing.T) {
 	require.NotContains(t, body, "<script")
 	require.Equal(t, ContentSecurityPolicy, resp.Header.Get("Content-Security-Policy"))
 	require.Equal(t, "no-store", resp.Header.Get("Cache-Control"))
+}
+
+// directoryOf is a People that knows whether members are active.
+type directoryOf map[string]people.Person
+
+func (d directoryOf) Name(id string) string                     { return d[id].RealName }
+func (d directoryOf) Names(context.Context) func(string) string { return d.Name }
+func (d directoryOf) Person(id string) (people.Person, bool)    { p, ok := d[id]; return p, ok }
+
+// TestSessionEndsWhenSlackDeactivatesTheMember: someone signed in and
+// then deactivated in Slack (they left the company) is out of the web
+// UI at their next request, and their session is gone from the store.
+func TestSessionEndsWhenSlackDeactivatesTheMember(t *testing.T) {
+	dir := directoryOf{webtest.DefaultUserID: {ID: webtest.DefaultUserID, RealName: "Alice Chen"}}
+	f := newSigninFixture(t, func(c *Config) { c.People = dir })
+	f.signIn(t)
+	resp, body := get(t, f.noFollow(), f, whoamiPath)
+	require.Equal(t, http.StatusOK, resp.StatusCode, body)
+	sess, ok := f.session(t)
+	require.True(t, ok)
+
+	dir[webtest.DefaultUserID] = people.Person{ID: webtest.DefaultUserID, RealName: "Alice Chen", Deleted: true}
+	resp, _ = get(t, f.noFollow(), f, whoamiPath)
+	require.Equal(t, http.StatusSeeOther, resp.StatusCode, "sent to sign in, which Slack will refuse")
+	_, ok, err := f.db.Session(t.Context(), sess.ID)
+	require.NoError(t, err)
+	require.False(t, ok, "the session record is deleted, not just refused")
 }
