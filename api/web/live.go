@@ -209,9 +209,6 @@ func (s *Site) live(w http.ResponseWriter, r *http.Request, v *Viewer) {
 	}
 
 	rc := http.NewResponseController(w)
-	// The server's ReadTimeout would otherwise end the request's context
-	// (its wait for the client to go away reads with that deadline).
-	_ = rc.SetReadDeadline(time.Time{})
 	h := w.Header()
 	h.Set("Content-Type", "text/event-stream")
 	h.Set("Cache-Control", "no-store")
@@ -226,6 +223,11 @@ func (s *Site) live(w http.ResponseWriter, r *http.Request, v *Viewer) {
 		ls.full = true
 	}
 	w.WriteHeader(http.StatusOK)
+	// The headers go out at once: EventSource reports the stream open
+	// when they arrive, whether or not there is anything to send yet.
+	if err := out.comment("live"); err != nil {
+		return
+	}
 	if err := ls.send(out); err != nil {
 		return
 	}
