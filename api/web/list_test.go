@@ -457,3 +457,23 @@ func TestPostmortemState(t *testing.T) {
 		})
 	}
 }
+
+// TestStyleSheet: the site's style sheet is served from the binary, and
+// holds what the pages rely on: tables that become cards on a phone,
+// visible focus, every severity's badge.
+func TestStyleSheet(t *testing.T) {
+	db := storagetest.Open(t)
+	h := listSite(t, db, listNow, nil)
+	code, css, hd := listGet(t, h, nil, "/static/ooda.css")
+	require.Equal(t, http.StatusOK, code)
+	require.Equal(t, "text/css; charset=utf-8", hd.Get("Content-Type"))
+	for _, want := range []string{
+		"@media (max-width: 700px)", "content: attr(data-label)", ":focus-visible",
+		".badge.sev1", ".badge.sev2", ".badge.sev3", ".badge.sev4", ".badge.private",
+		"#filters", "#findings", "table.cards",
+	} {
+		require.Contains(t, css, want)
+	}
+	require.NotContains(t, css, "url(", "nothing is loaded from elsewhere")
+	require.NotContains(t, css, "@import")
+}
