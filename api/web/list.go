@@ -23,9 +23,11 @@ const dateLayout = time.DateOnly
 
 // listStatuses are the statuses the status filter offers, in the order
 // an incident moves through them.
-var listStatuses = []incident.Status{
-	incident.StatusTriage, incident.StatusInvestigating, incident.StatusIdentified,
-	incident.StatusMonitoring, incident.StatusResolved, incident.StatusClosed,
+func listStatuses() []incident.Status {
+	return []incident.Status{
+		incident.StatusTriage, incident.StatusInvestigating, incident.StatusIdentified,
+		incident.StatusMonitoring, incident.StatusResolved, incident.StatusClosed,
+	}
 }
 
 // listQuery is the list's filters and page, as the form sent them and as
@@ -54,7 +56,7 @@ func parseListQuery(q url.Values) (listQuery, []string) {
 	switch {
 	case l.Status == "" || l.Status == "any":
 		l.Status = ""
-	case l.Status == "open" || slices.Contains(listStatuses, incident.Status(l.Status)):
+	case l.Status == "open" || slices.Contains(listStatuses(), incident.Status(l.Status)):
 	default:
 		problems = append(problems, fmt.Sprintf("Status %q is not one Ooda knows: choose any, open, or one of %s.", q.Get("status"), statusWords()))
 	}
@@ -108,8 +110,9 @@ func parseListQuery(q url.Values) (listQuery, []string) {
 // statusWords lists the statuses as the status filter's sentence names
 // them: "triage, investigating, … or closed".
 func statusWords() string {
-	words := make([]string, len(listStatuses))
-	for i, s := range listStatuses {
+	statuses := listStatuses()
+	words := make([]string, len(statuses))
+	for i, s := range statuses {
 		words[i] = string(s)
 	}
 	return strings.Join(words[:len(words)-1], ", ") + " or " + words[len(words)-1]
@@ -322,7 +325,7 @@ func (s *Site) nameOf(id string) string {
 
 func statusOptions(selected string) []option {
 	out := []option{{Value: "", Label: "Any"}, {Value: "open", Label: "Open"}}
-	for _, st := range listStatuses {
+	for _, st := range listStatuses() {
 		out = append(out, option{Value: string(st), Label: strings.ToUpper(string(st[:1])) + string(st[1:])})
 	}
 	for i := range out {

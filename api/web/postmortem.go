@@ -89,16 +89,23 @@ func (s *Site) postmortemPage(w http.ResponseWriter, r *http.Request, v *Viewer)
 	view := postmortemView{Number: n, Doc: &doc, Findings: pmFindings(string(md), postmortem.Lint(string(md)))}
 	for _, f := range postmortem.Formats() {
 		view.Downloads = append(view.Downloads, pmDownload{
-			Format: f, Label: pmFormatLabels[f], URL: fmt.Sprintf("/incidents/%d/postmortem?format=%s", n, f),
+			Format: f, Label: formatLabel(f), URL: fmt.Sprintf("/incidents/%d/postmortem?format=%s", n, f),
 		})
 	}
 	s.render(w, r, http.StatusOK, "postmortem", layout{Title: inc.ID + " post-mortem", Viewer: v, Page: view})
 }
 
-var pmFormatLabels = map[string]string{
-	postmortem.FormatMarkdown: "Markdown",
-	postmortem.FormatHTML:     "HTML",
-	postmortem.FormatJSON:     "JSON",
+// formatLabel names a download's format for its link.
+func formatLabel(format string) string {
+	switch format {
+	case postmortem.FormatMarkdown:
+		return "Markdown"
+	case postmortem.FormatHTML:
+		return "HTML"
+	case postmortem.FormatJSON:
+		return "JSON"
+	}
+	return format
 }
 
 // postmortemOptions are the draft's options as the API gives them:
