@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"html/template"
 	"net/http"
 	"net/url"
 	"slices"
@@ -260,6 +261,8 @@ type timelineData struct {
 	Number  uint64
 	Seq     uint64 // the last event rendered: where the live stream starts
 	Minutes []minuteData
+	// HTML is Minutes rendered (minutes.go).
+	HTML template.HTML
 	// Numbered says some entry shows a number people may correct it by.
 	Numbered bool
 }
@@ -368,10 +371,11 @@ func (nm *names) name(id string) string {
 // incidentView is the whole page's data at now, for v.
 func (s *Site) incidentView(st incidentState, v *Viewer, now time.Time) incidentData {
 	nm := s.names()
-	view := buildTimeline(st)
+	tl := timelineView(st, buildTimeline(st), 0, nm)
+	tl.HTML = minutesHTML(tl.Minutes)
 	return incidentData{
 		Summary:  s.summaryView(st.inc, v, now, nm),
-		Timeline: timelineView(st, view, 0, nm),
+		Timeline: tl,
 		Actions:  s.actionsView(st.inc, now, nm),
 		Updates:  updatesView(st.events, nm),
 	}

@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"html/template"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -467,4 +468,15 @@ func TestIncidentPageNotFound(t *testing.T) {
 	code, body := p.get(t, outsider, "/incidents/seven")
 	require.Equal(t, http.StatusBadRequest, code)
 	require.Contains(t, body, "/incidents/7")
+}
+
+// TestEscape: the timeline's writer escapes as html/template does.
+func TestEscape(t *testing.T) {
+	for _, s := range []string{
+		"", "plain", `<script>alert("x")</script>`, "Tom & Jerry's", "a\x00b", "é ✓ <b>", "&amp;", `"'<>&`,
+	} {
+		var b strings.Builder
+		escape(&b, s)
+		require.Equal(t, template.HTMLEscapeString(s), b.String(), "%q", s)
+	}
 }

@@ -401,11 +401,7 @@ func (ls *liveStream) send(out *sse) error {
 			from = ls.from
 		}
 		if from >= 0 {
-			var err error
-			html, err = ls.site.renderPart("minutes", timelineView(*st, view, from, nm).Minutes)
-			if err != nil {
-				return err
-			}
+			html = string(minutesHTML(timelineView(*st, view, from, nm).Minutes))
 		}
 		if err := out.event("timeline", seq, timelineUpdate{Seq: seq, From: from, HTML: html}); err != nil {
 			return err
