@@ -44,6 +44,11 @@ const (
 	// writeWindow is how long one write may take; every write extends
 	// the deadline, so the server's WriteTimeout never cuts a stream.
 	writeWindow = 30 * time.Second
+	// sessionRecheck is how often, at most, a change makes a stream ask
+	// the store whether its session still stands; the heartbeat asks too.
+	// A hundred viewers of a busy incident would otherwise read their
+	// sessions at every entry.
+	sessionRecheck = 5 * time.Second
 	// watchBackoff is the wait before watching the change feed again
 	// after it failed.
 	watchBackoff = 2 * time.Second
@@ -215,12 +220,12 @@ func (s *Site) live(w http.ResponseWriter, r *http.Request, v *Viewer) {
 	h.Set("X-Accel-Buffering", "no") // nginx: pass each event on at once
 	out := &sse{w: w, rc: rc}
 
-	ls := &liveStream{site: s, viewer: v, state: st}
+	ls := &liveStream{site: s, viewer: v, state: st, checked: time.Now()}
 	since := clientSeq(r)
 	if since == st.seq() {
 		ls.baseline()
 	} else {
-		ls.full = true
+		ls.full, ls.dirty = true, allSections
 	}
 	w.WriteHeader(http.StatusOK)
 	// The headers go out at once: EventSource reports the stream open
@@ -246,6 +251,7 @@ func (s *Site) live(w http.ResponseWriter, r *http.Request, v *Viewer) {
 		case <-tick.C:
 			if !s.sessionLive(ctx, v) {
 				_ = out.event("gone", 0, goneData)
+				_ = out.flush()
 				return
 			}
 			if err := out.comment("keep-alive"); err != nil {
@@ -308,21 +314,48 @@ type liveStream struct {
 	full  bool
 	from  int64
 	moved bool
-	// The sections as the client shows them, rendered.
-	summary, actions, updates string
+	// dirty are the sections new events changed.
+	dirty sections
+	// checked is when the session was last found standing.
+	checked time.Time
 	// messages are the captured messages as last rendered: an edit in the
 	// channel changes the timeline without a new event.
 	messages map[string]string
-	// gone or closed: the last events say so and the stream ends.
-	gone, closed, ended bool
+	// gone: the viewer may no longer see the incident; ended: the last
+	// event was sent.
+	gone, ended bool
+}
+
+// sections is a set of the page's sections besides the timeline.
+type sections uint8
+
+const (
+	sectionSummary sections = 1 << iota
+	sectionActions
+	sectionUpdates
+	allSections = sectionSummary | sectionActions | sectionUpdates
+)
+
+// sectionsOf says which sections an event changes: the header shows the
+// incident's state, roles, impact and channel; the action items and the
+// updates their own events.
+func sectionsOf(k timeline.Kind) sections {
+	switch k {
+	case timeline.KindDeclared, timeline.KindRoleAssigned, timeline.KindStatusChanged, timeline.KindSeverityChanged,
+		timeline.KindImpactSet, timeline.KindResolved, timeline.KindReopened, timeline.KindClosed, timeline.KindChannelCreated:
+		return sectionSummary
+	case timeline.KindActionAdded, timeline.KindActionUpdated:
+		return sectionActions
+	case timeline.KindUpdatePosted:
+		return sectionUpdates
+	}
+	return 0
 }
 
 // baseline records what a client that is up to date shows, so only what
 // changes from here is sent.
 func (ls *liveStream) baseline() {
-	ls.summary, ls.actions, ls.updates = ls.sections()
 	ls.messages = messageVersions(ls.state)
-	ls.closed = ls.state.inc.Status == incident.StatusClosed
 }
 
 // refresh re-reads the incident after a change: the events since the
@@ -331,9 +364,12 @@ func (ls *liveStream) baseline() {
 func (ls *liveStream) refresh(ctx context.Context) error {
 	s, st := ls.site, &ls.state
 	n := st.inc.Number
-	if !s.sessionLive(ctx, ls.viewer) {
-		ls.gone = true
-		return nil
+	if time.Since(ls.checked) >= sessionRecheck {
+		if !s.sessionLive(ctx, ls.viewer) {
+			ls.gone = true
+			return nil
+		}
+		ls.checked = time.Now()
 	}
 	events, err := s.cfg.Store.Events(ctx, n, st.seq()+1)
 	if err != nil {
@@ -367,9 +403,9 @@ func (ls *liveStream) note(events []timeline.Event) {
 	ls.moved = true
 	for i := range events {
 		e := &events[i]
+		ls.dirty |= sectionsOf(e.Kind)
 		switch {
 		case ls.full:
-			return
 		case e.Kind == timeline.KindEntryAmended, e.Kind == timeline.KindEntryStruck:
 			ls.full = true
 		case !e.Bookkeeping():
@@ -381,8 +417,16 @@ func (ls *liveStream) note(events []timeline.Event) {
 }
 
 // send writes what changed since the client's last update, then closed
-// or gone when the stream ends.
+// or gone when the stream ends, in one write.
 func (ls *liveStream) send(out *sse) error {
+	if err := ls.queue(out); err != nil {
+		return err
+	}
+	return out.flush()
+}
+
+// queue queues send's events.
+func (ls *liveStream) queue(out *sse) error {
 	if ls.gone {
 		ls.ended = true
 		return out.event("gone", 0, goneData)
@@ -411,19 +455,11 @@ func (ls *liveStream) send(out *sse) error {
 		}
 		ls.full, ls.from, ls.moved = false, 0, false
 	}
-	summary, actions, updates := ls.sections()
-	for _, p := range [...]struct {
-		name string
-		now  string
-		last *string
-	}{{"summary", summary, &ls.summary}, {"actions", actions, &ls.actions}, {"updates", updates, &ls.updates}} {
-		if p.now == *p.last {
-			continue
-		}
-		if err := out.event(p.name, seq, sectionUpdate{Seq: seq, HTML: p.now}); err != nil {
+	if ls.dirty != 0 {
+		if err := ls.sendSections(out, seq); err != nil {
 			return err
 		}
-		*p.last = p.now
+		ls.dirty = 0
 	}
 	if st.inc.Status == incident.StatusClosed {
 		ls.ended = true
@@ -432,18 +468,33 @@ func (ls *liveStream) send(out *sse) error {
 	return nil
 }
 
-// sections renders the header, the action items and the updates as the
-// client's page holds them.
-func (ls *liveStream) sections() (summary, actions, updates string) {
+// sendSections re-renders the sections new events changed and sends
+// each as an event of its own name.
+func (ls *liveStream) sendSections(out *sse, seq uint64) error {
 	s, st := ls.site, &ls.state
 	now := s.cfg.Now()
 	nm := s.names()
-	// A render error is a bug in a template the page rendered already;
-	// an empty section is sent rather than nothing.
-	summary, _ = s.renderPart("summary", s.summaryView(st.inc, ls.viewer, now, nm))
-	actions, _ = s.renderPart("actions", s.actionsView(st.inc, now, nm))
-	updates, _ = s.renderPart("updates", updatesView(st.events, nm))
-	return summary, actions, updates
+	for _, p := range [...]struct {
+		section sections
+		name    string
+		data    func() any
+	}{
+		{sectionSummary, "summary", func() any { return s.summaryView(st.inc, ls.viewer, now, nm) }},
+		{sectionActions, "actions", func() any { return s.actionsView(st.inc, now, nm) }},
+		{sectionUpdates, "updates", func() any { return updatesView(st.events, nm) }},
+	} {
+		if ls.dirty&p.section == 0 {
+			continue
+		}
+		html, err := s.renderPart(p.name, p.data())
+		if err != nil {
+			return err
+		}
+		if err := out.event(p.name, seq, sectionUpdate{Seq: seq, HTML: html}); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // timelineUpdate is a timeline event's data.
@@ -497,25 +548,32 @@ func sameVersions(a, b map[string]string) bool {
 	return true
 }
 
-// sse writes Server-Sent Events, each with a fresh write deadline and
-// flushed at once.
+// sse writes Server-Sent Events: the events of one update are queued
+// and written together, with a fresh write deadline, and flushed at once.
 type sse struct {
-	w  io.Writer
-	rc *http.ResponseController
+	w   io.Writer
+	rc  *http.ResponseController
+	buf []byte
 }
 
-func (o *sse) write(b []byte) error {
+// flush writes what is queued.
+func (o *sse) flush() error {
+	if len(o.buf) == 0 {
+		return nil
+	}
 	// A writer without deadlines (a test's recorder) has nothing to reset.
 	_ = o.rc.SetWriteDeadline(time.Now().Add(writeWindow))
-	if _, err := o.w.Write(b); err != nil {
+	_, err := o.w.Write(o.buf)
+	o.buf = o.buf[:0]
+	if err != nil {
 		return err
 	}
 	return o.rc.Flush()
 }
 
-// event writes one event; id 0 writes none.
+// event queues one event; id 0 gives it none.
 func (o *sse) event(name string, id uint64, data any) error {
-	var b []byte
+	b := o.buf
 	if id != 0 {
 		b = append(b, "id: "...)
 		b = strconv.AppendUint(b, id, 10)
@@ -534,11 +592,13 @@ func (o *sse) event(name string, id uint64, data any) error {
 		}
 		b = append(b, j...)
 	}
-	b = append(b, "\n\n"...)
-	return o.write(b)
+	o.buf = append(b, "\n\n"...)
+	return nil
 }
 
-// comment writes a comment line, which EventSource ignores.
+// comment writes a comment line, which EventSource ignores, with what
+// is queued.
 func (o *sse) comment(text string) error {
-	return o.write([]byte(": " + text + "\n\n"))
+	o.buf = append(o.buf, ": "+text+"\n\n"...)
+	return o.flush()
 }
