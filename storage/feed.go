@@ -103,13 +103,16 @@ func (s *subscriber) take() []uint64 {
 // change again before changed has been given them are passed on once;
 // a reader re-reads what it shows. changed is called from this call's
 // goroutine, one number at a time, and must not block: the next numbers
-// wait for it. Closing the database ends the call with an error.
+// wait for it. Closing the database ends the call with an error. Its
+// first call, changed(0), says it is subscribed: every later commit is
+// passed on.
 func (db *DB) WatchIncidents(ctx context.Context, changed func(n uint64)) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
 	s := db.feed.subscribe()
 	defer db.feed.unsubscribe(s)
+	changed(0)
 	for {
 		select {
 		case <-ctx.Done():

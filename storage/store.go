@@ -41,6 +41,11 @@ type Store interface {
 	// not block. It returns an error when the feed itself fails (an etcd
 	// watch cancelled or compacted away); the caller then re-reads and
 	// watches again.
+	//
+	// Its first call is changed(0), which names no incident (numbers
+	// start at 1): the feed is listening, and every commit after that
+	// call will be passed on. A reader that reads everything on 0 misses
+	// nothing, whenever the watch started.
 	WatchIncidents(ctx context.Context, changed func(n uint64)) error
 
 	// SaveSLOState, LoadSLOState and DeleteSLOState keep one SLO's state.

@@ -16,7 +16,9 @@ import (
 // rewrites the snapshot of the incident it changes, and transcript/. A
 // commit is passed on once per incident, whatever it wrote; a number may
 // come again for a later commit. changed is called from this call's
-// goroutine and must not block: the watch waits for it.
+// goroutine and must not block: the watch waits for it. Its first call,
+// changed(0), says the revision it watches from is fixed: every later
+// commit is passed on.
 //
 // Unlike WatchOutbox it does not resume by itself: when the watch fails
 // (compacted away, cancelled by etcd, no leader, closed) it returns the
@@ -43,6 +45,9 @@ func (s *Store) WatchIncidents(ctx context.Context, changed func(n uint64)) erro
 	opts := []clientv3.OpOption{clientv3.WithPrefix(), clientv3.WithRev(rev), clientv3.WithFilterDelete()}
 	snapshots := s.client.Watch(wctx, s.keys.incidents(), opts...)
 	transcripts := s.client.Watch(wctx, s.keys.transcripts(), opts...)
+	// Both watches start at rev, so whatever is committed after the read
+	// that named it is passed on: a reader may read everything now.
+	changed(0)
 	for {
 		var (
 			resp   clientv3.WatchResponse
