@@ -361,6 +361,10 @@ type docResponse struct {
 func newTab(t *testing.T, browser context.Context, rig *webRig) *tab {
 	t.Helper()
 	tb := &tab{t: t, rig: rig, name: screenshotName(t)}
+	// The listener is there before the tab's first command, so it sees
+	// every event; chromedp enables the Log domain as it attaches, which
+	// is where Content-Security-Policy violations and failed loads are
+	// reported.
 	ctx, cancel := chromedp.NewContext(browser, chromedp.WithNewBrowserContext(), chromedp.WithListener(tb.listen))
 	t.Cleanup(cancel)
 	tb.ctx = ctx

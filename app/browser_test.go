@@ -134,6 +134,7 @@ func TestBrowser(t *testing.T) {
 		channel := rig.channelOf(t, rig.open)
 		rig.slash(t, webAlice, channel, "observe "+text)
 		tb.waitFor(shown, "the new entry in the timeline")
+		require.Empty(t, tb.problemsSince(0), "errors in the browser while the page followed the incident")
 		require.True(t, eval[bool](tb, `window.oodaNotReloaded === true`), "the page was not reloaded")
 		require.Equal(t, loaded, tb.documents(), "no document was loaded again")
 		tb.screenshot("", webWidths[0])
@@ -171,7 +172,7 @@ func TestBrowser(t *testing.T) {
 		// page scroll sideways, and the browser reports no error.
 		tabs := rig.pageTabs(t, browser)
 		for _, p := range rig.pages() {
-			tb := tabs(p)
+			tb := tabs.of(p)
 			for _, w := range webWidths {
 				tb.width(w)
 				mark := tb.mark()
@@ -186,6 +187,9 @@ func TestBrowser(t *testing.T) {
 				tb.screenshot(p.name, w)
 			}
 		}
+		// An error reported after a page was checked (a live stream that
+		// failed later) counts too.
+		require.Empty(t, tabs.problems(), "errors in the browser")
 	})
 
 	t.Run("Accessibility", func(t *testing.T) {
@@ -193,7 +197,7 @@ func TestBrowser(t *testing.T) {
 		// controls and links a person needs reachable with Tab.
 		tabs := rig.pageTabs(t, browser)
 		for _, p := range rig.pages() {
-			tb := tabs(p)
+			tb := tabs.of(p)
 			p.check(t, p.load(tb), p.name)
 			require.Empty(t, eval[[]string](tb, a11yJS), "%s: accessibility basics", p.name)
 			tb.run(chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`window.oodaReach = %s`, jsStrings(p.reach))))
@@ -362,20 +366,29 @@ func (r *webRig) pages() []webPage {
 	}
 }
 
-// pageTabs opens the tabs the pages are seen in: one signed in as
-// Alice, one not signed in for the refusal, each in a browser context of
-// its own. It returns the tab for a page.
-func (r *webRig) pageTabs(t *testing.T, browser context.Context) func(webPage) *tab {
+// pageTabs are the tabs the pages are seen in: one signed in as Alice,
+// one not signed in for the refusal, each in a browser context of its
+// own.
+type pageTabs struct{ signedIn, anonymous *tab }
+
+func (r *webRig) pageTabs(t *testing.T, browser context.Context) pageTabs {
 	t.Helper()
 	signedIn := newTab(t, browser, r)
 	signedIn.signIn()
-	anonymous := newTab(t, browser, r)
-	return func(p webPage) *tab {
-		if p.how == refusal {
-			return anonymous
-		}
-		return signedIn
+	return pageTabs{signedIn: signedIn, anonymous: newTab(t, browser, r)}
+}
+
+// of is the tab p is seen in.
+func (pt pageTabs) of(p webPage) *tab {
+	if p.how == refusal {
+		return pt.anonymous
 	}
+	return pt.signedIn
+}
+
+// problems are what either tab reported since it opened.
+func (pt pageTabs) problems() []string {
+	return append(pt.signedIn.problemsSince(0), pt.anonymous.problemsSince(0)...)
 }
 
 // load opens the page and returns its status.
