@@ -71,8 +71,9 @@ type hub struct {
 	count   int
 	stop    context.CancelFunc // ends the watch; nil while none runs
 	stopped chan struct{}      // closed when the watch has returned
-	// backoff overrides watchBackoff (tests).
-	backoff time.Duration
+	// backoff and recheck override watchBackoff and sessionRecheck
+	// (tests).
+	backoff, recheck time.Duration
 }
 
 // follow registers a stream of incident n. changed receives a token
@@ -364,7 +365,11 @@ func (ls *liveStream) baseline() {
 func (ls *liveStream) refresh(ctx context.Context) error {
 	s, st := ls.site, &ls.state
 	n := st.inc.Number
-	if time.Since(ls.checked) >= sessionRecheck {
+	recheck := s.hub.recheck
+	if recheck <= 0 {
+		recheck = sessionRecheck
+	}
+	if time.Since(ls.checked) >= recheck {
 		if !s.sessionLive(ctx, ls.viewer) {
 			ls.gone = true
 			return nil

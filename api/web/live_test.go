@@ -420,3 +420,45 @@ func TestLiveOneWatch(t *testing.T) {
 		return ls.site.hub.stop == nil && ls.site.hub.count == 0
 	}, within, 10*time.Millisecond, "the watch stops with the last stream")
 }
+
+// TestLiveMessageEdited: a captured message edited in the channel changes
+// the timeline without a new event; the stream, woken by the transcript's
+// change, sends the timeline again.
+func TestLiveMessageEdited(t *testing.T) {
+	db := storagetest.Open(t)
+	s, _ := liveIncident(t, db, incident.Declaration{Title: "Checkout down", Severity: 2})
+	s.do(time.Now(), incident.Bot, func(inc *incident.Incident, m incident.Meta) (incident.Change, error) {
+		return inc.ChannelCreated(pageChannel, m)
+	})
+	posted := time.Now().Add(-time.Minute).Truncate(time.Second)
+	s.message(storage.MessageChange{Op: storage.MessagePosted, TS: slackTS(posted), User: pageBob, Text: "db is slow", At: posted})
+	s.capture(time.Now(), pageAlice, slackTS(posted), pageBob, "db is slow")
+	inc, err := db.Incident(context.Background(), s.n)
+	require.NoError(t, err)
+	ls := newLiveServer(t, db, db, nil)
+	st := openStream(t, ls.url, livePath(s.n, inc.LastSeq), ls.session(t, pageViewer), nil)
+
+	s.message(storage.MessageChange{Op: storage.MessageEdited, TS: slackTS(posted), User: pageBob, Text: "db is very slow",
+		EditTS: slackTS(time.Now()), Previous: "db is slow", At: time.Now()})
+	u := st.next(t, "timeline").timeline(t)
+	require.Equal(t, inc.LastSeq, u.Seq, "no event was added")
+	require.Equal(t, int64(0), u.From)
+	require.Contains(t, u.HTML, "Pinned: db is very slow")
+	require.Contains(t, u.HTML, `<span class="mark edited">`)
+}
+
+// TestLiveSessionRevoked: a session revoked (or signed out) ends its
+// streams with gone.
+func TestLiveSessionRevoked(t *testing.T) {
+	db := storagetest.Open(t)
+	s, seq := liveIncident(t, db, incident.Declaration{Title: "Checkout down", Severity: 2})
+	ls := newLiveServer(t, db, db, nil)
+	ls.site.hub.recheck = time.Nanosecond
+	cookie := ls.session(t, pageViewer)
+	st := openStream(t, ls.url, livePath(s.n, seq), cookie, nil)
+	_, err := db.DeleteSessions(context.Background(), pageViewer)
+	require.NoError(t, err)
+	s.entry(time.Now(), pageAlice, timeline.PhaseAct, "Rolled back")
+	require.Equal(t, goneData, st.next(t, "gone").Data)
+	st.ends(t)
+}
