@@ -648,21 +648,24 @@ func (tb *tab) tabTo(what string, limit int, ok func(focused) bool) focused {
 	return focused{}
 }
 
-// tabAround presses Tab presses times from the top of the page and
-// returns every element focus went through, in order, until it came back
-// to the first one.
+// tabAround presses Tab from the top of the page, at most presses
+// times, and returns every element focus went through, in order, until
+// it came back to the first one.
 func (tb *tab) tabAround(presses int) []focused {
 	tb.t.Helper()
 	tb.run(chromedp.Evaluate[chromedp.Void](recordFocusJS))
-	// One call for every press: the page records where focus goes.
-	tb.run(chromedp.KeyEvent(strings.Repeat(kb.Tab, presses)))
+	const batch = 8 // presses per call; the page records where focus goes
 	var out []focused
-	for _, f := range eval[[]focused](tb, `window.oodaFocusPath`) {
-		if len(out) > 0 && f.Key == out[0].Key {
-			break
-		}
-		if len(out) == 0 || out[len(out)-1].Key != f.Key {
-			out = append(out, f)
+	for pressed := 0; pressed < presses; pressed += batch {
+		tb.run(chromedp.KeyEvent(strings.Repeat(kb.Tab, batch)))
+		out = out[:0]
+		for _, f := range eval[[]focused](tb, `window.oodaFocusPath`) {
+			if len(out) > 0 && f.Key == out[0].Key {
+				return out // round the page and back
+			}
+			if len(out) == 0 || out[len(out)-1].Key != f.Key {
+				out = append(out, f)
+			}
 		}
 	}
 	return out
