@@ -134,7 +134,12 @@ func TestBrowser(t *testing.T) {
 		channel := rig.channelOf(t, rig.open)
 		rig.slash(t, webAlice, channel, "observe "+text)
 		tb.waitFor(shown, "the new entry in the timeline")
+		// The other sections follow too: a stakeholder update.
+		update := "Checkout is fast again; we are watching it."
+		rig.slash(t, webAlice, channel, "update "+update)
+		tb.waitFor(fmt.Sprintf(`document.querySelector("#updates")?.innerText.includes(%q)`, update), "the new update in its section")
 		require.Empty(t, tb.problemsSince(0), "errors in the browser while the page followed the incident")
+		require.Empty(t, eval[[]string](tb, a11yJS), "accessibility basics after the live updates")
 		require.True(t, eval[bool](tb, `window.oodaNotReloaded === true`), "the page was not reloaded")
 		require.Equal(t, loaded, tb.documents(), "no document was loaded again")
 		tb.screenshot("", webWidths[0])
