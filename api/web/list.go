@@ -213,9 +213,9 @@ func (s *Site) listPage(w http.ResponseWriter, r *http.Request, v *Viewer) {
 		s.render(w, r, http.StatusBadRequest, "list", layout{Title: "Incidents", Viewer: v, Page: view})
 		return
 	}
-	incs, err := s.cfg.Store.Incidents(r.Context(), true)
+	incs, err := s.index.incidents(r.Context())
 	if err != nil {
-		s.internal(w, r, fmt.Errorf("list incidents: %w", err))
+		s.internal(w, r, err)
 		return
 	}
 	shown := make([]*incident.Incident, 0, len(incs))

@@ -96,6 +96,8 @@ type Site struct {
 	close func()
 	// hub fans the store's change feed out to the live streams (live.go).
 	hub hub
+	// index keeps every incident's snapshot for the list (index.go).
+	index index
 }
 
 //go:embed templates/*.html
@@ -119,11 +121,14 @@ func New(cfg Config) (*Site, error) {
 		cfg.SessionTTL = DefaultSessionTTL
 	}
 	s := &Site{cfg: cfg, pages: map[string]*template.Template{}, done: make(chan struct{})}
+	s.index.store = cfg.Store
+	s.index.logger = func(msg string, args ...any) { cfg.Logger.Warn(msg, args...) }
 	var once bool
 	s.close = func() {
 		if !once {
 			once = true
 			close(s.done)
+			s.index.stop()
 		}
 	}
 	if s.SignInEnabled() {
