@@ -279,23 +279,17 @@ func (r *webRig) seed(t *testing.T) {
 	)
 
 	ctx := t.Context()
-	want := map[uint64]struct {
-		status  incident.Status
-		private bool
+	for _, w := range []struct {
+		n             uint64
+		open, private bool
 	}{
-		r.resolved: {incident.StatusResolved, false}, r.minor: {incident.StatusTriage, false},
-		r.privateOther: {incident.StatusTriage, true}, r.privateMine: {incident.StatusTriage, true},
-		r.open: {incident.StatusTriage, false},
-	}
-	for n, w := range want {
-		inc, err := r.db.Incident(ctx, n)
+		{r.resolved, false, false}, {r.minor, true, false}, {r.privateOther, true, true},
+		{r.privateMine, true, true}, {r.open, true, false},
+	} {
+		inc, err := r.db.Incident(ctx, w.n)
 		require.NoError(t, err)
 		require.Equal(t, w.private, inc.Private, "%s private", inc.ID)
-		if w.status == incident.StatusResolved {
-			require.Equal(t, w.status, inc.Status, "%s", inc.ID)
-		} else {
-			require.True(t, inc.Status.Active(), "%s is open", inc.ID)
-		}
+		require.Equal(t, w.open, inc.Status.Active(), "%s open (%s)", inc.ID, inc.Status)
 	}
 	open, err := r.db.Incident(ctx, r.open)
 	require.NoError(t, err)
