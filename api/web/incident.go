@@ -120,6 +120,16 @@ func (s *Site) readIncident(ctx context.Context, n uint64, user string) (inciden
 // add appends events read after the state's last and folds those the
 // incident has not seen yet.
 func (st *incidentState) add(events []timeline.Event) {
+	if len(st.events) == 0 {
+		// The first read: the state takes the slice as it is.
+		st.events = events
+		for i := range events {
+			if events[i].Seq > st.inc.LastSeq {
+				st.inc.Apply(events[i])
+			}
+		}
+		return
+	}
 	for _, e := range events {
 		if n := len(st.events); n > 0 && e.Seq <= st.events[n-1].Seq {
 			continue

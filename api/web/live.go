@@ -54,12 +54,15 @@ const (
 	watchBackoff = 2 * time.Second
 )
 
-// watchSettle are the moments after a watch of the change feed starts
-// at which every stream re-reads: a change committed while the watch was
-// being set up (a stream that opened just before, a watch restarted after
-// a failure) reaches no one otherwise, and the store does not say when
-// its watch is in place.
-var watchSettle = [...]time.Duration{100 * time.Millisecond, time.Second}
+// watchSettleFirst and watchSettleLast are the moments after a watch of
+// the change feed starts at which every stream re-reads: a change
+// committed while the watch was being set up (a stream that opened just
+// before, a watch restarted after a failure) reaches no one otherwise,
+// and the store does not say when its watch is in place.
+const (
+	watchSettleFirst = 100 * time.Millisecond
+	watchSettleLast  = time.Second
+)
 
 // hub fans the store's change feed out to the live streams. Its zero
 // value is ready; the Site owns one. One goroutine watches the feed while
@@ -133,14 +136,13 @@ func (s *Site) watch(ctx context.Context, stopped chan<- struct{}) {
 		backoff = watchBackoff
 	}
 	for {
-		var timers [len(watchSettle)]*time.Timer
-		for i, d := range watchSettle {
-			timers[i] = time.AfterFunc(d, s.hub.wakeAll)
-		}
+		// The timers' functions only hand out tokens, without blocking;
+		// one that fires as the watch ends is harmless.
+		first := time.AfterFunc(watchSettleFirst, s.hub.wakeAll)
+		last := time.AfterFunc(watchSettleLast, s.hub.wakeAll)
 		err := s.cfg.Store.WatchIncidents(ctx, s.hub.wake)
-		for _, t := range timers {
-			t.Stop()
-		}
+		first.Stop()
+		last.Stop()
 		if ctx.Err() != nil {
 			return
 		}
