@@ -426,7 +426,8 @@ func (s *Site) summaryView(inc incident.Incident, v *Viewer, now time.Time, nm *
 		end, d.Running = now, true
 	}
 	if !inc.DeclaredAt.IsZero() {
-		d.Duration = timeline.Minutes(max(end.Sub(inc.DeclaredAt), 0))
+		// As the list of incidents says it.
+		d.Duration = humanDuration(max(end.Sub(inc.DeclaredAt), 0))
 	}
 	if inc.ChannelID != "" {
 		d.ChannelURL = channelURL(v.Team, inc.ChannelID)

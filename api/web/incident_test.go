@@ -304,7 +304,7 @@ func TestIncidentPage(t *testing.T) {
 			`<dt>Comms</dt><dd class="role">Carol &lt;Comms&gt;</dd>`,
 			`<dt>Ops</dt><dd class="role"><span class="vacant">vacant</span></dd>`,
 			`<time datetime="2026-12-02T10:00:00Z">2026-12-02 10:00 UTC</time> by Alice Liddell`,
-			`<dd class="duration">240 h 00 min so far</dd>`,
+			`<dd class="duration">10 d so far</dd>`,
 			`href="https://app.slack.com/client/T0TEAM00001/C0PCHAN0001"`,
 			`<a href="/incidents/1/postmortem">Post-mortem draft</a>`,
 			`<p class="impact">Customers cannot pay</p>`,
@@ -437,7 +437,7 @@ func TestIncidentPageClosed(t *testing.T) {
 	code, body := p.get(t, p.session(t, pageViewer), "/incidents/INC-1")
 	require.Equal(t, http.StatusOK, code)
 	require.Contains(t, body, `<a href="https://wiki.example.com/pm/1" rel="noopener noreferrer">Published post-mortem</a>`)
-	require.Contains(t, body, `<dd class="duration">1 h 00 min</dd>`)
+	require.Contains(t, body, `<dd class="duration">1 h 0 min</dd>`)
 	require.Contains(t, body, `<p class="resolution">cache warmed</p>`)
 	require.NotContains(t, body, "live.js", "a closed incident no longer changes")
 	require.NotContains(t, body, "Open the incident channel", "no channel was made")
