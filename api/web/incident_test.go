@@ -437,7 +437,7 @@ func TestIncidentPageClosed(t *testing.T) {
 	code, body := p.get(t, p.session(t, pageViewer), "/incidents/INC-1")
 	require.Equal(t, http.StatusOK, code)
 	require.Contains(t, body, `<a href="https://wiki.example.com/pm/1" rel="noopener noreferrer">Published post-mortem</a>`)
-	require.Contains(t, body, `<dd class="duration">1 h 0 min</dd>`)
+	require.Contains(t, body, `<dd class="duration">1 h</dd>`)
 	require.Contains(t, body, `<p class="resolution">cache warmed</p>`)
 	require.NotContains(t, body, "live.js", "a closed incident no longer changes")
 	require.NotContains(t, body, "Open the incident channel", "no channel was made")
