@@ -23,6 +23,11 @@ const (
 	// EffectBookmark bookmarks the file the upload_file effect of the same
 	// event uploaded; params: upload (that effect's key), title.
 	EffectBookmark EffectKind = "bookmark"
+	// EffectThreadReply answers, in its thread, the chat message an
+	// incident was declared from, pointing to the incident (see
+	// DeclaredFromMessage); params: channel, ts (the message's). It waits
+	// for the incident channel, and never names a private incident.
+	EffectThreadReply EffectKind = "thread_reply"
 )
 
 // Targets of a post.
