@@ -54,16 +54,6 @@ const (
 	watchBackoff = 2 * time.Second
 )
 
-// watchSettleFirst and watchSettleLast are the moments after a watch of
-// the change feed starts at which every stream re-reads: a change
-// committed while the watch was being set up (a stream that opened just
-// before, a watch restarted after a failure) reaches no one otherwise,
-// and the store does not say when its watch is in place.
-const (
-	watchSettleFirst = 100 * time.Millisecond
-	watchSettleLast  = time.Second
-)
-
 // hub fans the store's change feed out to the live streams. Its zero
 // value is ready; the Site owns one. One goroutine watches the feed while
 // any stream is open: the first stream starts it, the last one to leave
@@ -136,13 +126,7 @@ func (s *Site) watch(ctx context.Context, stopped chan<- struct{}) {
 		backoff = watchBackoff
 	}
 	for {
-		// The timers' functions only hand out tokens, without blocking;
-		// one that fires as the watch ends is harmless.
-		first := time.AfterFunc(watchSettleFirst, s.hub.wakeAll)
-		last := time.AfterFunc(watchSettleLast, s.hub.wakeAll)
 		err := s.cfg.Store.WatchIncidents(ctx, s.hub.wake)
-		first.Stop()
-		last.Stop()
 		if ctx.Err() != nil {
 			return
 		}
@@ -161,8 +145,15 @@ func (s *Site) watch(ctx context.Context, stopped chan<- struct{}) {
 }
 
 // wake tells the streams of incident n that it changed. It never blocks:
-// a stream that has a token already will re-read everything anyway.
+// a stream that has a token already will re-read everything anyway. The
+// feed's first call, wake(0), says it listens: every stream re-reads
+// then, so a change committed while the watch was being set up (just
+// after a stream's first read, or while the feed was down) is not missed.
 func (h *hub) wake(n uint64) {
+	if n == 0 {
+		h.wakeAll()
+		return
+	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	for ch := range h.streams[n] {
