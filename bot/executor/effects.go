@@ -215,6 +215,8 @@ func (e *Executor) perform(ctx context.Context, pe incident.Pending) (result, er
 		return e.bookmark(ctx, pe)
 	case incident.EffectRefreshKickoff:
 		return e.refreshKickoff(ctx, pe)
+	case incident.EffectThreadReply:
+		return e.threadReply(ctx, pe)
 	}
 	return result{}, resilience.Permanent(fmt.Errorf("unknown_effect: %q", pe.Effect.Kind))
 }
@@ -241,6 +243,8 @@ func describeEffect(fx incident.Effect) string {
 		return "bookmark the post-mortem draft in the incident channel"
 	case incident.EffectRefreshKickoff:
 		return "update the kickoff message"
+	case incident.EffectThreadReply:
+		return "reply in the thread of the message the incident was declared from, in <#" + fx.Params["channel"] + ">"
 	case incident.EffectPost:
 		where := "the incident channel"
 		if fx.Target == incident.TargetAnnounce {

@@ -206,6 +206,25 @@ func (s *Server) post(c *channel, m *message, threadTS string, broadcast bool) {
 	c.messages = append(c.messages, m)
 }
 
+// PostAs adds a message a person wrote to a channel, as posting it in
+// Slack does, and returns its ts; "" when there is no such channel. It
+// sends no event: it is there for the bot to read, link to and reply to
+// (a message shortcut's message).
+func (s *Server) PostAs(channelID, userID, text string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c := s.channelByID(channelID)
+	if c == nil {
+		return ""
+	}
+	m := &message{channel: c.id, user: userID, text: text, ts: s.nextTS()}
+	c.messages = append(c.messages, m)
+	return m.ts
+}
+
+// chatPostMessage posts in any public channel, as a bot with the
+// chat:write.public scope (Ooda's manifest asks for it) may, but in a
+// private channel only once the bot is a member: not_in_channel otherwise.
 func (s *Server) chatPostMessage(args map[string]string) reply {
 	c := s.resolveChannel(args["channel"])
 	if c == nil {
@@ -213,6 +232,9 @@ func (s *Server) chatPostMessage(args map[string]string) reply {
 	}
 	if c == nil {
 		return fail("channel_not_found")
+	}
+	if c.private && !c.isMember(s.cfg.botUserID) {
+		return fail("not_in_channel")
 	}
 	body, code := readContent(args)
 	if code != "" {

@@ -2,6 +2,7 @@ package slacktest_test
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
 
 	"github.com/slack-go/slack"
@@ -226,4 +227,35 @@ func TestUsersInfo(t *testing.T) {
 
 	_, err = api.GetUserInfoContext(t.Context(), "U404")
 	require.Equal(t, "user_not_found", slackError(t, err))
+}
+
+func TestPostAsAndRepliesToAPersonsMessage(t *testing.T) {
+	s, api := start(t)
+	s.AddUser("U0ALICE0001", "alice")
+	pub := s.CreateChannel("general", false)
+	ts := s.PostAs(pub, "U0ALICE0001", "checkout is 500ing")
+	require.NotEmpty(t, ts)
+	require.Empty(t, s.PostAs("C0NOPE", "U0ALICE0001", "x"), "no such channel")
+
+	link, err := api.GetPermalinkContext(t.Context(), &slack.PermalinkParameters{Channel: pub, Ts: ts})
+	require.NoError(t, err)
+	require.Equal(t, "https://ooda-test.slack.com/archives/"+pub+"/p"+strings.Replace(ts, ".", "", 1), link)
+
+	// The bot replies in the thread, in a public channel it is not in
+	// (chat:write.public).
+	require.True(t, s.Leave(pub, "U0BOT000001"))
+	_, reply, err := api.PostMessageContext(t.Context(), pub, slack.MsgOptionText("Declared as INC-7", false), slack.MsgOptionTS(ts))
+	require.NoError(t, err)
+	msgs := s.Messages(pub)
+	require.Len(t, msgs, 2)
+	require.Equal(t, "U0ALICE0001", msgs[0].User)
+	require.Equal(t, ts, msgs[1].Thread)
+	require.Equal(t, reply, msgs[1].TS)
+
+	// A private channel the bot was not invited to is closed to it.
+	priv := s.CreateChannel("secret", true)
+	ts = s.PostAs(priv, "U0ALICE0001", "payroll leak")
+	require.True(t, s.Leave(priv, "U0BOT000001"))
+	_, _, err = api.PostMessageContext(t.Context(), priv, slack.MsgOptionText("x", false), slack.MsgOptionTS(ts))
+	require.Equal(t, "not_in_channel", slackError(t, err))
 }
