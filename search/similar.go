@@ -12,7 +12,7 @@ import (
 
 // MinScore is the word similarity below which an incident of another
 // service is not similar at all: sharing one common word is not enough.
-const MinScore = 0.1
+const MinScore = 0.2
 
 // Similar lists the incidents most like to (whose events, in sequence
 // order, are events), at most limit of them (all when limit ≤ 0), leaving
