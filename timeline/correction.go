@@ -196,7 +196,12 @@ func attrSeq(e Event) uint64 {
 
 // attrTime reads an RFC 3339 time attribute; zero when it is absent.
 func attrTime(e Event, k string) time.Time {
-	t, err := time.Parse(time.RFC3339Nano, e.Attr(k))
+	v := e.Attr(k)
+	if v == "" {
+		// Most entries carry none: no parse, and no error to allocate.
+		return time.Time{}
+	}
+	t, err := time.Parse(time.RFC3339Nano, v)
 	if err != nil {
 		return time.Time{}
 	}

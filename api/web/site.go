@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/ooda-sre/ooda/incident"
@@ -123,14 +124,10 @@ func New(cfg Config) (*Site, error) {
 	s := &Site{cfg: cfg, pages: map[string]*template.Template{}, done: make(chan struct{})}
 	s.index.store = cfg.Store
 	s.index.logger = func(msg string, args ...any) { cfg.Logger.Warn(msg, args...) }
-	var once bool
-	s.close = func() {
-		if !once {
-			once = true
-			close(s.done)
-			s.index.stop()
-		}
-	}
+	s.close = sync.OnceFunc(func() {
+		close(s.done)
+		s.index.stop()
+	})
 	if s.SignInEnabled() {
 		u, err := url.Parse(strings.TrimRight(cfg.PublicURL, "/"))
 		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
@@ -161,8 +158,9 @@ func (s *Site) SignInEnabled() bool {
 	return s.cfg.PublicURL != "" && s.cfg.ClientID != "" && s.cfg.ClientSecret != ""
 }
 
-// Close ends the live streams. It is safe to call more than once, but
-// not concurrently.
+// Close ends the live streams and the list's watch of the change feed,
+// and waits for the watch. It is safe to call more than once, and from
+// http.Server's shutdown goroutine (RegisterOnShutdown).
 func (s *Site) Close() { s.close() }
 
 // Mux is where Register puts the site's routes; *http.ServeMux and
