@@ -66,6 +66,10 @@ func writeEntry(b *strings.Builder, e *entryData) {
 		b.WriteString(`<span class="num">`)
 		escape(b, e.Number)
 		b.WriteString(`</span> `)
+	} else {
+		// Holds the column, so phases line up whether or not an entry can
+		// be corrected.
+		b.WriteString(`<span class="nonum" aria-hidden="true"></span> `)
 	}
 	b.WriteString(`<span class="phase">`)
 	if e.Phase != "none" {
