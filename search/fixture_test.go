@@ -104,10 +104,10 @@ var history = []past{
 		cause:   "batch scheduler paused after the upgrade",
 		entries: []string{"resuming the batch scheduler"}},
 	{title: "CDN certificate expired", service: "edge",
-		impact:  "static assets failed to load for every visitor",
-		trigger: "browser errors about an invalid certificate",
-		cause:   "expired TLS certificate on the CDN",
-		entries: []string{"uploading a renewed certificate to the CDN"},
+		impact:     "static assets failed to load for every visitor",
+		trigger:    "browser errors about an invalid certificate",
+		cause:      "expired TLS certificate on the CDN",
+		entries:    []string{"uploading a renewed certificate to the CDN"},
 		postmortem: "https://wiki.example.com/pm/inc-13"},
 	{title: "Autocomplete slow", service: "search",
 		impact:  "autocomplete takes 3 seconds",
@@ -142,7 +142,9 @@ func (p past) steps() []step {
 		return inc.AddEntry(timeline.PhaseObserve, p.trigger, false, m)
 	})
 	if p.impact != "" {
-		add(func(inc *incident.Incident, m incident.Meta) (incident.Change, error) { return inc.SetImpact(p.impact, m) })
+		add(func(inc *incident.Incident, m incident.Meta) (incident.Change, error) {
+			return inc.SetImpact(p.impact, m)
+		})
 	}
 	add(func(inc *incident.Incident, m incident.Meta) (incident.Change, error) {
 		return inc.AddEntry(timeline.PhaseOrient, p.cause, true, m)
@@ -153,11 +155,17 @@ func (p past) steps() []step {
 		})
 	}
 	if p.update != "" {
-		add(func(inc *incident.Incident, m incident.Meta) (incident.Change, error) { return inc.PostUpdate(p.update, m) })
+		add(func(inc *incident.Incident, m incident.Meta) (incident.Change, error) {
+			return inc.PostUpdate(p.update, m)
+		})
 	}
-	add(func(inc *incident.Incident, m incident.Meta) (incident.Change, error) { return inc.Resolve(p.resolution, m) })
+	add(func(inc *incident.Incident, m incident.Meta) (incident.Change, error) {
+		return inc.Resolve(p.resolution, m)
+	})
 	if p.postmortem != "" {
-		add(func(inc *incident.Incident, m incident.Meta) (incident.Change, error) { return inc.Close(p.postmortem, m) })
+		add(func(inc *incident.Incident, m incident.Meta) (incident.Change, error) {
+			return inc.Close(p.postmortem, m)
+		})
 	}
 	return out
 }
@@ -269,4 +277,3 @@ func numbers(hits []search.Hit) []uint64 {
 	}
 	return out
 }
-
