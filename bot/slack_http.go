@@ -29,11 +29,14 @@ type ViewOpener interface {
 }
 
 // InboundSlack is what the inbound side calls of Slack's Web API, always
-// off the request path: it opens the declare form and fetches the text of
-// a captured message the event did not carry.
+// off the request path: it opens the declare form, fetches the text of a
+// captured message the event did not carry, and asks for the permalink
+// of a message an incident was declared from.
 type InboundSlack interface {
 	ViewOpener
 	slackapi.HistoryReader
+	// GetPermalinkContext links the message an incident was declared from.
+	GetPermalinkContext(ctx context.Context, params *slack.PermalinkParameters) (string, error)
 }
 
 // Transcript keeps the human messages of incident channels.

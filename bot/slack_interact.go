@@ -25,6 +25,8 @@ func (h *SlackHandler) interaction(ctx context.Context, cb slack.InteractionCall
 	switch cb.Type {
 	case slack.InteractionTypeBlockActions:
 		return nil, h.blockActions(ctx, cb)
+	case slack.InteractionTypeMessageAction:
+		return nil, h.messageShortcut(cb)
 	case slack.InteractionTypeViewSubmission:
 		var resp *slack.ViewSubmissionResponse
 		var outcome string
@@ -33,6 +35,8 @@ func (h *SlackHandler) interaction(ctx context.Context, cb slack.InteractionCall
 			resp, outcome = h.submitDeclare(ctx, cb)
 		case declareSignalCallbackID:
 			resp, outcome = h.submitDeclareSignal(ctx, cb)
+		case declareMessageCallbackID:
+			resp, outcome = h.submitDeclareMessage(ctx, cb)
 		default:
 			return nil, outcomeIgnored
 		}
