@@ -9,6 +9,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 	"go.yaml.in/yaml/v3"
+
+	"github.com/ooda-sre/ooda/bot"
 )
 
 // appManifest is the part of Slack's app manifest schema Ooda uses; the
@@ -28,6 +30,12 @@ type appManifest struct {
 			UsageHint    string `yaml:"usage_hint"`
 			ShouldEscape bool   `yaml:"should_escape"`
 		} `yaml:"slash_commands"`
+		Shortcuts []struct {
+			Name        string `yaml:"name"`
+			Type        string `yaml:"type"`
+			CallbackID  string `yaml:"callback_id"`
+			Description string `yaml:"description"`
+		} `yaml:"shortcuts"`
 	} `yaml:"features"`
 	OAuthConfig struct {
 		Scopes struct {
@@ -74,6 +82,15 @@ func TestManifestFollowsSlackRules(t *testing.T) {
 	require.LessOrEqual(t, utf8.RuneCountInString(cmd.UsageHint), 1000)
 	require.True(t, cmd.ShouldEscape, "mentions must arrive as <@U…> for `role` and `action` to parse them")
 
+	// The message shortcut is the one the handler answers (bot.messageShortcut).
+	require.Len(t, m.Features.Shortcuts, 1)
+	sc := m.Features.Shortcuts[0]
+	require.Equal(t, "Declare incident from this message", sc.Name)
+	require.Equal(t, "message", sc.Type, "a message shortcut, in the message's menu; a global one carries no message")
+	require.Equal(t, bot.DeclareFromMessageCallbackID, sc.CallbackID)
+	require.NotEmpty(t, sc.Description)
+	require.LessOrEqual(t, utf8.RuneCountInString(sc.CallbackID), 255, "Slack limits callback ids to 255 characters")
+
 	require.True(t, m.Settings.SocketModeEnabled, "the README's default is Socket Mode")
 	require.True(t, m.Settings.Interactivity.IsEnabled, "buttons and the declare form need interactivity")
 
@@ -88,7 +105,7 @@ func TestManifestFollowsSlackRules(t *testing.T) {
 		require.True(t, ok, "event %s is not one Ooda handles", ev)
 		require.Contains(t, scopes, scope, "event %s needs scope %s", ev, scope)
 	}
-	used := []string{"commands", "chat:write", "channels:manage", "groups:write", "channels:read", "groups:read",
+	used := []string{"commands", "chat:write", "chat:write.public", "channels:manage", "groups:write", "channels:read", "groups:read",
 		"channels:history", "groups:history", "pins:read", "reactions:read", "bookmarks:write", "files:write", "users:read"}
 	for _, s := range scopes {
 		require.True(t, slices.Contains(used, s), "scope %s is not used by Ooda; ask for no more than it needs", s)
@@ -96,4 +113,5 @@ func TestManifestFollowsSlackRules(t *testing.T) {
 	require.Len(t, scopes, len(slices.Compact(slices.Sorted(slices.Values(scopes)))), "duplicate scope")
 	require.Contains(t, scopes, "users:read", "the directory of people calls users.list and users.info")
 	require.NotContains(t, scopes, "users:read.email", "names need no email addresses")
+	require.Contains(t, scopes, "chat:write.public", "the shortcut's thread reply lands in public channels Ooda was never invited to")
 }
