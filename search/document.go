@@ -169,7 +169,7 @@ func newDoc(inc incident.Incident, events []timeline.Event) *doc {
 		}
 	}
 
-	var b docBuilder
+	b := docBuilder{pieces: make([]piece, 0, 8+len(events))}
 	b.add(fTitle, inc.Title, inc.DeclaredAt)
 	if impact >= 0 {
 		b.add(fImpact, events[impact].Text, events[impact].At)
@@ -209,8 +209,7 @@ func newDoc(inc incident.Incident, events []timeline.Event) *doc {
 			}
 		}
 	}
-	// The builder's buffer may be twice the text; keep only the text.
-	return &doc{inc: trim(inc), text: strings.Clone(b.text.String()), lines: slices.Clip(b.lines)}
+	return b.doc(trim(inc))
 }
 
 // isTrigger reports whether e can be the trigger, as the post-mortem
@@ -226,9 +225,17 @@ func isTrigger(e *timeline.Event) bool {
 	return false
 }
 
+// docBuilder gathers a doc's lines, to pack them into one string of
+// exactly their length.
 type docBuilder struct {
-	text  strings.Builder
-	lines []line
+	pieces []piece
+	size   int
+}
+
+type piece struct {
+	text  string
+	field uint8
+	at    int64
 }
 
 func (b *docBuilder) add(field uint8, text string, at time.Time) {
@@ -236,8 +243,19 @@ func (b *docBuilder) add(field uint8, text string, at time.Time) {
 	if text == "" {
 		return
 	}
-	b.text.WriteString(text)
-	b.lines = append(b.lines, line{end: uint32(b.text.Len()), field: field, at: unixNano(at)})
+	b.pieces = append(b.pieces, piece{text: text, field: field, at: unixNano(at)})
+	b.size += len(text)
+}
+
+func (b *docBuilder) doc(inc incident.Incident) *doc {
+	var text strings.Builder
+	text.Grow(b.size)
+	lines := make([]line, len(b.pieces))
+	for i, p := range b.pieces {
+		text.WriteString(p.text)
+		lines[i] = line{end: uint32(text.Len()), field: p.field, at: p.at}
+	}
+	return &doc{inc: inc, text: text.String(), lines: lines}
 }
 
 // unixNano and fromUnixNano keep a time in 8 bytes, the zero time as 0.

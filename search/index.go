@@ -85,20 +85,46 @@ func (x *Index) Rebuild(ctx context.Context, src Source) error {
 	}
 	x.read.Store(0)
 	x.total.Store(int64(len(incs)))
+
+	// One goroutine reads the store while this one indexes what it read.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	docs := make(chan *doc, 64)
+	var readErr error
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		defer close(docs)
+		for _, inc := range incs {
+			if inc.Number == 0 {
+				continue
+			}
+			events, err := src.Events(ctx, inc.Number, 1)
+			if err != nil {
+				readErr = fmt.Errorf("search: read %s: %w", inc.ID, err)
+				return
+			}
+			select {
+			case docs <- newDoc(inc, events):
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
 	st := newState()
-	for i, inc := range incs {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		events, err := src.Events(ctx, inc.Number, 1)
-		if err != nil {
-			return fmt.Errorf("search: read %s: %w", inc.ID, err)
-		}
-		if inc.Number != 0 {
-			st.put(newDoc(inc, events))
-		}
-		x.read.Store(int64(i + 1))
+	for d := range docs {
+		st.put(d)
+		x.read.Add(1)
 	}
+	wg.Wait()
+	if readErr != nil {
+		return readErr
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	st.compact()
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	x.st, x.ready = st, true
@@ -112,7 +138,11 @@ type state struct {
 	terms map[string]uint32 // word → term id
 	post  [][]uint32        // term id → the docs holding it anywhere, ascending
 	sim   [][]simPosting    // term id → the docs holding it in a field Similar reads, ascending
-	buf   []byte
+
+	// Scratch space of put, reused from one doc to the next.
+	buf []byte
+	ids []uint32
+	vec []simTerm
 }
 
 // simPosting is a doc holding a word in the fields Similar reads, and the
@@ -130,6 +160,22 @@ type simTerm struct {
 
 func newState() *state {
 	return &state{byNum: map[uint64]uint32{}, terms: map[string]uint32{}}
+}
+
+// compact gives back the room the posting lists grew into while they
+// were built: about a quarter of their memory.
+func (st *state) compact() {
+	for t, l := range st.post {
+		if cap(l) > len(l)+len(l)/8 {
+			st.post[t] = slices.Clone(l)
+		}
+	}
+	for t, l := range st.sim {
+		if cap(l) > len(l)+len(l)/8 {
+			st.sim[t] = slices.Clone(l)
+		}
+	}
+	st.ids, st.vec, st.buf = nil, nil, nil
 }
 
 // put adds d, replacing the doc of the same incident.
@@ -167,7 +213,7 @@ func (st *state) remove(id uint32) {
 // termsOf returns the distinct term ids of d's lines, ascending, adding
 // new words when add.
 func (st *state) termsOf(d *doc, add bool) []uint32 {
-	var ids []uint32
+	ids := st.ids[:0]
 	for i := range d.lines {
 		st.buf = eachToken(d.lineText(i), st.buf, func(tok []byte) {
 			if t, ok := st.term(tok, add); ok {
@@ -176,13 +222,14 @@ func (st *state) termsOf(d *doc, add bool) []uint32 {
 		})
 	}
 	slices.Sort(ids)
+	st.ids = ids
 	return slices.Compact(ids)
 }
 
 // vector returns d's words in the fields Similar reads, with their
 // weights, by term id; every word is in the index already.
 func (st *state) vector(d *doc) []simTerm {
-	var v []simTerm
+	v := st.vec[:0]
 	for i := range d.lines {
 		w := similarWeight(d.lines[i].field)
 		if w == 0 {
@@ -198,7 +245,8 @@ func (st *state) vector(d *doc) []simTerm {
 		})
 	}
 	slices.SortFunc(v, func(a, b simTerm) int { return cmp.Compare(a.term, b.term) })
-	out := v[:0]
+	st.vec = v
+	out := make([]simTerm, 0, len(v))
 	for _, s := range v {
 		if n := len(out); n > 0 && out[n-1].term == s.term {
 			out[n-1].w += s.w
