@@ -211,4 +211,3 @@ func BenchmarkRebuild(b *testing.B) {
 		}
 	})
 }
-
