@@ -42,7 +42,9 @@ type Index struct {
 func New() *Index { return &Index{st: newState()} }
 
 // Put indexes inc with its events, in sequence order, replacing what the
-// index held for it. The events are read, not kept.
+// index held for it. The events are read, not kept. A Put made while a
+// Rebuild runs is lost when the rebuild swaps its index in; the Indexer
+// makes both from one goroutine.
 func (x *Index) Put(inc incident.Incident, events []timeline.Event) {
 	if inc.Number == 0 {
 		return

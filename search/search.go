@@ -55,11 +55,13 @@ type Results struct {
 //
 // and incidents it refuses are neither listed nor counted in Total. It is
 // given the incident as the index keeps it, with the fields Admits reads.
+// A nil may admits public incidents only.
 // At most limit hits are returned (all when limit ≤ 0); each carries its
 // best line: the one holding the most distinct words of the query, the
 // earlier field winning a tie (title, impact, root cause, trigger,
 // resolution, description, then updates and entries in order). A query
-// without a word of two characters or more finds nothing.
+// without a word of two characters or more finds nothing. Quotes are not
+// phrases: "disk full" finds the two words anywhere in the incident.
 func (x *Index) Search(query string, may func(incident.Incident) bool, limit int) Results {
 	words := tokens(query)
 	if len(words) == 0 {
@@ -81,7 +83,7 @@ func (x *Index) Search(query string, may func(incident.Incident) bool, limit int
 	found := make([]*doc, 0, len(ids))
 	for _, id := range ids {
 		d := st.docs[id]
-		if may == nil || may(d.inc) {
+		if admitted(may, &d.inc) {
 			found = append(found, d)
 		}
 	}
@@ -168,4 +170,14 @@ func hitOf(d *doc) Hit {
 		DeclaredAt: inc.DeclaredAt, ResolvedAt: inc.ResolvedAt,
 		RootCause: d.rootCause(), PostmortemURL: inc.PostmortemURL,
 	}
+}
+
+// admitted applies the access rule may; without one, only public
+// incidents are admitted, so a caller that forgets it shows nothing
+// private.
+func admitted(may func(incident.Incident) bool, inc *incident.Incident) bool {
+	if may == nil {
+		return !inc.Private
+	}
+	return may(*inc)
 }

@@ -239,3 +239,14 @@ func TestEmptyIndex(t *testing.T) {
 	s := play(t, 1, history[0])
 	require.Empty(t, x.Similar(s.inc, s.events, nil, 3))
 }
+
+// TestNilMayIsPublicOnly: a caller that forgets the access rule shows
+// nothing private.
+func TestNilMayIsPublicOnly(t *testing.T) {
+	x := seeded(t)
+	require.Zero(t, x.Search("fraud", nil, 0).Total)
+	require.Equal(t, 3, x.Search("logs", nil, 0).Total)
+	s := play(t, 16, past{title: "Fraud scores in logs", service: "payments", trigger: "scan", cause: "debug logging"})
+	require.NotContains(t, numbers(x.Similar(s.inc, s.events, nil, 0)), uint64(7))
+	require.Contains(t, numbers(x.Similar(s.inc, s.events, admits(bob), 0)), uint64(7))
+}

@@ -37,9 +37,12 @@ const MinScore = 0.2
 //
 // Each hit carries its root-cause line and its post-mortem link when it
 // has one. For a message everyone in a channel reads (the kickoff), may
-// must admit only what every reader may see, such as
+// must admit only what every reader may see: nil admits public incidents
+// only, or, for the members of a private channel,
 //
-//	func(inc incident.Incident) bool { return !inc.Private }
+//	func(inc incident.Incident) bool {
+//		return !slices.ContainsFunc(members, func(m string) bool { return !inc.Admits(m) })
+//	}
 func (x *Index) Similar(to incident.Incident, events []timeline.Event, may func(incident.Incident) bool, limit int) []Hit {
 	query := queryVector(newDoc(to, events))
 	service := strings.TrimSpace(to.Service)
@@ -96,7 +99,7 @@ func (x *Index) Similar(to incident.Incident, events []timeline.Event, may func(
 		if !same && score < MinScore {
 			continue
 		}
-		if may != nil && !may(d.inc) {
+		if !admitted(may, &d.inc) {
 			continue
 		}
 		found = append(found, candidate{d: d, same: same, score: score})
