@@ -150,10 +150,9 @@ func (db *DB) deleteSessions(op string, doomed func(Session) bool) (int, error) 
 		var ids [][]byte
 		err := b.ForEach(func(k, v []byte) error {
 			s, err := DecodeSession(string(k), v)
-			if err != nil {
-				return err
-			}
-			if doomed(s) {
+			// A record that cannot be read lets no one in: it goes, rather
+			// than stop every expiry and revocation after it.
+			if err != nil || doomed(s) {
 				ids = append(ids, append([]byte(nil), k...))
 			}
 			return nil

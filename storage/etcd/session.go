@@ -98,10 +98,9 @@ func (s *Store) deleteSessions(ctx context.Context, unchanged bool, doomed func(
 	var victims []victim
 	_, err := s.scanPrefix(ctx, s.keys.sessions(), 0, func(kv *mvccpb.KeyValue) error {
 		sess, err := storage.DecodeSession(s.keys.sessionID(string(kv.Key)), kv.Value)
-		if err != nil {
-			return err
-		}
-		if doomed(sess) {
+		// A record that cannot be read lets no one in: it goes, rather
+		// than stop every expiry and revocation after it.
+		if err != nil || doomed(sess) {
 			v := victim{key: string(kv.Key)}
 			if unchanged {
 				v.rev = kv.ModRevision
