@@ -131,7 +131,7 @@ func (h *SlackHandler) openMessageForm(cb slack.InteractionCallback, cmd command
 
 // declareMessageModal is the declare form, prefilled from a message.
 func declareMessageModal(cmd command.Command, channel, metadata string) slack.ModalViewRequest {
-	v, _ := declareSignalModal(cmd, signalForm{Channel: channel}) // a signalForm always encodes
+	v := prefilledDeclareModal(cmd, channel)
 	v.CallbackID = declareMessageCallbackID
 	v.PrivateMetadata = metadata
 	return v

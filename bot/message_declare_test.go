@@ -252,7 +252,8 @@ func TestMessageShortcutDeclares(t *testing.T) {
 				require.False(t, obs[0].At.After(inc.DeclaredAt))
 				require.Equal(t, shortcutUser, obs[0].Actor)
 				link := "https://example-corp.slack.com/archives/" + general + "/p" + strings.Replace(ts, ".", "", 1)
-				require.Equal(t, "Message from <@"+shortcutAuthor+"> in <#"+general+">: “Checkout is returning 500s for <EU> customers since 09:12 — @bob can you look? dashboard” ("+link+")", obs[0].Text)
+				require.Equal(t, "Message from <@"+shortcutAuthor+"> in <#"+general+">: “Checkout is returning 500s for <EU> customers since 09:12 — <@U0BOB000001> can you look? dashboard” ("+link+")", obs[0].Text,
+					"people stay member IDs, named wherever the entry is shown")
 
 				drainOutbox(t, r, fake)
 				var replies []slacktest.Message

@@ -130,9 +130,16 @@ func declareSignalModal(cmd command.Command, meta signalForm) (slack.ModalViewRe
 	if err != nil {
 		return slack.ModalViewRequest{}, err
 	}
-	v := declareModal(meta.Channel)
+	v := prefilledDeclareModal(cmd, meta.Channel)
 	v.CallbackID = declareSignalCallbackID
 	v.PrivateMetadata = string(md)
+	return v, nil
+}
+
+// prefilledDeclareModal is the declare form with cmd's title, service and
+// severity filled in.
+func prefilledDeclareModal(cmd command.Command, channel string) slack.ModalViewRequest {
+	v := declareModal(channel)
 	for _, b := range v.Blocks.BlockSet {
 		in, ok := b.(*slack.InputBlock)
 		if !ok {
@@ -152,7 +159,7 @@ func declareSignalModal(cmd command.Command, meta signalForm) (slack.ModalViewRe
 			}
 		}
 	}
-	return v, nil
+	return v
 }
 
 // submitDeclareSignal declares the incident a signal's form describes,

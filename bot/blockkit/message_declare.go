@@ -21,15 +21,21 @@ import (
 // label after "|".
 var slackMarkupRE = regexp.MustCompile(`<([@#!]?)([^<>|]*)(?:\|([^<>]*))?>`)
 
-// PlainMessage reads a message's text as Slack delivers it (markup and
-// escaped entities) as a person reads it: a mention becomes @name (or
-// @U… without a name), a channel #name, a link its label or its address.
-func PlainMessage(text string) string {
+// plainMessage reads a message's text as Slack delivers it (markup and
+// escaped entities) as a person reads it: a link becomes its label or its
+// address, a special mention @here or its label. A person or a channel
+// becomes @name or #name when plainPeople is set (a title, shown as it
+// is); otherwise it stays <@U…> or <#C…>, which every place that shows a
+// timeline entry names from the ID.
+func plainMessage(text string, plainPeople bool) string {
 	text = slackMarkupRE.ReplaceAllStringFunc(text, func(m string) string {
 		sub := slackMarkupRE.FindStringSubmatch(m)
 		sigil, target, label := sub[1], sub[2], sub[3]
 		switch sigil {
 		case "@", "#":
+			if !plainPeople {
+				return "<" + sigil + target + ">"
+			}
 			return sigil + strings.TrimPrefix(cmp.Or(label, target), sigil)
 		case "!":
 			// <!here>, <!channel>, <!subteam^S1|@oncall>, <!date^…|fallback>.
@@ -59,7 +65,7 @@ func MessageTitle(text, channelName string) string {
 		if onlyLinksRE.MatchString(line) {
 			break
 		}
-		t := strings.Join(strings.Fields(timeline.Clean(PlainMessage(line))), " ")
+		t := strings.Join(strings.Fields(timeline.Clean(plainMessage(line, true))), " ")
 		if t == "" {
 			break
 		}
@@ -74,8 +80,8 @@ func MessageTitle(text, channelName string) string {
 
 // MessageObservation is the observation that records a message an
 // incident was declared from: who wrote it where, what it said, and the
-// link to it. The author and channel are kept as Slack's mentions, which
-// every place that shows the entry names from the member ID.
+// link to it. People and channels are kept as Slack's mentions (<@U…>,
+// <#C…>), which every place that shows the entry names from the ID.
 func MessageObservation(author, channel, text, permalink string, limit int) string {
 	head := "Message"
 	if incident.IsPerson(author) {
@@ -86,7 +92,7 @@ func MessageObservation(author, channel, text, permalink string, limit int) stri
 	if permalink != "" {
 		tail += " (" + permalink + ")"
 	}
-	body := strings.TrimSpace(PlainMessage(text))
+	body := strings.TrimSpace(plainMessage(text, false))
 	if body == "" {
 		body = "(no text: an attachment or a file)"
 	}

@@ -38,6 +38,8 @@ func TestMessageTitle(t *testing.T) {
 func TestMessageObservation(t *testing.T) {
 	got := MessageObservation("U0ALICE0001", "C0OPS", "checkout &lt;eu&gt; 500s <https://g.example|graph>", "https://ooda.slack.com/archives/C0OPS/p1772445660000100", incident.MaxText)
 	require.Equal(t, "Message from <@U0ALICE0001> in <#C0OPS>: “checkout <eu> 500s graph” (https://ooda.slack.com/archives/C0OPS/p1772445660000100)", got)
+	got = MessageObservation("U0ALICE0001", "C0OPS", "<@U0BOB000001|bob> see <#C0DB|db> <!here>", "", incident.MaxText)
+	require.Equal(t, "Message from <@U0ALICE0001> in <#C0OPS>: “<@U0BOB000001> see <#C0DB> @here”", got, "people and channels stay IDs")
 	require.Equal(t, "Message in <#C0OPS>: “(no text: an attachment or a file)”", MessageObservation("", "C0OPS", "", "", incident.MaxText))
 	long := MessageObservation("U0ALICE0001", "C0OPS", strings.Repeat("x ", 4000), "https://l.example/p1", incident.MaxText)
 	require.LessOrEqual(t, utf8.RuneCountInString(long), incident.MaxText)
