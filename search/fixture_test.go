@@ -124,7 +124,7 @@ var history = []past{
 // step is one command of a seeded incident, applied to its state.
 type step func(inc *incident.Incident, m incident.Meta) (incident.Change, error)
 
-// declaration is what declares p as incident number n.
+// declaration is what declares p.
 func (p past) declaration() incident.Declaration {
 	return incident.Declaration{Title: p.title, Severity: 2, Service: p.service, Private: p.private}
 }
@@ -263,8 +263,8 @@ func apply(t testing.TB, db store, n uint64, i int, st step) incident.Result {
 	return res
 }
 
-// member and anyone are access rules: alice's (a member of the private
-// incident) and erin's (a member of nothing).
+// admits is user's access rule, as a command applies it: admits(alice)
+// and admits(bob) see the private INC-7, admits(erin) does not.
 func admits(user string) func(incident.Incident) bool {
 	return func(inc incident.Incident) bool { return inc.Admits(user) }
 }
