@@ -372,6 +372,7 @@ func (a *App) RefreshPeople(ctx context.Context) (int, error) {
 // Close stops the background work of the handlers (the Slack handler's
 // calls) and waits for it, and releases the guards' idle connections.
 func (a *App) Close() {
+	a.site.Close()
 	if a.slack != nil {
 		a.slack.Close()
 	}
@@ -500,8 +501,10 @@ func (a *App) Run(ctx context.Context, ln net.Listener) error {
 		ErrorLog:          slog.NewLogLogger(a.logger.Handler(), slog.LevelWarn),
 	}
 	// Shutdown waits for requests to end, and a live page's stream never
-	// does: closing the site ends them.
+	// does: closing the site ends them. Run closes it on every other way
+	// out too (the listener failing), so its watch never outlives Run.
 	hs.RegisterOnShutdown(a.site.Close)
+	defer a.site.Close()
 	wctx, stop := context.WithCancel(ctx)
 	defer stop()
 	supervised := make(chan struct{})

@@ -339,7 +339,7 @@ func (c Config) validateSignIn() []error {
 	}
 	if len(missing) == 3 {
 		if c.OIDCIssuer != "" {
-			return []error{errors.New("oidc_issuer: set only with Sign in with Slack (OODA_PUBLIC_URL, SLACK_CLIENT_ID, SLACK_CLIENT_SECRET)")}
+			return []error{errors.New("OODA_OIDC_ISSUER (oidc_issuer): set only with Sign in with Slack (OODA_PUBLIC_URL, SLACK_CLIENT_ID, SLACK_CLIENT_SECRET)")}
 		}
 		return nil
 	}
@@ -351,14 +351,14 @@ func (c Config) validateSignIn() []error {
 		u, err := url.Parse(c.PublicURL)
 		switch {
 		case err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") || (u.Path != "" && u.Path != "/") || u.RawQuery != "":
-			errs = append(errs, fmt.Errorf("public_url %q: want the address people open, such as https://ooda.example.com (no path)", c.PublicURL))
+			errs = append(errs, fmt.Errorf("OODA_PUBLIC_URL (public_url) %q: want the address people open, such as https://ooda.example.com (no path)", c.PublicURL))
 		case u.Scheme == "http" && !loopback(u.Hostname()):
-			errs = append(errs, fmt.Errorf("public_url %q: browsers keep the session cookie (Secure) only over https; serve Ooda behind TLS and give its https address", c.PublicURL))
+			errs = append(errs, fmt.Errorf("OODA_PUBLIC_URL (public_url) %q: browsers keep the session cookie (Secure) only over https; serve Ooda behind TLS and give its https address", c.PublicURL))
 		}
 	}
 	if c.OIDCIssuer != "" {
 		if u, err := url.Parse(c.OIDCIssuer); err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
-			errs = append(errs, fmt.Errorf("oidc_issuer %q: want an http(s) URL", c.OIDCIssuer))
+			errs = append(errs, fmt.Errorf("OODA_OIDC_ISSUER (oidc_issuer) %q: want an http(s) URL", c.OIDCIssuer))
 		}
 	}
 	if c.SlackBotToken == "" {

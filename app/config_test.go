@@ -125,7 +125,7 @@ func TestConfigErrorsNameTheValue(t *testing.T) {
 		{"sign-in over plain http", nil, signIn(map[string]string{"OODA_PUBLIC_URL": "http://ooda.example.com"}), "only over https"},
 		{"public url with a path", nil, signIn(map[string]string{"OODA_PUBLIC_URL": "https://example.com/ooda"}), "(no path)"},
 		{"sign-in without Slack", nil, signIn(map[string]string{"SLACK_BOT_TOKEN": ""}), "set SLACK_BOT_TOKEN too"},
-		{"issuer alone", nil, map[string]string{"OODA_OIDC_ISSUER": "https://idp.example.com"}, "oidc_issuer: set only with Sign in with Slack"},
+		{"issuer alone", nil, map[string]string{"OODA_OIDC_ISSUER": "https://idp.example.com"}, "OODA_OIDC_ISSUER (oidc_issuer): set only with Sign in with Slack"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
