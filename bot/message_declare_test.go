@@ -327,14 +327,15 @@ func TestMessageShortcutOddPayloads(t *testing.T) {
 	require.Equal(t, http.StatusBadRequest, rec.Code, "a shortcut on no channel is not Slack's")
 	require.Empty(t, fake.Views())
 
-	long := strings.Repeat("<https://grafana.example.com/d/x|graph> &amp; \"quoted\" ", 200)
+	// Quotes and backslashes take two characters each in the JSON.
+	long := strings.Repeat(`"\ `, 2000)
 	rec = r.post("/slack/interactivity", interactionBody(shortcutPayload(t, general, "1772445660.000100", ru.srv.URL, map[string]any{
 		"message.text": long,
 	})))
 	require.Equal(t, http.StatusOK, rec.Code)
 	form := waitForForm(t, fake, 1)
 	require.NotEmpty(t, form.meta.Text)
-	require.Less(t, len(form.meta.Text), len(long), "clipped to fit Slack's 3,000 characters")
+	require.Less(t, utf8.RuneCountInString(form.meta.Text), maxSignalText, "clipped further than a signal's text, to fit Slack's 3,000 characters")
 
 	rec = r.post("/slack/interactivity", interactionBody(shortcutPayload(t, general, "1772445660.000100", ru.srv.URL, map[string]any{
 		"message.text": "<https://grafana.example.com/d/x>",

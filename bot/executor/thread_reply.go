@@ -22,7 +22,9 @@ import (
 // A channel Ooda cannot post in (a private channel it was not invited to:
 // not_in_channel, channel_not_found) fails the effect for good, recorded
 // in the incident's timeline; public channels need no invitation, with
-// the chat:write.public scope.
+// the chat:write.public scope. Should Slack refuse to show Ooda the thread
+// of a channel it is not in, a doubtful attempt there fails the same way
+// rather than risk a second reply.
 func (e *Executor) threadReply(ctx context.Context, pe incident.Pending) (result, error) {
 	fx := pe.Effect
 	channel, thread := fx.Params["channel"], fx.Params["ts"]
