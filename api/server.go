@@ -53,6 +53,9 @@ type ServerConfig struct {
 	// People shows member IDs as names in post-mortems, incidents and
 	// replies; nil shows the ids.
 	People People
+	// Sessions ends web UI sessions at DELETE /api/v1/sessions (admin
+	// scope); nil leaves the route out.
+	Sessions SessionRevoker
 	// Zones and Now decide when an action item is overdue in GET
 	// /api/v1/actions: its owner's day at Now. Nil: UTC, time.Now.
 	Zones incident.Zones
@@ -98,6 +101,9 @@ func NewServer(cfg ServerConfig) (*Server, error) {
 	}
 	if cfg.Backup != nil {
 		s.mux.Handle("GET /api/v1/backup", s.authed(ScopeAdmin, s.backup))
+	}
+	if cfg.Sessions != nil {
+		s.mux.Handle("DELETE /api/v1/sessions", s.authed(ScopeAdmin, s.revokeSessions))
 	}
 	return s, nil
 }

@@ -255,6 +255,7 @@ func New(ctx context.Context, cfg Config, db storage.Store, opts Options) (*App,
 		Alerts:       a.alerts,
 		People:       a.people,
 		Zones:        zones,
+		Sessions:     db,
 	}
 	if a.monitor != nil {
 		sc.Freeze = a.monitor.Freeze
@@ -627,4 +628,3 @@ func replicaName() string {
 	}
 	return fmt.Sprintf("%s:%d", host, os.Getpid())
 }
-

@@ -19,6 +19,7 @@ Usage:
   ooda incident <command>                  run an /incident command against a running server
                                            (OODA_URL, OODA_API_TOKEN): works while Slack is down
   ooda status                              the server's dependencies, breakers and queue
+  ooda sessions revoke U0123ABCD|@alice    sign a person out of the web UI everywhere (admin token)
   ooda slo check --config FILE... [--prometheus URL]
                                            evaluate the SLOs once and print their burn (exit 1 on page, 2 unknown)
   ooda slo validate FILE...                check SLO files without Prometheus (exit 1 when one is invalid)
@@ -88,6 +89,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runPostmortem(ctx, rest, stdout, stderr)
 	case "incident":
 		return runIncident(ctx, rest, stdout, stderr)
+	case "sessions":
+		return runSessions(ctx, rest, stdout, stderr)
 	case "version", "--version", "-v":
 		fmt.Fprintf(stdout, "ooda %s\n", version)
 		return nil
