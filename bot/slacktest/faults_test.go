@@ -169,7 +169,11 @@ func TestFaults(t *testing.T) {
 			}
 			// The server learns that a client gave up a moment after the client does.
 			require.Eventually(t, func() bool {
-				c := s.CallsTo("chat.postMessage")[0]
+				calls := s.CallsTo("chat.postMessage")
+				if len(calls) == 0 {
+					return false // the handler has not finished recording it
+				}
+				c := calls[0]
 				return c.Status == tt.status && c.Err == tt.callErr
 			}, time.Second, time.Millisecond, "recorded %+v", s.CallsTo("chat.postMessage"))
 
