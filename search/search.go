@@ -37,6 +37,10 @@ type Hit struct {
 	// (0 to 1).
 	SameService bool
 	Score       float64
+	// Shared are the words of the title, impact, trigger and root cause
+	// that the incident shares with the one Similar was asked about, the
+	// weightiest first, at most MaxShared (Similar only).
+	Shared []string
 }
 
 // Results is what Search found: the first hits, newest first, and how many

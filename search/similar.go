@@ -14,6 +14,9 @@ import (
 // service is not similar at all: sharing one common word is not enough.
 const MinScore = 0.2
 
+// MaxShared is how many shared words a hit of Similar names.
+const MaxShared = 5
+
 // Similar lists the incidents most like to (whose events, in sequence
 // order, are events), at most limit of them (all when limit ≤ 0), leaving
 // out to itself and every incident may refuses. The ranking, computed
@@ -123,9 +126,42 @@ func (x *Index) Similar(to incident.Incident, events []timeline.Event, may func(
 	for _, c := range found {
 		h := hitOf(c.d)
 		h.SameService, h.Score = c.same, c.score
+		h.Shared = sharedWords(st, query, c.d, idf)
 		hits = append(hits, h)
 	}
 	return hits
+}
+
+// sharedWords returns the words of query that d holds in the fields
+// Similar reads, by what they add to the similarity, at most MaxShared.
+func sharedWords(st *state, query []queryWord, d *doc, idf func(uint32) float64) []string {
+	type weighed struct {
+		word string
+		w    float64
+	}
+	var found []weighed
+	for _, q := range query {
+		t, ok := st.terms[q.word]
+		if !ok {
+			continue
+		}
+		i, in := slices.BinarySearchFunc(d.sim, t, func(s simTerm, t uint32) int { return cmp.Compare(s.term, t) })
+		if !in {
+			continue
+		}
+		found = append(found, weighed{word: q.word, w: math.Round(q.w*float64(d.sim[i].w)*idf(t)*idf(t)*1e9) / 1e9})
+	}
+	slices.SortFunc(found, func(a, b weighed) int {
+		if c := cmp.Compare(b.w, a.w); c != 0 {
+			return c
+		}
+		return strings.Compare(a.word, b.word)
+	})
+	words := make([]string, 0, min(len(found), MaxShared))
+	for _, f := range found[:min(len(found), MaxShared)] {
+		words = append(words, f.word)
+	}
+	return words
 }
 
 // queryWord is a word of the incident Similar is asked about, with its
