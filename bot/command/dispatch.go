@@ -103,6 +103,9 @@ type Dispatcher struct {
 	// Zones tells each person's time zone, which decides when their
 	// action items are overdue in `/incident actions`; nil: UTC.
 	Zones incident.Zones
+	// Search answers `/incident search` and `/incident similar`; nil: they
+	// say search is not available.
+	Search Searcher
 }
 
 // Handle parses and runs one command. It never returns an error: every
@@ -146,6 +149,8 @@ func (d *Dispatcher) Run(ctx context.Context, req Request, cmd Command) Reply {
 		return d.actions(ctx, req, cmd)
 	case VerbSLO:
 		return d.sloReply(cmd.Service)
+	case VerbSearch:
+		return d.search(req, cmd)
 	case VerbDeclare:
 		if cmd.Title == "" {
 			return Reply{OpenDeclareForm: true, Code: http.StatusOK, Text: "An incident needs a title: " + VerbUsage(VerbDeclare)}
@@ -163,6 +168,8 @@ func (d *Dispatcher) Run(ctx context.Context, req Request, cmd Command) Reply {
 		return d.read(ctx, req, n, func(inc incident.Incident, evs []timeline.Event) string { return TimelineText(inc, evs) }, true)
 	case VerbAmend, VerbStrike:
 		return d.correct(ctx, req, n, cmd)
+	case VerbSimilar:
+		return d.similar(ctx, req, n)
 	}
 	meta := req.meta()
 	res, err := d.Store.Apply(ctx, n, req.Key, func(inc *incident.Incident) (incident.Change, error) {

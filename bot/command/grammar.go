@@ -41,7 +41,7 @@ type Command struct {
 	Status incident.Status
 
 	// loop entries, impact, update, resolve summary, action, publish URL;
-	// the new text of amend and the reason of strike
+	// the new text of amend and the reason of strike; the words of search
 	Phase    timeline.Phase
 	Cause    bool
 	Text     string
@@ -105,6 +105,8 @@ const (
 	VerbPostmortem Verb = "postmortem"
 	VerbPublish    Verb = "postmortem publish"
 	VerbList       Verb = "list"
+	VerbSearch     Verb = "search"
+	VerbSimilar    Verb = "similar"
 	VerbSLO        Verb = "slo"
 	VerbHelp       Verb = "help"
 	// VerbTake is "Take a role" clicked in the kickoff message: the role
@@ -141,6 +143,8 @@ var verbs = []struct {
 	{VerbPostmortem, "postmortem", "write the post-mortem draft from the timeline, upload it here and bookmark it", []string{"post-mortem"}},
 	{VerbPublish, "postmortem publish <url>", "record where the final post-mortem is published and close the incident", nil},
 	{VerbList, "list [sev1..sev4] [page N]", "open incidents, newest first, and resolved ones whose post-mortem is overdue, a page at a time", []string{"ls"}},
+	{VerbSearch, "search <words>", "find incidents by the words of their title, impact, root cause, trigger, updates and timeline, newest first, with the line that matched", []string{"find"}},
+	{VerbSimilar, "similar [INC-7]", "up to three past incidents most like this one (same service first, then shared words), with their root cause and post-mortem", nil},
 	{VerbSLO, "slo [service]", "SLO burn rates and error budgets, and Ooda's own SLO", []string{"slos"}},
 	{VerbHelp, "help [command]", "this help", []string{"-h", "--help", "?"}},
 }
@@ -197,7 +201,7 @@ func knownVerb(v Verb) bool {
 }
 
 // ReadsOnly reports whether text is a command that changes nothing (help,
-// list, roles, timeline, slo), which a token without the write scope may
+// list, roles, timeline, slo, search, similar), which a token without the write scope may
 // run. Text that does not parse changes nothing either: its answer says
 // what to type instead.
 func ReadsOnly(text string) bool {
@@ -206,7 +210,7 @@ func ReadsOnly(text string) bool {
 		return true
 	}
 	switch c.Verb {
-	case VerbHelp, VerbList, VerbRoles, VerbTimeline, VerbSLO, VerbActions:
+	case VerbHelp, VerbList, VerbRoles, VerbTimeline, VerbSLO, VerbActions, VerbSearch, VerbSimilar:
 		return true
 	}
 	return false
@@ -293,7 +297,13 @@ func ParseCommand(text string) (Command, error) {
 		}
 		c.Role, c.User = r, u
 		return c, nil
-	case VerbRoles, VerbTimeline, VerbReopen:
+	case VerbSearch:
+		c.Text = rest()
+		if c.Text == "" {
+			return c, usagef("say what to look for: %s, such as `/incident search connection pool`", VerbUsage(VerbSearch))
+		}
+		return c, nil
+	case VerbRoles, VerbTimeline, VerbReopen, VerbSimilar:
 		if err := takeIncident(); err != nil {
 			return c, err
 		}
