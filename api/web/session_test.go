@@ -187,12 +187,74 @@ func TestSignInNext(t *testing.T) {
 	}
 }
 
+// TestSignInNextSameOrigin: a signed-in person sent to /signin with a
+// next that a browser, or http.Redirect's cleaning, would turn into
+// another host is sent to a path of the site instead: the Location
+// header names no other origin however it is read.
+func TestSignInNextSameOrigin(t *testing.T) {
+	f := newSigninFixture(t)
+	f.signIn(t)
+	for _, raw := range []string{
+		"/./%5Cevil.com", "/%2e/%5Cevil.com", "/x/..%2F%5Cevil.com", "/%5c%5cevil", "/.%2F/evil",
+		"/%2F%2Fevil", "/%2F%5Cevil", "/./%2F/evil", "/%09/evil", "/%0A/evil", "/%5C/evil",
+		"/%EF%BC%8Fevil", "/%EF%BC%8F%EF%BC%8Fevil", "/%E2%88%95evil", "/.%2F.%2F%2Fevil",
+		"%2F%2Fevil", "https://evil.example", "/x/..%2F..%2F%2Fevil",
+	} {
+		t.Run(raw, func(t *testing.T) {
+			resp, _ := get(t, f.noFollow(), f, "/signin?next="+raw)
+			require.Equal(t, http.StatusSeeOther, resp.StatusCode)
+			loc := resp.Header.Get("Location")
+			requireSameOrigin(t, loc)
+		})
+	}
+	// A path of the site still goes through, cleaned.
+	resp, _ := get(t, f.noFollow(), f, "/signin?next="+url.QueryEscape("/incidents/../incidents/7?x=1"))
+	require.Equal(t, "/incidents/7?x=1", resp.Header.Get("Location"))
+}
+
+// requireSameOrigin fails unless loc, as a browser reads it (backslashes
+// as slashes, tabs and newlines dropped, escapes decoded), is a path of
+// the site it came from.
+func requireSameOrigin(t *testing.T, loc string) {
+	t.Helper()
+	require.True(t, strings.HasPrefix(loc, "/"), "Location %q is a path", loc)
+	read := strings.NewReplacer("\\", "/", "\t", "", "\n", "", "\r", "").Replace(loc)
+	decoded, err := url.PathUnescape(read)
+	require.NoError(t, err)
+	for _, p := range []string{read, decoded, strings.ReplaceAll(decoded, "\\", "/"), strings.ReplaceAll(decoded, "\uff0f", "/")} {
+		require.False(t, strings.HasPrefix(p, "//"), "Location %q reads as another host (%q)", loc, p)
+	}
+	u, err := url.Parse(read)
+	require.NoError(t, err)
+	require.Empty(t, u.Host, "Location %q", loc)
+	require.Empty(t, u.Scheme, "Location %q", loc)
+}
+
 func TestLocalPath(t *testing.T) {
 	for _, tt := range []struct{ in, want string }{
 		{"/", "/"},
 		{"/incidents/7/postmortem", "/incidents/7/postmortem"},
 		{"/?status=open&page=2", "/?status=open&page=2"},
-		{"/a\\b", "/a\\b"},
+		{"/a\\b", "/"},
+		{"/a%5Cb", "/"},
+		{"/./%5Cevil.com", "/"},
+		{"/%2e/%5Cevil.com", "/"},
+		{"/x/..%2F%5Cevil.com", "/"},
+		{"/%5c%5cevil", "/"},
+		{"/.%2F/evil", "/evil"},
+		{"/%2F%2Fevil", "/"},
+		{"/./.%2F/evil", "/evil"},
+		{"/\t/evil", "/"},
+		{"/%09/evil", "/"},
+		{"/%0a/evil", "/"},
+		{"/\u00a0x\u0085", "/"},
+		{"/\uff0fevil", "/"},
+		{"/%EF%BC%8Fevil", "/"},
+		{"/\u2215evil", "/"},
+		{"/x/../incidents/7", "/incidents/7"},
+		{"/incidents/7/", "/incidents/7/"},
+		{"/incidents/7?next=//evil#frag", "/incidents/7?next=//evil"},
+		{"/a%20b", "/a%20b"},
 		{"", "/"},
 		{"//evil.example", "/"},
 		{`/\evil.example`, "/"},

@@ -9,9 +9,11 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"path"
 	"strings"
 	"sync"
 	"time"
+	"unicode"
 
 	"github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/oauth2"
@@ -178,23 +180,55 @@ func (s *Site) readFlow(r *http.Request) (f flow, ok bool) {
 const maxNext = 2000
 
 // localPath is next when it is a path on this site, "/" otherwise, so
-// that sign-in never sends anyone elsewhere (an open redirect). Browsers
-// read "//host" and "/\host" as another host, and drop tabs and newlines
-// from addresses, so those are refused too.
+// that sign-in never sends anyone elsewhere (an open redirect). What it
+// returns is the path cleaned and escaped again, with next's query: the
+// cleaning http.Redirect does can then not turn it into another origin.
+// Browsers read "//host" and "/\host" as another host, drop tabs and
+// newlines from addresses and may read other slashes as "/", so a
+// backslash anywhere (raw or escaped), a control character, a scheme, a
+// host or a user refuses next, and so does a cleaned path that starts
+// with "//".
 func localPath(next string) string {
-	if len(next) > maxNext || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, `/\`) {
+	if len(next) > maxNext || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") ||
+		strings.ContainsRune(next, '\\') || strings.Contains(strings.ToLower(next), "%5c") {
 		return "/"
 	}
-	for _, c := range next {
-		if c < 0x20 || c == 0x7f {
-			return "/"
-		}
+	if strings.ContainsFunc(next, isControl) {
+		return "/"
 	}
 	u, err := url.Parse(next)
 	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || u.Opaque != "" {
 		return "/"
 	}
-	return next
+	if strings.ContainsRune(u.Path, '\\') || strings.ContainsFunc(u.Path, isControl) || !strings.HasPrefix(u.Path, "/") || strings.HasPrefix(u.Path, "//") {
+		return "/"
+	}
+	// A slash other than "/" (／, ∕, ⁄) is read as one by some browsers
+	// when it reaches the address bar decoded; no page of the site has one.
+	if strings.ContainsAny(u.Path, "\uff0f\u2215\u2044\u29f8\uff3c\u2216\u29f5\u29f9\ufe68") {
+		return "/"
+	}
+	clean := path.Clean(u.Path)
+	if strings.HasSuffix(u.Path, "/") && clean != "/" {
+		clean += "/"
+	}
+	if strings.HasPrefix(clean, "//") {
+		return "/"
+	}
+	out := (&url.URL{Path: clean}).EscapedPath()
+	if strings.HasPrefix(out, "//") || !strings.HasPrefix(out, "/") {
+		return "/"
+	}
+	if u.RawQuery != "" {
+		out += "?" + u.RawQuery
+	}
+	return out
+}
+
+// isControl reports whether r is a control character, which browsers
+// drop from or misread in an address.
+func isControl(r rune) bool {
+	return r < 0x20 || r == 0x7f || unicode.IsControl(r)
 }
 
 // signinPage is the data of the sign-in page, which says why someone is
