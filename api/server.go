@@ -60,6 +60,9 @@ type ServerConfig struct {
 	// /api/v1/actions: its owner's day at Now. Nil: UTC, time.Now.
 	Zones incident.Zones
 	Now   func() time.Time
+	// Search answers GET /api/v1/search (a *search.Index); nil leaves the
+	// route out.
+	Search Searcher
 }
 
 // Server is Ooda's HTTP surface.
@@ -95,6 +98,9 @@ func NewServer(cfg ServerConfig) (*Server, error) {
 	s.mux.Handle("GET /api/v1/incidents/{n}/postmortem", s.authed(ScopeRead, postmortemHandler(cfg.Store, nil, cfg.PostmortemBudget, cfg.People)))
 	if cfg.Freeze != nil {
 		s.mux.Handle("GET /api/v1/freeze", s.authed(ScopeRead, FreezeHandler(cfg.Freeze)))
+	}
+	if cfg.Search != nil {
+		s.mux.Handle("GET /api/v1/search", s.authed(ScopeRead, s.search))
 	}
 	if cfg.Alerts != nil {
 		s.mux.Handle("POST /api/v1/alerts", s.authed(ScopeWrite, cfg.Alerts.ServeHTTP))
