@@ -302,6 +302,12 @@ func postmortemState(inc *incident.Incident, now time.Time) (state, class, link 
 	case inc.Status == incident.StatusClosed && (inc.PostmortemURL != "" || inc.PostmortemRequired()):
 		// Closing an incident records that its post-mortem is published,
 		// with its address when one was given.
+		// Only a web address is linked, as the incident page does: a
+		// snapshot from before the check, or a restored one, may hold
+		// javascript: or another scheme.
+		if !incident.IsWebLink(inc.PostmortemURL) {
+			return "published", "published", ""
+		}
 		return "published", "published", inc.PostmortemURL
 	case !inc.PostmortemRequired():
 		return "not required", "not-required", ""

@@ -456,6 +456,21 @@ func TestPostmortemState(t *testing.T) {
 			require.Equal(t, tt.cls, cls)
 		})
 	}
+
+	// Only a web address is linked, as the incident page links it.
+	for _, tt := range []struct{ url, link string }{
+		{"https://wiki.example.com/pm/1", "https://wiki.example.com/pm/1"},
+		{"javascript:alert(1)", ""},
+		{"data:text/html,<script>alert(1)</script>", ""},
+		{"//evil.example/pm", ""},
+		{"https://user:pw@wiki.example.com/pm", ""},
+		{"wiki.example.com/pm", ""},
+	} {
+		inc := incident.Incident{Status: incident.StatusClosed, Severity: 1, ResolvedAt: resolved, PostmortemURL: tt.url}
+		state, _, link := postmortemState(&inc, resolved)
+		require.Equal(t, "published", state, tt.url)
+		require.Equal(t, tt.link, link, tt.url)
+	}
 }
 
 // TestStyleSheet: the site's style sheet is served from the binary, and
