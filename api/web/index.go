@@ -36,12 +36,14 @@ type index struct {
 	snaps     map[uint64]incident.Incident
 	list      []incident.Incident // snaps by number, newest first; nil when out of date
 
-	// The watch: started by the first read, stopped by stop.
-	started bool
-	cancel  context.CancelFunc
-	wg      sync.WaitGroup
-	logger  func(msg string, args ...any)
-	backoff time.Duration
+	// The watch: started by the first read, stopped by stop. closed: stop
+	// ran, and no watch starts after it (a request still in flight when
+	// the site closed reads the store itself).
+	started, closed bool
+	cancel          context.CancelFunc
+	wg              sync.WaitGroup
+	logger          func(msg string, args ...any)
+	backoff         time.Duration
 }
 
 // indexBackoff is the pause before watching again after the feed failed.
@@ -138,11 +140,11 @@ func (x *index) changed(n uint64) {
 	x.list = nil
 }
 
-// start runs the watch, once.
+// start runs the watch, once, unless stop ran.
 func (x *index) start() {
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	if x.started {
+	if x.started || x.closed {
 		return
 	}
 	x.started = true
@@ -181,9 +183,10 @@ func (x *index) watch(ctx context.Context) {
 	}
 }
 
-// stop ends the watch and waits for it.
+// stop ends the watch and waits for it; no watch starts after it.
 func (x *index) stop() {
 	x.mu.Lock()
+	x.closed = true
 	cancel := x.cancel
 	x.mu.Unlock()
 	if cancel != nil {

@@ -102,3 +102,40 @@ func TestIndexWithoutTheFeed(t *testing.T) {
 	require.Equal(t, n, incs[0].Number)
 	require.GreaterOrEqual(t, store.fullReads.Load(), int32(2))
 }
+
+// TestIndexAfterStop: a list request still in flight when the site
+// closes, before any other started the watch, starts none: nothing would
+// stop it. It reads the store itself.
+func TestIndexAfterStop(t *testing.T) {
+	db := storagetest.Open(t)
+	store := &countingStore{Store: db}
+	x := &index{store: store}
+	x.stop()
+	n := seedListIncident(t, db, listIncident{title: "Checkout down", severity: 2, by: listAlice, declared: listNow})
+	incs, err := x.incidents(t.Context())
+	require.NoError(t, err)
+	require.Len(t, incs, 1)
+	require.Equal(t, n, incs[0].Number)
+	x.mu.Lock()
+	started := x.started
+	x.mu.Unlock()
+	require.False(t, started, "no watch starts after stop")
+	x.stop()
+}
+
+// TestSiteCloseBeforeTheList: Close before any list request; a request
+// after it is served from the store and leaves no watch behind (TestMain
+// fails on a leaked goroutine).
+func TestSiteCloseBeforeTheList(t *testing.T) {
+	db := storagetest.Open(t)
+	seedListIncident(t, db, listIncident{title: "Checkout down", severity: 2, by: listAlice, declared: listNow})
+	site, err := New(Config{Store: db, PublicURL: "https://ooda.example.com", ClientID: "client", ClientSecret: "secret", Now: func() time.Time { return listNow }})
+	require.NoError(t, err)
+	site.Close()
+	incs, err := site.index.incidents(t.Context())
+	require.NoError(t, err)
+	require.Len(t, incs, 1)
+	site.index.mu.Lock()
+	defer site.index.mu.Unlock()
+	require.False(t, site.index.started, "no watch starts after Close")
+}
