@@ -13,6 +13,7 @@ import (
 	"github.com/ooda-sre/ooda/bot/mrkdwn"
 	"github.com/ooda-sre/ooda/incident"
 	"github.com/ooda-sre/ooda/roles"
+	"github.com/ooda-sre/ooda/search"
 	"github.com/ooda-sre/ooda/timeline"
 )
 
@@ -66,6 +67,10 @@ type PostContext struct {
 	// the message is sent. A message sent more than LateAfter after it was
 	// written says when it was written. Either zero: it is on time.
 	Written, Delivered time.Time
+	// Similar are the past incidents most like this one, for the kickoff
+	// (only what every reader of the channel may see); none: no such
+	// block.
+	Similar []search.Hit
 }
 
 // LateAfter is how long after it was written a message is delivered
@@ -204,6 +209,11 @@ func renderKickoff(pc PostContext) Message {
 			"• *Orient* on what it means: `/incident orient [--cause] &lt;finding&gt;`\n"+
 			"• *Decide* what to do: `/incident decide &lt;decision&gt;`\n"+
 			"• *Act* and say what you did: `/incident act &lt;action&gt;`"),
+	)
+	if len(pc.Similar) > 0 {
+		blocks = append(blocks, similarSection(pc.Similar))
+	}
+	blocks = append(blocks,
 		contextMrkdwn("`/incident role ops @you` · `/incident status identified` · `/incident update &lt;text&gt;` · "+
 			"`/incident action &lt;text&gt; @owner` · `/incident resolve [summary]` · `/incident help`"),
 	)

@@ -62,8 +62,8 @@ func SimilarHit(h search.Hit, limit int) string {
 	head := "• " + hitHead(h, min(limit/3, maxSearchHead))
 	var tail []string
 	if h.PostmortemURL != "" {
-		if utf8.RuneCountInString(h.PostmortemURL) <= maxShownLink {
-			tail = append(tail, "   Post-mortem: "+mrkdwn.Escape(h.PostmortemURL))
+		if link := mrkdwn.Escape(h.PostmortemURL); utf8.RuneCountInString(link) <= maxShownLink {
+			tail = append(tail, "   Post-mortem: "+link)
 		} else {
 			tail = append(tail, "   Post-mortem: published (its link is too long to show here)")
 		}

@@ -16,6 +16,8 @@ import (
 	"github.com/ooda-sre/ooda/incident"
 	"github.com/ooda-sre/ooda/postmortem"
 	"github.com/ooda-sre/ooda/resilience"
+	"github.com/ooda-sre/ooda/search"
+	"github.com/ooda-sre/ooda/timeline"
 )
 
 // Defaults of Config.
@@ -70,6 +72,10 @@ type Config struct {
 	// People names the people of the post-mortem draft it uploads; nil
 	// shows their member IDs.
 	People People
+	// Similar finds the past incidents most like an incident, for its
+	// kickoff message, among those may admits; (*search.Index).Similar is
+	// one. Nil: the kickoff lists none.
+	Similar func(to incident.Incident, events []timeline.Event, may func(incident.Incident) bool, limit int) []search.Hit
 }
 
 // People names people in a draft: Names looks an unknown member ID up
