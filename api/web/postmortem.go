@@ -60,11 +60,14 @@ func (s *Site) postmortemPage(w http.ResponseWriter, r *http.Request, v *Viewer)
 			return
 		}
 	}
-	// One read: the state is the fold of the events read, so the access
-	// check and the draft cannot see two moments of the incident. An
-	// incident the viewer may not see answers as one nobody declared
-	// (notFound, the incident page's answer).
-	events, err := s.cfg.Store.Events(r.Context(), n, 1)
+	// The snapshot first: an incident the viewer may not see answers as
+	// one nobody declared (notFound, the incident page's answer), after
+	// the same one read, so the time the answer takes does not tell a
+	// hidden incident from an unknown number. Then the events, folded
+	// into the snapshot, so the access check and the draft see one
+	// moment of the incident; the check is made again on that fold.
+	ctx := r.Context()
+	snap, err := s.cfg.Store.Incident(ctx, n)
 	switch {
 	case errors.Is(err, incident.ErrNotFound):
 		s.notFound(w, r, v, n)
@@ -72,9 +75,25 @@ func (s *Site) postmortemPage(w http.ResponseWriter, r *http.Request, v *Viewer)
 	case err != nil:
 		s.internal(w, r, fmt.Errorf("read %s: %w", incident.ID(n), err))
 		return
+	case !snap.Admits(v.User):
+		s.notFound(w, r, v, n)
+		return
 	}
-	inc := incident.Replay(events)
-	if len(events) == 0 || !inc.Admits(v.User) {
+	events, err := s.cfg.Store.Events(ctx, n, 1)
+	switch {
+	case errors.Is(err, incident.ErrNotFound):
+		s.notFound(w, r, v, n)
+		return
+	case err != nil:
+		s.internal(w, r, fmt.Errorf("read %s's events: %w", incident.ID(n), err))
+		return
+	}
+	// A snapshot without events (a store restored from snapshots alone)
+	// still has a draft: what the snapshot says, an empty timeline.
+	st := incidentState{inc: snap.Clone()}
+	st.add(events)
+	inc := st.inc
+	if !inc.Admits(v.User) {
 		s.notFound(w, r, v, n)
 		return
 	}

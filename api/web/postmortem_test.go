@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -315,4 +316,66 @@ func pmBetween(t *testing.T, s, start, end string) string {
 	j := strings.Index(s[i:], end)
 	require.Greater(t, j, 0, "no %s after %s", end, start)
 	return s[i : i+j+len(end)]
+}
+
+// eventsCounter counts the event reads of a store and can hide every
+// incident's events, as a store restored from snapshots alone holds none.
+type eventsCounter struct {
+	Store
+	reads    atomic.Int32
+	noEvents bool
+}
+
+func (e *eventsCounter) Events(ctx context.Context, n uint64, from uint64) ([]timeline.Event, error) {
+	e.reads.Add(1)
+	if e.noEvents {
+		return nil, nil
+	}
+	return e.Store.Events(ctx, n, from)
+}
+
+// pmSiteOver is the post-mortem fixture's site reading through store.
+func pmSiteOver(t *testing.T, store Store) http.Handler {
+	t.Helper()
+	site, err := New(Config{
+		Store: store, Now: func() time.Time { return listNow },
+		PublicURL: "https://ooda.example.com", ClientID: "client", ClientSecret: "secret",
+	})
+	require.NoError(t, err)
+	t.Cleanup(site.Close)
+	mux := http.NewServeMux()
+	site.Register(mux)
+	return mux
+}
+
+// TestPostmortemHiddenReadsNoEvents: a hidden incident is refused on its
+// snapshot, before its events are read, so its 404 costs what an unknown
+// number's does and its timing tells nothing.
+func TestPostmortemHiddenReadsNoEvents(t *testing.T) {
+	f := newPMFixture(t)
+	store := &eventsCounter{Store: f.db}
+	h := pmSiteOver(t, store)
+	for _, n := range []uint64{f.hidden, f.hidden + 100} {
+		code, _, _ := listGet(t, h, f.cookie, fmt.Sprintf("/incidents/%d/postmortem", n))
+		require.Equal(t, http.StatusNotFound, code)
+	}
+	require.Zero(t, store.reads.Load(), "no events are read for an incident the viewer may not see")
+	code, _, _ := listGet(t, h, f.cookie, fmt.Sprintf("/incidents/%d/postmortem", f.full))
+	require.Equal(t, http.StatusOK, code)
+	require.NotZero(t, store.reads.Load())
+}
+
+// TestPostmortemSnapshotWithoutEvents: an incident the list shows whose
+// store holds its snapshot but no events has a post-mortem page, not a
+// 404; a hidden one is still refused.
+func TestPostmortemSnapshotWithoutEvents(t *testing.T) {
+	f := newPMFixture(t)
+	h := pmSiteOver(t, &eventsCounter{Store: f.db, noEvents: true})
+	code, body, _ := listGet(t, h, f.cookie, fmt.Sprintf("/incidents/%d/postmortem", f.cleanly))
+	require.Equal(t, http.StatusOK, code, body)
+	require.Contains(t, body, "Search slow")
+	code, _, _ = listGet(t, h, f.cookie, fmt.Sprintf("/incidents/%d/postmortem?format=md", f.cleanly))
+	require.Equal(t, http.StatusOK, code)
+	code, _, _ = listGet(t, h, f.cookie, fmt.Sprintf("/incidents/%d/postmortem", f.hidden))
+	require.Equal(t, http.StatusNotFound, code)
 }
