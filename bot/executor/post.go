@@ -93,6 +93,11 @@ func (e *Executor) post(ctx context.Context, pe incident.Pending) (result, error
 			Event: events[i], Incident: then, Recent: events[:i], Announce: announce,
 			Written: writtenAt(events[i], pe), Delivered: e.cfg.Now(),
 		}
+		if fx.Template == incident.TemplateKickoff {
+			if pc.Similar, err = e.similar(ctx, inc); err != nil {
+				return result{}, err
+			}
+		}
 		if msg, err = blockkit.Render(fx.Template, pc); err != nil {
 			return result{}, resilience.Permanent(err)
 		}
