@@ -243,7 +243,14 @@ func (s *Site) live(w http.ResponseWriter, r *http.Request, v *Viewer) {
 		case <-s.done:
 			return
 		case <-tick.C:
-			if !s.sessionLive(ctx, v) {
+			live, err := s.sessionLive(ctx, v)
+			if err != nil {
+				if ctx.Err() == nil {
+					s.cfg.Logger.WarnContext(ctx, "web: live stream ended: its session could not be checked", "incident", incident.ID(n), "err", err)
+				}
+				return
+			}
+			if !live {
 				_ = out.event("gone", 0, goneData)
 				_ = out.flush()
 				return
@@ -279,17 +286,18 @@ func clientSeq(r *http.Request) uint64 {
 	return n
 }
 
-// sessionLive reports whether v's session still stands: signing out,
-// a revocation or its expiry end the streams it opened too.
-func (s *Site) sessionLive(ctx context.Context, v *Viewer) bool {
-	if v.Session == "" {
-		return true
-	}
-	sess, ok, err := s.cfg.Store.Session(ctx, v.Session)
+// sessionLive reports whether v's session still stands, by the rule
+// pages apply (sessionViewer): signing out, a revocation, its expiry, the
+// member's deactivation in Slack or a change of workspace end the streams
+// it opened too. An error (the store or the workspace cannot be read)
+// is returned: the stream ends rather than outlive a session unchecked,
+// and the browser's reconnection asks again.
+func (s *Site) sessionLive(ctx context.Context, v *Viewer) (bool, error) {
+	cur, err := s.sessionViewer(ctx, v.Session)
 	if err != nil {
-		return true // the store is down: the next change or beat asks again
+		return false, fmt.Errorf("check the session: %w", err)
 	}
-	return ok && s.cfg.Now().Before(sess.ExpiresAt)
+	return cur != nil && cur.User == v.User && cur.Team == v.Team, nil
 }
 
 // goneData is what gone and closed carry: nothing the viewer may not see.
@@ -363,7 +371,11 @@ func (ls *liveStream) refresh(ctx context.Context) error {
 		recheck = sessionRecheck
 	}
 	if time.Since(ls.checked) >= recheck {
-		if !s.sessionLive(ctx, ls.viewer) {
+		live, err := s.sessionLive(ctx, ls.viewer)
+		if err != nil {
+			return err
+		}
+		if !live {
 			ls.gone = true
 			return nil
 		}

@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -18,6 +19,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ooda-sre/ooda/incident"
+	"github.com/ooda-sre/ooda/people"
 	"github.com/ooda-sre/ooda/storage"
 	"github.com/ooda-sre/ooda/storage/storagetest"
 	"github.com/ooda-sre/ooda/timeline"
@@ -159,10 +161,21 @@ type liveServer struct {
 
 func newLiveServer(t *testing.T, store Store, db *storage.DB, tune func(*http.Server)) *liveServer {
 	t.Helper()
-	site, err := New(Config{
+	return newLiveServerWith(t, store, db, tune, nil)
+}
+
+// newLiveServerWith is newLiveServer with edit changing the site's
+// configuration before the site is built.
+func newLiveServerWith(t *testing.T, store Store, db *storage.DB, tune func(*http.Server), edit func(*Config)) *liveServer {
+	t.Helper()
+	cfg := Config{
 		Store: store, People: pagePeople,
 		PublicURL: "https://ooda.example.com", ClientID: "client", ClientSecret: "secret",
-	})
+	}
+	if edit != nil {
+		edit(&cfg)
+	}
+	site, err := New(cfg)
 	require.NoError(t, err)
 	mux := http.NewServeMux()
 	site.Register(mux)
@@ -460,5 +473,73 @@ func TestLiveSessionRevoked(t *testing.T) {
 	require.NoError(t, err)
 	s.entry(time.Now(), pageAlice, timeline.PhaseAct, "Rolled back")
 	require.Equal(t, goneData, st.next(t, "gone").Data)
+	st.ends(t)
+}
+
+// liveDirectory is a People that knows whether members are active, safe
+// to change while the server reads it.
+type liveDirectory struct {
+	mu          sync.Mutex
+	deactivated map[string]bool
+}
+
+func (d *liveDirectory) Name(id string) string                     { return pagePeople.Name(id) }
+func (d *liveDirectory) Names(context.Context) func(string) string { return d.Name }
+func (d *liveDirectory) Person(id string) (people.Person, bool) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return people.Person{ID: id, RealName: pagePeople.Name(id), Deleted: d.deactivated[id]}, true
+}
+
+func (d *liveDirectory) deactivate(id string) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.deactivated[id] = true
+}
+
+// TestLiveMemberDeactivated: a member deactivated in Slack while their
+// stream is open gets gone, as their next page would send them to sign
+// in: the stream checks its session by the pages' rule.
+func TestLiveMemberDeactivated(t *testing.T) {
+	db := storagetest.Open(t)
+	s, seq := liveIncident(t, db, incident.Declaration{Title: "Checkout down", Severity: 2})
+	dir := &liveDirectory{deactivated: map[string]bool{}}
+	ls := newLiveServerWith(t, db, db, nil, func(c *Config) { c.People = dir })
+	ls.site.hub.recheck = time.Nanosecond
+	st := openStream(t, ls.url, livePath(s.n, seq), ls.session(t, pageViewer), nil)
+	dir.deactivate(pageViewer)
+	s.entry(time.Now(), pageAlice, timeline.PhaseAct, "Rolled back")
+	require.Equal(t, goneData, st.next(t, "gone").Data)
+	st.ends(t)
+}
+
+// sessionFails is a store whose session reads fail once told to.
+type sessionFails struct {
+	Store
+	fail atomic.Bool
+}
+
+func (f *sessionFails) Session(ctx context.Context, id string) (storage.Session, bool, error) {
+	if f.fail.Load() {
+		return storage.Session{}, false, errors.New("etcd: no leader")
+	}
+	return f.Store.Session(ctx, id)
+}
+
+// TestLiveSessionCheckFails: a stream whose session cannot be checked
+// ends (fail closed) rather than go on unchecked; the browser reconnects
+// and is asked again.
+func TestLiveSessionCheckFails(t *testing.T) {
+	db := storagetest.Open(t)
+	s, seq := liveIncident(t, db, incident.Declaration{Title: "Checkout down", Severity: 2})
+	store := &sessionFails{Store: db}
+	ls := newLiveServer(t, store, db, nil)
+	ls.site.hub.recheck = time.Nanosecond
+	st := openStream(t, ls.url, livePath(s.n, seq), ls.session(t, pageViewer), nil)
+	store.fail.Store(true)
+	s.entry(time.Now(), pageAlice, timeline.PhaseAct, "Rolled back")
+	for ev := range st.events {
+		require.NotEqual(t, "timeline", ev.Name, "nothing is sent on an unchecked session")
+	}
 	st.ends(t)
 }

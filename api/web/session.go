@@ -91,18 +91,29 @@ func (s *Site) startSession(ctx context.Context, w http.ResponseWriter, r *http.
 }
 
 // viewer is the person signed in with r's session cookie, or nil when
-// there is none, it is unknown to the store (revoked), it has expired, or
-// it belongs to a workspace other than the bot's (the bot was moved, or
-// the session was made elsewhere). Without Config.Workspace no workspace
-// is checked: no sign-in can have made the session, which only the demo
-// (Admit) makes then. An error wrapping errNoWorkspace means the
-// workspace could not be told, which admits no one.
+// there is none or sessionViewer refuses its session.
 func (s *Site) viewer(r *http.Request) (*Viewer, error) {
 	c, err := r.Cookie(sessionCookie)
 	if err != nil || c.Value == "" {
 		return nil, nil
 	}
-	sess, ok, err := s.cfg.Store.Session(r.Context(), sessionID(c.Value))
+	return s.sessionViewer(r.Context(), sessionID(c.Value))
+}
+
+// sessionViewer is the person signed in with the session the store knows
+// as id, or nil when it is unknown to the store (revoked), it has
+// expired, its member was deactivated in Slack, or it belongs to a
+// workspace other than the bot's (the bot was moved, or the session was
+// made elsewhere). Without Config.Workspace no workspace is checked: no
+// sign-in can have made the session, which only the demo (Admit) makes
+// then. An error wrapping errNoWorkspace means the workspace could not be
+// told, which admits no one. Pages and live streams both ask it, so a
+// stream stands exactly as long as its page would.
+func (s *Site) sessionViewer(ctx context.Context, id string) (*Viewer, error) {
+	if id == "" {
+		return nil, nil
+	}
+	sess, ok, err := s.cfg.Store.Session(ctx, id)
 	if err != nil {
 		return nil, fmt.Errorf("read session: %w", err)
 	}
@@ -110,7 +121,7 @@ func (s *Site) viewer(r *http.Request) (*Viewer, error) {
 		return nil, nil
 	}
 	if s.cfg.Workspace != nil {
-		team, err := s.workspace(r.Context())
+		team, err := s.workspace(ctx)
 		if err != nil {
 			return nil, err
 		}
@@ -121,10 +132,10 @@ func (s *Site) viewer(r *http.Request) (*Viewer, error) {
 	if s.deactivated(sess.User) {
 		// Slack deactivated them since they signed in: the session ends
 		// with their account, as their Slack sessions did.
-		if err := s.cfg.Store.DeleteSession(r.Context(), sess.ID); err != nil {
+		if err := s.cfg.Store.DeleteSession(ctx, sess.ID); err != nil {
 			return nil, fmt.Errorf("end a deactivated member's session: %w", err)
 		}
-		s.cfg.Logger.InfoContext(r.Context(), "web session ended: the member was deactivated in Slack", "user", sess.User)
+		s.cfg.Logger.InfoContext(ctx, "web session ended: the member was deactivated in Slack", "user", sess.User)
 		return nil, nil
 	}
 	return viewerOf(sess), nil
