@@ -27,6 +27,7 @@ import (
 	"github.com/ooda-sre/ooda/bot/slackapi"
 	"github.com/ooda-sre/ooda/jobs"
 	"github.com/ooda-sre/ooda/resilience"
+	"github.com/ooda-sre/ooda/search"
 	"github.com/ooda-sre/ooda/slo"
 	"github.com/ooda-sre/ooda/slo/prom"
 	"github.com/ooda-sre/ooda/storage"
@@ -110,6 +111,9 @@ type App struct {
 	workspace *workspace
 	// site is the web UI, on the same listener as the API.
 	site *web.Site
+	// index answers search and similar incidents; each process keeps its
+	// own, rebuilt from the store and fed by its change feed.
+	index *search.Index
 
 	// actionReminders DMs owners of overdue action items; nil without
 	// Slack, where nobody could be messaged.
@@ -140,7 +144,8 @@ func New(ctx context.Context, cfg Config, db storage.Store, opts Options) (*App,
 	}
 	logger, reg, now := opts.Logger, opts.Registry, opts.Now
 	a := &App{cfg: cfg, opts: opts, db: db, reg: reg, logger: logger}
-	a.dispatcher = &command.Dispatcher{Store: db, Logger: logger}
+	a.index = search.New()
+	a.dispatcher = &command.Dispatcher{Store: db, Logger: logger, Search: a.index}
 	a.reminders = &jobs.Reminders{Store: db, Logger: logger}
 	// Prometheus needs its guard whether or not Slack is configured.
 	// Slack's guard reads slack-go's errors through slackapi's classifier:
@@ -192,7 +197,7 @@ func New(ctx context.Context, cfg Config, db storage.Store, opts Options) (*App,
 		xc := executor.Config{
 			Store: db, Outbox: db, Slack: a.client, Guard: a.guards.Slack,
 			AnnounceChannel: cfg.AnnounceChannel, Now: now, Logger: logger, Registerer: reg,
-			People: a.people,
+			People: a.people, Similar: a.index.Similar,
 		}
 		if a.evaluator != nil {
 			xc.Budget = a.budget.Lookup
@@ -256,6 +261,7 @@ func New(ctx context.Context, cfg Config, db storage.Store, opts Options) (*App,
 		People:       a.people,
 		Zones:        zones,
 		Sessions:     db,
+		Search:       a.index,
 	}
 	if a.monitor != nil {
 		sc.Freeze = a.monitor.Freeze
@@ -387,6 +393,9 @@ func (a *App) Close() {
 
 var _ api.ReplicaSource = (*etcd.Election)(nil)
 
+// Every store feeds the search index.
+var _ search.Source = storage.Store(nil)
+
 // outboxWatcher is a store that says when an effect is queued, by any
 // process (the etcd store).
 type outboxWatcher interface {
@@ -402,6 +411,10 @@ func (a *App) workers() []worker {
 	// what it showed, and two would post a group twice (the others
 	// answer Alertmanager 503, and it sends the alerts again).
 	ws := []worker{{name: "alert receiver", gated: true, run: a.alerts.Run}, {name: "directory", run: a.people.Run}}
+	// Every replica keeps its own search index, fed by the store's change
+	// feed, so searches are answered from memory wherever they arrive.
+	indexer := &search.Indexer{Store: a.db, Index: a.index, Logger: a.logger}
+	ws = append(ws, worker{name: "search index", run: indexer.Run})
 	if a.executor != nil {
 		ws = append(ws, worker{name: "effects executor", gated: true, run: a.executor.Run})
 		// A store shared by replicas tells the executor at once of an

@@ -129,7 +129,7 @@ func reachRules(m string) []reachRule {
 		"net/http/...",
 	}
 	var rules []reachRule
-	for _, name := range []string{"incident", "timeline", "roles", "postmortem", "slo", "people"} {
+	for _, name := range []string{"incident", "timeline", "roles", "postmortem", "slo", "people", "search"} {
 		rules = append(rules, reachRule{
 			root:      m + "/" + name,
 			forbidden: forbidden,
@@ -396,6 +396,7 @@ func TestLayoutCheckers(t *testing.T) {
 		m + "/incident":            {m + "/roles", m + "/timeline", "net/url"},
 		m + "/postmortem":          {m + "/incident", "html/template"},
 		m + "/people":              {m + "/timeline", "strings"},
+		m + "/search":              {m + "/incident", m + "/timeline", "strings"},
 		m + "/slo":                 {"github.com/prometheus/common/model", "math"},
 		m + "/slo/prom":            {m + "/slo", "github.com/prometheus/client_golang/api", "net/http"},
 		m + "/resilience":          {"github.com/sony/gobreaker/v2", "net/http"},
@@ -442,6 +443,7 @@ func TestLayoutCheckers(t *testing.T) {
 				"./incident imports github.com/sony/gobreaker/v2: gobreaker is allowed only in resilience",
 				"./incident imports github.com/sony/gobreaker/v2: ./incident must not reach github.com/sony/gobreaker/...; the domain reaches no adapter and no I/O library",
 				"./postmortem imports ./incident imports github.com/sony/gobreaker/v2: ./postmortem must not reach github.com/sony/gobreaker/...; the domain reaches no adapter and no I/O library",
+				"./search imports ./incident imports github.com/sony/gobreaker/v2: ./search must not reach github.com/sony/gobreaker/...; the domain reaches no adapter and no I/O library",
 				"./api/web imports ./incident imports github.com/sony/gobreaker/v2: ./api/web must not reach github.com/sony/gobreaker/...; the web UI reaches no Slack, no wiring and no outbound guard",
 			},
 		},
@@ -463,6 +465,7 @@ func TestLayoutCheckers(t *testing.T) {
 				"./api/web imports ./storage imports ./slo imports ./resilience: ./api/web must not reach ./resilience/...; the web UI reaches no Slack, no wiring and no outbound guard",
 				"./incident imports ./timeline imports ./slo imports ./resilience: ./incident must not reach ./resilience/...; the domain reaches no adapter and no I/O library",
 				"./people imports ./timeline imports ./slo imports ./resilience: ./people must not reach ./resilience/...; the domain reaches no adapter and no I/O library",
+				"./search imports ./timeline imports ./slo imports ./resilience: ./search must not reach ./resilience/...; the domain reaches no adapter and no I/O library",
 				"./postmortem imports ./incident imports ./timeline imports ./slo imports ./resilience: ./postmortem must not reach ./resilience/...; the domain reaches no adapter and no I/O library",
 				"./roles imports ./timeline imports ./slo imports ./resilience: ./roles must not reach ./resilience/...; the domain reaches no adapter and no I/O library",
 				"./slo imports ./resilience: ./slo must not reach ./resilience/...; the domain reaches no adapter and no I/O library",
