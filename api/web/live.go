@@ -1,6 +1,7 @@
 package web
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -36,6 +37,9 @@ import (
 // one goroutine per Site watches it while any stream is open (hub) and
 // wakes the streams of the incident that changed; each stream re-reads
 // what it shows.
+//
+// A session may hold maxStreamsPerSession streams and the site
+// maxStreams; one more is refused with 429 or 503 and a Retry-After.
 
 // Timings of a live stream.
 const (
@@ -52,6 +56,28 @@ const (
 	// watchBackoff is the wait before watching the change feed again
 	// after it failed.
 	watchBackoff = 2 * time.Second
+	// transcriptRecheck is how often, at most, a stream re-reads its
+	// captured messages when a change brought no event: every message in
+	// the incident's channel wakes its streams, and only an edit of a
+	// captured one changes what they show, which can wait this long.
+	transcriptRecheck = 2 * time.Second
+	// retryAfter is what a stream refused for being one too many asks
+	// the client to wait, in seconds.
+	retryAfter = "30"
+)
+
+// The caps on live streams: per session, so one browser (or one stolen
+// cookie) cannot hold the site's streams, and per site, so the streams
+// cannot take every goroutine and file descriptor the process has.
+const (
+	maxStreamsPerSession = 16
+	maxStreams           = 2000
+)
+
+// Why a stream was refused before it opened.
+var (
+	errSessionStreams = errors.New("web: this session has too many live streams open")
+	errSiteStreams    = errors.New("web: the site has too many live streams open")
 )
 
 // hub fans the store's change feed out to the live streams. Its zero
@@ -64,22 +90,38 @@ type hub struct {
 	count   int
 	stop    context.CancelFunc // ends the watch; nil while none runs
 	stopped chan struct{}      // closed when the watch has returned
-	// backoff and recheck override watchBackoff and sessionRecheck
-	// (tests).
-	backoff, recheck time.Duration
+	// sessions counts the open streams of each session.
+	sessions map[string]int
+	// backoff, recheck and transcriptWait override watchBackoff,
+	// sessionRecheck and transcriptRecheck; perSession and total override
+	// maxStreamsPerSession and maxStreams (tests).
+	backoff, recheck, transcriptWait time.Duration
+	perSession, total                int
 }
 
-// follow registers a stream of incident n. changed receives a token
-// whenever the incident may have changed (coalesced: it holds one at
-// most). leave unregisters it; the last stream's leave stops the watch
-// and waits for it.
-func (s *Site) follow(n uint64) (changed <-chan struct{}, leave func()) {
+// follow registers a stream of incident n for session. changed receives
+// a token whenever the incident may have changed (coalesced: it holds one
+// at most). leave unregisters it; the last stream's leave stops the watch
+// and waits for it. A session with its cap of streams open is refused
+// with errSessionStreams, and any when the site has its cap open with
+// errSiteStreams.
+func (s *Site) follow(n uint64, session string) (changed <-chan struct{}, leave func(), err error) {
 	h := &s.hub
 	ch := make(chan struct{}, 1)
 	h.mu.Lock()
+	if h.count >= cmp.Or(h.total, maxStreams) {
+		h.mu.Unlock()
+		return nil, nil, errSiteStreams
+	}
+	if h.sessions[session] >= cmp.Or(h.perSession, maxStreamsPerSession) {
+		h.mu.Unlock()
+		return nil, nil, errSessionStreams
+	}
 	if h.streams == nil {
 		h.streams = map[uint64]map[chan struct{}]struct{}{}
+		h.sessions = map[string]int{}
 	}
+	h.sessions[session]++
 	set := h.streams[n]
 	if set == nil {
 		set = map[chan struct{}]struct{}{}
@@ -101,6 +143,9 @@ func (s *Site) follow(n uint64) (changed <-chan struct{}, leave func()) {
 		if len(set) == 0 {
 			delete(h.streams, n)
 		}
+		if h.sessions[session]--; h.sessions[session] <= 0 {
+			delete(h.sessions, session)
+		}
 		h.count--
 		var stop context.CancelFunc
 		var stopped chan struct{}
@@ -113,7 +158,7 @@ func (s *Site) follow(n uint64) (changed <-chan struct{}, leave func()) {
 			stop()
 			<-stopped
 		}
-	}
+	}, nil
 }
 
 // watch follows the store's change feed until ctx ends, watching again
@@ -194,7 +239,17 @@ func (s *Site) live(w http.ResponseWriter, r *http.Request, v *Viewer) {
 	ctx := r.Context()
 	// Registered before the first read: a change committed after it wakes
 	// the stream, so none falls between the read and the watch.
-	changed, leave := s.follow(n)
+	changed, leave, err := s.follow(n, v.Session)
+	switch {
+	case errors.Is(err, errSessionStreams):
+		w.Header().Set("Retry-After", retryAfter)
+		http.Error(w, "Too many live pages are open in this browser; close some and reload this one.", http.StatusTooManyRequests)
+		return
+	case err != nil:
+		w.Header().Set("Retry-After", retryAfter)
+		http.Error(w, "Ooda is serving as many live pages as it can; reload this one in a minute.", http.StatusServiceUnavailable)
+		return
+	}
 	defer leave()
 	st, err := s.readIncident(ctx, n, v.User)
 	switch {
@@ -214,7 +269,7 @@ func (s *Site) live(w http.ResponseWriter, r *http.Request, v *Viewer) {
 	h.Set("X-Accel-Buffering", "no") // nginx: pass each event on at once
 	out := &sse{w: w, rc: rc}
 
-	ls := &liveStream{site: s, viewer: v, state: st, checked: time.Now()}
+	ls := &liveStream{site: s, viewer: v, state: st, checked: time.Now(), messagesRead: time.Now()}
 	since := clientSeq(r)
 	if since == st.seq() {
 		ls.baseline()
@@ -236,6 +291,31 @@ func (s *Site) live(w http.ResponseWriter, r *http.Request, v *Viewer) {
 
 	tick := time.NewTicker(heartbeat)
 	defer tick.Stop()
+	// due fires when captured messages a change did not re-read are to
+	// be read (refresh); nil while none are.
+	var due <-chan time.Time
+	var dueTimer *time.Timer
+	defer func() {
+		if dueTimer != nil {
+			dueTimer.Stop()
+		}
+	}()
+	update := func() bool {
+		if err := ls.refresh(ctx); err != nil {
+			if ctx.Err() == nil {
+				s.cfg.Logger.ErrorContext(ctx, "web: live update failed", "incident", incident.ID(n), "err", err)
+			}
+			return false
+		}
+		if err := ls.send(out); err != nil || ls.ended {
+			return false
+		}
+		if ls.messagesDue && due == nil {
+			dueTimer = time.NewTimer(max(s.transcriptWait()-time.Since(ls.messagesRead), 0))
+			due = dueTimer.C
+		}
+		return true
+	}
 	for {
 		select {
 		case <-ctx.Done():
@@ -259,13 +339,12 @@ func (s *Site) live(w http.ResponseWriter, r *http.Request, v *Viewer) {
 				return
 			}
 		case <-changed:
-			if err := ls.refresh(ctx); err != nil {
-				if ctx.Err() == nil {
-					s.cfg.Logger.ErrorContext(ctx, "web: live update failed", "incident", incident.ID(n), "err", err)
-				}
+			if !update() {
 				return
 			}
-			if err := ls.send(out); err != nil || ls.ended {
+		case <-due:
+			due, dueTimer = nil, nil
+			if ls.messagesDue && !update() {
 				return
 			}
 		}
@@ -300,6 +379,11 @@ func (s *Site) sessionLive(ctx context.Context, v *Viewer) (bool, error) {
 	return cur != nil && cur.User == v.User && cur.Team == v.Team, nil
 }
 
+// transcriptWait is transcriptRecheck or the test's override.
+func (s *Site) transcriptWait() time.Duration {
+	return cmp.Or(s.hub.transcriptWait, transcriptRecheck)
+}
+
 // goneData is what gone and closed carry: nothing the viewer may not see.
 const goneData = "{}"
 
@@ -320,6 +404,11 @@ type liveStream struct {
 	dirty sections
 	// checked is when the session was last found standing.
 	checked time.Time
+	// messagesRead is when the captured messages were last read;
+	// messagesDue: a change since may have edited one, and they are to be
+	// read again once transcriptWait has passed since.
+	messagesRead time.Time
+	messagesDue  bool
 	// messages are the captured messages as last rendered: an edit in the
 	// channel changes the timeline without a new event.
 	messages map[string]string
@@ -393,9 +482,20 @@ func (ls *liveStream) refresh(ctx context.Context) error {
 		}
 		ls.note(events)
 	}
+	// A change that brought no event was a message in the channel or a
+	// snapshot rewritten without one: only an edit of a captured message
+	// changes what the stream shows, and the feed does not say which
+	// message changed. The captured messages are read again at most every
+	// transcriptWait, so a busy channel does not make every stream read
+	// them at every message; an edit shows within that wait.
+	if st.messages != nil && len(events) == 0 && time.Since(ls.messagesRead) < s.transcriptWait() {
+		ls.messagesDue = true
+		return nil
+	}
 	if err := s.readMessages(ctx, st); err != nil {
 		return err
 	}
+	ls.messagesRead, ls.messagesDue = time.Now(), false
 	if v := messageVersions(*st); !sameVersions(v, ls.messages) {
 		ls.full = true
 		ls.messages = v

@@ -543,3 +543,93 @@ func TestLiveSessionCheckFails(t *testing.T) {
 	}
 	st.ends(t)
 }
+
+// TestLiveCaps: a session may hold so many streams, and the site so many
+// in all; one more is refused with 429 (the session's) or 503 (the
+// site's) and a Retry-After, and a stream that ends frees its place.
+func TestLiveCaps(t *testing.T) {
+	db := storagetest.Open(t)
+	s, seq := liveIncident(t, db, incident.Declaration{Title: "Checkout down", Severity: 2})
+	ls := newLiveServer(t, db, db, nil)
+	ls.site.hub.perSession, ls.site.hub.total = 2, 3
+	viewer, carol, alice := ls.session(t, pageViewer), ls.session(t, pageCarol), ls.session(t, pageAlice)
+	path := livePath(s.n, seq)
+
+	first := openStream(t, ls.url, path, viewer, nil)
+	openStream(t, ls.url, path, viewer, nil)
+	refused := getStream(t, ls.url, path, viewer, nil)
+	body, _ := io.ReadAll(refused.Body)
+	refused.Body.Close()
+	require.Equal(t, http.StatusTooManyRequests, refused.StatusCode)
+	require.Equal(t, retryAfter, refused.Header.Get("Retry-After"))
+	require.Contains(t, string(body), "Too many live pages")
+
+	openStream(t, ls.url, path, carol, nil)
+	refused = getStream(t, ls.url, path, alice, nil)
+	body, _ = io.ReadAll(refused.Body)
+	refused.Body.Close()
+	require.Equal(t, http.StatusServiceUnavailable, refused.StatusCode, "the site's cap holds whoever asks")
+	require.Equal(t, retryAfter, refused.Header.Get("Retry-After"))
+	require.Contains(t, string(body), "as many live pages as it can")
+
+	first.close()
+	require.Eventually(t, func() bool {
+		ls.site.hub.mu.Lock()
+		defer ls.site.hub.mu.Unlock()
+		return ls.site.hub.count == 2
+	}, within, 10*time.Millisecond)
+	openStream(t, ls.url, path, viewer, nil)
+}
+
+// transcriptCounter counts a store's event reads and its reads of single
+// transcript messages.
+type transcriptCounter struct {
+	*storage.DB
+	events, messages atomic.Int32
+}
+
+func (c *transcriptCounter) Events(ctx context.Context, n uint64, from uint64) ([]timeline.Event, error) {
+	c.events.Add(1)
+	return c.DB.Events(ctx, n, from)
+}
+
+func (c *transcriptCounter) TranscriptMessageAt(ctx context.Context, n uint64, ts string) (storage.TranscriptMessage, bool, error) {
+	c.messages.Add(1)
+	return c.DB.TranscriptMessageAt(ctx, n, ts)
+}
+
+// TestLiveChatterReadsNoTranscript: a plain message in the incident's
+// channel wakes the streams, but one that changed nothing they show does
+// not make them re-read their captured messages at once; a new event
+// does.
+func TestLiveChatterReadsNoTranscript(t *testing.T) {
+	db := storagetest.Open(t)
+	s, _ := liveIncident(t, db, incident.Declaration{Title: "Checkout down", Severity: 2})
+	s.do(time.Now(), incident.Bot, func(inc *incident.Incident, m incident.Meta) (incident.Change, error) {
+		return inc.ChannelCreated(pageChannel, m)
+	})
+	posted := time.Now().Add(-time.Minute).Truncate(time.Second)
+	s.message(storage.MessageChange{Op: storage.MessagePosted, TS: slackTS(posted), User: pageBob, Text: "db is slow", At: posted})
+	s.capture(time.Now(), pageAlice, slackTS(posted), pageBob, "db is slow")
+	inc, err := db.Incident(context.Background(), s.n)
+	require.NoError(t, err)
+	store := &transcriptCounter{DB: db}
+	ls := newLiveServer(t, store, db, nil)
+	ls.site.hub.transcriptWait = time.Hour
+	st := openStream(t, ls.url, livePath(s.n, inc.LastSeq), ls.session(t, pageViewer), nil)
+	// Once a stream has sent an entry it is in its loop, every wake before
+	// it handled.
+	s.entry(time.Now(), pageAlice, timeline.PhaseAct, "Rolled back")
+	st.next(t, "timeline")
+	messages := store.messages.Load()
+
+	for i := range 3 {
+		events := store.events.Load()
+		at := time.Now().Add(time.Duration(i) * time.Second)
+		s.message(storage.MessageChange{Op: storage.MessagePosted, TS: slackTS(at.Add(time.Hour)), User: pageBob, Text: "any news?", At: at})
+		require.Eventually(t, func() bool { return store.events.Load() > events }, within, time.Millisecond, "the message woke the stream")
+	}
+	s.entry(time.Now(), pageAlice, timeline.PhaseAct, "Scaled up")
+	st.next(t, "timeline")
+	require.Equal(t, messages+1, store.messages.Load(), "the captured message is read for the entry, not for the chatter")
+}
