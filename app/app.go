@@ -366,6 +366,11 @@ func (a *App) RemindActionOwners(ctx context.Context, now time.Time) (int, error
 	return a.actionReminders.Tick(ctx, now)
 }
 
+// RebuildSearch reads every incident of the store into the search index,
+// as the index's worker does when Run starts it; the demo and tests, which
+// run no workers, call it to search what the store holds.
+func (a *App) RebuildSearch(ctx context.Context) error { return a.index.Rebuild(ctx, a.db) }
+
 // RefreshPeople is the people job Run schedules hourly: it reads the
 // store's directory, then Slack's, and returns how many people Slack
 // listed. The demo and tests call it to have names without running Ooda.
