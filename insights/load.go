@@ -37,7 +37,7 @@ func roleIndex(r roles.Role) int {
 
 // load folds each incident's role assignments into the time each person
 // held each role within [from, to) (DefineLoad).
-func load(incs []incident.Incident, events map[uint64][]timeline.Event, from, to, now time.Time, zones incident.Zones) Load {
+func load(incs []*incident.Incident, events map[uint64][]timeline.Event, from, to, now time.Time, zones incident.Zones) Load {
 	end := to
 	if now.Before(end) {
 		end = now
