@@ -95,6 +95,7 @@ func NewServer(cfg ServerConfig) (*Server, error) {
 	s.mux.Handle("GET /api/v1/incidents", s.authed(ScopeRead, s.listIncidents))
 	s.mux.Handle("GET /api/v1/incidents/{n}", s.authed(ScopeRead, s.getIncident))
 	s.mux.Handle("GET /api/v1/actions", s.authed(ScopeRead, s.listActions))
+	s.mux.Handle("GET /api/v1/insights", s.authed(ScopeRead, s.insightsHandler))
 	s.mux.Handle("GET /api/v1/incidents/{n}/postmortem", s.authed(ScopeRead, postmortemHandler(cfg.Store, nil, cfg.PostmortemBudget, cfg.People)))
 	if cfg.Freeze != nil {
 		s.mux.Handle("GET /api/v1/freeze", s.authed(ScopeRead, FreezeHandler(cfg.Freeze)))
