@@ -54,14 +54,14 @@ func TestDemoShowsTheTimeline(t *testing.T) {
 	// file it points at.
 	victim := filepath.Join(t.TempDir(), "victim")
 	require.NoError(t, os.WriteFile(victim, []byte("mine"), 0o600))
-	require.NoError(t, os.Symlink(victim, filepath.Join(tmp, "ooda-demo-postmortem-inc-1.md")))
+	require.NoError(t, os.Symlink(victim, filepath.Join(tmp, "ooda-demo-postmortem-inc-2.md")))
 	out, _, err := runCmd(t, "demo")
 	require.NoError(t, err)
 	m := regexp.MustCompile(`Post-mortem draft written to (\S+) `).FindStringSubmatch(out)
 	require.NotNil(t, m, "the demo says where the draft is")
 	draftPath := m[1]
 	require.Equal(t, tmp, filepath.Dir(draftPath))
-	require.Regexp(t, `^ooda-demo-postmortem-inc-1-\d+\.md$`, filepath.Base(draftPath), "a name os.CreateTemp chose")
+	require.Regexp(t, `^ooda-demo-postmortem-inc-2-\d+\.md$`, filepath.Base(draftPath), "a name os.CreateTemp chose")
 	b, err := os.ReadFile(victim)
 	require.NoError(t, err)
 	require.Equal(t, "mine", string(b))
@@ -81,42 +81,49 @@ func TestDemoShowsTheTimeline(t *testing.T) {
 		"14:04  alice  in #slo-alerts: clicks [Declare incident] on the SLO warning",
 		"→ a declare form, prefilled: Title “checkout SLO burning” · Severity SEV2 · Service “checkout”",
 		"14:05  alice  submits the declare form as prefilled",
-		"→ INC-1: @carol is Ops.",
+		"→ INC-2: @carol is Ops.",
 		// The channel Ooda created, its topic and what was posted in it.
-		"#inc-1-checkout-slo-burning, as everyone in it saw it (members: ooda, alice, bob, carol, dave)",
+		"#inc-2-checkout-slo-burning, as everyone in it saw it (members: ooda, alice, bob, carol, dave)",
 		"topic  Closed · SEV2 · Commander @dave · Comms @bob · Ops @carol · checkout SLO burning",
-		"INC-1 declared by @alice: SEV2 “checkout SLO burning”. Commander: @dave.",
+		"INC-2 declared by @alice: SEV2 “checkout SLO burning”. Commander: @dave.",
+		// The kickoff shows what happened last time: the seeded October
+		// incident of the same service, its root cause and post-mortem.
+		"Commander: @dave.\n                Similar past incidents — what happened last time:\n" +
+			"                • INC-1 · SEV2 · closed · 2026-10-08 — Checkout 502s during the evening peak\n" +
+			"                   Root cause: checkout-api's database connection pool exhausted under peak traffic\n" +
+			"                   Post-mortem: https://wiki.example.com/pm/checkout-pool-october\n" +
+			"                   Why: same service `checkout`; shared words: ",
 		"clicks [I'll take it: Comms] on the kickoff message",
 		"[I'll take it: Comms]",
 		"@bob took Comms",
 		"[pinned by alice]",
 		"@alice set status: investigating → identified",
-		"Handover: @dave is now Commander of INC-1",
+		"Handover: @dave is now Commander of INC-2",
 		"[orient · root cause] @dave:",
 		// The post-mortem: asked for, uploaded into the channel, published.
-		"14:51  dave   /incident postmortem\n                → INC-1: writing the post-mortem draft from the timeline",
-		"14:51  ooda   Post-mortem draft for INC-1 “checkout SLO burning”",
-		"[file inc-1-postmortem-draft-31.md, ",
-		"15:20  dave   /incident postmortem publish https://wiki.example.com/pm/inc-1\n                → INC-1 is closed; its post-mortem is published at https://wiki.example.com/pm/inc-1.",
-		"15:20  ooda   @dave closed INC-1; post-mortem: https://wiki.example.com/pm/inc-1",
+		"14:51  dave   /incident postmortem\n                → INC-2: writing the post-mortem draft from the timeline",
+		"14:51  ooda   Post-mortem draft for INC-2 “checkout SLO burning”",
+		"[file inc-2-postmortem-draft-31.md, ",
+		"15:20  dave   /incident postmortem publish https://wiki.example.com/pm/inc-2\n                → INC-2 is closed; its post-mortem is published at https://wiki.example.com/pm/inc-2.",
+		"15:20  ooda   @dave closed INC-2; post-mortem: https://wiki.example.com/pm/inc-2",
 		// The announcement channel.
-		"Follow it in\n                #inc-1-checkout-slo-burning.",
-		"INC-1 resolved after 45 min.",
-		"INC-1 closed after 45 min: 31 signed requests from Slack, 33 events recorded",
+		"Follow it in\n                #inc-2-checkout-slo-burning.",
+		"INC-2 resolved after 45 min.",
+		"INC-2 closed after 45 min: 31 signed requests from Slack, 33 events recorded",
 		// The timeline.
 		"14:05  T+00:00", "14:50  T+00:45", "Pinned: 5xx by pod", "dave is Commander (handover from alice)",
-		"19 min without entries", "Resolved: Rolled back checkout-api", "Closed; post-mortem at https://wiki.example.com/pm/inc-1",
+		"19 min without entries", "Resolved: Rolled back checkout-api", "Closed; post-mortem at https://wiki.example.com/pm/inc-2",
 		// The draft as uploaded, where it was shared and where it was written.
-		"`/incident postmortem` shared the draft in #inc-1-checkout-slo-burning: inc-1-postmortem-draft-31.md (",
-		"bookmarked as “INC-1 post-mortem draft · 26 Nov 14:51 UTC”.",
+		"`/incident postmortem` shared the draft in #inc-2-checkout-slo-burning: inc-2-postmortem-draft-31.md (",
+		"bookmarked as “INC-2 post-mortem draft · 26 Nov 14:51 UTC”.",
 		"Post-mortem draft written to " + draftPath + " (the Markdown Ooda uploaded)",
-		"# Post-mortem: INC-1 — checkout SLO burning",
+		"# Post-mortem: INC-2 — checkout SLO burning",
 	} {
 		require.Contains(t, out, want)
 	}
 	draft, err := os.ReadFile(draftPath)
 	require.NoError(t, err)
-	require.Contains(t, out, fmt.Sprintf("inc-1-postmortem-draft-31.md (%d bytes)", len(draft)), "the file written is the one uploaded")
+	require.Contains(t, out, fmt.Sprintf("inc-2-postmortem-draft-31.md (%d bytes)", len(draft)), "the file written is the one uploaded")
 	require.Contains(t, string(draft), "**Error budget spent:** 11.4% of the checkout/requests-availability error budget",
 		"the draft measures the incident's span against the same Prometheus")
 	// The record people publish: names, the correction with its audit

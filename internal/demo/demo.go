@@ -114,6 +114,11 @@ func playDemo(ctx context.Context, db *storage.DB, dir string, clock *resilience
 		cfg.PublicURL = "http://" + browsable(serve.Addr())
 		cfg.SlackClientID, cfg.SlackClientSecret = demoClientID, demoClientSecret
 	}
+	// What happened last time: the kickoff shows it as a similar incident.
+	seeded, err := seedHistory(ctx, db)
+	if err != nil {
+		return err
+	}
 	reg := prometheus.NewRegistry()
 	ooda, err := app.New(ctx, cfg, db, app.Options{Logger: logger, Registry: reg, Now: clock.Now})
 	if err != nil {
@@ -123,6 +128,10 @@ func playDemo(ctx context.Context, db *storage.DB, dir string, clock *resilience
 	// As `ooda serve` does at start-up: the workspace's names, which the
 	// post-mortem draft shows.
 	if _, err := ooda.RefreshPeople(ctx); err != nil {
+		return fmt.Errorf("demo: %w", err)
+	}
+	// As the search index's worker does at start-up.
+	if err := ooda.RebuildSearch(ctx); err != nil {
 		return fmt.Errorf("demo: %w", err)
 	}
 	srv := httptest.NewServer(ooda.Handler())
@@ -151,6 +160,7 @@ func playDemo(ctx context.Context, db *storage.DB, dir string, clock *resilience
 			if err != nil {
 				return err
 			}
+			incs = slices.DeleteFunc(incs, func(inc incident.Incident) bool { return inc.Number <= uint64(seeded) })
 			if len(incs) > 1 || (len(incs) == 1 && incs[0].ChannelID == "") {
 				return fmt.Errorf("demo: the declaration left %d incidents and no channel", len(incs))
 			}

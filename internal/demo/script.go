@@ -64,7 +64,7 @@ type demoStep struct {
 }
 
 // demoPostmortemURL is where the team publishes the demo's post-mortem.
-const demoPostmortemURL = "https://wiki.example.com/pm/inc-1"
+const demoPostmortemURL = "https://wiki.example.com/pm/inc-2"
 
 var demoScript = []demoStep{
 	{at: -30 * time.Second, who: "ooda", tick: true},

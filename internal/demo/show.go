@@ -142,7 +142,10 @@ func (ws *demoWorkspace) showDeed(w io.Writer, d demoDeed) {
 // demoLine is one message in a channel, as a reader sees it.
 type demoLine struct {
 	ts, who, text string
-	controls      []string // buttons and menus under the message
+	// notes are blocks shown under the text, line by line: the kickoff's
+	// similar past incidents, which its fallback text leaves out.
+	notes    []string
+	controls []string // buttons and menus under the message
 }
 
 func (l demoLine) write(w io.Writer) {
@@ -157,6 +160,14 @@ func (l demoLine) write(w io.Writer) {
 			head = indent
 		}
 		fmt.Fprintf(w, "%s%s\n", head, line)
+	}
+	for _, note := range l.notes {
+		for _, nl := range strings.Split(note, "\n") {
+			lead := strings.Repeat(" ", len(nl)-len(strings.TrimLeft(nl, " ")))
+			for _, line := range wrap(nl, demoWidth-len(indent)-len(lead)) {
+				fmt.Fprintf(w, "%s%s%s\n", indent, lead, line)
+			}
+		}
 	}
 	if len(l.controls) > 0 {
 		fmt.Fprintf(w, "%s%s\n", indent, strings.Join(l.controls, "  "))
@@ -198,11 +209,24 @@ func (ws *demoWorkspace) botLine(m slacktest.Message) demoLine {
 		return l
 	}
 	for _, b := range blocks {
+		if text := sectionText(b); strings.HasPrefix(text, "*Similar past incidents*") {
+			l.notes = append(l.notes, ws.readable(text))
+		}
 		for _, el := range blockElements(b) {
 			l.controls = append(l.controls, controlLabel(el))
 		}
 	}
 	return l
+}
+
+// sectionText is the mrkdwn text of a section block, "" for another.
+func sectionText(b map[string]any) string {
+	if b["type"] != "section" {
+		return ""
+	}
+	t, _ := b["text"].(map[string]any)
+	s, _ := t["text"].(string)
+	return s
 }
 
 // controlLabel shows a button as [label] and a menu as [choice ▾]; an "I'll
