@@ -70,7 +70,7 @@ func SearchText(query string, res search.Results) string {
 		head := "• " + hitHead(h, maxSearchHead)
 		b.WriteString("\n" + head)
 		if h.Line != "" {
-			field := fmt.Sprintf(" _(%s)_", h.Field)
+			field := fmt.Sprintf(" (%s)", h.Field)
 			room := max(maxSearchHit-utf8.RuneCountInString(head)-utf8.RuneCountInString(field)-3, minListTitle)
 			fmt.Fprintf(&b, "\n> %s%s", mrkdwn.Clip(mrkdwn.Escape(oneLine(h.Line)), room), field)
 		}
@@ -87,7 +87,7 @@ func SearchText(query string, res search.Results) string {
 //
 // the title giving way first.
 func hitHead(h search.Hit, limit int) string {
-	head := fmt.Sprintf("*%s* · SEV%d · %s · %s", h.ID, h.Severity, h.Status, h.DeclaredAt.UTC().Format("2006-01-02"))
+	head := fmt.Sprintf("%s · SEV%d · %s · %s", h.ID, h.Severity, h.Status, h.DeclaredAt.UTC().Format("2006-01-02"))
 	if h.Private {
 		head += " · private"
 	}

@@ -95,7 +95,7 @@ func TestSearchFindsWhatTheCallerMaySee(t *testing.T) {
 			req:  Request{Text: "search connection pool", User: searchErin},
 			want: []string{
 				"1 incident matches “connection pool”, newest first:",
-				"• *INC-1* · SEV2 · closed · 2026-11-04 — Checkout API returning 502s\n> connection pool exhausted under peak traffic _(root cause)_",
+				"• INC-1 · SEV2 · closed · 2026-11-04 — Checkout API returning 502s\n> connection pool exhausted under peak traffic (root cause)",
 			},
 			notWant:     []string{"INC-2", "Card numbers", "debug logging", "more"},
 			wantListing: []string{"INC-1"},
@@ -105,7 +105,7 @@ func TestSearchFindsWhatTheCallerMaySee(t *testing.T) {
 			req:  Request{Text: "search Connection POOL", User: searchAlice},
 			want: []string{
 				"2 incidents match “Connection POOL”, newest first:",
-				"• *INC-2* · SEV3 · resolved · 2026-11-09 · private — Card numbers in checkout logs\n> debug logging of the connection pool left on _(root cause)_",
+				"• INC-2 · SEV3 · resolved · 2026-11-09 · private — Card numbers in checkout logs\n> debug logging of the connection pool left on (root cause)",
 			},
 			wantListing: []string{"INC-2", "INC-1"},
 		},
@@ -158,8 +158,8 @@ func TestSearchFindsWhatTheCallerMaySee(t *testing.T) {
 func listed(text string) []string {
 	var ids []string
 	for _, l := range strings.Split(text, "\n") {
-		if id, ok := strings.CutPrefix(l, "• *"); ok {
-			ids = append(ids, id[:strings.IndexByte(id, '*')])
+		if id, ok := strings.CutPrefix(l, "• INC-"); ok {
+			ids = append(ids, "INC-"+id[:strings.IndexByte(id, ' ')])
 		}
 	}
 	return ids
@@ -206,7 +206,7 @@ func TestSimilarListsWhatTheCallerMaySee(t *testing.T) {
 	require.Equal(t, "INC-4", rep.Incident)
 	require.Equal(t, []string{"INC-1"}, listed(rep.Text), rep.Text)
 	require.Contains(t, rep.Text, "Past incidents like INC-4, most alike first:\n"+
-		"• *INC-1* · SEV2 · closed · 2026-11-04 — Checkout API returning 502s\n"+
+		"• INC-1 · SEV2 · closed · 2026-11-04 — Checkout API returning 502s\n"+
 		"   Root cause: connection pool exhausted under peak traffic\n"+
 		"   Post-mortem: https://wiki.example.com/pm/inc-1\n"+
 		"   Why: same service `checkout`; shared words: ")
