@@ -175,7 +175,7 @@ func (c Bars) describe(totals []float64) string {
 		fmt.Fprintf(&b, " by %s", strings.Join(names, ", "))
 	}
 	b.WriteString(".")
-	if len(c.Labels) == 0 || slicesAllZero(totals) {
+	if len(c.Labels) == 0 || allZero(totals) {
 		b.WriteString(" " + noData + ".")
 		return b.String()
 	}
@@ -195,7 +195,7 @@ func (c Bars) describe(totals []float64) string {
 	return b.String()
 }
 
-func slicesAllZero(vs []float64) bool {
+func allZero(vs []float64) bool {
 	for _, v := range vs {
 		if v != 0 {
 			return false

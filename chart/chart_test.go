@@ -358,7 +358,7 @@ func TestLineEmptyAndBadValues(t *testing.T) {
 				}
 			}
 			if len(tt.chart.Series) > 0 {
-				drawn-- // the legend's sample of the line
+				drawn -= 2 // the legend's sample: a line and a point on it
 			}
 			require.Equal(t, tt.seriesLen, drawn)
 			require.Contains(t, els[2].text, tt.desc)

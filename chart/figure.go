@@ -90,7 +90,9 @@ func newPlot(title, xLabel, yLabel string) *plot.Plot {
 	}
 	p.X.Label.Text = xLabel
 	p.Y.Label.Text = yLabel
-	p.Legend.TextStyle = textStyle(11, xfont.WeightNormal, ink)
+	// figure.draw paints the background and draws the legend in a row
+	// beneath the plot, where it hides no data.
+	p.BackgroundColor = nil
 	return p
 }
 

@@ -10,6 +10,7 @@ import (
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/vg/draw"
 )
 
 // SVG renders the chart as an SVG document to inline into a web page.
@@ -72,7 +73,10 @@ func (c Line) figure() (figure, error) {
 			l.LineStyle = ls
 			p.Add(l)
 		}
-		f.legend = append(f.legend, legendEntry{name: s.Name, thumb: &plotter.Line{LineStyle: ls}})
+		f.legend = append(f.legend, legendEntry{name: s.Name, thumb: thumbs{
+			&plotter.Line{LineStyle: ls},
+			&plotter.Scatter{GlyphStyle: gs},
+		}})
 	}
 
 	var xLo, xHi float64
@@ -112,6 +116,17 @@ func (c Line) figure() (figure, error) {
 		f.desc = c.describe(from, to, drawn)
 	}
 	return f, nil
+}
+
+// thumbs is a legend sample drawn from several: a series' line with its
+// point shape on it, so a series drawn as lone points is recognised too.
+type thumbs []plot.Thumbnailer
+
+// Thumbnail implements plot.Thumbnailer.
+func (ts thumbs) Thumbnail(c *draw.Canvas) {
+	for _, t := range ts {
+		t.Thumbnail(c)
+	}
 }
 
 // span returns the range of the time axis: From and To, or else the data's

@@ -73,7 +73,8 @@ type Bars struct {
 	Width, Height int // as in Line
 }
 
-// Defaults of a chart's size, in CSS pixels.
+// DefaultWidth and DefaultHeight are the size, in CSS pixels, of a chart
+// that gives none.
 const (
 	DefaultWidth  = 720
 	DefaultHeight = 300
