@@ -6,8 +6,11 @@
 // The SVG is made safe to inline under a strict Content-Security-Policy
 // (style-src 'self'): no style attributes or elements, no scripts, no
 // external references, and it carries a title, a description and role="img"
-// for screen readers. Fonts are the Liberation fonts embedded in the binary;
-// nothing reads system fonts.
+// for screen readers. Text is measured and rasterised with the Liberation
+// fonts compiled into the binary, so nothing reads the host's fonts; the
+// SVG names Liberation Sans and its metric-compatible fallbacks (Arial,
+// Helvetica) and fetches no font, since an embedded @font-face would need a
+// <style> element the policy blocks.
 //
 // Package chart is pure computation: it must never import net/http, Slack
 // (slack-go, bot/...), storage or any other adapter of the module; callers

@@ -100,6 +100,7 @@ func newPlot(title, xLabel, yLabel string) *plot.Plot {
 // area: what an empty chart says.
 type message string
 
+// Plot implements plot.Plotter.
 func (m message) Plot(c draw.Canvas, _ *plot.Plot) {
 	sty := textStyle(13, xfont.WeightNormal, faint)
 	sty.XAlign = draw.XCenter

@@ -62,7 +62,8 @@ type Stack struct {
 
 // Bars is a chart of stacked bars: one bar per label (a week), one layer
 // per stack (a severity), the first stack at the bottom. The total is
-// written above each bar.
+// written above each bar. A stack shorter than Labels counts zero for the
+// labels it lacks; a longer one is an error.
 type Bars struct {
 	Title  string
 	Desc   string // as in Line
