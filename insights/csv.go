@@ -5,6 +5,7 @@ import (
 	"encoding/csv"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -28,7 +29,10 @@ const (
 )
 
 // Tables lists the tables CSV writes, in the order a page offers them.
-var Tables = []string{TableWeekly, TableDurations, TableLoad, TableActions}
+var Tables = [...]string{TableWeekly, TableDurations, TableLoad, TableActions}
+
+// IsTable reports whether CSV writes table.
+func IsTable(table string) bool { return slices.Contains(Tables[:], table) }
 
 // ErrNoTable is CSV's refusal of a table it does not write.
 var ErrNoTable = errors.New("no such table")
@@ -68,7 +72,7 @@ func CSV(r Report, table string) ([]byte, error) {
 			rows = append(rows, []string{f.name, strconv.Itoa(f.n)})
 		}
 	default:
-		return nil, fmt.Errorf("%w %q; the tables are %s", ErrNoTable, table, strings.Join(Tables, ", "))
+		return nil, fmt.Errorf("%w %q; the tables are %s", ErrNoTable, table, strings.Join(Tables[:], ", "))
 	}
 	var b bytes.Buffer
 	w := csv.NewWriter(&b)
