@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 
 	"github.com/slack-go/slack"
 
@@ -76,29 +75,12 @@ func (e *Executor) similar(ctx context.Context, inc incident.Incident) ([]search
 }
 
 // readersMay is the access rule of a message everyone in inc's channel
-// reads: it admits a past incident only when every reader may see it. A
-// public incident's channel is open to anyone, so it admits public
-// incidents only, even when its declarer is a member of a private one. A
-// private incident's readers are its members, or, until Ooda knows them,
-// its declarer and role holders; a private past incident is admitted only
-// when it admits each of them.
-func readersMay(inc incident.Incident) func(incident.Incident) bool {
-	if !inc.Private {
-		return func(past incident.Incident) bool { return !past.Private }
-	}
-	readers := slices.Clone(inc.Members)
-	if !inc.MembersKnown {
-		readers = append(readers, inc.DeclaredBy)
-		readers = append(readers, inc.Roles.Users()...)
-	}
-	readers = slices.DeleteFunc(readers, func(u string) bool { return !incident.IsPerson(u) })
-	return func(past incident.Incident) bool {
-		if !past.Private {
-			return true
-		}
-		if len(readers) == 0 {
-			return false
-		}
-		return !slices.ContainsFunc(readers, func(u string) bool { return !past.Admits(u) })
-	}
+// reads, now and later: public past incidents only. A public channel is
+// open to anyone; a private one gains members after its kickoff is
+// posted (invited responders), and the kickoff is not rewritten when they
+// join, so a private past incident listed for its first readers would be
+// read by people it does not admit. `/incident similar`, answered to one
+// person, lists the private incidents that person may see.
+func readersMay(incident.Incident) func(incident.Incident) bool {
+	return func(past incident.Incident) bool { return !past.Private }
 }
