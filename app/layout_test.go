@@ -129,7 +129,7 @@ func reachRules(m string) []reachRule {
 		"net/http/...",
 	}
 	var rules []reachRule
-	for _, name := range []string{"incident", "timeline", "roles", "postmortem", "slo", "people", "search"} {
+	for _, name := range []string{"incident", "timeline", "roles", "postmortem", "slo", "people", "search", "insights", "chart"} {
 		rules = append(rules, reachRule{
 			root:      m + "/" + name,
 			forbidden: forbidden,
@@ -397,6 +397,8 @@ func TestLayoutCheckers(t *testing.T) {
 		m + "/postmortem":          {m + "/incident", "html/template"},
 		m + "/people":              {m + "/timeline", "strings"},
 		m + "/search":              {m + "/incident", m + "/timeline", "strings"},
+		m + "/insights":            {"sort", "time"},
+		m + "/chart":               {"gonum.org/v1/plot", "time"},
 		m + "/slo":                 {"github.com/prometheus/common/model", "math"},
 		m + "/slo/prom":            {m + "/slo", "github.com/prometheus/client_golang/api", "net/http"},
 		m + "/resilience":          {"github.com/sony/gobreaker/v2", "net/http"},
