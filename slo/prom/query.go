@@ -16,9 +16,11 @@ import (
 )
 
 // API is the part of the Prometheus HTTP API client (promv1.API) the
-// evaluator uses.
+// evaluator uses: instant queries for the evaluations, range queries for
+// the charts.
 type API interface {
 	Query(ctx context.Context, query string, ts time.Time, opts ...promv1.Option) (model.Value, promv1.Warnings, promv1.Infos, error)
+	QueryRange(ctx context.Context, query string, r promv1.Range, opts ...promv1.Option) (model.Value, promv1.Warnings, promv1.Infos, error)
 }
 
 var _ API = promv1.API(nil)

@@ -111,6 +111,47 @@ func (a *API) Query(ctx context.Context, query string, ts time.Time, _ ...promv1
 	return v, nil, nil, err
 }
 
+// QueryRange answers a range query as Prometheus does: the instant
+// answer at every step from r.Start to r.End, one matrix series per
+// labelled series; a step whose answer is empty has no sample, and a NaN
+// (0/0) is kept, as Prometheus keeps it.
+func (a *API) QueryRange(ctx context.Context, query string, r promv1.Range, _ ...promv1.Option) (model.Value, promv1.Warnings, promv1.Infos, error) {
+	a.calls.Add(1)
+	if err := ctx.Err(); err != nil {
+		return nil, nil, nil, err
+	}
+	if r.Step <= 0 || r.End.Before(r.Start) {
+		return nil, nil, nil, &APIError{Type: "bad_data", Msg: "invalid range"}
+	}
+	series := map[model.Fingerprint]*model.SampleStream{}
+	var order []model.Fingerprint
+	for ts := r.Start; !ts.After(r.End); ts = ts.Add(r.Step) {
+		v, err := a.Answer(query, ts)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		vec, ok := v.(model.Vector)
+		if !ok {
+			return nil, nil, nil, fmt.Errorf("slotest: a range query needs instant vectors, got %s", v.Type())
+		}
+		for _, s := range vec {
+			fp := s.Metric.Fingerprint()
+			ss, ok := series[fp]
+			if !ok {
+				ss = &model.SampleStream{Metric: s.Metric}
+				series[fp] = ss
+				order = append(order, fp)
+			}
+			ss.Values = append(ss.Values, model.SamplePair{Timestamp: model.TimeFromUnixNano(ts.UnixNano()), Value: s.Value})
+		}
+	}
+	m := make(model.Matrix, 0, len(order))
+	for _, fp := range order {
+		m = append(m, series[fp])
+	}
+	return m, nil, nil, nil
+}
+
 // Calls returns how many queries were made.
 func (a *API) Calls() int { return int(a.calls.Load()) }
 
@@ -136,6 +177,20 @@ func (c *Counting) Query(ctx context.Context, query string, ts time.Time, opts .
 		}
 	}
 	return c.Next.Query(ctx, query, ts, opts...)
+}
+
+// QueryRange passes the range query on, counting it.
+func (c *Counting) QueryRange(ctx context.Context, query string, r promv1.Range, opts ...promv1.Option) (model.Value, promv1.Warnings, promv1.Infos, error) {
+	c.calls.Add(1)
+	n := c.inFlight.Add(1)
+	defer c.inFlight.Add(-1)
+	for {
+		p := c.peak.Load()
+		if n <= p || c.peak.CompareAndSwap(p, n) {
+			break
+		}
+	}
+	return c.Next.QueryRange(ctx, query, r, opts...)
 }
 
 // Calls returns how many queries were made.
