@@ -5,9 +5,10 @@
 // remembers the last report so that readers get an answer at once
 // whatever Prometheus is doing; it also measures the budget an interval
 // spent (BudgetSpent) and, for charts, an SLO's error ratio and budget
-// over a range, one range query each (ErrorRatioRange, BudgetRange). The Monitor is the long-lived worker around it:
-// Tick evaluates, folds each result into the SLO's stored
-// state with slo.Track, delivers the notices and saves the states.
+// over a range, one range query each (ErrorRatioRange, BudgetRange). The
+// Monitor is the long-lived worker around it: Tick evaluates, folds each
+// result into the SLO's stored state with slo.Track, delivers the notices
+// and saves the states.
 // OwnSLO and OwnCollector measure Ooda's own SLO on a histogram of its own,
 // through client_golang's registry.
 //
