@@ -23,8 +23,8 @@ type InsightsAnswer struct {
 // The range GET /api/v1/insights takes: DefaultInsightsDays days ending
 // today when none is given, at most MaxInsightsDays (three years).
 const (
-	DefaultInsightsDays = 90
-	MaxInsightsDays     = 3*365 + 1
+	DefaultInsightsDays = insights.DefaultDays
+	MaxInsightsDays     = insights.MaxDays
 )
 
 // insightsHandler answers GET /api/v1/insights[?from=YYYY-MM-DD][&to=YYYY-MM-DD]
@@ -44,7 +44,7 @@ func (s *Server) insightsHandler(w http.ResponseWriter, r *http.Request) {
 		now = s.cfg.Now
 	}
 	at := now().UTC()
-	from, to, err := insightsRange(q.Get("from"), q.Get("to"), at)
+	from, to, err := insights.ParseRange(q.Get("from"), q.Get("to"), at)
 	if err != nil {
 		writeError(w, http.StatusBadRequest, err.Error())
 		return
@@ -124,35 +124,4 @@ func matters(inc incident.Incident, from, to time.Time) bool {
 		return false
 	}
 	return !inc.DeclaredAt.Before(from) || inc.ResolvedAt.IsZero() || !inc.ResolvedAt.Before(from)
-}
-
-// insightsRange reads from and to, UTC days with to included, into the
-// range [from, to+1 day); empty ones default to DefaultInsightsDays days
-// ending on now's day.
-func insightsRange(fromS, toS string, now time.Time) (time.Time, time.Time, error) {
-	today := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC)
-	last := today
-	if toS != "" {
-		d, err := time.Parse(time.DateOnly, toS)
-		if err != nil {
-			return time.Time{}, time.Time{}, fmt.Errorf("to %q is not a day; write it as %s (the last day counted, in UTC)", toS, today.Format(time.DateOnly))
-		}
-		last = d
-	}
-	first := last.AddDate(0, 0, 1-DefaultInsightsDays)
-	if fromS != "" {
-		d, err := time.Parse(time.DateOnly, fromS)
-		if err != nil {
-			return time.Time{}, time.Time{}, fmt.Errorf("from %q is not a day; write it as %s (the first day counted, in UTC)", fromS, first.Format(time.DateOnly))
-		}
-		first = d
-	}
-	if first.After(last) {
-		return time.Time{}, time.Time{}, fmt.Errorf("from %s is after to %s; give the earlier day as from", first.Format(time.DateOnly), last.Format(time.DateOnly))
-	}
-	end := last.AddDate(0, 0, 1)
-	if days := int(end.Sub(first).Hours() / 24); days > MaxInsightsDays {
-		return time.Time{}, time.Time{}, fmt.Errorf("%s to %s is %d days; ask for at most three years (%d days) at a time", first.Format(time.DateOnly), last.Format(time.DateOnly), days, MaxInsightsDays)
-	}
-	return first, end, nil
 }
