@@ -5,7 +5,8 @@
 // remembers the last report so that readers get an answer at once
 // whatever Prometheus is doing; it also measures the budget an interval
 // spent (BudgetSpent) and, for charts, an SLO's error ratio and budget
-// over a range, one range query each (ErrorRatioRange, BudgetRange). The
+// over a range, one range query each (ErrorRatioRange, BudgetRange), and
+// draws them as package chart's lines (Charts, RecentChart). The
 // Monitor is the long-lived worker around it: Tick evaluates, folds each
 // result into the SLO's stored state with slo.Track, delivers the notices
 // and saves the states.

@@ -125,3 +125,30 @@ func TestWindowsOf(t *testing.T) {
 	own.Period = 7 * slo.Day
 	assert.Equal(t, slo.DefaultWindows(7*slo.Day), ev.WindowsOf(own))
 }
+
+func TestCharts(t *testing.T) {
+	slos := parseSLOs(t, sloFile("checkout", 99.9, "availability"))
+	api := &slotest.API{Answer: rampAnswer}
+	ev := newEvaluator(t, api, slos)
+	now := t0.Add(6*time.Hour + 30*time.Second)
+
+	lines, err := ev.Charts(t.Context(), slos[0].ID, now)
+	require.NoError(t, err)
+	require.Len(t, lines, 3, "6 hours, 3 days, the budget")
+	assert.Equal(t, 3, api.Calls(), "one range query per chart")
+	assert.Equal(t, t0.Add(6*time.Hour), lines[0].To, "now rounded down to the step")
+	assert.Equal(t, prom.RecentSpan, lines[0].To.Sub(lines[0].From))
+	assert.Equal(t, prom.DaysSpan, lines[1].To.Sub(lines[1].From))
+	assert.Equal(t, slo.DefaultPeriod, lines[2].To.Sub(lines[2].From))
+	require.Len(t, lines[0].Thresholds, 2)
+	assert.InDelta(t, 0.006, lines[0].Thresholds[0].Value, 1e-12, "page: 6× a budget of 0.001")
+	assert.InDelta(t, 0.001, lines[0].Thresholds[1].Value, 1e-12, "ticket: 1× the budget")
+	for _, l := range lines {
+		assert.True(t, l.Percent)
+		_, err := l.SVG()
+		require.NoError(t, err, l.Title)
+	}
+
+	_, err = ev.Charts(t.Context(), "checkout/nope", now)
+	require.ErrorIs(t, err, slo.ErrUnknownService)
+}
