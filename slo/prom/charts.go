@@ -166,4 +166,3 @@ func points(samples []Sample) []chart.Point {
 func (m *Monitor) Charts(ctx context.Context, id string, now time.Time) ([]chart.Line, error) {
 	return m.cfg.Evaluator.Charts(ctx, id, now)
 }
-
