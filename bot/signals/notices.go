@@ -45,7 +45,14 @@ type SLODelivererConfig struct {
 	// Timeout bounds one notice's Slack calls; 0 means
 	// DefaultSignalTimeout.
 	Timeout time.Duration
-	Logger  *slog.Logger
+	// Chart draws the chart a page-level warning's thread gets, after the
+	// warning is posted; nil, or a nil Files, uploads none.
+	Chart ChartPNG
+	// Files uploads the chart; the same client as Slack.
+	Files ChartUploader
+	// ChartTimeout bounds drawing one chart; 0 means DefaultChartTimeout.
+	ChartTimeout time.Duration
+	Logger       *slog.Logger
 }
 
 // SLODeliverer announces SLO notices: in the SLO channel, and as an
@@ -67,6 +74,9 @@ func NewSLODeliverer(cfg SLODelivererConfig) (*SLODeliverer, error) {
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = slackapi.DefaultSignalTimeout
 	}
+	if cfg.ChartTimeout <= 0 {
+		cfg.ChartTimeout = DefaultChartTimeout
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -87,6 +97,8 @@ var _ slo.Deliver = (*SLODeliverer)(nil).Deliver
 // The incident entries are keyed with it, and the post carries it in its
 // metadata and is looked for in the channel's history before posting, so
 // a post whose answer was lost (even before a restart) is not repeated.
+// A page-level warning then gets its chart in its thread, once (see
+// postChart).
 func (d *SLODeliverer) Deliver(ctx context.Context, n slo.Notice) error {
 	key, oldest, err := d.noticeKey(ctx, n)
 	if err != nil {
@@ -108,7 +120,11 @@ func (d *SLODeliverer) Deliver(ctx context.Context, n slo.Notice) error {
 	if recorded && d.cfg.Committed != nil {
 		d.cfg.Committed()
 	}
-	if err := d.post(ctx, n, key, oldest, incs); err != nil {
+	ts, posted, err := d.post(ctx, n, key, oldest, incs)
+	if err != nil {
+		return errors.Join(append(errs, err)...)
+	}
+	if err := d.postChart(ctx, n, key, ts, posted); err != nil {
 		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
@@ -143,12 +159,14 @@ func (d *SLODeliverer) noticeKey(ctx context.Context, n slo.Notice) (string, tim
 	return change + "@" + strconv.FormatInt(prev.EvaluatedAt.UnixNano(), 10), oldest, nil
 }
 
-func (d *SLODeliverer) post(ctx context.Context, n slo.Notice, key string, oldest time.Time, open []incident.Incident) error {
+// post posts n to the SLO channel once, and says where the message is
+// and whether this call posted it.
+func (d *SLODeliverer) post(ctx context.Context, n slo.Notice, key string, oldest time.Time, open []incident.Incident) (string, bool, error) {
 	if d.cfg.Slack == nil || d.cfg.Channel == "" {
 		d.noChannel.Do(func() {
 			d.cfg.Logger.InfoContext(ctx, "no SLO channel configured: SLO notices go to incidents' timelines only; set OODA_SLO_CHANNEL")
 		})
-		return nil
+		return "", false, nil
 	}
 	ctx, cancel := context.WithTimeout(ctx, d.cfg.Timeout)
 	defer cancel()
@@ -156,9 +174,9 @@ func (d *SLODeliverer) post(ctx context.Context, n slo.Notice, key string, oldes
 	// named there (the notice is in its timeline all the same).
 	public := slices.DeleteFunc(slices.Clone(open), func(inc incident.Incident) bool { return inc.Private })
 	msg := blockkit.SLONotice(n, public)
-	_, _, err := slackapi.PostOnce(ctx, d.cfg.Guard, d.cfg.Slack, d.cfg.Channel, key, oldest, msg.Text, msg.Blocks, "")
+	ts, posted, err := slackapi.PostOnce(ctx, d.cfg.Guard, d.cfg.Slack, d.cfg.Channel, key, oldest, msg.Text, msg.Blocks, "")
 	if err != nil {
-		return fmt.Errorf("post %s notice for %s: %w", n.Kind, n.SLO, err)
+		return "", false, fmt.Errorf("post %s notice for %s: %w", n.Kind, n.SLO, err)
 	}
-	return nil
+	return ts, posted, nil
 }
