@@ -11,6 +11,8 @@ func (s *Site) routes() []route {
 		{"GET /incidents/{n}", s.signedIn(s.incidentPage)},
 		{"GET /incidents/{n}/live", s.signedInStream(s.live)},
 		{"GET /incidents/{n}/postmortem", s.signedIn(s.postmortemPage)},
+		{"GET /insights", s.signedIn(s.insightsPage)},
+		{"GET /insights.csv", s.signedIn(s.insightsCSV)},
 		{"GET /signin", http.HandlerFunc(s.signIn)},
 		{"GET /signin/callback", http.HandlerFunc(s.signInCallback)},
 		{"POST /signout", http.HandlerFunc(s.signOut)},

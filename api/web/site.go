@@ -99,6 +99,9 @@ type Site struct {
 	hub hub
 	// index keeps every incident's snapshot for the list (index.go).
 	index index
+	// insights keeps the reports the insights page computed, for a
+	// minute (insights.go).
+	insights insightsCache
 }
 
 //go:embed templates/*.html
