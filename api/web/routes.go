@@ -13,6 +13,7 @@ func (s *Site) routes() []route {
 		{"GET /incidents/{n}/postmortem", s.signedIn(s.postmortemPage)},
 		{"GET /insights", s.signedIn(s.insightsPage)},
 		{"GET /insights.csv", s.signedIn(s.insightsCSV)},
+		{"GET /slos", s.signedIn(s.slosPage)},
 		{"GET /signin", http.HandlerFunc(s.signIn)},
 		{"GET /signin/callback", http.HandlerFunc(s.signInCallback)},
 		{"POST /signout", http.HandlerFunc(s.signOut)},

@@ -76,6 +76,9 @@ type Config struct {
 	// Zones decides when an action item is overdue: its owner's day.
 	// Nil: UTC.
 	Zones incident.Zones
+	// SLOs are the SLO page's evaluations, freezes and charts; nil: the
+	// page says how to configure SLOs.
+	SLOs SLOSource
 }
 
 // DefaultSessionTTL is how long a session lasts when Config.SessionTTL is
@@ -102,6 +105,8 @@ type Site struct {
 	// insights keeps the reports the insights page computed, for a
 	// minute (insights.go).
 	insights insightsCache
+	// sloCharts keeps each SLO's charts for a minute (slos.go).
+	sloCharts chartCache
 }
 
 //go:embed templates/*.html
