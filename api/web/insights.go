@@ -28,12 +28,19 @@ const insightsTTL = time.Minute
 // asked for within insightsTTL, the oldest dropped first.
 const insightsCacheSize = 128
 
+// insightsResult is a computed report with its charts, which take as
+// long to draw as the rest of the page to render.
+type insightsResult struct {
+	insights.Report
+	SeverityChart, ServiceChart template.HTML
+}
+
 // insightsCache keeps computed reports for insightsTTL. It is keyed by
 // the reader as well as the range, because the access rule gives each
 // reader their own set of incidents; nothing but time invalidates it.
 type insightsCache struct {
 	mu      sync.Mutex
-	reports map[insightsKey]insights.Report
+	reports map[insightsKey]insightsResult
 }
 
 type insightsKey struct {
@@ -42,23 +49,23 @@ type insightsKey struct {
 }
 
 // get is the report for k computed within insightsTTL before now.
-func (c *insightsCache) get(k insightsKey, now time.Time) (insights.Report, bool) {
+func (c *insightsCache) get(k insightsKey, now time.Time) (insightsResult, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	r, ok := c.reports[k]
 	if !ok || now.Sub(r.Now) >= insightsTTL || now.Before(r.Now) {
-		return insights.Report{}, false
+		return insightsResult{}, false
 	}
 	return r, true
 }
 
 // put keeps r for k, dropping the reports that expired and, when still
 // full, the oldest.
-func (c *insightsCache) put(k insightsKey, r insights.Report, now time.Time) {
+func (c *insightsCache) put(k insightsKey, r insightsResult, now time.Time) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.reports == nil {
-		c.reports = map[insightsKey]insights.Report{}
+		c.reports = map[insightsKey]insightsResult{}
 	}
 	for key, old := range c.reports {
 		if now.Sub(old.Now) >= insightsTTL {
@@ -83,14 +90,14 @@ func (c *insightsCache) put(k insightsKey, r insights.Report, now time.Time) {
 // site's index; the event logs are read only for the incidents user may
 // see whose logs the range needs (declared in it, or holding roles in
 // it), as GET /api/v1/insights reads them.
-func (s *Site) insightsReport(ctx context.Context, user string, from, to, now time.Time) (insights.Report, error) {
+func (s *Site) insightsReport(ctx context.Context, user string, from, to, now time.Time) (insightsResult, error) {
 	key := insightsKey{user: user, from: from, to: to}
 	if r, ok := s.insights.get(key, now); ok {
 		return r, nil
 	}
 	incs, err := s.index.incidents(ctx)
 	if err != nil {
-		return insights.Report{}, err
+		return insightsResult{}, err
 	}
 	may := func(inc incident.Incident) bool { return inc.Admits(user) }
 	events := map[uint64][]timeline.Event{}
@@ -103,13 +110,16 @@ func (s *Site) insightsReport(ctx context.Context, user string, from, to, now ti
 		}
 		evs, err := s.cfg.Store.Events(ctx, inc.Number, 1)
 		if err != nil {
-			return insights.Report{}, fmt.Errorf("insights: events of %s: %w", inc.ID, err)
+			return insightsResult{}, fmt.Errorf("insights: events of %s: %w", inc.ID, err)
 		}
 		events[inc.Number] = evs
 	}
 	// The index's slice is shared and read-only; Compute only reads it,
 	// and May leaves out what user may not see.
-	r := insights.Compute(insights.Input{Incidents: incs, Events: events, From: from, To: to, Now: now, Zone: s.cfg.Zones, May: may})
+	r := insightsResult{Report: insights.Compute(insights.Input{Incidents: incs, Events: events, From: from, To: to, Now: now, Zone: s.cfg.Zones, May: may})}
+	if r.SeverityChart, r.ServiceChart, err = weeklyCharts(r.Report); err != nil {
+		return insightsResult{}, err
+	}
 	s.insights.put(key, r, now)
 	return r, nil
 }
@@ -199,12 +209,7 @@ func (s *Site) insightsPage(w http.ResponseWriter, r *http.Request, v *Viewer) {
 		s.internal(w, r, err)
 		return
 	}
-	view, err := s.insightsView(rep)
-	if err != nil {
-		s.internal(w, r, err)
-		return
-	}
-	s.render(w, r, http.StatusOK, "insights", layout{Title: "Insights", Viewer: v, Page: view})
+	s.render(w, r, http.StatusOK, "insights", layout{Title: "Insights", Viewer: v, Page: s.insightsView(rep)})
 }
 
 // dayInput is v when a date input can show it, else "".
@@ -216,45 +221,28 @@ func dayInput(v string) string {
 }
 
 // insightsView lays rep out for the page.
-func (s *Site) insightsView(rep insights.Report) (insightsView, error) {
+func (s *Site) insightsView(res insightsResult) insightsView {
+	rep := res.Report
 	last := rep.To.AddDate(0, 0, -1)
 	view := insightsView{
 		Report: rep, FromDay: rep.From.Format(time.DateOnly), ToDay: last.Format(time.DateOnly),
-		CSV: map[string]string{},
+		CSV: map[string]string{}, SeverityChart: res.SeverityChart, ServiceChart: res.ServiceChart,
 	}
 	view.FromInput, view.ToInput = view.FromDay, view.ToDay
 	for _, t := range insights.Tables {
 		view.CSV[t] = "/insights.csv?" + url.Values{"table": {t}, "from": {view.FromDay}, "to": {view.ToDay}}.Encode()
 	}
 
-	wk := rep.Weekly
-	labels := make([]string, len(wk.Weeks))
-	// Every week is a bar, but a label under every one of a year's weeks
-	// would overlap: label about sixteen of them; the table names all.
-	every := max(1, (len(wk.Weeks)+15)/16)
-	for i, week := range wk.Weeks {
+	for _, week := range rep.Weekly.Weeks {
 		row := insightsWeek{Week: week, Label: week.Start.Format("2 Jan")}
-		if i%every == 0 {
-			labels[i] = row.Label
-		}
-		for _, sev := range wk.Severities {
+		for _, sev := range rep.Weekly.Severities {
 			row.Severities = append(row.Severities, insightsCount{sev, week.BySeverity[sev]})
 		}
-		for _, svc := range wk.Services {
+		for _, svc := range rep.Weekly.Services {
 			row.Services = append(row.Services, insightsCount{svc, week.ByService[svc]})
 		}
 		view.Weeks = append(view.Weeks, row)
 	}
-	var err error
-	view.SeverityChart, err = weeklyChart("Incidents per week by severity", view, labels, wk.Severities, func(w insights.Week, k string) int { return w.BySeverity[k] })
-	if err != nil {
-		return view, err
-	}
-	view.ServiceChart, err = weeklyChart("Incidents per week by service", view, labels, wk.Services, func(w insights.Week, k string) int { return w.ByService[k] })
-	if err != nil {
-		return view, err
-	}
-
 	for _, d := range rep.Durations {
 		view.Durations = append(view.Durations, insightsDuration{Duration: d, Meaning: strings.TrimSuffix(d.Definition, " "+insights.DefinePercentile)})
 	}
@@ -268,31 +256,52 @@ func (s *Site) insightsView(rep insights.Report) (insightsView, error) {
 	for _, p := range rep.Load.People {
 		view.Load = append(view.Load, insightsPerson{PersonLoad: p, Name: s.nameOf(p.User)})
 	}
-	return view, nil
+	return view
+}
+
+// weeklyCharts draws the weeks by severity and by service.
+func weeklyCharts(rep insights.Report) (bySeverity, byService template.HTML, err error) {
+	wk := rep.Weekly
+	labels := make([]string, len(wk.Weeks))
+	// Every week is a bar, but a label under every one of a year's weeks
+	// would overlap: label about sixteen of them; the table names all.
+	every := max(1, (len(wk.Weeks)+15)/16)
+	for i, week := range wk.Weeks {
+		if i%every == 0 {
+			labels[i] = week.Start.Format("2 Jan")
+		}
+	}
+	bySeverity, err = weeklyChart("Incidents per week by severity", rep, labels, wk.Severities, func(w insights.Week, k string) int { return w.BySeverity[k] })
+	if err != nil {
+		return "", "", err
+	}
+	byService, err = weeklyChart("Incidents per week by service", rep, labels, wk.Services, func(w insights.Week, k string) int { return w.ByService[k] })
+	return bySeverity, byService, err
 }
 
 // weeklyChart is the stacked bars of the weeks by keys (severities or
 // services), as inline SVG. Its description sums the range up and points
 // to the table, which lists every week.
-func weeklyChart(title string, view insightsView, labels, keys []string, count func(insights.Week, string) int) (template.HTML, error) {
+func weeklyChart(title string, rep insights.Report, labels, keys []string, count func(insights.Week, string) int) (template.HTML, error) {
 	c := chart.Bars{Title: title, YLabel: "Incidents", Labels: labels}
 	for _, k := range keys {
-		st := chart.Stack{Name: k, Values: make([]float64, len(view.Weeks))}
-		for i, w := range view.Weeks {
-			st.Values[i] = float64(count(w.Week, k))
+		st := chart.Stack{Name: k, Values: make([]float64, len(rep.Weekly.Weeks))}
+		for i, w := range rep.Weekly.Weeks {
+			st.Values[i] = float64(count(w, k))
 		}
 		c.Stacks = append(c.Stacks, st)
 	}
 	busiest := -1
-	for i, w := range view.Weeks {
-		if busiest < 0 || w.Total > view.Weeks[busiest].Total {
+	weeks := rep.Weekly.Weeks
+	for i, w := range weeks {
+		if busiest < 0 || w.Total > weeks[busiest].Total {
 			busiest = i
 		}
 	}
-	c.Desc = fmt.Sprintf("%s from %s to %s: %s in %s.", title, view.FromDay, view.ToDay,
-		plural(view.Report.Incidents, "incident", "incidents"), plural(len(view.Weeks), "week", "weeks"))
-	if busiest >= 0 && view.Weeks[busiest].Total > 0 {
-		b := view.Weeks[busiest]
+	c.Desc = fmt.Sprintf("%s from %s to %s: %s in %s.", title, rep.From.Format(time.DateOnly), rep.To.AddDate(0, 0, -1).Format(time.DateOnly),
+		plural(rep.Incidents, "incident", "incidents"), plural(len(weeks), "week", "weeks"))
+	if busiest >= 0 && weeks[busiest].Total > 0 {
+		b := weeks[busiest]
 		c.Desc += fmt.Sprintf(" The busiest week began %s, with %d.", b.Start.Format("Mon 2 Jan 2006"), b.Total)
 	}
 	c.Desc += " The table below lists every week."
@@ -331,7 +340,7 @@ func (s *Site) insightsCSV(w http.ResponseWriter, r *http.Request, v *Viewer) {
 		s.internal(w, r, err)
 		return
 	}
-	b, err := insights.CSV(rep, table)
+	b, err := insights.CSV(rep.Report, table)
 	if err != nil {
 		s.internal(w, r, err)
 		return
