@@ -1,6 +1,7 @@
 package postmortem
 
 import (
+	"html/template"
 	"math"
 	"strconv"
 	"strings"
@@ -45,6 +46,11 @@ type Options struct {
 	// Budget is the error budget the incident spent, when an SLO for its
 	// service is known; nil means unknown.
 	Budget *BudgetSpent
+	// Chart is an SVG chart of the incident's window (an SLO's error
+	// ratio, drawn by package chart, which writes SVG safe to inline),
+	// shown in the HTML draft's impact section; nil shows none. The
+	// Markdown and JSON drafts leave it out.
+	Chart []byte
 }
 
 // BudgetSpent is how much of an SLO's error budget the incident window
@@ -135,6 +141,8 @@ type Impact struct {
 	// Budget is the error budget spent during the incident; null when no
 	// SLO is known for the service (unknown, not zero).
 	Budget *BudgetSpent `json:"error_budget"`
+	// Chart is Options.Chart, for the HTML draft only.
+	Chart template.HTML `json:"-"`
 	// Prompt asks the authors for what the log could not say.
 	Prompt string `json:"prompt,omitempty"`
 }
@@ -562,6 +570,11 @@ func (d *drafter) impact() Impact {
 	}
 	if b := d.opts.Budget; b != nil && !math.IsNaN(b.Spent) && !math.IsInf(b.Spent, 0) {
 		im.Budget = &BudgetSpent{SLO: b.SLO, Spent: b.Spent}
+	}
+	if len(d.opts.Chart) > 0 {
+		// The caller vouches for the SVG (Options.Chart): package chart
+		// escapes its text and writes no script or reference.
+		im.Chart = template.HTML(d.opts.Chart) //nolint:gosec // see above
 	}
 	switch {
 	case !inc.CustomerImpacting:

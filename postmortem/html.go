@@ -142,6 +142,9 @@ code{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:
 <dt>Duration of impact</dt><dd>{{impactDuration .}}</dd>
 <dt>Error budget spent</dt><dd>{{budget .Budget}}</dd>
 </dl>
+{{- with .Chart}}
+<figure class="chart">{{.}}</figure>
+{{- end}}
 <p class="prompt">{{prompt .Prompt}}</p>
 </section>
 {{- end}}
