@@ -166,3 +166,65 @@ func points(samples []Sample) []chart.Point {
 func (m *Monitor) Charts(ctx context.Context, id string, now time.Time) ([]chart.Line, error) {
 	return m.cfg.Evaluator.Charts(ctx, id, now)
 }
+
+// ServiceChart is the error ratio of service's SLOs from from to to (an
+// incident's window), with an hour before it for context: the SLO that
+// burnt fastest, against its page and ticket thresholds. Each point
+// measures the fast page's short window (5m for 30 days), or the step
+// when the window is so long that the step is longer. The error matches
+// slo.ErrUnknownService when the service has no SLO, and slo.ErrNoData
+// when none had data.
+func (e *Evaluator) ServiceChart(ctx context.Context, service string, from, to time.Time) (chart.Line, error) {
+	from = from.UTC().Add(-time.Hour).Truncate(time.Minute)
+	to = to.UTC()
+	step := chartStep(to.Sub(from))
+	to = from.Add(to.Sub(from).Truncate(step) + step)
+	var (
+		best      chart.Line
+		bestBurn  = -1.0
+		found     bool
+		firstFail error
+	)
+	for _, s := range e.SLOs() {
+		if s.Service != service {
+			continue
+		}
+		found = true
+		w := e.WindowsOf(s)
+		d := max(w.PageQuick.Short, step)
+		samples, err := e.ErrorRatioRange(ctx, s, d, from, to, step)
+		if err != nil {
+			if firstFail == nil {
+				firstFail = err
+			}
+			continue
+		}
+		peak := -1.0
+		for _, p := range samples {
+			if known(p.V) {
+				peak = max(peak, p.V/s.ErrorBudget())
+			}
+		}
+		if peak <= bestBurn {
+			continue
+		}
+		bestBurn = peak
+		best = chart.Line{
+			Title:      fmt.Sprintf("%s error ratio, %s to %s UTC", s.ID, from.Format("2 Jan 15:04"), to.Format("2 Jan 15:04")),
+			YLabel:     "errors (" + slo.FormatWindow(d) + ")",
+			Series:     []chart.Series{{Name: "error ratio over " + slo.FormatWindow(d), Points: points(samples)}},
+			Thresholds: Thresholds(s, w),
+			From:       from, To: to,
+			Percent: true,
+		}
+	}
+	switch {
+	case !found:
+		return chart.Line{}, fmt.Errorf("chart of %s: %w", service, slo.ErrUnknownService)
+	case bestBurn < 0 && firstFail != nil:
+		return chart.Line{}, fmt.Errorf("chart of %s: %w", service, firstFail)
+	case bestBurn < 0:
+		return chart.Line{}, fmt.Errorf("chart of %s: %w", service, slo.ErrNoData)
+	}
+	return best, nil
+}

@@ -152,3 +152,24 @@ func TestCharts(t *testing.T) {
 	_, err = ev.Charts(t.Context(), "checkout/nope", now)
 	require.ErrorIs(t, err, slo.ErrUnknownService)
 }
+
+func TestServiceChart(t *testing.T) {
+	slos := parseSLOs(t, sloFile("checkout", 99.9, "availability", "latency"))
+	api := &slotest.API{Answer: rampAnswer}
+	ev := newEvaluator(t, api, slos)
+
+	line, err := ev.ServiceChart(t.Context(), "checkout", t0.Add(time.Hour), t0.Add(3*time.Hour))
+	require.NoError(t, err)
+	assert.Equal(t, 2, api.Calls(), "one range query per SLO of the service")
+	assert.Equal(t, t0, line.From, "an hour before the incident")
+	assert.False(t, line.To.Before(t0.Add(3*time.Hour)), "to its end")
+	require.Len(t, line.Series, 1)
+	assert.Len(t, line.Thresholds, 2)
+
+	_, err = ev.ServiceChart(t.Context(), "search", t0, t0.Add(time.Hour))
+	require.ErrorIs(t, err, slo.ErrUnknownService)
+
+	empty := newEvaluator(t, &slotest.API{Answer: func(string, time.Time) (model.Value, error) { return model.Vector{}, nil }}, slos)
+	_, err = empty.ServiceChart(t.Context(), "checkout", t0, t0.Add(time.Hour))
+	require.ErrorIs(t, err, slo.ErrNoData)
+}
