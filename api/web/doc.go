@@ -1,7 +1,8 @@
 // Package web is Ooda's web UI, served under / beside the API: the
 // incidents (filtered, paged), one incident with its minute-by-minute
-// timeline kept live through Server-Sent Events, and its post-mortem, all
-// behind Sign in with Slack (OpenID Connect) and the access rule every
+// timeline kept live through Server-Sent Events, and its post-mortem; the
+// insights over a range of days as charts and tables with CSV downloads;
+// all behind Sign in with Slack (OpenID Connect) and the access rule every
 // transport applies (incident.Incident.Admits, for the signed-in Slack
 // user).
 //
