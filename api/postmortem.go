@@ -26,13 +26,13 @@ func PostmortemHandler(store incident.Store, now func() time.Time) http.HandlerF
 // the incident spent in the draft, as budget finds it; nil, or a lookup
 // that fails, leaves it unknown.
 func PostmortemHandlerWithBudget(store incident.Store, now func() time.Time, budget postmortem.BudgetLookup) http.HandlerFunc {
-	return postmortemHandler(store, now, budget, nil)
+	return postmortemHandler(store, now, budget, nil, nil)
 }
 
 // postmortemHandler is PostmortemHandlerWithBudget with people's names
 // from people (nil: the ids); a name it does not know yet is looked up
 // within requestNamesTimeout, and stays an id when Slack cannot say.
-func postmortemHandler(store incident.Store, now func() time.Time, budget postmortem.BudgetLookup, people People) http.HandlerFunc {
+func postmortemHandler(store incident.Store, now func() time.Time, budget postmortem.BudgetLookup, people People, chart postmortem.ChartLookup) http.HandlerFunc {
 	if now == nil {
 		now = time.Now
 	}
@@ -65,6 +65,15 @@ func postmortemHandler(store incident.Store, now func() time.Time, budget postmo
 			if inc, err := store.Incident(r.Context(), n); err == nil {
 				ctx, cancel := context.WithTimeout(r.Context(), requestBudgetTimeout)
 				opts.Budget = postmortem.LookupBudget(ctx, inc, budget)
+				cancel()
+			}
+		}
+		if chart != nil && format == postmortem.FormatHTML {
+			// The HTML draft's chart comes from Prometheus too, with the
+			// budget's bound; the other formats have no place for it.
+			if inc, err := store.Incident(r.Context(), n); err == nil {
+				ctx, cancel := context.WithTimeout(r.Context(), requestBudgetTimeout)
+				opts.Chart = postmortem.LookupChart(ctx, inc, chart)
 				cancel()
 			}
 		}

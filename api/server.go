@@ -50,6 +50,9 @@ type ServerConfig struct {
 	// PostmortemBudget puts the error budget an incident spent into its
 	// post-mortem draft; nil leaves it unknown.
 	PostmortemBudget postmortem.BudgetLookup
+	// PostmortemChart puts a chart of the incident's window into its HTML
+	// post-mortem draft; nil leaves it out.
+	PostmortemChart postmortem.ChartLookup
 	// People shows member IDs as names in post-mortems, incidents and
 	// replies; nil shows the ids.
 	People People
@@ -96,7 +99,7 @@ func NewServer(cfg ServerConfig) (*Server, error) {
 	s.mux.Handle("GET /api/v1/incidents/{n}", s.authed(ScopeRead, s.getIncident))
 	s.mux.Handle("GET /api/v1/actions", s.authed(ScopeRead, s.listActions))
 	s.mux.Handle("GET /api/v1/insights", s.authed(ScopeRead, s.insightsHandler))
-	s.mux.Handle("GET /api/v1/incidents/{n}/postmortem", s.authed(ScopeRead, postmortemHandler(cfg.Store, nil, cfg.PostmortemBudget, cfg.People)))
+	s.mux.Handle("GET /api/v1/incidents/{n}/postmortem", s.authed(ScopeRead, postmortemHandler(cfg.Store, nil, cfg.PostmortemBudget, cfg.People, cfg.PostmortemChart)))
 	if cfg.Freeze != nil {
 		s.mux.Handle("GET /api/v1/freeze", s.authed(ScopeRead, FreezeHandler(cfg.Freeze)))
 	}

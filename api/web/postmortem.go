@@ -98,6 +98,13 @@ func (s *Site) postmortemPage(w http.ResponseWriter, r *http.Request, v *Viewer)
 		return
 	}
 	opts, done := s.postmortemOptions(r.Context(), inc)
+	if s.cfg.PostmortemChart != nil && (format == "" || format == postmortem.FormatHTML) {
+		// The chart comes from Prometheus: bounded as the budget is, and
+		// only for the page and the HTML, which show it.
+		cctx, cancel := context.WithTimeout(r.Context(), postmortemBudgetTimeout)
+		opts.Chart = postmortem.LookupChart(cctx, inc, s.cfg.PostmortemChart)
+		cancel()
+	}
 	doc := postmortem.Draft(inc, events, opts)
 	done()
 	if format != "" {

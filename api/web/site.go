@@ -73,6 +73,9 @@ type Config struct {
 	// PostmortemBudget puts the error budget an incident spent into its
 	// post-mortem; nil leaves it unknown.
 	PostmortemBudget postmortem.BudgetLookup
+	// PostmortemChart puts a chart of the incident's window into its
+	// post-mortem page and HTML download; nil leaves it out.
+	PostmortemChart postmortem.ChartLookup
 	// Zones decides when an action item is overdue: its owner's day.
 	// Nil: UTC.
 	Zones incident.Zones
