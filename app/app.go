@@ -214,7 +214,7 @@ func New(ctx context.Context, cfg Config, db storage.Store, opts Options) (*App,
 	if a.monitor != nil {
 		if a.sloDeliver, err = signals.NewSLODeliverer(signals.SLODelivererConfig{
 			Store: db, States: db, Slack: signalSlack, Guard: a.guards.Slack, Channel: cfg.SLOChannel,
-			Committed: a.dispatcher.Committed, Logger: logger,
+			Committed: a.dispatcher.Committed, Logger: logger, Chart: a.sloChartPNG, Files: a.chartFiles(),
 		}); err != nil {
 			return nil, err
 		}
@@ -266,6 +266,7 @@ func New(ctx context.Context, cfg Config, db storage.Store, opts Options) (*App,
 	if a.monitor != nil {
 		sc.Freeze = a.monitor.Freeze
 		sc.PostmortemBudget = a.budget.Lookup
+		sc.PostmortemChart = a.postmortemChart
 		sc.Status.LastSLOEvaluation = func() time.Time { return a.monitor.Last().Report.At }
 		sc.Status.SLOErrors = a.sloConfigErrors
 	}

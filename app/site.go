@@ -21,6 +21,7 @@ func (a *App) buildSite(cfg Config, zones incident.Zones) error {
 	}
 	if a.monitor != nil {
 		wc.PostmortemBudget = a.budget.Lookup
+		wc.SLOs, wc.PostmortemChart = a.monitor, a.postmortemChart
 	}
 	site, err := web.New(wc)
 	if err != nil {
