@@ -72,6 +72,11 @@ func (p *hangingProm) Query(ctx context.Context, q string, ts time.Time, _ ...pr
 	return v, nil, nil, err
 }
 
+// QueryRange is not what /incident slo asks: it reads the last evaluation.
+func (p *hangingProm) QueryRange(context.Context, string, promv1.Range, ...promv1.Option) (model.Value, promv1.Warnings, promv1.Infos, error) {
+	return nil, nil, nil, errors.New("hangingProm: no range queries")
+}
+
 func TestSLOCommandAnswersAtOnceWhilePrometheusHangs(t *testing.T) {
 	fakeProm := &hangingProm{ws: burning(pageRatio, periodSome), waiting: make(chan struct{}, 1)}
 	slos, _, err := slo.Parse("slos/checkout.yaml", []byte(sloTestFile))
