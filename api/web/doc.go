@@ -2,7 +2,9 @@
 // incidents (filtered, paged), one incident with its minute-by-minute
 // timeline kept live through Server-Sent Events, and its post-mortem; the
 // insights over a range of days as charts and tables with CSV downloads;
-// all behind Sign in with Slack (OpenID Connect) and the access rule every
+// the SLOs with their burn rates, budgets, freezes and charts (from the
+// latest evaluation, and Prometheus through an SLOSource, whose charts
+// are kept a minute); all behind Sign in with Slack (OpenID Connect) and the access rule every
 // transport applies (incident.Incident.Admits, for the signed-in Slack
 // user).
 //
