@@ -173,3 +173,27 @@ func TestServiceChart(t *testing.T) {
 	_, err = empty.ServiceChart(t.Context(), "checkout", t0, t0.Add(time.Hour))
 	require.ErrorIs(t, err, slo.ErrNoData)
 }
+
+// TestRangeOverHTTP: the range query through the real client, against
+// slotest's HTTP stand-in, reads what the in-process fake gives.
+func TestRangeOverHTTP(t *testing.T) {
+	slos := parseSLOs(t, sloFile("checkout", 99.9, "availability"))
+	srv := slotest.NewServer(t, rampAnswer)
+	g := newGuard(t, nil)
+	api, err := prom.NewPrometheusAPI(srv.URL, g)
+	require.NoError(t, err)
+	ev := newEvaluator(t, api, slos, func(c *prom.Config) { c.Guard = g })
+	overHTTP, err := ev.ErrorRatioRange(t.Context(), slos[0], 5*time.Minute, t0, t0.Add(6*time.Hour), time.Hour)
+	require.NoError(t, err)
+	inProcess, err := newEvaluator(t, &slotest.API{Answer: rampAnswer}, slos).ErrorRatioRange(t.Context(), slos[0], 5*time.Minute, t0, t0.Add(6*time.Hour), time.Hour)
+	require.NoError(t, err)
+	require.Len(t, overHTTP, len(inProcess))
+	for i := range inProcess {
+		assert.True(t, inProcess[i].T.Equal(overHTTP[i].T), "step %d", i)
+		if math.IsNaN(inProcess[i].V) {
+			assert.True(t, math.IsNaN(overHTTP[i].V), "step %d", i)
+		} else {
+			assert.InDelta(t, inProcess[i].V, overHTTP[i].V, 1e-12, "step %d", i)
+		}
+	}
+}

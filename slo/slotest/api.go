@@ -121,7 +121,7 @@ func (a *API) QueryRange(ctx context.Context, query string, r promv1.Range, _ ..
 		return nil, nil, nil, err
 	}
 	if r.Step <= 0 || r.End.Before(r.Start) {
-		return nil, nil, nil, &APIError{Type: "bad_data", Msg: "invalid range"}
+		return nil, nil, nil, &APIError{Status: http.StatusBadRequest, Type: "bad_data", Msg: "invalid range"}
 	}
 	series := map[model.Fingerprint]*model.SampleStream{}
 	var order []model.Fingerprint
@@ -139,6 +139,9 @@ func (a *API) QueryRange(ctx context.Context, query string, r promv1.Range, _ ..
 			ss, ok := series[fp]
 			if !ok {
 				ss = &model.SampleStream{Metric: s.Metric}
+				if ss.Metric == nil {
+					ss.Metric = model.Metric{} // Prometheus writes {}, never null
+				}
 				series[fp] = ss
 				order = append(order, fp)
 			}
@@ -226,7 +229,8 @@ func ExecutionError(msg string) *APIError {
 	return &APIError{Status: http.StatusUnprocessableEntity, Type: "execution", Msg: msg}
 }
 
-// Handler serves Prometheus's instant query endpoint, /api/v1/query, from
+// Handler serves Prometheus's instant and range query endpoints,
+// /api/v1/query and /api/v1/query_range (an instant answer per step), from
 // answer: a stand-in for Prometheus that the real client can talk to.
 // answer is called concurrently. An error it returns fails the query with
 // HTTP 422 (errorType execution), which the evaluator takes for a
@@ -257,13 +261,50 @@ func Handler(answer Answer) http.Handler {
 			writeAPIError(w, http.StatusUnprocessableEntity, "execution", err.Error())
 			return
 		}
-		w.Header().Set("Content-Type", "application/json")
-		_ = json.NewEncoder(w).Encode(map[string]any{
-			"status": "success",
-			"data":   map[string]any{"resultType": v.Type().String(), "result": v},
-		})
+		writeResult(w, v)
+	})
+	mux.HandleFunc("/api/v1/query_range", func(w http.ResponseWriter, r *http.Request) {
+		if err := r.ParseForm(); err != nil {
+			writeAPIError(w, http.StatusBadRequest, "bad_data", err.Error())
+			return
+		}
+		var rng promv1.Range
+		for _, f := range []struct {
+			name string
+			set  func(float64)
+		}{
+			{"start", func(s float64) { rng.Start = time.Unix(0, int64(s*1e9)).UTC() }},
+			{"end", func(s float64) { rng.End = time.Unix(0, int64(s*1e9)).UTC() }},
+			{"step", func(s float64) { rng.Step = time.Duration(s * float64(time.Second)) }},
+		} {
+			secs, err := strconv.ParseFloat(r.Form.Get(f.name), 64)
+			if err != nil {
+				writeAPIError(w, http.StatusBadRequest, "bad_data", f.name+": "+err.Error())
+				return
+			}
+			f.set(secs)
+		}
+		v, _, _, err := (&API{Answer: answer}).QueryRange(r.Context(), r.Form.Get("query"), rng)
+		if ae, ok := errors.AsType[*APIError](err); ok {
+			writeAPIError(w, ae.Status, ae.Type, ae.Msg)
+			return
+		}
+		if err != nil {
+			writeAPIError(w, http.StatusUnprocessableEntity, "execution", err.Error())
+			return
+		}
+		writeResult(w, v)
 	})
 	return mux
+}
+
+// writeResult answers a query with its value.
+func writeResult(w http.ResponseWriter, v model.Value) {
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(map[string]any{
+		"status": "success",
+		"data":   map[string]any{"resultType": v.Type().String(), "result": v},
+	})
 }
 
 func writeAPIError(w http.ResponseWriter, status int, typ, msg string) {
