@@ -92,6 +92,7 @@ func (d *SLODeliverer) postChart(ctx context.Context, n slo.Notice, key, ts stri
 		Reader: bytes.NewReader(png), FileSize: len(png), Filename: name,
 		Title:           fmt.Sprintf("%s error ratio, last 6 hours", n.SLO),
 		AltTxt:          fmt.Sprintf("Line chart of the error ratio of %s over the last 6 hours against its page and ticket thresholds.", n.SLO),
+		InitialComment:  fmt.Sprintf("Error ratio of %s over the last 6 hours, against its page and ticket thresholds.", n.SLO),
 		Channel:         d.cfg.Channel,
 		ThreadTimestamp: ts,
 	}

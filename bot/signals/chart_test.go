@@ -119,6 +119,7 @@ func TestSLOPageWarningCarriesItsChartOnce(t *testing.T) {
 			require.Regexp(t, `^slo-checkout-availability-[0-9a-f]{12}\.png$`, f.Name)
 			require.Equal(t, []string{f.ID}, replies[0].Files)
 			require.Equal(t, notice.TS, replies[0].Thread)
+			require.Contains(t, replies[0].Text, "Error ratio of checkout/availability over the last 6 hours")
 			require.Len(t, r.slack.CallsTo("chat.postMessage"), 1, "the warning itself is posted once")
 			require.GreaterOrEqual(t, draws, 1)
 		})
