@@ -99,7 +99,10 @@ func (e *Evaluator) budgetChart(ctx context.Context, s slo.SLO, w slo.Windows, n
 	if err != nil {
 		return chart.Line{}, err
 	}
+	// A budget is at most whole: the axis shows how much of it is left.
+	whole := 1.0
 	return chart.Line{
+		YMax:       &whole,
 		Title:      fmt.Sprintf("%s error budget left, last %s", s.ID, spanName(w.Period)),
 		YLabel:     "budget left",
 		Series:     []chart.Series{{Name: "budget left over " + slo.FormatWindow(w.Period), Points: points(samples)}},
