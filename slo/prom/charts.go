@@ -17,6 +17,13 @@ const (
 	DaysSpan   = 3 * slo.Day
 )
 
+// The size of an SLO chart, in CSS pixels: a column of the SLO page, so
+// that on a 390-pixel phone its text shrinks little (chart.Line.Width).
+const (
+	chartWidth  = 480
+	chartHeight = 260
+)
+
 // chartSteps is about how many samples a chart's range query asks for: a
 // point every few pixels of a 720-pixel chart.
 const chartSteps = 180
@@ -86,6 +93,7 @@ func (e *Evaluator) ratioChart(ctx context.Context, s slo.SLO, w slo.Windows, d,
 		Thresholds: Thresholds(s, w),
 		From:       from, To: to,
 		Percent: true,
+		Width:   chartWidth, Height: chartHeight,
 	}, nil
 }
 
@@ -109,6 +117,7 @@ func (e *Evaluator) budgetChart(ctx context.Context, s slo.SLO, w slo.Windows, n
 		Thresholds: []chart.Threshold{{Name: "spent: deploys freeze", Value: 0}},
 		From:       from, To: to,
 		Percent: true,
+		Width:   chartWidth, Height: chartHeight,
 	}, nil
 }
 
@@ -219,6 +228,7 @@ func (e *Evaluator) ServiceChart(ctx context.Context, service string, from, to t
 			Thresholds: Thresholds(s, w),
 			From:       from, To: to,
 			Percent: true,
+			Width:   chartWidth, Height: chartHeight,
 		}
 	}
 	switch {
