@@ -124,8 +124,12 @@ func (s *Site) slosPage(w http.ResponseWriter, r *http.Request, v *Viewer) {
 	var since time.Time
 	if snap.Stale {
 		// The latest evaluation failed: Prometheus is down, and the
-		// charts would only wait for it to say so again.
-		since = snap.FailedAt
+		// charts would only wait for it to say so again. It has not
+		// answered since the last evaluation it made possible.
+		since = snap.Report.At
+		if since.IsZero() {
+			since = snap.FailedAt
+		}
 	} else {
 		since = s.slosCharts(ctx, now, view.SLOs)
 	}

@@ -149,7 +149,7 @@ func TestSLOsPagePrometheusDown(t *testing.T) {
 				Report: slo.Report{At: now.Add(-5 * time.Minute), Results: []slo.Result{sloResult(2, 0.9)}}, Age: 5 * time.Minute,
 				Stale: true, Reason: "prometheus unavailable", FailedAt: now.Add(-4 * time.Minute),
 			},
-			since: "2026-03-04 11:56 UTC",
+			since: "2026-03-04 11:55 UTC",
 		},
 		{
 			name: "the charts' queries fail",
