@@ -25,14 +25,14 @@ const (
 )
 
 // chartSteps is about how many samples a chart's range query asks for: a
-// point every few pixels of a 720-pixel chart.
+// point every two or three pixels of a chart.
 const chartSteps = 180
 
 // Charts are an SLO's charts, in this order: its error ratio over the last
 // RecentSpan (measured over the fast page's short window, 5m for 30 days)
 // and over the last DaysSpan (over the fast page's long window, 1h), each
 // against the page and ticket thresholds, and the budget left over its
-// period, day by day. now is rounded down to the minute, so that charts
+// period at each step of the last period (4h for 30 days). now is rounded down to the minute, so that charts
 // drawn within a minute agree. One range query per chart, through the
 // guard; the first failure is returned, with no charts. The error matches
 // slo.ErrUnknownService when no watched SLO has the id.
