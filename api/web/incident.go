@@ -38,6 +38,7 @@ func (s *Site) incidentPage(w http.ResponseWriter, r *http.Request, v *Viewer) {
 		return
 	}
 	pg := s.incidentView(st, v, s.cfg.Now())
+	pg.Command = s.commandBox(st.inc, "", nil)
 	s.render(w, r, http.StatusOK, "incident", layout{
 		Title:  st.inc.ID + " " + timeline.Clean(st.inc.Title),
 		Viewer: v,
@@ -219,6 +220,9 @@ type incidentData struct {
 	Timeline timelineData
 	Actions  actionsData
 	Updates  updatesData
+	// Command is the command box (command.go); nil when the page shows
+	// none.
+	Command *commandData
 }
 
 // summaryData is the header: <section id="summary">.

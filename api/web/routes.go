@@ -10,6 +10,8 @@ func (s *Site) routes() []route {
 		{"GET /{$}", s.signedIn(s.listPage)},
 		{"GET /incidents/{n}", s.signedIn(s.incidentPage)},
 		{"GET /incidents/{n}/live", s.signedInStream(s.live)},
+		{"POST /incidents/{n}/commands", s.signedIn(s.runCommand)},
+		{"GET /incidents/{n}/commands", s.signedIn(s.commandsPage)},
 		{"GET /incidents/{n}/postmortem", s.signedIn(s.postmortemPage)},
 		{"GET /insights", s.signedIn(s.insightsPage)},
 		{"GET /insights.csv", s.signedIn(s.insightsCSV)},

@@ -82,6 +82,9 @@ type Config struct {
 	// SLOs are the SLO page's evaluations, freezes and charts; nil: the
 	// page says how to configure SLOs.
 	SLOs SLOSource
+	// Commands runs what people type into an incident page's command box,
+	// through the dispatcher Slack and the API share; nil shows no box.
+	Commands Commands
 }
 
 // DefaultSessionTTL is how long a session lasts when Config.SessionTTL is
