@@ -14,7 +14,8 @@ func (a *App) buildSite(cfg Config, zones incident.Zones) error {
 	wc := web.Config{
 		Store: a.db, People: a.people, Logger: a.logger, Now: a.opts.Now,
 		PublicURL: cfg.PublicURL, ClientID: cfg.SlackClientID, ClientSecret: cfg.SlackClientSecret, Issuer: cfg.OIDCIssuer,
-		Zones: zones,
+		Zones:    zones,
+		Commands: webCommands{a.dispatcher},
 	}
 	if a.workspace != nil {
 		wc.Workspace = a.workspace.Team
