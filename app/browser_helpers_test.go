@@ -133,6 +133,10 @@ type webRig struct {
 	minor        uint64 // public, running, SEV4
 	privateMine  uint64 // private, Alice declared it
 	privateOther uint64 // private, Bob's, Alice is not in it
+
+	// API tokens of the tokens file: one without the private scope, one
+	// with it.
+	readToken, privateToken string
 }
 
 // newWebRig builds and runs Ooda until the test ends and seeds it.
@@ -163,6 +167,7 @@ func newWebRig(t *testing.T) *webRig {
 	cfg.SlackClientID = r.oidc.ClientID()
 	cfg.SlackClientSecret = r.oidc.ClientSecret()
 	cfg.OIDCIssuer = r.oidc.URL()
+	cfg.APITokensFile = r.tokensFile(t)
 	r.db = storagetest.Open(t)
 	r.a = newApp(t, cfg, r.db, app.Options{})
 	require.NotNil(t, r.a.Site(), "the app serves the web UI")
@@ -171,6 +176,32 @@ func newWebRig(t *testing.T) *webRig {
 	serveOn(t, r.a, ln)
 	r.seed(t)
 	return r
+}
+
+// tokensFile writes the API tokens the browser tests compare pages
+// with: "reader" reads public incidents only; "auditor" reads private
+// ones too.
+func (r *webRig) tokensFile(t *testing.T) string {
+	t.Helper()
+	r.readToken, r.privateToken = "browser-test-reader-0123456789abcdef", "browser-test-auditor-0123456789abcdef"
+	file := filepath.Join(t.TempDir(), "api-tokens.yaml")
+	yaml := fmt.Sprintf("reader:\n  token: %s\n  scopes: [read]\nauditor:\n  token: %s\n  scopes: [read, private]\n", r.readToken, r.privateToken)
+	require.NoError(t, os.WriteFile(file, []byte(yaml), 0o600))
+	return file
+}
+
+// apiGet GETs path from the API with token and decodes its JSON answer
+// into v, requiring a 200.
+func (r *webRig) apiGet(t *testing.T, token, path string, v any) {
+	t.Helper()
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, r.url(path), nil)
+	require.NoError(t, err)
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode, "GET %s", path)
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(v), "GET %s", path)
 }
 
 // webAliceUser is who the fake provider signs in unless a test says
@@ -490,6 +521,17 @@ func (tb *tab) signIn() {
 	require.Equal(tb.t, int64(http.StatusOK), status, "the list after signing in")
 	require.Equal(tb.t, tb.rig.url("/"), tb.location(), "sign-in returns to the page asked for")
 	require.Equal(tb.t, webAliceName, tb.text("header .who"), "the header names who is signed in")
+}
+
+// signInAs signs u in, as signIn does Alice; the provider signs Alice in
+// again afterwards.
+func (tb *tab) signInAs(u webtest.User) {
+	tb.t.Helper()
+	tb.rig.oidc.SetUser(u)
+	defer tb.rig.oidc.SetUser(webAliceUser())
+	require.Equal(tb.t, int64(http.StatusOK), tb.open("/"), "the list after %s signed in", u.Name)
+	require.Equal(tb.t, tb.rig.url("/"), tb.location(), "sign-in returns to the page asked for")
+	require.Equal(tb.t, u.Name, tb.text("header .who"), "the header names who is signed in")
 }
 
 // width makes the viewport w pixels wide; below 600 it is a phone's

@@ -172,6 +172,9 @@ func TestBrowser(t *testing.T) {
 		tb.screenshot("", webWidths[0])
 	})
 
+	t.Run("Insights", func(t *testing.T) { rig.testInsights(t, browser) })
+	t.Run("CommandBox", func(t *testing.T) { rig.testCommandBox(t, browser) })
+
 	t.Run("Widths", func(t *testing.T) {
 		// Every page at a laptop's and a phone's width: nothing makes the
 		// page scroll sideways, and the browser reports no error.
@@ -182,7 +185,7 @@ func TestBrowser(t *testing.T) {
 				tb.width(w)
 				mark := tb.mark()
 				p.check(t, p.load(tb), fmt.Sprintf("%s at %d px", p.name, w))
-				m := eval[pageMetrics](tb, metricsJS)
+				m := eval[pageMetrics](tb, metricsJS(w))
 				// A phone zooms out to fit a page wider than its screen,
 				// which makes the viewport wider than the screen.
 				require.Equal(t, w, m.Inner, "%s at %d px: the page is wider than the screen, which zoomed out to %d px; too wide: %s",
@@ -361,6 +364,12 @@ func (r *webRig) pages() []webPage {
 		{name: "postmortem", path: fmt.Sprintf("/incidents/%d/postmortem", r.resolved), status: http.StatusOK, reach: []string{
 			`a[href$="format=md"]`, `a[href$="format=html"]`, `a[href$="format=json"]`,
 		}},
+		// The main rig configures no SLOs: the page says how to.
+		{name: "slos", path: "/slos", status: http.StatusOK, reach: []string{`header nav a[href="/insights"]`}},
+		{name: "insights", path: "/insights", status: http.StatusOK, reach: []string{
+			`#insights-range [name="from"]`, `#insights-range [name="to"]`, `#insights-range [type="submit"]`,
+			`a.csv[href*="table=weekly"]`, `a.csv[href*="table=load"]`,
+		}},
 		{name: "list-invalid", path: "/?severity=9&from=yesterday", status: http.StatusBadRequest, reach: []string{
 			`#filters [name="severity"]`, `#filters [type="submit"]`,
 		}},
@@ -419,18 +428,25 @@ func (p webPage) check(t *testing.T, status int64, what string) {
 type pageMetrics struct {
 	Inner  int `json:"inner"`
 	Scroll int `json:"scroll"`
-	// Wide names elements that stick out of the viewport on the right.
+	// Wide names elements that stick out of the screen on the right,
+	// leaving out those inside an element that clips or scrolls them:
+	// the ones that widen the page (a phone zooms out to fit them, so
+	// the viewport alone would not tell).
 	Wide []string `json:"wide"`
 }
 
-const metricsJS = `(() => {
-	const inner = window.innerWidth;
+// metricsJS measures the page on a screen width px wide.
+func metricsJS(width int) string {
+	return fmt.Sprintf(`(() => {
+	const inner = window.innerWidth, screen = %d;
 	const name = e => e.tagName.toLowerCase() + (e.id ? "#" + e.id : "") + (e.classList.length ? "." + [...e.classList].join(".") : "");
+	const clipped = e => { for (let p = e.parentElement; p && p !== document.body; p = p.parentElement) if (getComputedStyle(p).overflowX !== "visible") return true; return false; };
 	const wide = [...document.body.querySelectorAll("*")]
-		.filter(e => e.getBoundingClientRect().right > inner + 0.5)
+		.filter(e => e.getBoundingClientRect().right > screen + 0.5 && !clipped(e))
 		.slice(0, 8).map(e => name(e) + " (" + Math.round(e.getBoundingClientRect().right) + " px)");
 	return {inner, scroll: document.scrollingElement.scrollWidth, wide};
-})()`
+})()`, width)
+}
 
 // a11yJS lists what the page misses of the accessibility basics.
 const a11yJS = `(() => {
