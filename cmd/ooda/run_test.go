@@ -136,7 +136,10 @@ func TestDemoShowsTheTimeline(t *testing.T) {
 	} {
 		require.Contains(t, string(draft), want)
 	}
-	require.LessOrEqual(t, strings.Count(out, "\n"), 200, "the demo is meant to be read in one go")
+	// The page warning's chart in its thread and the kickoff's similar
+	// past incident are part of the story now; the story still fits.
+	require.Contains(t, out, "[file slo-checkout-requests-availability-", "the page warning carries its chart")
+	require.LessOrEqual(t, strings.Count(out, "\n"), 210, "the demo is meant to be read in one go")
 }
 
 // seed makes a database with one incident and closes it.
