@@ -7,6 +7,7 @@ import (
 
 	"github.com/slack-go/slack"
 
+	"github.com/ooda-sre/ooda/bot/command"
 	"github.com/ooda-sre/ooda/bot/mrkdwn"
 	"github.com/ooda-sre/ooda/search"
 )
@@ -46,7 +47,7 @@ func similarHit(h search.Hit, limit int) string {
 			tail = append(tail, "   Post-mortem: published (its link is too long to show here)")
 		}
 	}
-	tail = append(tail, mrkdwn.Clip("   Why: "+similarWhy(h), limit/5))
+	tail = append(tail, mrkdwn.Clip("   Why: "+command.SimilarWhy(h), limit/5))
 	used := utf8.RuneCountInString(head)
 	for _, t := range tail {
 		used += 1 + utf8.RuneCountInString(t)
@@ -57,20 +58,4 @@ func similarHit(h search.Hit, limit int) string {
 		lines = append(lines, mrkdwn.Clip("   Root cause: "+mrkdwn.Escape(strings.Join(strings.Fields(h.RootCause), " ")), room))
 	}
 	return mrkdwn.Clip(strings.Join(append(lines, tail...), "\n"), limit)
-}
-
-// similarWhy says why a past incident is listed: the same service, the
-// words it shares, or both.
-func similarWhy(h search.Hit) string {
-	var why []string
-	if h.SameService {
-		why = append(why, fmt.Sprintf("same service `%s`", mrkdwn.Escape(h.Service)))
-	}
-	if len(h.Shared) > 0 {
-		why = append(why, "shared words: "+mrkdwn.Escape(strings.Join(h.Shared, ", ")))
-	}
-	if len(why) == 0 {
-		return "alike"
-	}
-	return strings.Join(why, "; ")
 }
