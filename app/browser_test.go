@@ -174,6 +174,7 @@ func TestBrowser(t *testing.T) {
 
 	t.Run("Insights", func(t *testing.T) { rig.testInsights(t, browser) })
 	t.Run("CommandBox", func(t *testing.T) { rig.testCommandBox(t, browser) })
+	t.Run("LiveRetry", func(t *testing.T) { rig.testLiveRetry(t, browser) })
 
 	t.Run("Widths", func(t *testing.T) {
 		// Every page at a laptop's and a phone's width: nothing makes the

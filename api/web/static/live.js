@@ -102,33 +102,60 @@
     };
   }
 
-  var source = new EventSource("/incidents/" + encodeURIComponent(number) + "/live?since=" + encodeURIComponent(seq));
+  // EventSource reconnects by itself after a dropped connection, but gives
+  // up for good when the server refuses the stream (too many open for this
+  // session or this server, a restart): then the page asks again itself, a
+  // few times, further apart each time.
+  var retries = 0;
+  var maxRetries = 5;
+  var finished = false;
+  var source = null;
 
-  source.addEventListener("open", function () {
-    show("on", "Live: new entries appear as they are recorded.");
-  });
-  source.addEventListener("error", function () {
-    if (source.readyState === EventSource.CLOSED) {
-      show("off", "Live updates stopped. Reload the page to see the latest.");
-    } else {
-      show("reconnecting", "Reconnecting…");
-    }
-  });
-  source.addEventListener("timeline", function (ev) {
-    var d = parse(ev);
-    if (d) {
-      applyTimeline(d);
-    }
-  });
-  source.addEventListener("summary", applySection("summary"));
-  source.addEventListener("actions", applySection("actions"));
-  source.addEventListener("updates", applySection("updates"));
-  source.addEventListener("closed", function () {
+  function finish(text) {
+    finished = true;
     source.close();
-    show("off", "This incident is closed; its timeline is final.");
-  });
-  source.addEventListener("gone", function () {
-    source.close();
-    show("off", "Live updates stopped: you can no longer see this incident. Reload the page.");
-  });
+    show("off", text);
+  }
+
+  function connect() {
+    source = new EventSource("/incidents/" + encodeURIComponent(number) + "/live?since=" + encodeURIComponent(seq));
+    source.addEventListener("open", function () {
+      retries = 0;
+      show("on", "Live: new entries appear as they are recorded.");
+    });
+    source.addEventListener("error", function () {
+      if (finished) {
+        return;
+      }
+      if (source.readyState !== EventSource.CLOSED) {
+        show("reconnecting", "Reconnecting…");
+        return;
+      }
+      if (retries >= maxRetries) {
+        show("off", "Live updates stopped. Reload the page to see the latest.");
+        return;
+      }
+      var wait = Math.min(60, 5 * Math.pow(2, retries));
+      retries++;
+      show("reconnecting", "Live updates paused; trying again in " + wait + " s.");
+      window.setTimeout(connect, wait * 1000);
+    });
+    source.addEventListener("timeline", function (ev) {
+      var d = parse(ev);
+      if (d) {
+        applyTimeline(d);
+      }
+    });
+    source.addEventListener("summary", applySection("summary"));
+    source.addEventListener("actions", applySection("actions"));
+    source.addEventListener("updates", applySection("updates"));
+    source.addEventListener("closed", function () {
+      finish("This incident is closed; its timeline is final.");
+    });
+    source.addEventListener("gone", function () {
+      finish("Live updates stopped: you can no longer see this incident. Reload the page.");
+    });
+  }
+
+  connect();
 })();
