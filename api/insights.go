@@ -78,7 +78,7 @@ func (s *Server) insightsHandler(w http.ResponseWriter, r *http.Request) {
 			continue
 		}
 		in.Incidents = append(in.Incidents, inc)
-		if !matters(inc, from, to) {
+		if !insights.NeedsEvents(inc, from, to) {
 			continue
 		}
 		events, err := s.cfg.Store.Events(r.Context(), inc.Number, 1)
@@ -114,14 +114,4 @@ func (s *Server) insightsHandler(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	writeJSON(w, http.StatusOK, out)
-}
-
-// matters reports whether inc's events are needed for the range
-// [from, to): it was declared in it, or it was declared before and still
-// open, or resolved, within it (its roles were held in the range).
-func matters(inc incident.Incident, from, to time.Time) bool {
-	if !inc.DeclaredAt.Before(to) {
-		return false
-	}
-	return !inc.DeclaredAt.Before(from) || inc.ResolvedAt.IsZero() || !inc.ResolvedAt.Before(from)
 }

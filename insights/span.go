@@ -3,6 +3,8 @@ package insights
 import (
 	"fmt"
 	"time"
+
+	"github.com/ooda-sre/ooda/incident"
 )
 
 // The range a reader asks for: DefaultDays days ending today when none is
@@ -43,4 +45,15 @@ func ParseRange(fromS, toS string, now time.Time) (time.Time, time.Time, error) 
 		return time.Time{}, time.Time{}, fmt.Errorf("%s to %s is %d days; ask for at most three years (%d days) at a time", first.Format(time.DateOnly), last.Format(time.DateOnly), days, MaxDays)
 	}
 	return first, end, nil
+}
+
+// NeedsEvents reports whether inc's events count in the range [from, to):
+// it was declared in it, or declared before it and still open, or
+// resolved, within it (its roles were held in the range). Callers read
+// the events of these incidents only; Compute needs no others.
+func NeedsEvents(inc incident.Incident, from, to time.Time) bool {
+	if !inc.DeclaredAt.Before(to) {
+		return false
+	}
+	return !inc.DeclaredAt.Before(from) || inc.ResolvedAt.IsZero() || !inc.ResolvedAt.Before(from)
 }

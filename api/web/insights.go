@@ -105,7 +105,7 @@ func (s *Site) insightsReport(ctx context.Context, user string, from, to, now ti
 		inc := &incs[i]
 		// The access rule first: an incident user may not see is neither
 		// read nor counted.
-		if !inc.Admits(user) || !insightsNeedsEvents(inc, from, to) {
+		if !inc.Admits(user) || !insights.NeedsEvents(*inc, from, to) {
 			continue
 		}
 		evs, err := s.cfg.Store.Events(ctx, inc.Number, 1)
@@ -122,16 +122,6 @@ func (s *Site) insightsReport(ctx context.Context, user string, from, to, now ti
 	}
 	s.insights.put(key, r, now)
 	return r, nil
-}
-
-// insightsNeedsEvents reports whether inc's events count in the range
-// [from, to): it was declared in it, or declared before and still open,
-// or resolved, within it. It is the API's rule (api's matters).
-func insightsNeedsEvents(inc *incident.Incident, from, to time.Time) bool {
-	if !inc.DeclaredAt.Before(to) {
-		return false
-	}
-	return !inc.DeclaredAt.Before(from) || inc.ResolvedAt.IsZero() || !inc.ResolvedAt.Before(from)
 }
 
 // insightsView is the insights page's data.
