@@ -170,30 +170,27 @@ var _ prom.API = (*Counting)(nil)
 
 // Query passes the query on, counting it.
 func (c *Counting) Query(ctx context.Context, query string, ts time.Time, opts ...promv1.Option) (model.Value, promv1.Warnings, promv1.Infos, error) {
-	c.calls.Add(1)
-	n := c.inFlight.Add(1)
-	defer c.inFlight.Add(-1)
-	for {
-		p := c.peak.Load()
-		if n <= p || c.peak.CompareAndSwap(p, n) {
-			break
-		}
-	}
+	defer c.enter()()
 	return c.Next.Query(ctx, query, ts, opts...)
 }
 
 // QueryRange passes the range query on, counting it.
 func (c *Counting) QueryRange(ctx context.Context, query string, r promv1.Range, opts ...promv1.Option) (model.Value, promv1.Warnings, promv1.Infos, error) {
+	defer c.enter()()
+	return c.Next.QueryRange(ctx, query, r, opts...)
+}
+
+// enter counts a query and its concurrency until the returned func runs.
+func (c *Counting) enter() func() {
 	c.calls.Add(1)
 	n := c.inFlight.Add(1)
-	defer c.inFlight.Add(-1)
 	for {
 		p := c.peak.Load()
 		if n <= p || c.peak.CompareAndSwap(p, n) {
 			break
 		}
 	}
-	return c.Next.QueryRange(ctx, query, r, opts...)
+	return func() { c.inFlight.Add(-1) }
 }
 
 // Calls returns how many queries were made.
