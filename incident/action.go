@@ -111,6 +111,9 @@ type NewAction struct {
 	// Due is the due day as typed (see ResolveDue); "" means the
 	// priority's default (DefaultDueDays).
 	Due string
+	// Ticket asks for the item's ticket in the tracker its incident's
+	// service routes to: set when a tracker is configured.
+	Ticket bool
 }
 
 // AddAction records a follow-up action with the default due day of its
@@ -145,13 +148,21 @@ func (inc *Incident) AddActionItem(a NewAction, m Meta) (Change, error) {
 	} else if days := DefaultDueDays(inc.ActionPriority(Action{Priority: priority})); days > 0 {
 		due = m.At.UTC().AddDate(0, 0, days).Format(DayLayout)
 	}
-	b := newBuilder(inc, m)
-	b.line(b.event(timeline.KindActionAdded, timeline.PhaseDecide, t, map[string]string{
+	attrs := map[string]string{
 		timeline.AttrActionID: strconv.Itoa(len(inc.Actions) + 1),
 		timeline.AttrOwner:    a.Owner,
 		timeline.AttrPriority: priority,
 		timeline.AttrDue:      due,
-	}))
+	}
+	if a.Ticket {
+		attrs[timeline.AttrState] = TicketPending
+	}
+	b := newBuilder(inc, m)
+	seq := b.event(timeline.KindActionAdded, timeline.PhaseDecide, t, attrs)
+	b.line(seq)
+	if a.Ticket {
+		b.ticket(seq, len(inc.Actions)+1)
+	}
 	return b.ch, nil
 }
 
@@ -179,7 +190,7 @@ func (inc *Incident) MarkActionDone(id int, m Meta) (Change, error) {
 	if a.Status == ActionDone {
 		return Change{}, refused("action %d of %s is already done", id, inc.ID)
 	}
-	return inc.actionUpdated(id, timeline.ActionChangeDone, "", map[string]string{timeline.AttrPrevious: a.Status}, m)
+	return inc.closeTicket(a, timeline.ActionChangeDone)(inc.actionUpdated(id, timeline.ActionChangeDone, "", map[string]string{timeline.AttrPrevious: a.Status}, m))
 }
 
 // MarkActionWontDo records that item id will not be done, and why.
@@ -201,7 +212,7 @@ func (inc *Incident) MarkActionWontDo(id int, reason string, m Meta) (Change, er
 	if err != nil {
 		return Change{}, err
 	}
-	return inc.actionUpdated(id, timeline.ActionChangeWontDo, why, map[string]string{timeline.AttrPrevious: a.Status}, m)
+	return inc.closeTicket(a, timeline.ActionChangeWontDo)(inc.actionUpdated(id, timeline.ActionChangeWontDo, why, map[string]string{timeline.AttrPrevious: a.Status}, m))
 }
 
 // ReopenAction makes a done or won't-do item id open again.
@@ -316,11 +327,11 @@ func (inc *Incident) applyActionUpdate(e timeline.Event) {
 	a := &inc.Actions[i]
 	switch e.Attr(timeline.AttrChange) {
 	case timeline.ActionChangeDone:
-		a.Status, a.Reason, a.ClosedAt, a.ClosedBy = ActionDone, "", e.At, e.Actor
+		a.Status, a.Reason, a.ClosedAt, a.ClosedBy, a.ClosedByTicket = ActionDone, "", e.At, e.Actor, false
 	case timeline.ActionChangeWontDo:
-		a.Status, a.Reason, a.ClosedAt, a.ClosedBy = ActionWontDo, e.Text, e.At, e.Actor
+		a.Status, a.Reason, a.ClosedAt, a.ClosedBy, a.ClosedByTicket = ActionWontDo, e.Text, e.At, e.Actor, false
 	case timeline.ActionChangeReopen:
-		a.Status, a.Reason, a.ClosedAt, a.ClosedBy = ActionOpen, "", time.Time{}, ""
+		a.Status, a.Reason, a.ClosedAt, a.ClosedBy, a.ClosedByTicket = ActionOpen, "", time.Time{}, "", false
 	case timeline.ActionChangeOwner:
 		a.Owner = e.Attr(timeline.AttrOwner)
 		inc.addParticipant(a.Owner)
@@ -328,6 +339,8 @@ func (inc *Incident) applyActionUpdate(e timeline.Event) {
 		a.Due = e.Attr(timeline.AttrDue)
 	case timeline.ActionChangeLink:
 		a.Link = e.Attr(timeline.AttrURL)
+	default:
+		applyTicketUpdate(a, e, inc.Number)
 	}
 }
 

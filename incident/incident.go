@@ -42,6 +42,11 @@ type Action struct {
 	Reason    string    `json:"reason,omitempty"` // why it won't be done
 	ClosedAt  time.Time `json:"closed_at,omitzero"`
 	ClosedBy  string    `json:"closed_by,omitempty"` // who marked it done or won't do
+	// ClosedByTicket is true when the item is done because its ticket
+	// was closed in the tracker, so reopening the ticket reopens it.
+	ClosedByTicket bool `json:"closed_by_ticket,omitempty"`
+	// Ticket is the ticket that tracks it in a tracker; nil for none.
+	Ticket *Ticket `json:"ticket,omitempty"`
 }
 
 // Incident is the current state of an incident: a fold over its events.
@@ -167,6 +172,9 @@ func (inc *Incident) Apply(e timeline.Event) {
 			Priority: e.Attr(timeline.AttrPriority), Status: ActionOpen, CreatedAt: e.At,
 			Due: e.Attr(timeline.AttrDue),
 		})
+		if e.Attr(timeline.AttrState) == TicketPending {
+			inc.Actions[len(inc.Actions)-1].Ticket = &Ticket{State: TicketPending, Effect: TicketEffectKey(inc.Number, e.Seq)}
+		}
 		if o := e.Attr(timeline.AttrOwner); o != "" {
 			inc.addParticipant(o)
 		}

@@ -9,6 +9,14 @@ const (
 	ActionChangeOwner  = "owner"
 	ActionChangeDue    = "due"
 	ActionChangeLink   = "link"
+	// The ticket changes: a ticket is asked for (when the item is added
+	// with a tracker configured, or with /incident action ticket), created
+	// or failed for good by the executor, and closed or reopened in its
+	// tracker (which closes or reopens the item).
+	ActionChangeTicket        = "ticket"
+	ActionChangeTicketCreated = "ticket_created"
+	ActionChangeTicketFailed  = "ticket_failed"
+	ActionChangeTicketState   = "ticket_state"
 )
 
 // appendActionUpdate appends the sentence of an action_updated event:
@@ -45,9 +53,52 @@ func appendActionUpdate(b []byte, e *Event, user func(string) string) []byte {
 	case ActionChangeLink:
 		b = append(b, " linked: "...)
 		b = append(b, e.Attr(AttrURL)...)
+	case ActionChangeTicket:
+		b = append(b, " ticket requested"...)
+	case ActionChangeTicketCreated:
+		b = append(b, " ticket "...)
+		b = append(b, TicketName(e)...)
+		b = append(b, " opened: "...)
+		b = append(b, e.Attr(AttrURL)...)
+	case ActionChangeTicketFailed:
+		b = append(b, " ticket failed"...)
+		b = appendText(b, e.Attr(AttrError))
+	case ActionChangeTicketState:
+		b = append(b, " ticket "...)
+		b = append(b, TicketName(e)...)
+		if e.Attr(AttrState) == "closed" {
+			b = append(b, " closed in its tracker"...)
+		} else {
+			b = append(b, " reopened in its tracker"...)
+		}
+		switch e.Attr(AttrStatus) {
+		case ActionChangeDone:
+			b = append(b, "; the action is done"...)
+		case ActionChangeReopen:
+			b = append(b, "; the action is open again"...)
+		}
 	default:
 		b = append(b, " changed"...)
 		b = appendText(b, e.Text)
 	}
 	return b
+}
+
+// TicketName is how a ticket event names its ticket: OPS-12 on Jira,
+// acme/ops#42 on GitHub and GitLab.
+func TicketName(e *Event) string {
+	id := e.Attr(AttrTicket)
+	if id == "" || !isDigits(id) {
+		return id
+	}
+	return e.Attr(AttrProject) + "#" + id
+}
+
+func isDigits(s string) bool {
+	for _, r := range s {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return s != ""
 }

@@ -109,7 +109,11 @@ const (
 	AttrError    = "error"
 	AttrNudge    = "nudge"
 	AttrFile     = "file"
-	AttrUsers    = "users" // comma-separated Slack user ids
+	AttrUsers    = "users"   // comma-separated Slack user ids
+	AttrTracker  = "tracker" // a configured tracker's name
+	AttrProject  = "project" // a tracker's project: owner/repo, a GitLab path, a Jira key
+	AttrTicket   = "ticket"  // a ticket's id in its project: 42, OPS-12
+	AttrState    = "state"   // a ticket's state: open, closed
 )
 
 // Event is one entry in an incident's append-only log. Seq is assigned by

@@ -1,0 +1,253 @@
+package incident
+
+import (
+	"strconv"
+	"time"
+
+	"github.com/ooda-sre/ooda/timeline"
+)
+
+// The effects that keep an action item's ticket, performed by the tickets
+// adapter through the tracker's guard.
+const (
+	// EffectCreateTicket opens the ticket of an action item in the tracker
+	// its incident's service routes to; params: action (the item's
+	// number). Its key travels with the ticket, so a retry after an
+	// ambiguous failure finds the ticket instead of opening another.
+	EffectCreateTicket EffectKind = "create_ticket"
+	// EffectCloseTicket comments on and closes the ticket of an item
+	// marked done or won't do in Ooda; params: action, how (done, wontdo).
+	EffectCloseTicket EffectKind = "close_ticket"
+)
+
+// Params of the ticket effects.
+const (
+	ParamAction = "action"
+	ParamHow    = "how"
+)
+
+// The states of an item's ticket.
+const (
+	TicketPending = "pending" // asked for; not created yet (the tracker may be down)
+	TicketOpen    = "open"    // created, open in its tracker
+	TicketClosed  = "closed"  // closed in its tracker
+	TicketFailed  = "failed"  // failed for good; Error says why
+)
+
+// Ticket is the ticket that tracks an action item in a tracker.
+type Ticket struct {
+	State   string `json:"state"`
+	Tracker string `json:"tracker,omitempty"` // the configured tracker's name
+	Project string `json:"project,omitempty"` // owner/repo, a GitLab path or id, a Jira project key
+	ID      string `json:"id,omitempty"`      // 42, OPS-12
+	URL     string `json:"url,omitempty"`
+	Error   string `json:"error,omitempty"` // why it failed
+	// Effect is the key of the create_ticket effect that creates (or
+	// created) it.
+	Effect string `json:"effect,omitempty"`
+}
+
+// Name is how people read the ticket's name: OPS-12 on Jira, acme/ops#42
+// on GitHub and GitLab.
+func (t Ticket) Name() string {
+	e := timeline.Event{Attrs: map[string]string{timeline.AttrTicket: t.ID, timeline.AttrProject: t.Project}}
+	return timeline.TicketName(&e)
+}
+
+// TicketLabel says in a few words where the ticket stands: "ticket
+// pending", "OPS-12 (open)", "ticket failed: …"; "" for no ticket.
+func (a Action) TicketLabel() string {
+	t := a.Ticket
+	if t == nil {
+		return ""
+	}
+	switch t.State {
+	case TicketPending:
+		return "ticket pending"
+	case TicketFailed:
+		return "ticket failed: " + t.Error
+	}
+	return t.Name() + " (" + t.State + ")"
+}
+
+// RequestTicket asks for a ticket for item id: one made before a tracker
+// was configured, or whose ticket failed for good (after the cause is
+// fixed). The command layer checks that a tracker is configured.
+func (inc *Incident) RequestTicket(id int, m Meta) (Change, error) {
+	a, err := inc.changeableAction(id, m)
+	if err != nil {
+		return Change{}, err
+	}
+	if t := a.Ticket; t != nil {
+		switch t.State {
+		case TicketPending:
+			return Change{}, refused("action %d of %s has a ticket pending already: it is created as soon as the tracker answers", id, inc.ID)
+		case TicketOpen, TicketClosed:
+			return Change{}, refused("action %d of %s is tracked by %s already: %s", id, inc.ID, t.Name(), t.URL)
+		}
+	}
+	b := newBuilder(inc, m)
+	seq := b.event(timeline.KindActionUpdated, timeline.PhaseNone, "", map[string]string{
+		timeline.AttrActionID: strconv.Itoa(id), timeline.AttrChange: timeline.ActionChangeTicket,
+	})
+	b.ticket(seq, id)
+	return b.ch, nil
+}
+
+// ticket queues the creation of item id's ticket by the event at seq.
+func (b *builder) ticket(seq uint64, id int) {
+	b.effect(seq, EffectCreateTicket, "", "", map[string]string{ParamAction: strconv.Itoa(id)})
+}
+
+// TicketEffectKey is the key of the create_ticket effect the event at seq
+// of incident number queues.
+func TicketEffectKey(number, seq uint64) string {
+	return newEffect(number, seq, EffectCreateTicket, "", "", nil).Key
+}
+
+// TicketCreated records that the create_ticket effect effect opened t
+// for item id. It records nothing when the item's ticket is no longer the
+// one that effect was creating (a later request replaced it) or is
+// already recorded, so a completion replayed after a crash is harmless.
+func (inc *Incident) TicketCreated(id int, effect string, t Ticket, m Meta) (Change, error) {
+	a, err := inc.changeableAction(id, m)
+	if err != nil {
+		return Change{}, err
+	}
+	if a.Ticket == nil || a.Ticket.Effect != effect || a.Ticket.State != TicketPending {
+		return Change{}, nil
+	}
+	state := TicketOpen
+	if t.State == TicketClosed {
+		state = TicketClosed
+	}
+	b := newBuilder(inc, m)
+	seq := b.event(timeline.KindActionUpdated, timeline.PhaseNone, "", map[string]string{
+		timeline.AttrActionID: strconv.Itoa(id), timeline.AttrChange: timeline.ActionChangeTicketCreated,
+		timeline.AttrTracker: t.Tracker, timeline.AttrProject: t.Project, timeline.AttrTicket: t.ID,
+		timeline.AttrURL: t.URL, timeline.AttrState: state, timeline.AttrEffect: effect,
+	})
+	if inc.Status != StatusClosed {
+		b.line(seq)
+	}
+	return b.ch, nil
+}
+
+// TicketFailed records that the create_ticket effect effect failed for
+// good, and why, on item id; like TicketCreated it records nothing when
+// the item no longer waits for that effect.
+func (inc *Incident) TicketFailed(id int, effect, reason string, m Meta) (Change, error) {
+	a, err := inc.changeableAction(id, m)
+	if err != nil {
+		return Change{}, err
+	}
+	if a.Ticket == nil || a.Ticket.Effect != effect || a.Ticket.State != TicketPending {
+		return Change{}, nil
+	}
+	if len(reason) > MaxText {
+		reason = reason[:MaxText]
+	}
+	b := newBuilder(inc, m)
+	seq := b.event(timeline.KindActionUpdated, timeline.PhaseNone, "", map[string]string{
+		timeline.AttrActionID: strconv.Itoa(id), timeline.AttrChange: timeline.ActionChangeTicketFailed,
+		timeline.AttrError: reason, timeline.AttrEffect: effect,
+	})
+	if inc.Status != StatusClosed {
+		b.line(seq)
+	}
+	return b.ch, nil
+}
+
+// TicketChanged records that item id's ticket is now state (TicketOpen or
+// TicketClosed) in its tracker, as a poll or a webhook learned it. A
+// closed ticket makes an open item done, and a reopened one makes an item
+// done that way open again; neither queues a change back to the tracker.
+// It records nothing when the ticket is in that state already, so a poll
+// and a webhook telling the same close record it once.
+func (inc *Incident) TicketChanged(id int, state string, m Meta) (Change, error) {
+	a, err := inc.changeableAction(id, m)
+	if err != nil {
+		return Change{}, err
+	}
+	if state != TicketOpen && state != TicketClosed {
+		return Change{}, invalid("internal: a ticket is open or closed, not %q", state)
+	}
+	t := a.Ticket
+	if t == nil || (t.State != TicketOpen && t.State != TicketClosed) || t.State == state {
+		return Change{}, nil
+	}
+	attrs := map[string]string{
+		timeline.AttrActionID: strconv.Itoa(id), timeline.AttrChange: timeline.ActionChangeTicketState,
+		timeline.AttrTracker: t.Tracker, timeline.AttrProject: t.Project, timeline.AttrTicket: t.ID,
+		timeline.AttrState: state,
+	}
+	switch {
+	case state == TicketClosed && a.Status == ActionOpen:
+		attrs[timeline.AttrStatus] = timeline.ActionChangeDone
+	case state == TicketOpen && a.Status == ActionDone && a.ClosedByTicket:
+		attrs[timeline.AttrStatus] = timeline.ActionChangeReopen
+	}
+	b := newBuilder(inc, m)
+	seq := b.event(timeline.KindActionUpdated, timeline.PhaseNone, "", attrs)
+	if inc.Status != StatusClosed && attrs[timeline.AttrStatus] != "" {
+		b.line(seq)
+	}
+	return b.ch, nil
+}
+
+// ActionByTicket finds the item tracked by ticket id of project in the
+// tracker named tracker.
+func (inc Incident) ActionByTicket(tracker, project, id string) (Action, bool) {
+	for _, a := range inc.Actions {
+		if t := a.Ticket; t != nil && t.Tracker == tracker && t.Project == project && t.ID == id {
+			return a, true
+		}
+	}
+	return Action{}, false
+}
+
+// applyTicketUpdate folds the ticket changes of an action_updated event.
+func applyTicketUpdate(a *Action, e timeline.Event, number uint64) {
+	switch e.Attr(timeline.AttrChange) {
+	case timeline.ActionChangeTicket:
+		a.Ticket = &Ticket{State: TicketPending, Effect: TicketEffectKey(number, e.Seq)}
+	case timeline.ActionChangeTicketCreated:
+		a.Ticket = &Ticket{
+			State: e.Attr(timeline.AttrState), Tracker: e.Attr(timeline.AttrTracker),
+			Project: e.Attr(timeline.AttrProject), ID: e.Attr(timeline.AttrTicket),
+			URL: e.Attr(timeline.AttrURL), Effect: e.Attr(timeline.AttrEffect),
+		}
+	case timeline.ActionChangeTicketFailed:
+		if a.Ticket != nil {
+			t := *a.Ticket
+			t.State, t.Error = TicketFailed, e.Attr(timeline.AttrError)
+			a.Ticket = &t
+		}
+	case timeline.ActionChangeTicketState:
+		if a.Ticket != nil {
+			t := *a.Ticket
+			t.State = e.Attr(timeline.AttrState)
+			a.Ticket = &t
+		}
+		switch e.Attr(timeline.AttrStatus) {
+		case timeline.ActionChangeDone:
+			a.Status, a.Reason, a.ClosedAt, a.ClosedBy, a.ClosedByTicket = ActionDone, "", e.At, e.Actor, true
+		case timeline.ActionChangeReopen:
+			a.Status, a.Reason, a.ClosedAt, a.ClosedBy, a.ClosedByTicket = ActionOpen, "", time.Time{}, "", false
+		}
+	}
+}
+
+// closeTicket returns what queues, with a person's done or won't do of
+// item a, the close of its open ticket: the tracker then agrees with Ooda.
+func (inc *Incident) closeTicket(a Action, how string) func(Change, error) (Change, error) {
+	return func(ch Change, err error) (Change, error) {
+		if err != nil || a.Ticket == nil || a.Ticket.State != TicketOpen || len(ch.Events) == 0 {
+			return ch, err
+		}
+		seq := ch.Events[len(ch.Events)-1].Seq
+		ch.Effects = append(ch.Effects, newEffect(inc.Number, seq, EffectCloseTicket, "", "",
+			map[string]string{ParamAction: strconv.Itoa(a.ID), ParamHow: how}))
+		return ch, nil
+	}
+}
