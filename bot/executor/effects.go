@@ -101,7 +101,7 @@ func (e *Executor) performOne(ctx context.Context, p *pass, pe incident.Pending)
 		outcome := effectDone
 		if res.skipped {
 			outcome = effectSkipped
-		} else {
+		} else if !isTicket(fx.Kind) {
 			e.slackAnswered()
 		}
 		e.metrics.effects.WithLabelValues(kind, outcome).Inc()
@@ -128,18 +128,21 @@ func (e *Executor) failForGood(ctx context.Context, p *pass, pe incident.Pending
 	now := e.cfg.Now()
 	code := errorCode(err)
 	msg := resilience.Redact(err.Error())
-	if slackapi.AnsweredBySlack(err) {
+	if !isTicket(fx.Kind) && slackapi.AnsweredBySlack(err) {
 		e.slackAnswered()
 	}
 	sentence := fmt.Sprintf("Ooda could not %s: %s", describeEffect(fx), code)
 	meta := incident.Meta{At: now, Actor: incident.Bot, Source: timeline.SourceSystem, Key: fx.Key}
+	decide := func(inc *incident.Incident) (incident.Change, error) {
+		return inc.Record(timeline.KindEffectFailed, timeline.PhaseNone, sentence, map[string]string{
+			timeline.AttrEffect: fx.Key, timeline.AttrError: code, attrEffectKind: string(fx.Kind),
+		}, meta)
+	}
+	if isTicket(fx.Kind) {
+		decide = e.ticketFailed(pe, err, meta)
+	}
 	_, cerr := e.cfg.Outbox.Complete(ctx, pe.OutboxSeq, incident.Outcome{
-		Result: res.values, Failed: true, Error: msg, At: now, Key: fx.Key,
-		Decide: func(inc *incident.Incident) (incident.Change, error) {
-			return inc.Record(timeline.KindEffectFailed, timeline.PhaseNone, sentence, map[string]string{
-				timeline.AttrEffect: fx.Key, timeline.AttrError: code, attrEffectKind: string(fx.Kind),
-			}, meta)
-		},
+		Result: res.values, Failed: true, Error: msg, At: now, Key: fx.Key, Decide: decide,
 	})
 	if cerr != nil {
 		p.fail(fmt.Errorf("record failed effect %s: %w", fx.Key, cerr))
@@ -161,10 +164,12 @@ func (e *Executor) deferEffect(ctx context.Context, p *pass, pe incident.Pending
 	now := e.cfg.Now()
 	attempt := pe.Attempts + 1
 	wait := e.cfg.Backoff.Delay(attempt)
-	if d, ok := e.cfg.Guard.RetryAfter(err); ok {
+	if d, ok := e.retryAfter(fx, err); ok {
 		wait = d
 	}
 	switch {
+	case isTicket(fx.Kind):
+		// A tracker's trouble says nothing about Slack.
 	case errors.Is(err, resilience.ErrBulkheadFull), errors.Is(err, errNoChannelYet),
 		errors.Is(err, errNotUploadedYet), errors.Is(err, errSharePending):
 		// Our own congestion or ordering, or Slack still at work: not
@@ -194,7 +199,7 @@ func (e *Executor) deferEffect(ctx context.Context, p *pass, pe incident.Pending
 	e.log.LogAttrs(ctx, level, what,
 		slog.String("effect", fx.Key), slog.Int("attempts", attempt),
 		slog.Duration("retry_in", wait), slog.String("error", msg))
-	p.stop(fx.Incident, next)
+	p.stop(laneOf(fx), next)
 	return false
 }
 
@@ -217,6 +222,8 @@ func (e *Executor) perform(ctx context.Context, pe incident.Pending) (result, er
 		return e.refreshKickoff(ctx, pe)
 	case incident.EffectThreadReply:
 		return e.threadReply(ctx, pe)
+	case incident.EffectCreateTicket, incident.EffectCloseTicket:
+		return e.ticket(ctx, pe)
 	}
 	return result{}, resilience.Permanent(fmt.Errorf("unknown_effect: %q", pe.Effect.Kind))
 }

@@ -76,7 +76,43 @@ type Config struct {
 	// kickoff message, among those may admits; (*search.Index).Similar is
 	// one. Nil: the kickoff lists none.
 	Similar func(to incident.Incident, events []timeline.Event, may func(incident.Incident) bool, limit int) []search.Hit
+	// Tickets performs the ticket effects through each tracker's guard;
+	// nil fails them for good, saying no tracker is configured.
+	Tickets Tickets
 }
+
+// Tickets performs the effects that keep action items' tickets
+// (incident.EffectCreateTicket, EffectCloseTicket). They are worked in a
+// lane of their own per incident, in order among themselves, so a tracker
+// that is down holds back tickets only, never the incident's Slack
+// effects; and their failures say nothing about Slack's health.
+type Tickets interface {
+	// Perform makes one attempt at pe. decide, when not nil, records
+	// what it did, with the effect's completion. An error marked
+	// resilience.Permanent fails the effect for good; any other defers it.
+	Perform(ctx context.Context, pe incident.Pending) (decide incident.Decider, err error)
+	// Failed records, with the completion of pe, that it failed for good
+	// with err (on the item and in the timeline).
+	Failed(pe incident.Pending, err error, m incident.Meta) incident.Decider
+	// RetryAfter is the wait a rate-limited err asked for.
+	RetryAfter(err error) (time.Duration, bool)
+}
+
+// isTicket reports whether an effect is worked by Tickets.
+func isTicket(k incident.EffectKind) bool {
+	return k == incident.EffectCreateTicket || k == incident.EffectCloseTicket
+}
+
+// lane is one incident's queue of effects of one kind of dependency:
+// Slack's, or its trackers'. A lane's effects are performed in order and
+// stop at the first that does not complete; lanes do not wait for each
+// other.
+type lane struct {
+	incident uint64
+	tickets  bool
+}
+
+func laneOf(fx incident.Effect) lane { return lane{fx.Incident, isTicket(fx.Kind)} }
 
 // People names people in a draft: Names looks an unknown member ID up
 // within ctx. *directory.Directory is one.
@@ -254,7 +290,7 @@ func (e *Executor) Run(ctx context.Context) error {
 func (e *Executor) Drain(ctx context.Context) (done int, err error) {
 	e.drainMu.Lock()
 	defer e.drainMu.Unlock()
-	p := &pass{stopped: make(map[uint64]bool), dueNow: e.takeRecovered()}
+	p := &pass{stopped: make(map[lane]bool), dueNow: e.takeRecovered()}
 	seen := make(map[uint64]bool)
 	for ctx.Err() == nil {
 		// The outbox hands out its oldest entries first, and the ones
@@ -266,8 +302,8 @@ func (e *Executor) Drain(ctx context.Context) (done int, err error) {
 			p.fail(fmt.Errorf("read outbox: %w", err))
 			break
 		}
-		var order []uint64
-		chains := make(map[uint64][]incident.Pending)
+		var order []lane
+		chains := make(map[lane][]incident.Pending)
 		fresh := 0
 		for _, pe := range page {
 			if seen[pe.OutboxSeq] {
@@ -275,7 +311,7 @@ func (e *Executor) Drain(ctx context.Context) (done int, err error) {
 			}
 			seen[pe.OutboxSeq] = true
 			fresh++
-			n := pe.Effect.Incident
+			n := laneOf(pe.Effect)
 			if p.isStopped(n) {
 				continue
 			}
@@ -298,7 +334,7 @@ func (e *Executor) Drain(ctx context.Context) (done int, err error) {
 
 // runChains works the incidents' chains with a bounded pool of workers
 // and returns when all of them are done.
-func (e *Executor) runChains(ctx context.Context, p *pass, order []uint64, chains map[uint64][]incident.Pending) {
+func (e *Executor) runChains(ctx context.Context, p *pass, order []lane, chains map[lane][]incident.Pending) {
 	if len(order) == 0 {
 		return
 	}
@@ -333,12 +369,12 @@ func (e *Executor) runChain(ctx context.Context, p *pass, chain []incident.Pendi
 			return
 		}
 		if !p.dueNow && pe.NextAt.After(e.cfg.Now()) {
-			p.stop(pe.Effect.Incident, pe.NextAt)
+			p.stop(laneOf(pe.Effect), pe.NextAt)
 			return
 		}
 		if superseded(pe, chain[i+1:]) {
 			if !e.skipSuperseded(ctx, p, pe) {
-				p.stop(pe.Effect.Incident, time.Time{})
+				p.stop(laneOf(pe.Effect), time.Time{})
 				return
 			}
 			continue
@@ -346,7 +382,7 @@ func (e *Executor) runChain(ctx context.Context, p *pass, chain []incident.Pendi
 		if !e.performOne(ctx, p, pe) {
 			// Whatever held it back (a deferral, a failing store), the
 			// incident's later effects wait behind it, on later pages too.
-			p.stop(pe.Effect.Incident, time.Time{})
+			p.stop(laneOf(pe.Effect), time.Time{})
 			return
 		}
 	}
@@ -469,14 +505,14 @@ func (e *Executor) slackFailed(at time.Time) {
 // pass is the state of one Drain, shared by its workers.
 type pass struct {
 	mu      sync.Mutex
-	stopped map[uint64]bool // incidents whose chain stopped this pass
-	removed int             // effects that left the outbox
-	nextDue time.Time       // earliest time a stopped chain comes due
+	stopped map[lane]bool // lanes whose chain stopped this pass
+	removed int           // effects that left the outbox
+	nextDue time.Time     // earliest time a stopped chain comes due
 	err     error
 	dueNow  bool // Slack just came back: deferred effects are due now
 }
 
-func (p *pass) stop(n uint64, due time.Time) {
+func (p *pass) stop(n lane, due time.Time) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.stopped[n] = true
@@ -485,7 +521,7 @@ func (p *pass) stop(n uint64, due time.Time) {
 	}
 }
 
-func (p *pass) isStopped(n uint64) bool {
+func (p *pass) isStopped(n lane) bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return p.stopped[n]
