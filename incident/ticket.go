@@ -130,6 +130,15 @@ func (inc *Incident) TicketCreated(id int, effect string, t Ticket, m Meta) (Cha
 	if inc.Status != StatusClosed {
 		b.line(seq)
 	}
+	if state == TicketOpen && a.Status != ActionOpen {
+		// Done or dropped while the tracker had not answered: the new
+		// ticket is closed at once, so the tracker agrees.
+		how := timeline.ActionChangeDone
+		if a.Status == ActionWontDo {
+			how = timeline.ActionChangeWontDo
+		}
+		b.effect(seq, EffectCloseTicket, "", "", map[string]string{ParamAction: strconv.Itoa(id), ParamHow: how})
+	}
 	return b.ch, nil
 }
 

@@ -277,6 +277,29 @@ type ActionItem struct {
 	Link     string    `json:"link,omitempty"`
 	Reason   string    `json:"reason,omitempty"`
 	ClosedAt time.Time `json:"closed_at,omitzero"`
+	// Ticket is the ticket Ooda keeps for it in a tracker; nil for none.
+	Ticket *Ticket `json:"ticket,omitempty"`
+}
+
+// Ticket is an action item's ticket as the draft shows it.
+type Ticket struct {
+	// Name is the ticket's name (OPS-12, acme/ops#42), "" until created.
+	Name  string `json:"name,omitempty"`
+	URL   string `json:"url,omitempty"`
+	State string `json:"state"` // pending, open, closed, failed
+	Error string `json:"error,omitempty"`
+}
+
+// Label is the ticket's state as the draft writes it beside its name:
+// "ticket pending", "(open)", "ticket failed: why".
+func (t Ticket) Label() string {
+	switch t.State {
+	case incident.TicketPending:
+		return "ticket pending"
+	case incident.TicketFailed:
+		return "ticket failed: " + t.Error
+	}
+	return "(" + t.State + ")"
 }
 
 // Review is the note for the authors: what the blameless check found in
@@ -710,6 +733,12 @@ func (d *drafter) actions() ActionItems {
 			Priority: inc.ActionPriority(a), DefaultPriority: a.Priority == "",
 			Status: a.Status, CreatedAt: utc(a.CreatedAt),
 			Due: a.Due, Link: a.Link, Reason: d.plain(a.Reason), ClosedAt: utc(a.ClosedAt),
+		}
+		if t := a.Ticket; t != nil {
+			it.Ticket = &Ticket{URL: t.URL, State: t.State, Error: d.plain(t.Error)}
+			if t.ID != "" {
+				it.Ticket.Name = t.Name()
+			}
 		}
 		if !d.opts.Now.IsZero() {
 			it.Overdue = a.Overdue(incident.Day(d.opts.Now, time.UTC))

@@ -48,6 +48,8 @@ func htmlTemplate() *template.Template {
 		"priority":       priorityLabel,
 		"due":            dueLabel,
 		"state":          stateLabel,
+		"link":           autolinkable,
+		"sameLink":       func(it ActionItem) bool { return it.Ticket != nil && it.Ticket.URL == it.Link },
 		"reviewIntro":    reviewIntro,
 		"unresolvedNote": unresolvedNote,
 		"timelineIntro":  timelineIntro,
@@ -208,7 +210,7 @@ code{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:
 {{if .Items}}<table>
 <thead><tr><th>Done</th><th>#</th><th>Action</th><th>Owner</th><th>Priority</th><th>Due</th><th>Status</th><th>Ticket</th></tr></thead>
 <tbody>
-{{range .Items}}<tr><td><input type="checkbox" disabled{{if .Done}} checked{{end}}></td><td>{{.ID}}</td><td class="text">{{t .Text}}</td><td>{{with .Owner}}{{t .}}{{else}}<span class="prompt">unassigned</span>{{end}}</td><td>{{priority .}}</td><td>{{due .}}</td><td>{{t (state .)}}</td><td>{{with .Link}}<a href="{{.}}" rel="noreferrer">{{t .}}</a>{{end}}</td></tr>
+{{range .Items}}<tr><td><input type="checkbox" disabled{{if .Done}} checked{{end}}></td><td>{{.ID}}</td><td class="text">{{t .Text}}</td><td>{{with .Owner}}{{t .}}{{else}}<span class="prompt">unassigned</span>{{end}}</td><td>{{priority .}}</td><td>{{due .}}</td><td>{{t (state .)}}</td><td>{{with .Ticket}}{{if .Name}}{{if link .URL}}<a href="{{.URL}}" rel="noreferrer">{{t .Name}}</a>{{else}}{{t .Name}}{{end}} {{end}}{{t .Label}}{{end}}{{if .Link}}{{if not (sameLink .)}}{{with .Ticket}}; {{end}}<a href="{{.Link}}" rel="noreferrer">{{t .Link}}</a>{{end}}{{end}}</td></tr>
 {{end}}</tbody>
 </table>
 {{else}}<p class="prompt">{{prompt .Prompt}}</p>

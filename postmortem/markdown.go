@@ -241,11 +241,19 @@ func (w *mdWriter) actions(d *Doc) {
 		w.raw(" | " + dueLabel(it) + " | ")
 		w.text(stateLabel(it))
 		w.raw(" | ")
-		if autolinkable(it.Link) {
-			// An autolink: the address as it is, no escape inside.
-			w.raw("<" + it.Link + ">")
-		} else {
-			w.text(it.Link)
+		if t := it.Ticket; t != nil {
+			w.ticket(*t)
+			if it.Link != "" && it.Link != t.URL {
+				w.raw("; ")
+			}
+		}
+		if it.Ticket == nil || it.Link != it.Ticket.URL {
+			if autolinkable(it.Link) {
+				// An autolink: the address as it is, no escape inside.
+				w.raw("<" + it.Link + ">")
+			} else {
+				w.text(it.Link)
+			}
 		}
 		w.raw(" |\n")
 	}
@@ -489,4 +497,17 @@ func priorityLabel(it ActionItem) string {
 		return it.Priority + " (default)"
 	}
 	return it.Priority
+}
+
+// ticket writes an item's ticket: its name, state and page (an
+// autolink, as every link of the draft), or that it is pending or failed.
+func (w *mdWriter) ticket(t Ticket) {
+	if t.Name != "" {
+		w.text(t.Name)
+		w.raw(" ")
+	}
+	w.text(t.Label())
+	if autolinkable(t.URL) {
+		w.raw(" <" + t.URL + ">")
+	}
 }
