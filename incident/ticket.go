@@ -188,7 +188,7 @@ func (inc *Incident) TicketChanged(id int, state string, m Meta) (Change, error)
 	attrs := map[string]string{
 		timeline.AttrActionID: strconv.Itoa(id), timeline.AttrChange: timeline.ActionChangeTicketState,
 		timeline.AttrTracker: t.Tracker, timeline.AttrProject: t.Project, timeline.AttrTicket: t.ID,
-		timeline.AttrState: state,
+		timeline.AttrURL: t.URL, timeline.AttrState: state,
 	}
 	switch {
 	case state == TicketClosed && a.Status == ActionOpen:

@@ -128,6 +128,30 @@ func actionLine(e timeline.Event) string {
 		return fmt.Sprintf("%s removed action %s's due day", who, id)
 	case timeline.ActionChangeLink:
 		return fmt.Sprintf("%s linked action %s to %s", who, id, mrkdwn.Escape(e.Attr(timeline.AttrURL)))
+	case timeline.ActionChangeTicket:
+		return fmt.Sprintf("%s asked for a ticket for action %s", who, id)
+	case timeline.ActionChangeTicketCreated:
+		return fmt.Sprintf("Action %s is tracked in %s", id, ticketLink(e))
+	case timeline.ActionChangeTicketFailed:
+		return fmt.Sprintf("Ooda could not open the ticket of action %s: %s. Once the cause is fixed, `/incident action ticket %s` tries again.",
+			id, mrkdwn.Clip(mrkdwn.Escape(e.Attr(timeline.AttrError)), 300), id)
+	case timeline.ActionChangeTicketState:
+		switch {
+		case e.Attr(timeline.AttrState) == "closed" && e.Attr(timeline.AttrStatus) == timeline.ActionChangeDone:
+			return fmt.Sprintf("%s was closed in its tracker: action %s is done", ticketLink(e), id)
+		case e.Attr(timeline.AttrStatus) == timeline.ActionChangeReopen:
+			return fmt.Sprintf("%s was reopened in its tracker: action %s is open again", ticketLink(e), id)
+		}
 	}
 	return who + ": " + mrkdwn.Escape(timeline.Describe(e))
+}
+
+// ticketLink names a ticket event's ticket, linked to its page when the
+// event has a web address.
+func ticketLink(e timeline.Event) string {
+	name := mrkdwn.Escape(timeline.TicketName(&e))
+	if u := e.Attr(timeline.AttrURL); incident.IsWebLink(u) && !strings.Contains(u, "|") {
+		return "<" + mrkdwn.Escape(u) + "|" + name + ">"
+	}
+	return name
 }

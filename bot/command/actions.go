@@ -24,9 +24,10 @@ const (
 	ItemOwner  = "owner"
 	ItemDue    = "due"
 	ItemLink   = "link"
+	ItemTicket = "ticket"
 )
 
-var itemOps = []string{ItemDone, ItemWontDo, ItemReopen, ItemOwner, ItemDue, ItemLink}
+var itemOps = []string{ItemDone, ItemWontDo, ItemReopen, ItemOwner, ItemDue, ItemLink, ItemTicket}
 
 // ItemCommand is `action <op> <n> …` read as a change to item n.
 //
@@ -80,7 +81,7 @@ func parseItemCommand(args []string) ItemCommand {
 	it := ItemCommand{Op: op, ID: id}
 	rest := args[2:]
 	switch op {
-	case ItemDone, ItemReopen:
+	case ItemDone, ItemReopen, ItemTicket:
 		if len(rest) > 0 {
 			it.Err = usage("`/incident action %s %d` takes nothing after the item's number. To add a new item, start its text with another word.", op, id)
 		}
@@ -174,7 +175,7 @@ func allDigits(s string) bool {
 // decideAction picks the reading of an action command on the state it
 // applies to: a change to item n when the incident has one, else a new
 // item.
-func decideAction(inc *incident.Incident, cmd Command, m incident.Meta) (incident.Change, error) {
+func decideAction(inc *incident.Incident, cmd Command, m incident.Meta, tickets Tickets) (incident.Change, error) {
 	if it := cmd.Item; it.Op != "" {
 		if _, ok := inc.Action(it.ID); ok {
 			if it.Err != nil {
@@ -200,13 +201,61 @@ func decideAction(inc *incident.Incident, cmd Command, m incident.Meta) (inciden
 				return inc.SetActionDue(it.ID, it.Arg, m)
 			case ItemLink:
 				return inc.SetActionLink(it.ID, it.Arg, m)
+			case ItemTicket:
+				if tickets == nil || !tickets.Routed(inc.Service) {
+					return incident.Change{}, usage("%s for action %d: an admin configures a tracker under `tickets:` in Ooda's configuration (the README's Tickets section shows how), then `/incident action ticket %d` creates it. Until then, `/incident action link %d <url>` links a ticket made by hand.",
+						noTracker(tickets, inc.Service), it.ID, it.ID, it.ID)
+				}
+				return inc.RequestTicket(it.ID, m)
 			}
 		}
 		if it.NewErr != nil {
 			return incident.Change{}, it.NewErr
 		}
 	}
-	return inc.AddActionItem(incident.NewAction{Text: cmd.Text, Owner: cmd.Owner, Priority: cmd.Priority, Due: cmd.Due}, m)
+	return inc.AddActionItem(incident.NewAction{
+		Text: cmd.Text, Owner: cmd.Owner, Priority: cmd.Priority, Due: cmd.Due,
+		Ticket: tickets != nil && tickets.Routed(inc.Service),
+	}, m)
+}
+
+// Tickets says which incidents' action items get tickets in a tracker.
+type Tickets interface {
+	// Routed reports whether an incident of service has a tracker to
+	// open tickets in (its own route, or the default).
+	Routed(service string) bool
+}
+
+// noTracker says why an item of an incident of service gets no ticket.
+func noTracker(t Tickets, service string) string {
+	if t == nil {
+		return "No tracker is configured to open a ticket"
+	}
+	if service == "" {
+		return "No tracker route covers incidents without a service (there is no default route) to open a ticket"
+	}
+	return "No tracker route covers service " + mrkdwn.Escape(service) + " (and there is no default route) to open a ticket"
+}
+
+// ticketText is an item's ticket as replies show it: its name linked to
+// its page and its state, "ticket pending", or why it failed; "" for
+// none.
+func ticketText(a incident.Action) string {
+	t := a.Ticket
+	if t == nil {
+		return ""
+	}
+	switch t.State {
+	case incident.TicketPending:
+		return "ticket pending"
+	case incident.TicketFailed:
+		return "ticket failed: " + mrkdwn.Clip(mrkdwn.Escape(t.Error), 120)
+	}
+	name := mrkdwn.Escape(t.Name())
+	if link := mrkdwn.Escape(t.URL); incident.IsWebLink(t.URL) && !strings.Contains(t.URL, "|") && utf8.RuneCountInString(link) <= 120 {
+		name = "<" + link + "|" + name + ">"
+	}
+	return name + " (" + t.State + ")"
 }
 
 // actionText confirms an action command: the item added or the change
@@ -226,8 +275,11 @@ func actionText(res incident.Result) string {
 			if a.Owner != "" {
 				owner = "<@" + a.Owner + ">"
 			}
-			return fmt.Sprintf("%s: action %d added (%s, %s, %s).", inc.ID, a.ID, inc.ActionPriority(a), owner, dueText(e.Attr(timeline.AttrDue), e.At)) +
-				outsider(inc, a.Owner)
+			text := fmt.Sprintf("%s: action %d added (%s, %s, %s", inc.ID, a.ID, inc.ActionPriority(a), owner, dueText(e.Attr(timeline.AttrDue), e.At))
+			if e.Attr(timeline.AttrState) == incident.TicketPending {
+				text += ", ticket pending"
+			}
+			return text + ")." + outsider(inc, a.Owner)
 		case timeline.KindActionUpdated:
 			text := fmt.Sprintf("%s: %s.", inc.ID, itemChangeText(e))
 			if e.Attr(timeline.AttrChange) == timeline.ActionChangeOwner {
@@ -266,6 +318,8 @@ func itemChangeText(e timeline.Event) string {
 		return "action " + id + " is " + dueText(e.Attr(timeline.AttrDue), e.At)
 	case timeline.ActionChangeLink:
 		return "action " + id + " is tracked at " + mrkdwn.Escape(e.Attr(timeline.AttrURL))
+	case timeline.ActionChangeTicket:
+		return "action " + id + "'s ticket is asked for; it is created as soon as the tracker answers"
 	}
 	return "action " + id + " changed"
 }
@@ -446,6 +500,9 @@ func (l actionList) line(it incident.ActionItem, width int) string {
 		owner = mrkdwn.Mention(a.Owner)
 	}
 	head := fmt.Sprintf("• %s #%d %s · %s · %s · ", it.Incident.ID, a.ID, it.Priority, state, owner)
+	if t := ticketText(a); t != "" {
+		head += t + " · "
+	}
 	room := max(width-utf8.RuneCountInString(head)-2, minListTitle)
 	return mrkdwn.Clip(head+"“"+mrkdwn.Clip(mrkdwn.Escape(a.Text), room)+"”", width)
 }

@@ -106,6 +106,9 @@ type Dispatcher struct {
 	// Search answers `/incident search` and `/incident similar`; nil: they
 	// say search is not available.
 	Search Searcher
+	// Tickets says which incidents' action items get a ticket in a
+	// tracker; nil: no tracker is configured.
+	Tickets Tickets
 }
 
 // Handle parses and runs one command. It never returns an error: every
@@ -178,7 +181,7 @@ func (d *Dispatcher) Run(ctx context.Context, req Request, cmd Command) Reply {
 		if !req.admits(*inc) {
 			return incident.Change{}, incident.NotFound(n)
 		}
-		return decide(inc, cmd, meta)
+		return decide(inc, cmd, meta, d.Tickets)
 	})
 	if err != nil {
 		return d.Failed(ctx, n, err)
@@ -190,7 +193,7 @@ func (d *Dispatcher) Run(ctx context.Context, req Request, cmd Command) Reply {
 }
 
 // decide maps a parsed command onto its domain command.
-func decide(inc *incident.Incident, cmd Command, m incident.Meta) (incident.Change, error) {
+func decide(inc *incident.Incident, cmd Command, m incident.Meta, tickets Tickets) (incident.Change, error) {
 	switch cmd.Verb {
 	case VerbRole:
 		return inc.AssignRole(cmd.Role, cmd.User, m)
@@ -216,7 +219,7 @@ func decide(inc *incident.Incident, cmd Command, m incident.Meta) (incident.Chan
 	case VerbObserve, VerbOrient, VerbDecide, VerbAct, VerbNote:
 		return inc.AddEntryAt(cmd.Phase, cmd.Text, cmd.Cause, cmd.At, m)
 	case VerbAction:
-		return decideAction(inc, cmd, m)
+		return decideAction(inc, cmd, m, tickets)
 	case VerbUpdate:
 		return inc.PostUpdate(cmd.Text, m)
 	case VerbResolve:

@@ -134,7 +134,7 @@ var verbs = []struct {
 	{VerbNote, "note [--at TIME] <text>", "record anything else", nil},
 	{VerbAmend, "amend #12 [--at TIME] <new text>", "correct a loop entry or note by its number in `timeline` (its author or the Commander); the record keeps the original", []string{"correct"}},
 	{VerbStrike, "strike #12 [reason]", "strike a loop entry or note from the timeline and the post-mortem (its author or the Commander); the record keeps it", nil},
-	{VerbAction, "action <text> [@owner] [P0..P3] [due 2026-12-20|+14d|none]", "add a follow-up action item (due in 7, 14 or 30 days at P0, P1, P2 unless given); `action done|wontdo <n> [reason]`, `action reopen <n>`, `action owner <n> @user`, `action due <n> +7d`, `action link <n> <url>` change item n", nil},
+	{VerbAction, "action <text> [@owner] [P0..P3] [due 2026-12-20|+14d|none]", "add a follow-up action item (due in 7, 14 or 30 days at P0, P1, P2 unless given); `action done|wontdo <n> [reason]`, `action reopen <n>`, `action owner <n> @user`, `action due <n> +7d`, `action link <n> <url>` change item n; `action ticket <n>` opens its ticket in the configured tracker (for an item made before one was configured, or after a failure)", nil},
 	{VerbActions, "actions [mine|overdue|all] [--service NAME] [page N]", "open action items of every incident you may see, overdue first (all: done and won't do too)", nil},
 	{VerbUpdate, "update <text>", "post a stakeholder update here and in the announcement channel", nil},
 	{VerbTimeline, "timeline", "show the minute-by-minute timeline", nil},
