@@ -37,6 +37,10 @@ type ActionView struct {
 	CreatedAt       time.Time `json:"created_at"`
 	ClosedAt        time.Time `json:"closed_at,omitzero"`
 	ClosedBy        string    `json:"closed_by,omitempty"`
+	// Ticket is the ticket Ooda keeps for the item in a tracker: its
+	// state (pending, open, closed, failed), and once created its
+	// tracker, project, id and page; nil for none.
+	Ticket *incident.Ticket `json:"ticket,omitempty"`
 }
 
 // ActionPage is the answer of GET /api/v1/actions: one page of the items
@@ -233,7 +237,19 @@ func actionView(it incident.ActionItem) ActionView {
 		ID: a.ID, Text: a.Text, Owner: a.Owner, Priority: it.Priority, PriorityDefault: a.Priority == "",
 		State: a.Status, Due: a.Due, Overdue: it.Overdue, Link: a.Link, Reason: a.Reason,
 		CreatedAt: a.CreatedAt.UTC(), ClosedAt: a.ClosedAt, ClosedBy: a.ClosedBy,
+		Ticket: publicTicket(a.Ticket),
 	}
+}
+
+// publicTicket is an item's ticket as the API shows it: without the key
+// of the effect that creates it, which is Ooda's bookkeeping.
+func publicTicket(t *incident.Ticket) *incident.Ticket {
+	if t == nil {
+		return nil
+	}
+	c := *t
+	c.Effect = ""
+	return &c
 }
 
 // actionCursor names the last item a page returned.

@@ -339,6 +339,10 @@ type actionData struct {
 	Reason   string
 	ClosedBy string
 	Link     string
+	// Ticket is the item's ticket in a tracker: its name and page once
+	// created (TicketURL only when a web address), its state, and why it
+	// failed; TicketState "" for none.
+	TicketName, TicketURL, TicketState, TicketError string
 }
 
 // updatesData is <section id="updates">: the stakeholder updates, the
@@ -592,6 +596,18 @@ func (s *Site) actionsView(inc incident.Incident, now time.Time, nm *names) acti
 		}
 		if incident.IsWebLink(a.Link) {
 			ad.Link = a.Link
+		}
+		if t := a.Ticket; t != nil {
+			ad.TicketState, ad.TicketError = t.State, timeline.Clean(t.Error)
+			if t.ID != "" {
+				ad.TicketName = t.Name()
+			}
+			if incident.IsWebLink(t.URL) {
+				ad.TicketURL = t.URL
+				if ad.Link == t.URL {
+					ad.Link = ""
+				}
+			}
 		}
 		if a.Overdue(incident.Day(now, s.cfg.Zones.Of(a.Owner))) {
 			ad.State, ad.Label = "overdue", "overdue"

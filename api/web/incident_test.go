@@ -250,6 +250,18 @@ func seedPageIncident(tb testing.TB, db *storage.DB) pageFixture {
 	s.do(at(53), pageAlice, func(inc *incident.Incident, m incident.Meta) (incident.Change, error) {
 		return inc.MarkActionWontDo(3, "too big <for now>", m)
 	})
+	// Tickets: item 1's opened in a tracker, item 5's pending.
+	s.do(at(53), pageAlice, func(inc *incident.Incident, m incident.Meta) (incident.Change, error) {
+		return inc.RequestTicket(1, m)
+	})
+	s.do(at(53), pageAlice, func(inc *incident.Incident, m incident.Meta) (incident.Change, error) {
+		return inc.TicketCreated(1, inc.Actions[0].Ticket.Effect, incident.Ticket{
+			Tracker: "github", Project: "acme/pay", ID: "7", URL: "https://github.example.com/acme/pay/issues/7", State: incident.TicketOpen,
+		}, m)
+	})
+	s.do(at(53), pageAlice, func(inc *incident.Incident, m incident.Meta) (incident.Change, error) {
+		return inc.AddActionItem(incident.NewAction{Text: "Load test checkout", Ticket: true}, m)
+	})
 	res := s.do(at(54), pageAlice, func(inc *incident.Incident, m incident.Meta) (incident.Change, error) {
 		return inc.SetActionLink(4, "https://tickets.example.com/OPS-1", m)
 	})
@@ -329,6 +341,8 @@ func TestIncidentPage(t *testing.T) {
 			`Won't do: too big &lt;for now&gt;`, `Owner: <span class="vacant">nobody yet</span>`,
 			`<a href="https://tickets.example.com/OPS-1" rel="noopener noreferrer">Ticket</a>`,
 			`Priority: P0`, `Owner: Alice Liddell`, `Due: 2026-12-03`,
+			`<span class="ticket ticket-open"><a href="https://github.example.com/acme/pay/issues/7" rel="noopener noreferrer">acme/pay#7</a> (open)</span>`,
+			`<span class="ticket ticket-pending">Ticket pending</span>`,
 		}, nil},
 		{"the stakeholder updates, the latest first", func() string { return section("updates") }, []string{
 			"We are rolling back &lt;b&gt;now&lt;/b&gt;", "Payments work again", "· Carol &lt;Comms&gt;",
