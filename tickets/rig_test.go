@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -67,8 +68,10 @@ func newFake(kind string) *fakeTracker {
 	return &fakeTracker{kind: kind, calls: map[string]int{}, faults: map[string][]fault{}}
 }
 
-func (f *fakeTracker) fail(method string, err error)     { f.queue(method, fault{err: err}) }
-func (f *fakeTracker) loseAfter(method string, err error) { f.queue(method, fault{err: err, after: true}) }
+func (f *fakeTracker) fail(method string, err error) { f.queue(method, fault{err: err}) }
+func (f *fakeTracker) loseAfter(method string, err error) {
+	f.queue(method, fault{err: err, after: true})
+}
 
 func (f *fakeTracker) queue(method string, x fault) {
 	f.mu.Lock()
@@ -263,7 +266,8 @@ type rig struct {
 	trackers map[string]tickets.Tracker
 	now      time.Time
 	n        int
-	notified int
+	notified atomic.Int32
+	notifyCh chan struct{} // a value per Notify
 }
 
 // rigOptions change what newRig builds.
@@ -300,7 +304,7 @@ func newRig(t *testing.T, o rigOptions) *rig {
 	if o.trackers == nil {
 		o.trackers = map[string]tickets.Tracker{}
 	}
-	r := &rig{t: t, ctx: t.Context(), db: storagetest.Open(t), trackers: o.trackers,
+	r := &rig{t: t, ctx: t.Context(), db: storagetest.Open(t), trackers: o.trackers, notifyCh: make(chan struct{}, 100),
 		now: time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)}
 	var configured []tickets.Configured
 	for _, tc := range o.config.Trackers {
@@ -329,8 +333,11 @@ func newRig(t *testing.T, o rigOptions) *rig {
 		},
 		IncidentURL: func(n uint64) string { return "https://ooda.example/incidents/" + strconv.FormatUint(n, 10) },
 		ChannelURL:  func(ch string) string { return "https://slack.example/archives/" + ch },
-		Notify:      func() { r.notified++ },
-		Now:         func() time.Time { return r.now },
+		Notify: func() {
+			r.notified.Add(1)
+			r.notifyCh <- struct{}{}
+		},
+		Now: func() time.Time { return r.now },
 	})
 	require.NoError(t, err)
 	r.svc = svc
