@@ -1,0 +1,359 @@
+// Package github opens and follows tickets in GitHub issues, through
+// go-github: it implements tickets.Tracker for GitHub.com and GitHub
+// Enterprise Server. It knows nothing of incidents or of the outbox; it
+// must not import the bot, storage or app packages.
+package github
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	gh "github.com/google/go-github/v89/github"
+
+	"github.com/ooda-sre/ooda/resilience"
+	"github.com/ooda-sre/ooda/tickets"
+)
+
+// Label is the label every ticket Ooda opens carries, added if the caller's
+// labels lack it, so that Find and States can list Ooda's tickets alone.
+const Label = "incident"
+
+// findPages bounds how far Find pages back through the listing: 1,000
+// issues updated since the effect was queued.
+const findPages = 10
+
+// Config says which GitHub to reach and how.
+type Config struct {
+	// BaseURL is a GitHub Enterprise Server's URL
+	// (https://ghe.example.com/ or …/api/v3/); empty means GitHub.com.
+	BaseURL string
+	// Token is a token that may create issues in the routes'
+	// repositories.
+	Token string
+	// HTTPClient carries the calls: pass the tracker's
+	// resilience.Guard.HTTPClient.
+	HTTPClient *http.Client
+}
+
+// Tracker is GitHub issues as a tickets.Tracker.
+type Tracker struct {
+	client *gh.Client
+}
+
+var _ tickets.Tracker = (*Tracker)(nil)
+
+// New validates cfg and builds its Tracker.
+func New(cfg Config) (*Tracker, error) {
+	if cfg.Token == "" {
+		return nil, errors.New("github tracker: token is empty")
+	}
+	if cfg.HTTPClient == nil {
+		return nil, errors.New("github tracker: http client is nil")
+	}
+	opts := []gh.ClientOptionsFunc{
+		gh.WithHTTPClient(cfg.HTTPClient),
+		gh.WithAuthToken(cfg.Token),
+		// The guard and the outbox wait out rate limits; the client's
+		// memory of one would answer for GitHub with a made-up 403.
+		gh.WithDisableRateLimitCheck(),
+	}
+	if base := strings.TrimSpace(cfg.BaseURL); base != "" && !isDotCom(base) {
+		opts = append(opts, gh.WithEnterpriseURLs(base, base))
+	}
+	c, err := gh.NewClient(opts...)
+	if err != nil {
+		return nil, fmt.Errorf("github tracker: %w", err)
+	}
+	return &Tracker{client: c}, nil
+}
+
+func isDotCom(base string) bool {
+	base = strings.TrimSuffix(base, "/")
+	return base == "https://api.github.com" || base == "https://github.com"
+}
+
+// Kind returns tickets.KindGitHub.
+func (t *Tracker) Kind() string { return tickets.KindGitHub }
+
+// Create opens an issue in project ("owner/repo") whose body ends with the
+// key's marker in an HTML comment.
+func (t *Tracker) Create(ctx context.Context, project string, nt tickets.NewTicket) (tickets.Ticket, error) {
+	owner, repo, err := split(project)
+	if err != nil {
+		return tickets.Ticket{}, err
+	}
+	body := nt.Body + "\n\n" + marker(nt.Key)
+	labels := nt.Labels
+	if !containsFold(labels, Label) {
+		labels = append(append([]string(nil), labels...), Label)
+	}
+	req := &gh.IssueRequest{Title: &nt.Title, Body: &body, Labels: &labels}
+	if nt.Assignee != "" {
+		req.Assignees = &[]string{nt.Assignee}
+	}
+	issue, _, err := t.client.Issues.Create(ctx, owner, repo, req)
+	if err != nil {
+		return tickets.Ticket{}, mapError(err, "create an issue in "+project, "create issues in "+project)
+	}
+	return ticket(issue), nil
+}
+
+// Find pages through the issues labelled Label and updated since since
+// (GitHub cannot list by creation time; the update time is never earlier),
+// newest first, for one whose body carries key's marker. It reads the
+// listing, never the search API, whose index lags behind writes.
+func (t *Tracker) Find(ctx context.Context, project, key string, since time.Time) (tickets.Ticket, bool, error) {
+	owner, repo, err := split(project)
+	if err != nil {
+		return tickets.Ticket{}, false, err
+	}
+	want := marker(key)
+	opts := &gh.IssueListByRepoOptions{State: "all", Labels: []string{Label}, Since: since}
+	opts.ListOptions.PerPage = 100
+	for page := 1; page <= findPages; page++ {
+		opts.ListOptions.Page = page
+		issues, resp, err := t.client.Issues.ListByRepo(ctx, owner, repo, opts)
+		if err != nil {
+			return tickets.Ticket{}, false, mapError(err, "list the issues of "+project, "read issues in "+project)
+		}
+		for _, issue := range issues {
+			if !issue.IsPullRequest() && strings.Contains(issue.GetBody(), want) {
+				return ticket(issue), true, nil
+			}
+		}
+		if resp == nil || resp.NextPage == 0 {
+			break
+		}
+	}
+	return tickets.Ticket{}, false, nil
+}
+
+// States lists, in one request, the 100 issues labelled Label most recently
+// updated since since, and reports those among ids: GitHub cannot ask for a
+// list of numbers. An id not in the answer did not change since since, or
+// is gone, and is left out.
+func (t *Tracker) States(ctx context.Context, project string, ids []string, since time.Time) (map[string]tickets.Ticket, error) {
+	owner, repo, err := split(project)
+	if err != nil {
+		return nil, err
+	}
+	want := make(map[int]bool, len(ids))
+	for _, id := range ids {
+		n, err := strconv.Atoi(id)
+		if err != nil {
+			return nil, resilience.Permanent(fmt.Errorf("github: %q is not an issue number", id))
+		}
+		want[n] = true
+	}
+	opts := &gh.IssueListByRepoOptions{State: "all", Labels: []string{Label}, Since: since, Sort: "updated", Direction: "desc"}
+	opts.ListOptions.PerPage = 100
+	issues, _, err := t.client.Issues.ListByRepo(ctx, owner, repo, opts)
+	if err != nil {
+		return nil, mapError(err, "list the issues of "+project, "read issues in "+project)
+	}
+	out := make(map[string]tickets.Ticket, len(ids))
+	for _, issue := range issues {
+		if !issue.IsPullRequest() && want[issue.GetNumber()] {
+			tk := ticket(issue)
+			out[tk.ID] = tk
+		}
+	}
+	return out, nil
+}
+
+// Comment adds a comment to issue id.
+func (t *Tracker) Comment(ctx context.Context, project, id, comment string) error {
+	owner, repo, n, err := splitIssue(project, id)
+	if err != nil {
+		return err
+	}
+	_, _, err = t.client.Issues.CreateComment(ctx, owner, repo, n, &gh.IssueComment{Body: &comment})
+	return mapError(err, "comment on "+project+"#"+id, "comment on issues in "+project)
+}
+
+// Close closes issue id as completed or not planned.
+func (t *Tracker) Close(ctx context.Context, project, id, how string) error {
+	owner, repo, n, err := splitIssue(project, id)
+	if err != nil {
+		return err
+	}
+	reason := "completed"
+	if how == tickets.CloseWontDo {
+		reason = "not_planned"
+	}
+	state := "closed"
+	_, _, err = t.client.Issues.Edit(ctx, owner, repo, n, &gh.IssueRequest{State: &state, StateReason: &reason})
+	return mapError(err, "close "+project+"#"+id, "close issues in "+project)
+}
+
+// Webhook checks X-Hub-Signature-256 (an HMAC-SHA256 of the body under
+// secret) before reading the body, then reports the issues closed or
+// reopened: "issues" deliveries with those actions. Every other delivery
+// (ping, comments, labels) reports nothing.
+func (t *Tracker) Webhook(h http.Header, body []byte, secret []byte) ([]tickets.Change, error) {
+	sig := h.Get("X-Hub-Signature-256")
+	// An empty secret would let anyone sign: HMAC has no key to hide.
+	if len(secret) == 0 || !strings.HasPrefix(sig, "sha256=") {
+		return nil, fmt.Errorf("github webhook: %w", tickets.ErrBadSignature)
+	}
+	if err := gh.ValidateSignature(sig, body, secret); err != nil {
+		return nil, fmt.Errorf("github webhook: %w", tickets.ErrBadSignature)
+	}
+	if h.Get("X-GitHub-Event") != "issues" {
+		return nil, nil
+	}
+	var ev gh.IssuesEvent
+	if err := json.Unmarshal(body, &ev); err != nil {
+		return nil, fmt.Errorf("github webhook: read issues event: %w", err)
+	}
+	var state string
+	switch ev.GetAction() {
+	case "closed":
+		state = tickets.StateClosed
+	case "reopened":
+		state = tickets.StateOpen
+	default:
+		return nil, nil
+	}
+	issue := ev.GetIssue()
+	return []tickets.Change{{
+		Project: ev.GetRepo().GetFullName(),
+		ID:      strconv.Itoa(issue.GetNumber()),
+		URL:     issue.GetHTMLURL(),
+		State:   state,
+	}}, nil
+}
+
+// marker is the key's marker as the body carries it, closing comment
+// included, so that INC-3/1 does not match INC-3/12.
+func marker(key string) string { return "<!-- " + tickets.Marker(key) + " -->" }
+
+func ticket(issue *gh.Issue) tickets.Ticket {
+	state := tickets.StateOpen
+	if issue.GetState() == "closed" {
+		state = tickets.StateClosed
+	}
+	return tickets.Ticket{
+		ID:      strconv.Itoa(issue.GetNumber()),
+		URL:     issue.GetHTMLURL(),
+		State:   state,
+		Created: issue.GetCreatedAt().Time,
+	}
+}
+
+func split(project string) (owner, repo string, err error) {
+	owner, repo, ok := strings.Cut(project, "/")
+	if !ok || owner == "" || repo == "" || strings.Contains(repo, "/") {
+		return "", "", resilience.Permanent(fmt.Errorf("github: project %q is not owner/repo", project))
+	}
+	return owner, repo, nil
+}
+
+func splitIssue(project, id string) (owner, repo string, n int, err error) {
+	if owner, repo, err = split(project); err != nil {
+		return "", "", 0, err
+	}
+	if n, err = strconv.Atoi(id); err != nil || n <= 0 {
+		return "", "", 0, resilience.Permanent(fmt.Errorf("github: %q is not an issue number", id))
+	}
+	return owner, repo, n, nil
+}
+
+func containsFold(list []string, s string) bool {
+	for _, l := range list {
+		if strings.EqualFold(l, s) {
+			return true
+		}
+	}
+	return false
+}
+
+// mapError turns go-github's errors into the resilience package's: rate
+// limits (primary and secondary) into RateLimitError with GitHub's wait,
+// other answers into HTTPStatusError, marked Permanent with a sentence when
+// asking again cannot help. what says what failed ("create an issue in
+// acme/ops"), may what the token may be missing ("create issues in
+// acme/ops"). The token never appears: go-github's errors carry the URL,
+// and the token travels in a header.
+func mapError(err error, what, may string) error {
+	if err == nil {
+		return nil
+	}
+	if e, ok := errors.AsType[*gh.RateLimitError](err); ok {
+		wait := retryAfter(e.Response)
+		if wait == 0 && !e.Rate.Reset.IsZero() {
+			wait = max(time.Until(e.Rate.Reset.Time), 0)
+		}
+		return fmt.Errorf("github: %s: %w", what, &resilience.RateLimitError{RetryAfter: wait})
+	}
+	if e, ok := errors.AsType[*gh.AbuseRateLimitError](err); ok {
+		var wait time.Duration
+		if e.RetryAfter != nil {
+			wait = max(*e.RetryAfter, 0)
+		}
+		return fmt.Errorf("github: %s: secondary rate limit: %w", what, &resilience.RateLimitError{RetryAfter: wait})
+	}
+	e, ok := errors.AsType[*gh.ErrorResponse](err)
+	if !ok || e.Response == nil {
+		return fmt.Errorf("github: %s: %w", what, err)
+	}
+	status := resilience.StatusError(e.Response)
+	if status == nil {
+		return fmt.Errorf("github: %s: %w", what, err)
+	}
+	code := e.Response.StatusCode
+	var why string
+	switch code {
+	case http.StatusUnauthorized:
+		why = "the token is not valid or has expired"
+	case http.StatusForbidden:
+		why = "the token may not " + may
+	case http.StatusNotFound:
+		why = "the repository or issue does not exist, or the token cannot see it (to " + may + ")"
+	case http.StatusGone:
+		why = "issues are turned off in the repository (to " + may + ")"
+	case http.StatusUnprocessableEntity:
+		why = "it did not accept the request to " + what + ": " + e.Message + details(e)
+	default:
+		return fmt.Errorf("github: %s: %w", what, status)
+	}
+	return resilience.Permanent(fmt.Errorf("GitHub refused: %s (%d): %w", why, code, status))
+}
+
+// details lists the fields a 422 names (an unknown assignee, a label too
+// long).
+func details(e *gh.ErrorResponse) string {
+	var parts []string
+	for _, d := range e.Errors {
+		switch {
+		case d.Message != "":
+			parts = append(parts, d.Message)
+		case d.Field != "":
+			parts = append(parts, d.Field+" "+d.Code)
+		}
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return " (" + strings.Join(parts, "; ") + ")"
+}
+
+// retryAfter reads the wait of a rate-limited answer as the resilience
+// package does.
+func retryAfter(resp *http.Response) time.Duration {
+	if resp == nil || resp.Header.Get("Retry-After") == "" {
+		return 0
+	}
+	r := *resp
+	r.StatusCode = http.StatusTooManyRequests
+	if rl, ok := errors.AsType[*resilience.RateLimitError](resilience.StatusError(&r)); ok {
+		return rl.RetryAfter
+	}
+	return 0
+}
