@@ -299,4 +299,3 @@ func missingID(id string) string {
 	}
 	return "999"
 }
-
