@@ -29,6 +29,11 @@ type Person struct {
 	Deleted bool `json:"deleted,omitempty"`
 	// Bot is true for a bot user (Ooda itself, integrations).
 	Bot bool `json:"bot,omitempty"`
+	// Email is the member's email address, when the app has the
+	// users:read.email scope: how an action item's owner is found in a
+	// tracker (an accounts file entry by email, or the tracker's own user
+	// search). Never shown in Slack or the web UI.
+	Email string `json:"email,omitempty"`
 	// SeenAt is when Slack last described the member: the age of the name.
 	SeenAt time.Time `json:"seen_at"`
 }

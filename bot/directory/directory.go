@@ -395,6 +395,7 @@ func personOf(u slack.User, now time.Time) people.Person {
 		TZ:          u.TZ,
 		Deleted:     u.Deleted,
 		Bot:         u.IsBot || u.ID == "USLACKBOT",
+		Email:       u.Profile.Email,
 		SeenAt:      now,
 	}
 }
