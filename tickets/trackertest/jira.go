@@ -226,9 +226,15 @@ func (j *Jira) SignedWebhook(_, id string, secret []byte) (http.Header, []byte, 
 	h.Set("X-Atlassian-Webhook-Identifier", "1f6c1a1e-2c3d-4e5f-8a9b-0c1d2e3f4a5b")
 	h.Set("X-Atlassian-Webhook-Flow", "Primary")
 	if secret != nil {
-		h.Set("X-Hub-Signature", "sha256="+mac(sha256.New, secret, body))
+		h.Set("X-Hub-Signature", JiraSignature(body, secret))
 	}
 	return h, body, nil
+}
+
+// JiraSignature is the X-Hub-Signature Jira Cloud sends with body when its
+// webhook has secret: "sha256=" and the hex HMAC-SHA256.
+func JiraSignature(body, secret []byte) string {
+	return "sha256=" + mac(sha256.New, secret, body)
 }
 
 func jiraError(msgs ...string) map[string]any {
