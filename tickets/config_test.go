@@ -75,7 +75,9 @@ func TestConfigValidate(t *testing.T) {
 			want: []string{`trackers[0] "GitHub_EU": a name is lower-case letters, digits and dashes (it is part of the webhook URL); write, say, "github-eu"`}},
 		{name: "empty name", change: func(c *tickets.Config) { c.Trackers[0].Name = "" },
 			want: []string{"trackers[0]: name is empty; name it in lower case, such as name: github", `default: tracker "github" is not configured; write one of jira`}},
-		{name: "route to an unknown tracker", change: func(c *tickets.Config) { c.Services["search"] = tickets.Route{Tracker: "gitlab", Project: "ops/search"} },
+		{name: "route to an unknown tracker", change: func(c *tickets.Config) {
+			c.Services["search"] = tickets.Route{Tracker: "gitlab", Project: "ops/search"}
+		},
 			want: []string{`services.search: tracker "gitlab" is not configured; write one of github, jira`}},
 		{name: "route without a tracker", change: func(c *tickets.Config) { c.Default.Tracker = "" },
 			want: []string{"default: tracker is missing; write tracker: and the name of one under trackers:"}},
