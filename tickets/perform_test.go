@@ -122,8 +122,10 @@ func TestCreateFailsForGood(t *testing.T) {
 		reason string
 	}{
 		{
-			name:   "refused by the tracker",
-			fault:  func(f *fakeTracker) { f.fail("create", resilience.Permanent(errors.New("GitHub refused (403): the token may not create issues in acme/ops"))) },
+			name: "refused by the tracker",
+			fault: func(f *fakeTracker) {
+				f.fail("create", resilience.Permanent(errors.New("GitHub refused (403): the token may not create issues in acme/ops")))
+			},
 			reason: "GitHub refused (403): the token may not create issues in acme/ops",
 		},
 		{
