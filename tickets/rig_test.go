@@ -26,7 +26,13 @@ import (
 	"github.com/ooda-sre/ooda/timeline"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+func TestMain(m *testing.M) {
+	// go-github's CheckResponse swaps an error answer's body for a copy and
+	// closes only the copy, so the client's timeout goroutine for that
+	// request lives until its timer (the guard's Timeout) fires
+	// (tickets/github's tests say the same).
+	goleak.VerifyTestMain(m, goleak.IgnoreTopFunction("net/http.setRequestCancel.func4"))
+}
 
 // The executor performs the ticket effects through a *tickets.Service.
 var _ executor.Tickets = (*tickets.Service)(nil)
@@ -276,6 +282,10 @@ type rigOptions struct {
 	trackers map[string]tickets.Tracker // by name; kinds from the config
 	accounts *tickets.AccountMap
 	email    map[string]string // Slack member → email
+	// adapters build a tracker (a real adapter) over its guard's HTTP
+	// client, by tracker name; secrets are webhook secrets by name.
+	adapters map[string]func(g *resilience.Guard) tickets.Tracker
+	secrets  map[string][]byte
 }
 
 const (
@@ -308,16 +318,20 @@ func newRig(t *testing.T, o rigOptions) *rig {
 		now: time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)}
 	var configured []tickets.Configured
 	for _, tc := range o.config.Trackers {
-		tr, ok := o.trackers[tc.Name]
-		if !ok {
-			tr = newFake(tc.Kind)
-			o.trackers[tc.Name] = tr
-		}
 		g, err := resilience.New(resilience.DefaultPolicy(tc.Name),
 			resilience.WithSleep(func(ctx context.Context, _ time.Duration) error { return ctx.Err() }))
 		require.NoError(t, err)
-		c := tickets.Configured{Name: tc.Name, Kind: tc.Kind, Tracker: tr, Guard: g}
-		if tc.Kind == tickets.KindGitHub {
+		tr, ok := o.trackers[tc.Name]
+		switch {
+		case o.adapters[tc.Name] != nil:
+			tr = o.adapters[tc.Name](g)
+			o.trackers[tc.Name] = tr
+		case !ok:
+			tr = newFake(tc.Kind)
+			o.trackers[tc.Name] = tr
+		}
+		c := tickets.Configured{Name: tc.Name, Kind: tc.Kind, Tracker: tr, Guard: g, WebhookSecret: o.secrets[tc.Name]}
+		if tc.Kind == tickets.KindGitHub && o.secrets == nil {
 			c.WebhookSecret = []byte(ghSecret)
 		}
 		configured = append(configured, c)
