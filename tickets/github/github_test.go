@@ -14,6 +14,7 @@ import (
 	"github.com/ooda-sre/ooda/tickets"
 	"github.com/ooda-sre/ooda/tickets/github"
 	"github.com/ooda-sre/ooda/tickets/trackertest"
+	"github.com/ooda-sre/ooda/tickets/trackertest/conformance"
 )
 
 func TestMain(m *testing.M) {
@@ -23,9 +24,9 @@ func TestMain(m *testing.M) {
 	goleak.VerifyTestMain(m, goleak.IgnoreTopFunction("net/http.setRequestCancel.func4"))
 }
 
-func subject(t *testing.T) trackertest.Subject {
+func subject(t *testing.T) conformance.Subject {
 	f := trackertest.StartGitHub(t)
-	return trackertest.Subject{
+	return conformance.Subject{
 		Fake:    f,
 		Project: "acme/ops",
 		Missing: "acme/nothing",
@@ -36,7 +37,7 @@ func subject(t *testing.T) trackertest.Subject {
 }
 
 func TestConformance(t *testing.T) {
-	trackertest.Run(t, subject)
+	conformance.Run(t, subject)
 }
 
 // start returns a fake GitHub and a tracker talking to it with its own

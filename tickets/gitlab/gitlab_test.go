@@ -13,6 +13,7 @@ import (
 	"github.com/ooda-sre/ooda/tickets"
 	"github.com/ooda-sre/ooda/tickets/gitlab"
 	"github.com/ooda-sre/ooda/tickets/trackertest"
+	"github.com/ooda-sre/ooda/tickets/trackertest/conformance"
 )
 
 func TestMain(m *testing.M) {
@@ -20,9 +21,9 @@ func TestMain(m *testing.M) {
 }
 
 func TestConformance(t *testing.T) {
-	trackertest.Run(t, func(t *testing.T) trackertest.Subject {
+	conformance.Run(t, func(t *testing.T) conformance.Subject {
 		f := trackertest.StartGitLab(t)
-		return trackertest.Subject{
+		return conformance.Subject{
 			Fake:    f,
 			Project: "acme/ops",
 			Missing: "acme/nothing",

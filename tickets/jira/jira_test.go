@@ -13,6 +13,7 @@ import (
 	"github.com/ooda-sre/ooda/tickets"
 	"github.com/ooda-sre/ooda/tickets/jira"
 	"github.com/ooda-sre/ooda/tickets/trackertest"
+	"github.com/ooda-sre/ooda/tickets/trackertest/conformance"
 )
 
 func TestMain(m *testing.M) {
@@ -30,9 +31,9 @@ func config(f *trackertest.Jira, token string, client *http.Client) jira.Config 
 func TestConformance(t *testing.T) {
 	for _, flavor := range flavors {
 		t.Run(flavor, func(t *testing.T) {
-			trackertest.Run(t, func(t *testing.T) trackertest.Subject {
+			conformance.Run(t, func(t *testing.T) conformance.Subject {
 				f := trackertest.StartJira(t, flavor)
-				return trackertest.Subject{
+				return conformance.Subject{
 					Fake:    f,
 					Project: "OPS",
 					Missing: "NOPE",

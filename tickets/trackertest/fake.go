@@ -1,7 +1,6 @@
 // Package trackertest holds fakes of the REST APIs of the trackers Ooda opens
 // tickets in (GitHub, GitLab, Jira Cloud and Data Center), for tests and
-// `make demo`, and the conformance suite every tickets.Tracker runs against
-// them.
+// `make demo`.
 //
 // Each fake serves the endpoints the adapters call, with the request and
 // response shapes the trackers document, keeps its tickets in memory,
@@ -10,8 +9,10 @@
 // responses lost after the ticket was made. It builds webhook deliveries as
 // the tracker sends them, signed with a given secret.
 //
-// It imports tickets and resilience, never an adapter: the adapters' tests
-// import it.
+// It imports tickets alone of the module, never an adapter (the adapters'
+// tests import it), and not testing or testify, so that a demo process can
+// run the fakes. The suite the adapters run against them is in
+// trackertest/conformance.
 package trackertest
 
 import (

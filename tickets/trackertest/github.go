@@ -14,7 +14,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"testing"
 	"time"
 
 	"github.com/ooda-sre/ooda/tickets"
@@ -63,7 +62,7 @@ func NewGitHub() *GitHub {
 }
 
 // StartGitHub starts a fake GitHub closed with the test.
-func StartGitHub(t testing.TB) *GitHub {
+func StartGitHub(t interface{ Cleanup(func()) }) *GitHub {
 	g := NewGitHub()
 	t.Cleanup(g.Close)
 	return g

@@ -8,7 +8,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"testing"
 	"time"
 
 	"github.com/ooda-sre/ooda/tickets"
@@ -80,7 +79,7 @@ func NewGitLab() *GitLab {
 }
 
 // StartGitLab starts a fake GitLab closed with the test.
-func StartGitLab(t testing.TB) *GitLab {
+func StartGitLab(t interface{ Cleanup(func()) }) *GitLab {
 	g := NewGitLab()
 	t.Cleanup(g.Close)
 	return g

@@ -11,7 +11,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"testing"
 	"time"
 
 	"github.com/ooda-sre/ooda/tickets"
@@ -125,7 +124,7 @@ func NewJira(flavor string) *Jira {
 }
 
 // StartJira starts a fake Jira closed with the test.
-func StartJira(t testing.TB, flavor string) *Jira {
+func StartJira(t interface{ Cleanup(func()) }, flavor string) *Jira {
 	j := NewJira(flavor)
 	t.Cleanup(j.Close)
 	return j

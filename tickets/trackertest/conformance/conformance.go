@@ -1,4 +1,8 @@
-package trackertest
+// Package conformance is the suite every tickets.Tracker runs against its
+// fake from trackertest, in the manner of Alertmanager's notify/test: one
+// table of the behaviour the outbox relies on, held against each tracker.
+// It is imported by tests only; it must not import an adapter.
+package conformance
 
 import (
 	"context"
@@ -11,11 +15,12 @@ import (
 
 	"github.com/ooda-sre/ooda/resilience"
 	"github.com/ooda-sre/ooda/tickets"
+	"github.com/ooda-sre/ooda/tickets/trackertest"
 )
 
 // Subject is one tracker against its fake, for Run.
 type Subject struct {
-	Fake Fake
+	Fake trackertest.Fake
 	// Project exists in Fake; Missing does not.
 	Project string
 	Missing string
@@ -62,7 +67,7 @@ func Run(t *testing.T, start func(t *testing.T) Subject) {
 
 	t.Run("three 500s then success: one ticket", func(t *testing.T) {
 		h := newHarness(t, start, time.Minute)
-		h.s.Fake.Fail(EndpointCreate, http.StatusInternalServerError, 3)
+		h.s.Fake.Fail(trackertest.EndpointCreate, http.StatusInternalServerError, 3)
 		var last error
 		for range 3 {
 			_, last = h.tryAttempt(t, "INC-3/12/create_ticket")
@@ -73,12 +78,12 @@ func Run(t *testing.T, start func(t *testing.T) Subject) {
 		require.NoError(t, err)
 		require.NotEmpty(t, tk.ID)
 		require.Len(t, h.s.Fake.Tickets(), 1)
-		require.Equal(t, 4, h.s.Fake.Calls(EndpointCreate), "Create is not idempotent: the guard must not retry it")
+		require.Equal(t, 4, h.s.Fake.Calls(trackertest.EndpointCreate), "Create is not idempotent: the guard must not retry it")
 	})
 
 	t.Run("lost response: the next attempt finds the ticket", func(t *testing.T) {
 		h := newHarness(t, start, time.Minute)
-		h.s.Fake.LoseResponse(EndpointCreate, 1)
+		h.s.Fake.LoseResponse(trackertest.EndpointCreate, 1)
 		_, err := h.tryAttempt(t, "INC-3/12/create_ticket")
 		require.Error(t, err)
 		require.Len(t, h.s.Fake.Tickets(), 1, "the fake performs the create before dropping the answer")
@@ -87,12 +92,12 @@ func Run(t *testing.T, start func(t *testing.T) Subject) {
 		require.NoError(t, err)
 		require.Equal(t, h.s.Fake.Tickets()[0].ID, tk.ID)
 		require.Len(t, h.s.Fake.Tickets(), 1)
-		require.Equal(t, 1, h.s.Fake.Calls(EndpointCreate))
+		require.Equal(t, 1, h.s.Fake.Calls(trackertest.EndpointCreate))
 	})
 
 	t.Run("rate limit carries Retry-After", func(t *testing.T) {
 		h := newHarness(t, start, time.Minute)
-		h.s.Fake.RateLimit(EndpointCreate, 7*time.Second, 1)
+		h.s.Fake.RateLimit(trackertest.EndpointCreate, 7*time.Second, 1)
 		_, err := h.create(t, "INC-3/12/create_ticket")
 		require.Error(t, err)
 		require.Equal(t, resilience.ClassRateLimited, resilience.Classify(err), "%v", err)
@@ -132,7 +137,7 @@ func Run(t *testing.T, start func(t *testing.T) Subject) {
 		require.NoError(t, h.s.Fake.CloseTicket(h.s.Project, b.ID))
 		gone := missingID(c.ID)
 
-		before := h.s.Fake.Calls(EndpointList)
+		before := h.s.Fake.Calls(trackertest.EndpointList)
 		var got map[string]tickets.Ticket
 		err := h.g.Do(t.Context(), resilience.Op{Method: "states", Idempotent: true}, func(ctx context.Context) error {
 			var err error
@@ -140,7 +145,7 @@ func Run(t *testing.T, start func(t *testing.T) Subject) {
 			return err
 		})
 		require.NoError(t, err)
-		require.Equal(t, 1, h.s.Fake.Calls(EndpointList)-before, "States makes one request")
+		require.Equal(t, 1, h.s.Fake.Calls(trackertest.EndpointList)-before, "States makes one request")
 		require.Len(t, got, 3, "an id the tracker does not have is left out: %v", got)
 		require.Equal(t, tickets.StateOpen, got[a.ID].State)
 		require.Equal(t, tickets.StateClosed, got[b.ID].State)
@@ -208,7 +213,7 @@ func Run(t *testing.T, start func(t *testing.T) Subject) {
 
 	t.Run("hang: the attempt's timeout fires", func(t *testing.T) {
 		h := newHarness(t, start, 200*time.Millisecond)
-		h.s.Fake.Hang(EndpointCreate, 1)
+		h.s.Fake.Hang(trackertest.EndpointCreate, 1)
 		_, err := h.create(t, "INC-3/12/create_ticket")
 		require.Error(t, err)
 		require.ErrorIs(t, err, context.DeadlineExceeded)
