@@ -66,6 +66,9 @@ type ServerConfig struct {
 	// Search answers GET /api/v1/search (a *search.Index); nil leaves the
 	// route out.
 	Search Searcher
+	// Webhooks takes trackers' deliveries at POST
+	// /api/v1/webhooks/{tracker}; nil leaves the route out.
+	Webhooks TicketWebhooks
 }
 
 // Server is Ooda's HTTP surface.
@@ -114,6 +117,9 @@ func NewServer(cfg ServerConfig) (*Server, error) {
 	}
 	if cfg.Sessions != nil {
 		s.mux.Handle("DELETE /api/v1/sessions", s.authed(ScopeAdmin, s.revokeSessions))
+	}
+	if cfg.Webhooks != nil {
+		s.mux.HandleFunc("POST /api/v1/webhooks/{tracker}", s.webhook)
 	}
 	return s, nil
 }

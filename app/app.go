@@ -32,6 +32,7 @@ import (
 	"github.com/ooda-sre/ooda/slo/prom"
 	"github.com/ooda-sre/ooda/storage"
 	"github.com/ooda-sre/ooda/storage/etcd"
+	"github.com/ooda-sre/ooda/tickets"
 )
 
 var (
@@ -118,6 +119,11 @@ type App struct {
 	// actionReminders DMs owners of overdue action items; nil without
 	// Slack, where nobody could be messaged.
 	actionReminders *jobs.ActionReminders
+	// tickets keeps action items' tickets in the configured trackers,
+	// each called through its own guard (trackerGuards); nil without
+	// trackers.
+	tickets       *tickets.Service
+	trackerGuards []*resilience.Guard
 }
 
 // New builds Ooda on db (any storage.Store) from a validated configuration. It starts no
@@ -192,6 +198,9 @@ func New(ctx context.Context, cfg Config, db storage.Store, opts Options) (*App,
 	// working day starts) is in the time zone Slack gave the directory.
 	zones := newPersonZones(a.people.Current)
 	a.dispatcher.Zones = zones
+	if err := a.buildTickets(cfg, os.LookupEnv); err != nil {
+		return nil, fmt.Errorf("tickets: %w", err)
+	}
 	if cfg.slackMode() != "off" {
 		signalSlack = a.client
 		xc := executor.Config{
@@ -201,6 +210,9 @@ func New(ctx context.Context, cfg Config, db storage.Store, opts Options) (*App,
 		}
 		if a.evaluator != nil {
 			xc.Budget = a.budget.Lookup
+		}
+		if a.tickets != nil {
+			xc.Tickets = a.tickets
 		}
 		if a.executor, err = executor.New(xc); err != nil {
 			return nil, err
@@ -233,6 +245,7 @@ func New(ctx context.Context, cfg Config, db storage.Store, opts Options) (*App,
 	if opts.StoreGuard != nil {
 		status.Guards = append(status.Guards, opts.StoreGuard)
 	}
+	status.Guards = append(status.Guards, a.trackerGuards...)
 	status.Store = api.StoreSource{Backend: cmp.Or(opts.backend, "bbolt"), Check: func(ctx context.Context) error { return storeAnswers(ctx, db) }}
 	// A Leadership among several processes says who leads.
 	if el, ok := opts.Leadership.(api.ReplicaSource); ok {
@@ -269,6 +282,9 @@ func New(ctx context.Context, cfg Config, db storage.Store, opts Options) (*App,
 		sc.PostmortemChart = a.postmortemChart
 		sc.Status.LastSLOEvaluation = func() time.Time { return a.monitor.Last().Report.At }
 		sc.Status.SLOErrors = a.sloConfigErrors
+	}
+	if a.tickets != nil {
+		sc.Webhooks = a.tickets
 	}
 	if a.server, err = api.NewServer(sc); err != nil {
 		return nil, err
@@ -433,6 +449,11 @@ func (a *App) workers() []worker {
 	}
 	if a.socket != nil {
 		ws = append(ws, worker{name: "socket mode", run: a.socket.Run})
+	}
+	if a.tickets != nil {
+		// One replica asks the trackers what changed; webhooks reach
+		// whichever replica they arrive at.
+		ws = append(ws, worker{name: "ticket poll", gated: true, run: a.tickets.Poller().Run})
 	}
 	if a.opts.Reload != nil {
 		ws = append(ws, worker{name: "slo reload", run: a.sloReloader(a.opts.Reload)})

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"bytes"
 	"errors"
 	"flag"
 	"fmt"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/ooda-sre/ooda/api"
 	"github.com/ooda-sre/ooda/slo"
+	"github.com/ooda-sre/ooda/tickets"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -54,6 +56,11 @@ type Config struct {
 	// OIDCIssuer overrides Slack's OpenID Connect issuer
 	// (https://slack.com); tests point it at a fake provider.
 	OIDCIssuer string `yaml:"oidc_issuer"`
+
+	// Tickets configures the trackers action items become tickets in,
+	// and which service goes to which; only in the YAML file (its
+	// secrets come from files or the environment it names).
+	Tickets tickets.Config `yaml:"tickets"`
 
 	// dbSet says DB was given (file, environment or flag), not defaulted:
 	// a DB file and etcd endpoints together are a mistake to point out.
@@ -210,6 +217,12 @@ func (c *Config) readFile(path string) error {
 	if err := yaml.Unmarshal(b, &raw); err != nil {
 		return fmt.Errorf("config %s: not valid YAML: %w", path, err)
 	}
+	if _, ok := raw["tickets"]; ok {
+		if err := c.readTickets(b); err != nil {
+			return fmt.Errorf("config %s: %w", path, err)
+		}
+		delete(raw, "tickets")
+	}
 	known := map[string]setting{}
 	for _, s := range c.settings() {
 		known[s.yaml] = s
@@ -309,7 +322,37 @@ func (c Config) validate() error {
 		errs = append(errs, err)
 	}
 	errs = append(errs, c.validateSignIn()...)
+	if err := c.Tickets.Validate(); err != nil {
+		errs = append(errs, fmt.Errorf("tickets: %w", err))
+	}
 	return errors.Join(errs...)
+}
+
+// readTickets reads the file's tickets: section strictly: a misspelt key
+// is an error, not a tracker silently left unconfigured.
+func (c *Config) readTickets(file []byte) error {
+	var doc yaml.Node
+	if err := yaml.Unmarshal(file, &doc); err != nil || len(doc.Content) == 0 {
+		return fmt.Errorf("tickets: not valid YAML: %w", err)
+	}
+	root := doc.Content[0]
+	for i := 0; i+1 < len(root.Content); i += 2 {
+		if root.Content[i].Value != "tickets" {
+			continue
+		}
+		section, err := yaml.Marshal(root.Content[i+1])
+		if err != nil {
+			return fmt.Errorf("tickets: %w", err)
+		}
+		dec := yaml.NewDecoder(bytes.NewReader(section))
+		dec.KnownFields(true)
+		var t tickets.Config
+		if err := dec.Decode(&t); err != nil {
+			return fmt.Errorf("tickets: %w", err)
+		}
+		c.Tickets = t
+	}
+	return nil
 }
 
 // ErrUnreachable is a server configuration nobody could use: no Slack,

@@ -103,6 +103,18 @@ func directRules(m string) []directRule {
 			why:     "chromedp drives the browser tests, in app, and nothing else",
 		},
 		{
+			name:    "go-github only in the GitHub tracker",
+			targets: []string{"github.com/google/go-github/..."},
+			allowed: []string{m + "/tickets/github"},
+			why:     "go-github is allowed only in tickets/github",
+		},
+		{
+			name:    "GitLab's client only in the GitLab tracker",
+			targets: []string{"gitlab.com/gitlab-org/api/client-go/..."},
+			allowed: []string{m + "/tickets/gitlab"},
+			why:     "GitLab's client is allowed only in tickets/gitlab",
+		},
+		{
 			name:    "gobreaker only in resilience",
 			targets: []string{"github.com/sony/gobreaker/..."},
 			allowed: []string{m + "/resilience"},
@@ -160,6 +172,20 @@ func reachRules(m string) []reachRule {
 			m + "/bot/...", m + "/app/...", m + "/internal/...", m + "/resilience/...",
 		},
 		why: "the web UI reaches no Slack, no wiring and no outbound guard",
+	})
+	// The tickets core speaks to trackers through tickets.Tracker only:
+	// the adapters, their client libraries and Slack stay out of it.
+	rules = append(rules, reachRule{
+		root: m + "/tickets",
+		forbidden: []string{
+			// gobreaker comes with resilience, whose guards it calls
+			// through.
+			"github.com/slack-go/...", "go.etcd.io/...", "github.com/robfig/cron/...",
+			"github.com/google/go-github/...", "gitlab.com/gitlab-org/...",
+			m + "/tickets/github", m + "/tickets/gitlab", m + "/tickets/jira", m + "/tickets/trackertest",
+			m + "/bot/...", m + "/api/...", m + "/app/...", m + "/storage/...", m + "/internal/...",
+		},
+		why: "the tickets core knows trackers by their interface, and no Slack, wiring or storage",
 	})
 	return rules
 }
@@ -411,6 +437,8 @@ func TestLayoutCheckers(t *testing.T) {
 		m + "/bot":                 {m + "/bot/command", m + "/bot/blockkit", m + "/incident", m + "/resilience", "github.com/slack-go/slack"},
 		m + "/app":                 {m + "/bot", m + "/storage", m + "/slo/prom", "github.com/robfig/cron/v3", "github.com/slack-go/slack/socketmode"},
 		m + "/cmd/ooda":            {m + "/app"},
+		m + "/tickets":             {m + "/incident", m + "/resilience", "net/http"},
+		m + "/tickets/github":      {m + "/tickets", "github.com/google/go-github/v89/github"},
 	}
 	// with returns clean with pkg importing imps as well.
 	with := func(pkg string, imps ...string) map[string][]string {
@@ -454,6 +482,7 @@ func TestLayoutCheckers(t *testing.T) {
 			graph: with(m+"/resilience", "github.com/slack-go/slack"),
 			want: []string{
 				"./resilience imports github.com/slack-go/slack: slack-go is allowed only in bot/..., app and internal/demo",
+				"./tickets imports ./resilience imports github.com/slack-go/slack: ./tickets must not reach github.com/slack-go/...; the tickets core knows trackers by their interface, and no Slack, wiring or storage",
 			},
 		},
 		{
@@ -501,6 +530,18 @@ func TestLayoutCheckers(t *testing.T) {
 			want: []string{
 				"./slo imports net/http: ./slo must not reach net/http/...; the domain reaches no adapter and no I/O library",
 			},
+		},
+		{
+			name:  "the tickets core reaches an adapter",
+			graph: with(m+"/tickets", m+"/tickets/github"),
+			want: []string{
+				"./tickets imports ./tickets/github: ./tickets must not reach ./tickets/github; the tickets core knows trackers by their interface, and no Slack, wiring or storage",
+			},
+		},
+		{
+			name:  "go-github outside its tracker",
+			graph: with(m+"/app", "github.com/google/go-github/v89/github"),
+			want:  []string{"./app imports github.com/google/go-github/v89/github: go-github is allowed only in tickets/github"},
 		},
 		{
 			name: "a domain package is missing",
