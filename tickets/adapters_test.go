@@ -9,6 +9,7 @@ import (
 
 	"github.com/ooda-sre/ooda/incident"
 	"github.com/ooda-sre/ooda/resilience"
+	"github.com/ooda-sre/ooda/storage"
 	"github.com/ooda-sre/ooda/tickets"
 	"github.com/ooda-sre/ooda/tickets/github"
 	"github.com/ooda-sre/ooda/tickets/gitlab"
@@ -23,42 +24,64 @@ type adapterCase struct {
 	project string
 	tc      tickets.TrackerConfig
 	fake    func() trackertest.Fake
-	build   func(f trackertest.Fake, client *http.Client) (tickets.Tracker, error)
+	token   string // the only token the fake accepts
+	build   func(url, token string, client *http.Client) (tickets.Tracker, error)
 }
 
 func adapterCases() []adapterCase {
 	return []adapterCase{
 		{
 			name: "github", kind: tickets.KindGitHub, project: "acme/ops",
-			fake: func() trackertest.Fake { return trackertest.NewGitHub() },
-			build: func(f trackertest.Fake, c *http.Client) (tickets.Tracker, error) {
-				return github.New(github.Config{BaseURL: f.URL(), Token: f.Token(), HTTPClient: c})
+			fake: func() trackertest.Fake { return trackertest.NewGitHub() }, token: trackertest.DefaultGitHubToken,
+			build: func(url, token string, c *http.Client) (tickets.Tracker, error) {
+				return github.New(github.Config{BaseURL: url, Token: token, HTTPClient: c})
 			},
 		},
 		{
 			name: "gitlab", kind: tickets.KindGitLab, project: "acme/ops",
-			fake: func() trackertest.Fake { return trackertest.NewGitLab() },
-			build: func(f trackertest.Fake, c *http.Client) (tickets.Tracker, error) {
-				return gitlab.New(gitlab.Config{BaseURL: f.URL(), Token: f.Token(), HTTPClient: c})
+			fake: func() trackertest.Fake { return trackertest.NewGitLab() }, token: trackertest.DefaultGitLabToken,
+			build: func(url, token string, c *http.Client) (tickets.Tracker, error) {
+				return gitlab.New(gitlab.Config{BaseURL: url, Token: token, HTTPClient: c})
 			},
 		},
 		{
 			name: "jira", kind: tickets.KindJira, project: "OPS",
 			tc:   tickets.TrackerConfig{Email: trackertest.DefaultJiraEmail},
-			fake: func() trackertest.Fake { return trackertest.NewJira(jira.FlavorCloud) },
-			build: func(f trackertest.Fake, c *http.Client) (tickets.Tracker, error) {
-				return jira.New(jira.Config{BaseURL: f.URL(), Flavor: jira.FlavorCloud, Email: trackertest.DefaultJiraEmail, Token: f.Token(), HTTPClient: c})
+			fake: func() trackertest.Fake { return trackertest.NewJira(jira.FlavorCloud) }, token: trackertest.DefaultJiraToken,
+			build: func(url, token string, c *http.Client) (tickets.Tracker, error) {
+				return jira.New(jira.Config{BaseURL: url, Flavor: jira.FlavorCloud, Email: trackertest.DefaultJiraEmail, Token: token, HTTPClient: c})
 			},
 		},
 		{
 			name: "jira-dc", kind: tickets.KindJira, project: "OPS",
 			tc:   tickets.TrackerConfig{Flavor: tickets.FlavorDataCenter},
-			fake: func() trackertest.Fake { return trackertest.NewJira(jira.FlavorDataCenter) },
-			build: func(f trackertest.Fake, c *http.Client) (tickets.Tracker, error) {
-				return jira.New(jira.Config{BaseURL: f.URL(), Flavor: jira.FlavorDataCenter, Token: f.Token(), HTTPClient: c})
+			fake: func() trackertest.Fake { return trackertest.NewJira(jira.FlavorDataCenter) }, token: trackertest.DefaultJiraToken,
+			build: func(url, token string, c *http.Client) (tickets.Tracker, error) {
+				return jira.New(jira.Config{BaseURL: url, Flavor: jira.FlavorDataCenter, Token: token, HTTPClient: c})
 			},
 		},
 	}
+}
+
+// rig builds a rig whose one tracker is the real adapter reaching url,
+// on db (nil: a new database).
+func (ac adapterCase) rig(t *testing.T, url string, secret []byte, db *storage.DB) *rig {
+	t.Helper()
+	tc := ac.tc
+	tc.Name, tc.Kind, tc.TokenEnv = ac.name, ac.kind, "TOKEN"
+	if ac.kind == tickets.KindJira {
+		tc.URL = "https://jira.example"
+	}
+	return newRig(t, rigOptions{
+		db:     db,
+		config: tickets.Config{Trackers: []tickets.TrackerConfig{tc}, Default: &tickets.Route{Tracker: ac.name, Project: ac.project}},
+		adapters: map[string]func(g *resilience.Guard) tickets.Tracker{ac.name: func(g *resilience.Guard) tickets.Tracker {
+			tr, err := ac.build(url, ac.token, g.HTTPClient())
+			require.NoError(t, err)
+			return tr
+		}},
+		secrets: map[string][]byte{ac.name: secret},
+	})
 }
 
 // TestAdapters drives each real adapter, against its tracker's fake, through
@@ -71,20 +94,7 @@ func TestAdapters(t *testing.T) {
 		t.Run(ac.name, func(t *testing.T) {
 			fake := ac.fake()
 			t.Cleanup(fake.Close)
-			tc := ac.tc
-			tc.Name, tc.Kind, tc.TokenEnv = ac.name, ac.kind, "TOKEN"
-			if ac.kind == tickets.KindJira {
-				tc.URL = "https://jira.example"
-			}
-			r := newRig(t, rigOptions{
-				config: tickets.Config{Trackers: []tickets.TrackerConfig{tc}, Default: &tickets.Route{Tracker: ac.name, Project: ac.project}},
-				adapters: map[string]func(g *resilience.Guard) tickets.Tracker{ac.name: func(g *resilience.Guard) tickets.Tracker {
-					tr, err := ac.build(fake, g.HTTPClient())
-					require.NoError(t, err)
-					return tr
-				}},
-				secrets: map[string][]byte{ac.name: secret},
-			})
+			r := ac.rig(t, fake.URL(), secret, nil)
 			n := r.declare("Checkout fails for EU cards", "search", false)
 
 			// A response lost after the ticket was created: one ticket.

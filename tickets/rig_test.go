@@ -286,6 +286,7 @@ type rigOptions struct {
 	// client, by tracker name; secrets are webhook secrets by name.
 	adapters map[string]func(g *resilience.Guard) tickets.Tracker
 	secrets  map[string][]byte
+	db       *storage.DB // nil: a new database
 }
 
 const (
@@ -314,7 +315,10 @@ func newRig(t *testing.T, o rigOptions) *rig {
 	if o.trackers == nil {
 		o.trackers = map[string]tickets.Tracker{}
 	}
-	r := &rig{t: t, ctx: t.Context(), db: storagetest.Open(t), trackers: o.trackers, notifyCh: make(chan struct{}, 100),
+	if o.db == nil {
+		o.db = storagetest.Open(t)
+	}
+	r := &rig{t: t, ctx: t.Context(), db: o.db, trackers: o.trackers, notifyCh: make(chan struct{}, 100),
 		now: time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)}
 	var configured []tickets.Configured
 	for _, tc := range o.config.Trackers {
