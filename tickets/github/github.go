@@ -308,6 +308,12 @@ func mapError(err error, what, may string) error {
 		return fmt.Errorf("github: %s: %w", what, err)
 	}
 	code := e.Response.StatusCode
+	if (code == http.StatusForbidden || code == http.StatusTooManyRequests) && isRateLimit(e) {
+		// go-github knows a secondary limit by its documentation URL;
+		// GitHub's message and Retry-After say the same when the URL
+		// changes, and a wait must not become a permanent refusal.
+		return fmt.Errorf("github: %s: %s: %w", what, e.Message, &resilience.RateLimitError{RetryAfter: retryAfter(e.Response)})
+	}
 	var why string
 	switch code {
 	case http.StatusUnauthorized:
@@ -324,6 +330,11 @@ func mapError(err error, what, may string) error {
 		return fmt.Errorf("github: %s: %w", what, status)
 	}
 	return resilience.Permanent(fmt.Errorf("GitHub refused: %s (%d): %w", why, code, status))
+}
+
+func isRateLimit(e *gh.ErrorResponse) bool {
+	return e.Response.Header.Get("Retry-After") != "" ||
+		strings.Contains(strings.ToLower(e.Message), "rate limit")
 }
 
 // details lists the fields a 422 names (an unknown assignee, a label too

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"net/http/httptest"
 	"testing"
 	"time"
 
@@ -166,6 +167,27 @@ func TestErrors(t *testing.T) {
 			require.NotContains(t, err.Error(), f.Token())
 		})
 	}
+}
+
+// TestSecondaryLimitByMessage covers a secondary limit whose documentation
+// URL go-github does not recognise: still a wait, not a refusal.
+func TestSecondaryLimitByMessage(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Retry-After", "45")
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusForbidden)
+		_, _ = w.Write([]byte(`{"message":"You have exceeded a secondary rate limit. Please wait a few minutes before you try again."}`))
+	}))
+	t.Cleanup(srv.Close)
+	tr := &http.Transport{}
+	t.Cleanup(tr.CloseIdleConnections)
+	g, err := github.New(github.Config{BaseURL: srv.URL, Token: "t", HTTPClient: &http.Client{Transport: tr}})
+	require.NoError(t, err)
+	_, err = g.Create(t.Context(), "acme/ops", tickets.NewTicket{Key: "K", Title: "t"})
+	require.Equal(t, resilience.ClassRateLimited, resilience.Classify(err), "%v", err)
+	wait, ok := resilience.RetryAfter(err)
+	require.True(t, ok)
+	require.Equal(t, 45*time.Second, wait)
 }
 
 func TestWebhookIgnoresOtherEvents(t *testing.T) {

@@ -313,10 +313,14 @@ func (t *Tracker) AccountByEmail(ctx context.Context, email string) (string, err
 }
 
 // Webhook checks X-Hub-Signature, "sha256=" and the hex HMAC-SHA256 of the
-// body under secret (how Jira Cloud signs an admin webhook that has a
-// secret), before reading the body; then reports the issue's state when
-// a jira:issue_updated delivery changed its status. Every other event
-// (issue_created, comments) reports nothing.
+// body under secret, before reading the body; then reports the issue's
+// state when a jira:issue_updated delivery changed its status. Every other
+// event (issue_created, comments, a label changed) reports nothing.
+//
+// Jira Cloud signs so the admin webhooks that have a secret (the admin
+// page, or /rest/webhooks/1.0/webhook), not the dynamic webhooks of apps,
+// which carry a JWT instead; Jira Data Center signs so every webhook with
+// a secret (Atlassian's "Managing webhooks" page, Data Center 10).
 func (t *Tracker) Webhook(h http.Header, body []byte, secret []byte) ([]tickets.Change, error) {
 	sig, ok := strings.CutPrefix(h.Get("X-Hub-Signature"), "sha256=")
 	got, err := hex.DecodeString(sig)

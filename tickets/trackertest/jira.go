@@ -184,7 +184,8 @@ func projectOf(key string) string {
 
 // SignedWebhook builds a jira:issue_updated delivery for a status change to
 // the issue's current status, signed as Jira Cloud signs admin webhooks
-// that have a secret: X-Hub-Signature: sha256=<hex HMAC-SHA256>.
+// that have a secret, and Data Center every webhook that has one:
+// X-Hub-Signature: sha256=<hex HMAC-SHA256>.
 func (j *Jira) SignedWebhook(_, id string, secret []byte) (http.Header, []byte, error) {
 	j.mu.Lock()
 	t := j.ticket(projectOf(id), id)
