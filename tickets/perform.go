@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/ooda-sre/ooda/incident"
 	"github.com/ooda-sre/ooda/resilience"
@@ -404,7 +405,7 @@ func (s *Service) closeComment(ctx context.Context, inc incident.Incident, a inc
 // timeline for a close.
 func (s *Service) Failed(pe incident.Pending, err error, m incident.Meta) incident.Decider {
 	id, _ := strconv.Atoi(pe.Effect.Params[incident.ParamAction])
-	reason := resilience.Redact(err.Error())
+	reason := clip(resilience.Redact(err.Error()), incident.MaxText)
 	key := pe.Effect.Key
 	switch pe.Effect.Kind {
 	case incident.EffectCreateTicket:
@@ -434,4 +435,15 @@ func (s *Service) RetryAfter(err error) (time.Duration, bool) {
 // meta is how Ooda signs what it records about tickets.
 func (s *Service) meta(key string) incident.Meta {
 	return incident.Meta{At: s.now(), Actor: incident.Bot, Source: timeline.SourceSystem, Key: key}
+}
+
+// clip cuts s to at most n bytes on a rune boundary.
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
 }

@@ -25,6 +25,10 @@ var (
 // or ErrBadPayload (400); nil for a delivery about a ticket Ooda does not
 // follow, because trackers retry anything but a 2xx. Other errors are the
 // store's (answer 500: the tracker retries).
+//
+// GitLab's deliveries name a project by its path: a route that names a
+// GitLab project by numeric id is kept in step by polling alone, since a
+// path and an id cannot be matched without asking GitLab. Route by path.
 func (s *Service) Deliver(ctx context.Context, tracker string, h http.Header, body []byte) error {
 	tr, ok := s.trackers[tracker]
 	if !ok || len(tr.WebhookSecret) == 0 {
