@@ -145,8 +145,10 @@ func (c Config) Validate() error {
 			bad("trackers[%d]: name is empty; name it in lower case, such as name: github", i)
 		case !nameRE.MatchString(t.Name):
 			bad("%s: a name is lower-case letters, digits and dashes (it is part of the webhook URL); write, say, %q", label, suggestName(t.Name))
-		case kinds[t.Name] != "":
-			bad("%s: two trackers are named %s; give each its own name", label, t.Name)
+		default:
+			if _, dup := kinds[t.Name]; dup {
+				bad("%s: two trackers are named %s; give each its own name", label, t.Name)
+			}
 		}
 		if t.Name != "" {
 			kinds[t.Name] = t.Kind
