@@ -103,18 +103,18 @@ func TestDemoShowsTheTimeline(t *testing.T) {
 		// The post-mortem: asked for, uploaded into the channel, published.
 		"14:51  dave   /incident postmortem\n                → INC-2: writing the post-mortem draft from the timeline",
 		"14:51  ooda   Post-mortem draft for INC-2 “checkout SLO burning”",
-		"[file inc-2-postmortem-draft-31.md, ",
+		"[file inc-2-postmortem-draft-32.md, ",
 		"15:20  dave   /incident postmortem publish https://wiki.example.com/pm/inc-2\n                → INC-2 is closed; its post-mortem is published at https://wiki.example.com/pm/inc-2.",
 		"15:20  ooda   @dave closed INC-2; post-mortem: https://wiki.example.com/pm/inc-2",
 		// The announcement channel.
 		"Follow it in\n                #inc-2-checkout-slo-burning.",
 		"INC-2 resolved after 45 min.",
-		"INC-2 closed after 45 min: 31 signed requests from Slack, 33 events recorded",
+		"INC-2 closed after 45 min: 30 signed requests from Slack, 34 events recorded",
 		// The timeline.
 		"14:05  T+00:00", "14:50  T+00:45", "Pinned: 5xx by pod", "dave is Commander (handover from alice)",
 		"19 min without entries", "Resolved: Rolled back checkout-api", "Closed; post-mortem at https://wiki.example.com/pm/inc-2",
 		// The draft as uploaded, where it was shared and where it was written.
-		"`/incident postmortem` shared the draft in #inc-2-checkout-slo-burning: inc-2-postmortem-draft-31.md (",
+		"`/incident postmortem` shared the draft in #inc-2-checkout-slo-burning: inc-2-postmortem-draft-32.md (",
 		"bookmarked as “INC-2 post-mortem draft · 26 Nov 14:51 UTC”.",
 		"Post-mortem draft written to " + draftPath + " (the Markdown Ooda uploaded)",
 		"# Post-mortem: INC-2 — checkout SLO burning",
@@ -123,14 +123,14 @@ func TestDemoShowsTheTimeline(t *testing.T) {
 	}
 	draft, err := os.ReadFile(draftPath)
 	require.NoError(t, err)
-	require.Contains(t, out, fmt.Sprintf("inc-2-postmortem-draft-31.md (%d bytes)", len(draft)), "the file written is the one uploaded")
+	require.Contains(t, out, fmt.Sprintf("inc-2-postmortem-draft-32.md (%d bytes)", len(draft)), "the file written is the one uploaded")
 	require.Contains(t, string(draft), "**Error budget spent:** 11.4% of the checkout/requests-availability error budget",
 		"the draft measures the incident's span against the same Prometheus")
 	// The record people publish: names, the correction with its audit
 	// note, and action items with owners, due days, states and a ticket.
 	for _, want := range []string{
-		"| 1 | Make the connection-pool size a config value with a load-tested default | Carol Diaz (@carol) | P0 (default) | 2026-12-03 | open | <https://tracker.example.com/CHK-812> |",
-		"| 2 | Add a load test of checkout to the deploy pipeline | Alice Chen (@alice) | P1 | 2026-12-10 | open |  |",
+		"| 1 | Make the connection-pool size a config value with a load-tested default | Carol Diaz (@carol) | P0 (default) | 2026-12-03 | open | acme/checkout\\#1 (open) <http://127.0.0.1:",
+		"| 2 | Add a load test of checkout to the deploy pipeline | Alice Chen (@alice) | P1 | 2026-12-10 | open | acme/checkout\\#2 (open) <http://127.0.0.1:",
 		"## Corrections",
 		"amended by Carol Diaz (@carol) (Ops) at 14:18 UTC: was “rollback to v2.30.4 started (deploy \\#8812)”",
 	} {
@@ -139,7 +139,13 @@ func TestDemoShowsTheTimeline(t *testing.T) {
 	// The page warning's chart in its thread and the kickoff's similar
 	// past incident are part of the story now; the story still fits.
 	require.Contains(t, out, "[file slo-checkout-requests-availability-", "the page warning carries its chart")
-	require.LessOrEqual(t, strings.Count(out, "\n"), 210, "the demo is meant to be read in one go")
+	// The action items became issues in the fake GitHub, once each,
+	// assigned through the accounts file, and the draft links them.
+	require.Regexp(t, `#1 open  \[http://127\.0\.0\.1:\d+/acme/checkout/issues/1\] Make the connection-pool size a config value with a load-tested default · labels incident, sev2, P0 · assigned carol-diaz\n`, out)
+	require.Regexp(t, `#2 open  \[http://127\.0\.0\.1:\d+/acme/checkout/issues/2\] Add a load test of checkout to the deploy pipeline · labels incident, sev2, P1 · assigned alicechen\n`, out)
+	require.NotContains(t, out, "#3 open", "one issue per item")
+	require.Contains(t, out, "The post-mortem draft's Action Items link them:\n\n    | \\[ \\] | 1 |")
+	require.LessOrEqual(t, strings.Count(out, "\n"), 215, "the demo is meant to be read in one go")
 }
 
 // seed makes a database with one incident and closes it.

@@ -21,6 +21,7 @@ import (
 	"github.com/ooda-sre/ooda/incident"
 	"github.com/ooda-sre/ooda/resilience/resiliencetest"
 	"github.com/ooda-sre/ooda/storage"
+	"github.com/ooda-sre/ooda/tickets/trackertest"
 	"github.com/ooda-sre/ooda/timeline"
 )
 
@@ -103,10 +104,19 @@ func playDemo(ctx context.Context, db *storage.DB, dir string, clock *resilience
 	if err != nil {
 		return err
 	}
+	// The team's tracker: action items become issues there.
+	tracker := trackertest.NewGitHub()
+	defer tracker.Close()
+	tracker.AddProject(demoTrackerProject)
+	trackerCfg, err := writeDemoTracker(dir, tracker.URL(), tracker.Token())
+	if err != nil {
+		return err
+	}
 
 	cfg := app.DefaultConfig()
 	cfg.SlackBotToken, cfg.SlackSigningSecret, cfg.SlackAPIURL, cfg.AnnounceChannel = demoBotToken, demoSigningSecret, fake.URL(), announce
 	cfg.SLOFiles, cfg.PrometheusURL, cfg.SLOChannel = []string{sloFile}, prom.URL, sloChannel
+	cfg.Tickets = trackerCfg
 	if serve != nil {
 		// The web UI, as a deployment configures it, on the address the
 		// person will open; the demo signs them in itself (serveWeb), so
@@ -193,9 +203,11 @@ func playDemo(ctx context.Context, db *storage.DB, dir string, clock *resilience
 	if err := view.WriteText(w, timeline.TextOptions{Name: demoName, Numbers: true}); err != nil {
 		return err
 	}
-	if err := ws.showPostmortem(w, inc); err != nil {
+	draft, err := ws.showPostmortem(w, inc)
+	if err != nil {
 		return err
 	}
+	showTickets(w, tracker.Tickets(), draft)
 	if serve == nil {
 		return nil
 	}
@@ -228,12 +240,20 @@ func (ws *demoWorkspace) tickSLOs(ctx context.Context, ooda *app.App) error {
 // in the background of `ooda serve`, and insists that none is left: the
 // fake Slack refuses nothing, so a leftover is a bug the demo must show.
 func drain(ctx context.Context, ooda *app.App, db *storage.DB) error {
-	if _, err := ooda.Drain(ctx); err != nil {
-		return err
-	}
-	depth, _, err := db.OutboxStats(ctx)
-	if err != nil {
-		return err
+	// An effect's completion may queue another (a ticket opened is told
+	// in the channel): pass again while passes get somewhere.
+	depth := 0
+	for range 5 {
+		done, err := ooda.Drain(ctx)
+		if err != nil {
+			return err
+		}
+		if depth, _, err = db.OutboxStats(ctx); err != nil {
+			return err
+		}
+		if depth == 0 || done == 0 {
+			break
+		}
 	}
 	if depth > 0 {
 		pending, _ := db.Pending(ctx, 1)
@@ -281,7 +301,7 @@ func allAnswered(g prometheus.Gatherer) (int, error) {
 // showPostmortem shows the post-mortem draft Ooda shared in the incident
 // channel, and writes the bytes it uploaded into a file that outlives the
 // demo, showing where it is and how it starts.
-func (ws *demoWorkspace) showPostmortem(w io.Writer, inc incident.Incident) error {
+func (ws *demoWorkspace) showPostmortem(w io.Writer, inc incident.Incident) ([]byte, error) {
 	var draft slacktest.File
 	for _, f := range ws.fake.Files() {
 		if f.Completed && slices.Contains(f.Channels, ws.channel) {
@@ -289,7 +309,7 @@ func (ws *demoWorkspace) showPostmortem(w io.Writer, inc incident.Incident) erro
 		}
 	}
 	if draft.ID == "" {
-		return fmt.Errorf("demo: no post-mortem draft was shared in %s", ws.channelName(ws.channel))
+		return nil, fmt.Errorf("demo: no post-mortem draft was shared in %s", ws.channelName(ws.channel))
 	}
 	ch, _ := ws.fake.Channel(ws.channel)
 	bookmark := "not bookmarked"
@@ -300,7 +320,7 @@ func (ws *demoWorkspace) showPostmortem(w io.Writer, inc incident.Incident) erro
 	}
 	path, err := writeDraft(draft.Content, inc)
 	if err != nil {
-		return fmt.Errorf("demo: post-mortem: %w", err)
+		return nil, fmt.Errorf("demo: post-mortem: %w", err)
 	}
 	fmt.Fprintf(w, "\n`/incident postmortem` shared the draft in %s: %s (%d bytes),\n%s.\n",
 		ws.channelName(ws.channel), draft.Name, len(draft.Content), bookmark)
@@ -310,7 +330,7 @@ func (ws *demoWorkspace) showPostmortem(w io.Writer, inc incident.Incident) erro
 		fmt.Fprintf(w, "    %s\n", l)
 	}
 	fmt.Fprintln(w, "    …")
-	return nil
+	return draft.Content, nil
 }
 
 // writeDraft writes the draft to a new file in the temporary directory,

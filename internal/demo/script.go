@@ -97,7 +97,6 @@ var demoScript = []demoStep{
 	{at: 42 * time.Minute, who: "dave", cmd: "decide keep v2.31.0 off production until the pool size is configurable"},
 	{at: 43 * time.Minute, who: "dave", cmd: "action Make the connection-pool size a config value with a load-tested default @carol"},
 	{at: 43*time.Minute + 30*time.Second, who: "dave", cmd: "action Add a load test of checkout to the deploy pipeline @alice P1 due +14d"},
-	{at: 44 * time.Minute, who: "carol", cmd: "action link 1 https://tracker.example.com/CHK-812"},
 	{at: 44*time.Minute + 30*time.Second, who: "dave", cmd: "note thanks all; post-mortem draft to follow"},
 	{at: 45 * time.Minute, who: "dave", cmd: "resolve Rolled back checkout-api v2.31.0; its connection-pool default exhausted under load."},
 	{at: 46 * time.Minute, who: "dave", cmd: "postmortem"},
