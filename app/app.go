@@ -383,6 +383,16 @@ func (a *App) RemindActionOwners(ctx context.Context, now time.Time) (int, error
 	return a.actionReminders.Tick(ctx, now)
 }
 
+// PollTickets asks every tracker, once, about the tickets Ooda follows
+// and records what changed, as the poller Run starts does on its
+// interval.
+func (a *App) PollTickets(ctx context.Context) error {
+	if a.tickets == nil {
+		return errors.New("no tracker is configured")
+	}
+	return a.tickets.Poller().PollOnce(ctx)
+}
+
 // RebuildSearch reads every incident of the store into the search index,
 // as the index's worker does when Run starts it; the demo and tests, which
 // run no workers, call it to search what the store holds.

@@ -27,11 +27,9 @@ import (
 )
 
 func TestMain(m *testing.M) {
-	// go-github's CheckResponse swaps an error answer's body for a copy and
-	// closes only the copy, so the client's timeout goroutine for that
-	// request lives until its timer (the guard's Timeout) fires
-	// (tickets/github's tests say the same).
-	goleak.VerifyTestMain(m, goleak.IgnoreTopFunction("net/http.setRequestCancel.func4"))
+	// No goroutine may outlive a test: not even the client's timeout
+	// watcher of a failed GitHub call (see errorBodies).
+	goleak.VerifyTestMain(m)
 }
 
 // The executor performs the ticket effects through a *tickets.Service.

@@ -5,10 +5,12 @@
 package github
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -57,7 +59,7 @@ func New(cfg Config) (*Tracker, error) {
 		return nil, errors.New("github tracker: http client is nil")
 	}
 	opts := []gh.ClientOptionsFunc{
-		gh.WithHTTPClient(cfg.HTTPClient),
+		gh.WithHTTPClient(&http.Client{Transport: errorBodies{cfg.HTTPClient}}),
 		gh.WithAuthToken(cfg.Token),
 		// The guard and the outbox wait out rate limits; the client's
 		// memory of one would answer for GitHub with a made-up 403.
@@ -71,6 +73,36 @@ func New(cfg Config) (*Tracker, error) {
 		return nil, fmt.Errorf("github tracker: %w", err)
 	}
 	return &Tracker{client: c}, nil
+}
+
+// maxErrorBody bounds what is kept of an error answer's body: go-github
+// reads 2 MB of it at most, and a message is a few hundred bytes.
+const maxErrorBody = 1 << 20
+
+// errorBodies carries go-github's calls through the guard's client and
+// closes every error answer's body itself. go-github reads an error body,
+// then puts a copy in its place without closing the original; since Go
+// 1.23 only a Close ends the client's timeout watcher, so each failed
+// call would leave a goroutine (and its connection) behind until the
+// client's Timeout. go-github gets a copy, already read; the client
+// sees its body closed.
+type errorBodies struct{ c *http.Client }
+
+func (e errorBodies) RoundTrip(r *http.Request) (*http.Response, error) {
+	resp, err := e.c.Do(r)
+	if err != nil || resp.StatusCode < http.StatusMultipleChoices {
+		return resp, err
+	}
+	b, rerr := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
+	cerr := resp.Body.Close()
+	if rerr != nil {
+		return nil, rerr
+	}
+	if cerr != nil {
+		return nil, cerr
+	}
+	resp.Body = io.NopCloser(bytes.NewReader(b))
+	return resp, nil
 }
 
 func isDotCom(base string) bool {

@@ -89,6 +89,8 @@ type Fake interface {
 	Token() string
 	// Fail answers status to the next n calls to endpoint.
 	Fail(endpoint string, status, n int)
+	// SetDown makes every call answer 503 until SetDown(false).
+	SetDown(down bool)
 	// RateLimit answers the next n calls to endpoint with the tracker's
 	// rate limit (429) and Retry-After, in whole seconds rounded up.
 	RateLimit(endpoint string, retryAfter time.Duration, n int)
@@ -161,6 +163,7 @@ type server struct {
 	calls   map[string]int
 	faults  map[string][]*fault
 	tickets []*Ticket
+	down    bool // every call answers 503 until SetDown(false)
 }
 
 // newServer builds the server of mux, unstarted: handlers are methods of
@@ -205,6 +208,15 @@ func (s *server) Hang(endpoint string, n int) {
 // LoseResponse performs the next n calls to endpoint and drops their answers.
 func (s *server) LoseResponse(endpoint string, n int) {
 	s.queue(endpoint, &fault{kind: faultLostResponse, left: n})
+}
+
+// SetDown makes the tracker down (every call answers 503, and nothing
+// happens) until SetDown(false): an outage of unknown length, which a
+// count of faults cannot stand for.
+func (s *server) SetDown(down bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.down = down
 }
 
 func (s *server) queue(endpoint string, f *fault) {
@@ -271,8 +283,12 @@ func (s *server) handle(endpoint string, h func(r *http.Request, body []byte) re
 		}
 		s.mu.Lock()
 		s.calls[endpoint]++
-		f := s.takeFault(endpoint)
+		f, down := s.takeFault(endpoint), s.down
 		s.mu.Unlock()
+		if down {
+			write(w, reply{status: http.StatusServiceUnavailable, body: s.fl.errorBody(http.StatusServiceUnavailable, http.StatusText(http.StatusServiceUnavailable))})
+			return
+		}
 		perform := func() reply {
 			if !s.fl.authorized(r) {
 				return reply{status: http.StatusUnauthorized, body: s.fl.errorBody(http.StatusUnauthorized, "Bad credentials")}
