@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ooda-sre/ooda/tickets"
+
 	"github.com/ooda-sre/ooda/api"
 	"github.com/ooda-sre/ooda/slo"
 	"github.com/stretchr/testify/require"
@@ -230,4 +232,40 @@ func TestAPITokensFile(t *testing.T) {
 			require.Equal(t, tt.want, got)
 		})
 	}
+}
+
+// TestTicketsSection: the tickets: section of the YAML file is read
+// strictly, validated with the rest, and never echoes a secret.
+func TestTicketsSection(t *testing.T) {
+	dir := t.TempDir()
+	write := func(yaml string) string {
+		p := filepath.Join(dir, "ooda.yaml")
+		require.NoError(t, os.WriteFile(p, []byte(yaml), 0o600))
+		return p
+	}
+	good := write(`db: x.db
+tickets:
+  trackers:
+    - name: jira
+      kind: jira
+      url: https://acme.atlassian.net
+      email: ooda@acme.example
+      token_env: JIRA_TOKEN
+  default: {tracker: jira, project: OPS}
+  poll_interval: 2m
+`)
+	c, err := load(t, nil, map[string]string{"OODA_CONFIG": good})
+	require.NoError(t, err)
+	require.True(t, c.Tickets.Enabled())
+	require.Equal(t, "jira", c.Tickets.Trackers[0].Name)
+	require.Equal(t, &tickets.Route{Tracker: "jira", Project: "OPS"}, c.Tickets.Default)
+
+	misspelt := write("tickets:\n  trackers:\n    - name: gh\n      kind: github\n      tokn_file: /x\n")
+	_, err = load(t, nil, map[string]string{"OODA_CONFIG": misspelt})
+	require.ErrorContains(t, err, "tokn_file", "a misspelt key is named, not ignored")
+
+	invalid := write("tickets:\n  trackers:\n    - name: gh\n      kind: gitbucket\n      token_file: /x\n  default: {tracker: gh, project: acme/ops}\n")
+	_, err = load(t, nil, map[string]string{"OODA_CONFIG": invalid})
+	require.ErrorContains(t, err, "tickets:")
+	require.ErrorContains(t, err, "gitbucket")
 }
