@@ -24,6 +24,10 @@ const (
 const (
 	ParamAction = "action"
 	ParamHow    = "how"
+	// ParamPrevious is, on a create_ticket that retries a failed one, the
+	// key of that one: its create may have landed before it failed for
+	// good, and the ticket it made is looked for too.
+	ParamPrevious = "previous"
 )
 
 // The states of an item's ticket.
@@ -90,13 +94,22 @@ func (inc *Incident) RequestTicket(id int, m Meta) (Change, error) {
 	seq := b.event(timeline.KindActionUpdated, timeline.PhaseNone, "", map[string]string{
 		timeline.AttrActionID: strconv.Itoa(id), timeline.AttrChange: timeline.ActionChangeTicket,
 	})
-	b.ticket(seq, id)
+	prev := ""
+	if a.Ticket != nil {
+		prev = a.Ticket.Effect
+	}
+	b.ticket(seq, id, prev)
 	return b.ch, nil
 }
 
-// ticket queues the creation of item id's ticket by the event at seq.
-func (b *builder) ticket(seq uint64, id int) {
-	b.effect(seq, EffectCreateTicket, "", "", map[string]string{ParamAction: strconv.Itoa(id)})
+// ticket queues the creation of item id's ticket by the event at seq;
+// previous is the key of the failed request it retries, if any.
+func (b *builder) ticket(seq uint64, id int, previous string) {
+	params := map[string]string{ParamAction: strconv.Itoa(id)}
+	if previous != "" {
+		params[ParamPrevious] = previous
+	}
+	b.effect(seq, EffectCreateTicket, "", "", params)
 }
 
 // TicketEffectKey is the key of the create_ticket effect the event at seq

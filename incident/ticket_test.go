@@ -63,6 +63,7 @@ func TestTicketFailedThenAskedAgain(t *testing.T) {
 	ch = r.commit(r.inc.RequestTicket(1, r.meta("U1")))
 	require.Equal(t, []string{"create_ticket"}, effectShape(ch))
 	again := ch.Effects[0]
+	require.Equal(t, fx.Key, again.Params[incident.ParamPrevious], "the failed request's ticket is looked for too")
 	require.NotEqual(t, fx.Key, again.Key, "a new request is a new effect, with its own key")
 	require.Equal(t, incident.TicketPending, r.inc.Actions[0].Ticket.State)
 

@@ -225,14 +225,31 @@ func (s *Service) create(ctx context.Context, pe incident.Pending) (incident.Dec
 	where := tr.Name + " " + route.Project
 
 	var found Ticket
-	since := pe.QueuedAt.Add(-FindWindow)
-	err = tr.Guard.Do(ctx, resilience.Op{Method: "find", Idempotent: true}, func(ctx context.Context) error {
-		var err error
-		found, ok, err = tr.Tracker.Find(ctx, route.Project, key, since)
-		return err
-	})
-	if err != nil {
-		return nil, fmt.Errorf("find the ticket in %s: %w", where, err)
+	// The key of this effect, then the key of the request this one
+	// retries (a create that landed before its attempt failed for good
+	// would otherwise be opened a second time).
+	looks := []struct {
+		key   string
+		since time.Time
+	}{{key, pe.QueuedAt.Add(-FindWindow)}}
+	if prev := pe.Effect.Params[incident.ParamPrevious]; prev != "" {
+		looks = append(looks, struct {
+			key   string
+			since time.Time
+		}{prev, a.CreatedAt.Add(-FindWindow)})
+	}
+	for _, l := range looks {
+		err = tr.Guard.Do(ctx, resilience.Op{Method: "find", Idempotent: true}, func(ctx context.Context) error {
+			var err error
+			found, ok, err = tr.Tracker.Find(ctx, route.Project, l.key, l.since)
+			return err
+		})
+		if err != nil {
+			return nil, fmt.Errorf("find the ticket in %s: %w", where, err)
+		}
+		if ok {
+			break
+		}
 	}
 	if !ok {
 		nt, err := s.render(ctx, tr, inc, a, key)
@@ -247,7 +264,14 @@ func (s *Service) create(ctx context.Context, pe incident.Pending) (incident.Dec
 			return err
 		})
 		if err != nil {
-			return nil, fmt.Errorf("create the ticket in %s: %w", where, err)
+			err = fmt.Errorf("create the ticket in %s: %w", where, err)
+			if c := resilience.Classify(err); c == resilience.ClassRetryable {
+				// The tracker may still make the ticket after the client
+				// gave up on it (or Jira Cloud's search may not show it
+				// yet): the next attempt must find it, so it waits.
+				return nil, &settleError{err: err, wait: settleTime(tr.Kind)}
+			}
+			return nil, err
 		}
 	}
 	state := incident.TicketOpen
@@ -399,6 +423,10 @@ func (s *Service) closeComment(ctx context.Context, inc incident.Incident, a inc
 		who = "someone"
 	}
 	if how == CloseWontDo {
+		if inc.Private {
+			// The reason is a person's words in a private channel.
+			return fmt.Sprintf("Marked won't do in Ooda by %s in %s.", who, inc.ID)
+		}
 		return fmt.Sprintf("Marked won't do in Ooda by %s in %s: %s", who, inc.ID, oneLine(a.Reason))
 	}
 	return fmt.Sprintf("Marked done in Ooda by %s in %s.", who, inc.ID)
@@ -430,10 +458,44 @@ func (s *Service) Failed(pe incident.Pending, err error, m incident.Meta) incide
 	return func(*incident.Incident) (incident.Change, error) { return incident.Change{}, nil }
 }
 
-// RetryAfter is the wait a rate-limited err asked for: the guard's error
-// carries its tracker's classifier.
+// RetryAfter is the wait a rate-limited err asked for (the guard's error
+// carries its tracker's classifier), or the settle time after a create
+// whose outcome is unknown.
 func (s *Service) RetryAfter(err error) (time.Duration, bool) {
+	var se *settleError
+	if errors.As(err, &se) {
+		return se.wait, true
+	}
 	return resilience.RetryAfter(err)
+}
+
+// settleError is a create that failed in a way that leaves its outcome
+// unknown (a timeout, a lost response, a 5xx): the tracker may yet make
+// the ticket, so the next attempt, which looks for it before creating,
+// waits until it would see it.
+type settleError struct {
+	err  error
+	wait time.Duration
+}
+
+func (e *settleError) Error() string { return e.err.Error() }
+func (e *settleError) Unwrap() error { return e.err }
+
+// The settle times: how long after an unknown create the next attempt
+// looks for its ticket. GitHub's and GitLab's lists, and Jira Data
+// Center's search, show a ticket once its create has been answered;
+// Jira Cloud's search index lags by up to minutes (Data Center waits as
+// long: the tracker's kind does not say its flavor).
+const (
+	SettleTime          = 2 * time.Minute
+	SettleTimeJiraCloud = 5 * time.Minute
+)
+
+func settleTime(kind string) time.Duration {
+	if kind == KindJira {
+		return SettleTimeJiraCloud
+	}
+	return SettleTime
 }
 
 // meta is how Ooda signs what it records about tickets.

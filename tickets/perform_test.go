@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -21,14 +22,18 @@ func TestCreateExactlyOnce(t *testing.T) {
 		faults  func(f *fakeTracker)
 		retries int // attempts that defer before one completes
 		creates int // Create calls in all
+		// wait is what the deferred attempts ask the executor to wait:
+		// the settle time after a create of unknown outcome, the
+		// tracker's Retry-After, or nothing of its own (0).
+		wait time.Duration
 	}{
 		{name: "first attempt", creates: 1},
-		{name: "500 three times from Create, then 200", retries: 3, creates: 4, faults: func(f *fakeTracker) {
+		{name: "500 three times from Create, then 200", retries: 3, creates: 4, wait: tickets.SettleTime, faults: func(f *fakeTracker) {
 			for range 3 {
 				f.fail("create", &resilience.HTTPStatusError{Code: 500})
 			}
 		}},
-		{name: "response lost after the ticket was created", retries: 1, creates: 1, faults: func(f *fakeTracker) {
+		{name: "response lost after the ticket was created", retries: 1, creates: 1, wait: tickets.SettleTime, faults: func(f *fakeTracker) {
 			f.loseAfter("create", io.ErrUnexpectedEOF)
 		}},
 		{name: "find fails on every attempt of the guard, then answers", retries: 1, creates: 1, faults: func(f *fakeTracker) {
@@ -36,7 +41,7 @@ func TestCreateExactlyOnce(t *testing.T) {
 				f.fail("find", &resilience.HTTPStatusError{Code: 503})
 			}
 		}},
-		{name: "rate limited", retries: 1, creates: 2, faults: func(f *fakeTracker) {
+		{name: "rate limited", retries: 1, creates: 2, wait: 90 * time.Second, faults: func(f *fakeTracker) {
 			f.fail("create", &resilience.RateLimitError{RetryAfter: 90e9})
 		}},
 	} {
@@ -52,6 +57,9 @@ func TestCreateExactlyOnce(t *testing.T) {
 				err := r.attempt(r.pending(incident.EffectCreateTicket))
 				require.Error(t, err, "attempt %d", i+1)
 				require.NotErrorIs(t, err, resilience.ErrPermanent, "a failure that may pass defers the effect")
+				wait, ok := r.svc.RetryAfter(err)
+				assert.Equal(t, tc.wait, wait, "the wait the executor is asked for")
+				assert.Equal(t, tc.wait != 0, ok)
 				assert.Equal(t, "ticket pending", r.item(n, id).TicketLabel())
 			}
 			require.NoError(t, r.attempt(r.pending(incident.EffectCreateTicket)))
@@ -217,8 +225,9 @@ func TestClose(t *testing.T) {
 		require.NoError(t, r.attempt(r.pending(incident.EffectCloseTicket)))
 		tk := r.fake("github").all()[0]
 		assert.Equal(t, tickets.CloseWontDo, tk.how)
-		assert.Equal(t, []string{"Marked won't do in Ooda by Alice Chen in INC-1: superseded by the vault migration"}, tk.comments)
+		assert.Equal(t, []string{"Marked won't do in Ooda by Alice Chen in INC-1."}, tk.comments)
 		assert.NotContains(t, tk.comments[0], "Payroll")
+		assert.NotContains(t, tk.comments[0], "vault", "a private incident's reason stays in its channel")
 	})
 	t.Run("closed already: no comment", func(t *testing.T) {
 		r := newRig(t, rigOptions{})
@@ -276,4 +285,29 @@ func TestRetryAfter(t *testing.T) {
 	d, ok := r.svc.RetryAfter(err)
 	require.True(t, ok)
 	assert.Equal(t, 90e9, float64(d))
+}
+
+// TestRetriedRequestFindsTheFailedOnesTicket: a create that landed with
+// its answer lost, then a failure for good on the next attempt (the token
+// lost its access); once that is fixed, `/incident action ticket N`
+// finds the first request's ticket instead of opening a second.
+func TestRetriedRequestFindsTheFailedOnesTicket(t *testing.T) {
+	r := newRig(t, rigOptions{})
+	gh := r.fake("github")
+	n := r.declare("Checkout fails for EU cards", "search", false)
+	id := r.addItem(n, "Alert on card declines", alice)
+	gh.loseAfter("create", io.ErrUnexpectedEOF)
+	require.Error(t, r.attempt(r.pending(incident.EffectCreateTicket)))
+	gh.fail("find", resilience.Permanent(errors.New("GitHub refused (403): the token may not read acme/ops")))
+	require.ErrorIs(t, r.attempt(r.pending(incident.EffectCreateTicket)), resilience.ErrPermanent)
+	require.Equal(t, incident.TicketFailed, r.item(n, id).Ticket.State)
+	require.Len(t, gh.all(), 1, "the first create landed")
+
+	r.apply(n, func(inc *incident.Incident, m incident.Meta) (incident.Change, error) {
+		return inc.RequestTicket(id, m)
+	})
+	require.NoError(t, r.attempt(r.pending(incident.EffectCreateTicket)))
+	require.Len(t, gh.all(), 1, "found by the failed request's key, not opened again")
+	require.Equal(t, 1, gh.count("create"))
+	require.Equal(t, incident.TicketOpen, r.item(n, id).Ticket.State)
 }
