@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ooda-sre/ooda/storage/storagetest"
 	"github.com/ooda-sre/ooda/tickets"
 
 	"github.com/ooda-sre/ooda/api"
@@ -259,6 +260,9 @@ tickets:
 	require.True(t, c.Tickets.Enabled())
 	require.Equal(t, "jira", c.Tickets.Trackers[0].Name)
 	require.Equal(t, &tickets.Route{Tracker: "jira", Project: "OPS"}, c.Tickets.Default)
+
+	_, err = New(t.Context(), c, storagetest.Open(t), Options{})
+	require.ErrorContains(t, err, "trackers are configured but Slack is not", "tickets need the executor, which runs with Slack")
 
 	misspelt := write("tickets:\n  trackers:\n    - name: gh\n      kind: github\n      tokn_file: /x\n")
 	_, err = load(t, nil, map[string]string{"OODA_CONFIG": misspelt})

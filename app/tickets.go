@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -26,6 +27,11 @@ func (a *App) buildTickets(cfg Config, lookupEnv func(string) (string, bool)) er
 	tc := cfg.Tickets
 	if !tc.Enabled() {
 		return nil
+	}
+	if cfg.slackMode() == "off" {
+		// The effects executor opens tickets, and it runs with Slack:
+		// without it every item would say "ticket pending" for ever.
+		return errors.New("trackers are configured but Slack is not: tickets are opened by the effects executor, which runs with Slack; connect Slack (SLACK_BOT_TOKEN with SLACK_APP_TOKEN or SLACK_SIGNING_SECRET) or remove tickets: from the configuration")
 	}
 	creds, err := tc.LoadSecrets(lookupEnv)
 	if err != nil {

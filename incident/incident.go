@@ -91,7 +91,7 @@ type Incident struct {
 	LastActivityAt       time.Time `json:"last_activity_at,omitzero"`
 	LastUpdateAt         time.Time `json:"last_update_at,omitzero"`
 	CommanderVacantSince time.Time `json:"commander_vacant_since,omitzero"`
-	FailedEffects        int       `json:"failed_effects,omitempty"`
+	FailedEffects        int       `json:"failed_effects,omitempty"` // Slack effects that failed for good
 
 	// Corrections is the audit trail of the timeline: entries amended,
 	// struck or backdated, by whom and when, in the order they were made
@@ -209,7 +209,11 @@ func (inc *Incident) Apply(e timeline.Event) {
 		inc.Members = slices.DeleteFunc(inc.Members, func(m string) bool { return m == e.Attr(timeline.AttrUser) })
 		inc.MembersKnown = true
 	case timeline.KindEffectFailed:
-		inc.FailedEffects++
+		// FailedEffects counts Slack's; a tracker's failures are told on
+		// their items and in the timeline.
+		if k := EffectKind(e.Attr("kind")); k != EffectCreateTicket && k != EffectCloseTicket {
+			inc.FailedEffects++
+		}
 	case timeline.KindLoopEntry, timeline.KindEntryAmended, timeline.KindEntryStruck:
 		if c, ok := timeline.CorrectionOf(e); ok {
 			inc.Corrections = append(inc.Corrections, c)

@@ -142,3 +142,16 @@ func TestTicketChangesOnAClosedIncident(t *testing.T) {
 	require.Empty(t, ch.Effects)
 	require.Equal(t, incident.ActionDone, r.inc.Actions[0].Status)
 }
+
+// TestTrackerFailuresAreNotSlackFailures: a ticket's close that failed
+// for good is on the timeline, and not counted with Slack's failures,
+// which replies warn of.
+func TestTrackerFailuresAreNotSlackFailures(t *testing.T) {
+	r := declare(t, checkout)
+	r.commit(r.inc.Record(timeline.KindEffectFailed, timeline.PhaseNone, "Ooda could not close OPS-12: 403",
+		map[string]string{timeline.AttrEffect: "INC-7/9/close_ticket", "kind": string(incident.EffectCloseTicket)}, r.meta(incident.Bot)))
+	require.Zero(t, r.inc.FailedEffects)
+	r.commit(r.inc.Record(timeline.KindEffectFailed, timeline.PhaseNone, "Ooda could not post",
+		map[string]string{timeline.AttrEffect: "INC-7/10/post/incident", "kind": string(incident.EffectPost)}, r.meta(incident.Bot)))
+	require.Equal(t, 1, r.inc.FailedEffects)
+}

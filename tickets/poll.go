@@ -61,6 +61,11 @@ type followed struct {
 
 type projectKey struct{ tracker, project string }
 
+// CloseSettle is how long after a ticket was closed a poll that reads it
+// open is not believed: a reopen that quick is learnt by webhook, or by a
+// later poll.
+const CloseSettle = 10 * time.Minute
+
 // PollOnce asks every tracker once about the tickets Ooda follows (open
 // ones, and closed ones that made their item done within ReopenWindow)
 // and records each change. It goes on past a tracker that fails and
@@ -149,6 +154,13 @@ func (p *Poller) pollProject(ctx context.Context, tr Configured, project string,
 		for _, f := range batch {
 			cur, ok := states[f.id]
 			if !ok || cur.State == f.state || (cur.State != StateOpen && cur.State != StateClosed) {
+				continue
+			}
+			if cur.State == StateOpen && p.s.now().Sub(f.since) < CloseSettle {
+				// Closed moments ago (a webhook told it): an "open" now
+				// is more likely a search that has not caught up (Jira
+				// Cloud's lags) than a reopen, which the next poll
+				// still sees.
 				continue
 			}
 			if err := p.s.record(ctx, f.incident, tr.Name, project, f.id, cur.State); err != nil {

@@ -176,6 +176,14 @@ func allDigits(s string) bool {
 // applies to: a change to item n when the incident has one, else a new
 // item.
 func decideAction(inc *incident.Incident, cmd Command, m incident.Meta, tickets Tickets) (incident.Change, error) {
+	if it := cmd.Item; it.Op == ItemTicket && it.Err == nil {
+		if _, ok := inc.Action(it.ID); !ok {
+			// "ticket 2" is never a new item's text: as one, it would
+			// open a ticket titled "ticket 2".
+			_, err := inc.RequestTicket(it.ID, m)
+			return incident.Change{}, err
+		}
+	}
 	if it := cmd.Item; it.Op != "" {
 		if _, ok := inc.Action(it.ID); ok {
 			if it.Err != nil {

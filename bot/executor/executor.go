@@ -368,7 +368,9 @@ func (e *Executor) runChain(ctx context.Context, p *pass, chain []incident.Pendi
 		if ctx.Err() != nil {
 			return
 		}
-		if !p.dueNow && pe.NextAt.After(e.cfg.Now()) {
+		// Slack's return makes Slack's effects due at once, not a
+		// tracker's, whose own Retry-After and backoff still hold.
+		if !(p.dueNow && !isTicket(pe.Effect.Kind)) && pe.NextAt.After(e.cfg.Now()) {
 			p.stop(laneOf(pe.Effect), pe.NextAt)
 			return
 		}
