@@ -65,7 +65,7 @@ func adapterCases() []adapterCase {
 
 // rig builds a rig whose one tracker is the real adapter reaching url,
 // on db (nil: a new database).
-func (ac adapterCase) rig(t *testing.T, url string, secret []byte, db *storage.DB) *rig {
+func (ac adapterCase) rig(t testing.TB, url string, secret []byte, db *storage.DB) *rig {
 	t.Helper()
 	tc := ac.tc
 	tc.Name, tc.Kind, tc.TokenEnv = ac.name, ac.kind, "TOKEN"

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/ooda-sre/ooda/incident"
@@ -27,10 +28,25 @@ const ReopenWindow = 30 * 24 * time.Hour
 type Poller struct {
 	s     *Service
 	every time.Duration
+
+	// asked is when each project was last asked with success: the next
+	// poll asks for what changed since then (PollOverlap before), not
+	// since its oldest ticket was opened, which keeps a tracker that
+	// lists by time (GitHub) to its recent changes. Kept in memory: a
+	// restarted poller asks once from the oldest ticket.
+	mu    sync.Mutex
+	asked map[projectKey]time.Time
 }
 
+// PollOverlap is how far before the last successful poll the next one
+// asks from: a change the tracker stamped just before that poll, or
+// whose clock runs behind ours, is not missed.
+const PollOverlap = 10 * time.Minute
+
 // Poller returns the worker that polls for s.
-func (s *Service) Poller() *Poller { return &Poller{s: s, every: s.every} }
+func (s *Service) Poller() *Poller {
+	return &Poller{s: s, every: s.every, asked: map[projectKey]time.Time{}}
+}
 
 // Run polls at once, then every poll interval, until ctx ends; it then
 // returns nil. A tracker that fails is logged and asked again next time;
@@ -106,12 +122,19 @@ func (p *Poller) PollOnce(ctx context.Context) error {
 			if k.tracker != name {
 				continue
 			}
-			if err := p.pollProject(ctx, tr, k.project, groups[k]); err != nil {
+			p.mu.Lock()
+			last := p.asked[k]
+			p.mu.Unlock()
+			if err := p.pollProject(ctx, tr, k.project, groups[k], last); err != nil {
 				if ctx.Err() != nil {
 					return ctx.Err()
 				}
 				errs = append(errs, err)
+				continue
 			}
+			p.mu.Lock()
+			p.asked[k] = now
+			p.mu.Unlock()
 		}
 	}
 	return errors.Join(errs...)
@@ -129,7 +152,7 @@ func sortedKeys(m map[projectKey][]followed) []projectKey {
 }
 
 // pollProject asks about fs, tickets of one project, in batches.
-func (p *Poller) pollProject(ctx context.Context, tr Configured, project string, fs []followed) error {
+func (p *Poller) pollProject(ctx context.Context, tr Configured, project string, fs []followed, last time.Time) error {
 	slices.SortFunc(fs, func(a, b followed) int { return cmp.Compare(a.id, b.id) })
 	var errs []error
 	for batch := range slices.Chunk(fs, BatchSize) {
@@ -140,6 +163,9 @@ func (p *Poller) pollProject(ctx context.Context, tr Configured, project string,
 			if f.since.Before(since) {
 				since = f.since
 			}
+		}
+		if from := last.Add(-PollOverlap); !last.IsZero() && from.After(since) {
+			since = from
 		}
 		var states map[string]Ticket
 		err := tr.Guard.Do(ctx, resilience.Op{Method: "states", Idempotent: true}, func(ctx context.Context) error {

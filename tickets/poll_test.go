@@ -2,6 +2,7 @@ package tickets_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"testing"
 	"time"
@@ -182,4 +183,36 @@ func TestDeliverRefuses(t *testing.T) {
 			assert.Equal(t, incident.ActionOpen, r.item(n, id).Status)
 		})
 	}
+}
+
+// TestPollAsksForWhatChangedSinceTheLastPoll: the first poll of a project
+// asks from its oldest ticket; the next ones from the last successful
+// poll (PollOverlap before it), and after a failure from the last that
+// succeeded.
+func TestPollAsksForWhatChangedSinceTheLastPoll(t *testing.T) {
+	r := newRig(t, rigOptions{})
+	n, id := r.created()
+	gh := r.fake("github")
+	created := r.item(n, id).CreatedAt
+	poller := r.svc.Poller()
+
+	first := r.now
+	require.NoError(t, poller.PollOnce(r.ctx))
+	r.now = r.now.Add(time.Hour)
+	require.NoError(t, poller.PollOnce(r.ctx))
+	gh.fail("states", errors.New("connection reset"))
+	gh.fail("states", errors.New("connection reset"))
+	gh.fail("states", errors.New("connection reset"))
+	r.now = r.now.Add(time.Hour)
+	require.Error(t, poller.PollOnce(r.ctx))
+	r.now = r.now.Add(time.Hour)
+	require.NoError(t, poller.PollOnce(r.ctx))
+
+	gh.mu.Lock()
+	defer gh.mu.Unlock()
+	require.Equal(t, []time.Time{
+		created,
+		created, // the last poll, less the overlap, is before the ticket
+		first.Add(time.Hour - tickets.PollOverlap),
+	}, gh.statesSince, "the failed poll is not a poll to ask from")
 }

@@ -46,11 +46,12 @@ const (
 type fakeTracker struct {
 	kind string
 
-	mu       sync.Mutex
-	tickets  []*fakeTicket
-	calls    map[string]int
-	faults   map[string][]fault
-	statesIn [][]string // the ids of each States call
+	mu          sync.Mutex
+	tickets     []*fakeTicket
+	calls       map[string]int
+	faults      map[string][]fault
+	statesIn    [][]string  // the ids of each States call
+	statesSince []time.Time // the since of each States call
 }
 
 type fakeTicket struct {
@@ -164,13 +165,14 @@ func (f *fakeTracker) Find(_ context.Context, project, key string, _ time.Time) 
 	return tickets.Ticket{}, false, nil
 }
 
-func (f *fakeTracker) States(_ context.Context, project string, ids []string, _ time.Time) (map[string]tickets.Ticket, error) {
+func (f *fakeTracker) States(_ context.Context, project string, ids []string, since time.Time) (map[string]tickets.Ticket, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if x, faulty := f.enter("states"); faulty {
 		return nil, x.err
 	}
 	f.statesIn = append(f.statesIn, slices.Clone(ids))
+	f.statesSince = append(f.statesSince, since)
 	out := map[string]tickets.Ticket{}
 	for _, id := range ids {
 		if t := f.find(project, id); t != nil {
@@ -263,7 +265,7 @@ func (p *peopleFake) AccountByEmail(_ context.Context, email string) (string, er
 // rig is a store, a Service over fake trackers, and an executor's part
 // played by hand: perform an effect, then complete, defer or fail it.
 type rig struct {
-	t        *testing.T
+	t        testing.TB
 	ctx      context.Context
 	db       *storage.DB
 	svc      *tickets.Service
@@ -304,7 +306,7 @@ func defaultConfig() tickets.Config {
 	}
 }
 
-func newRig(t *testing.T, o rigOptions) *rig {
+func newRig(t testing.TB, o rigOptions) *rig {
 	t.Helper()
 	if o.config.Trackers == nil {
 		o.config = defaultConfig()
