@@ -23,11 +23,12 @@ import (
 )
 
 // Label is the label every ticket Ooda opens carries, added if the caller's
-// labels lack it, so that Find and States can list Ooda's tickets alone.
+// labels lack it, so that States can list Ooda's tickets alone (Find does
+// not rely on it: see Create).
 const Label = "incident"
 
-// findPages bounds how far Find pages back through the listing: 1,000
-// issues updated since the effect was queued.
+// findPages bounds how far Find pages back through the listing: the 1,000
+// issues created last.
 const findPages = 10
 
 // Config says which GitHub to reach and how.
@@ -114,7 +115,10 @@ func isDotCom(base string) bool {
 func (t *Tracker) Kind() string { return tickets.KindGitHub }
 
 // Create opens an issue in project ("owner/repo") whose body ends with the
-// key's marker in an HTML comment.
+// key's marker in an HTML comment. GitHub keeps the labels and assignee
+// only when the token's user may triage the repository, and drops them
+// without an error otherwise: the issue is opened all the same, and Find,
+// which does not list by label, still finds it.
 func (t *Tracker) Create(ctx context.Context, project string, nt tickets.NewTicket) (tickets.Ticket, error) {
 	owner, repo, err := split(project)
 	if err != nil {
@@ -136,17 +140,22 @@ func (t *Tracker) Create(ctx context.Context, project string, nt tickets.NewTick
 	return ticket(issue), nil
 }
 
-// Find pages through the issues labelled Label and updated since since
-// (GitHub cannot list by creation time; the update time is never earlier),
-// newest first, for one whose body carries key's marker. It reads the
-// listing, never the search API, whose index lags behind writes.
+// Find pages through the repository's issues, newest created first, for
+// one whose body carries key's marker, and stops at the first created
+// before since. It does not filter by Label: GitHub drops an issue's
+// labels without an error when the token's user may not triage the
+// repository, and people remove labels, and a Find that missed the
+// ticket would let a retry open a second one. It reads the listing, never
+// the search API, whose index lags behind writes.
 func (t *Tracker) Find(ctx context.Context, project, key string, since time.Time) (tickets.Ticket, bool, error) {
 	owner, repo, err := split(project)
 	if err != nil {
 		return tickets.Ticket{}, false, err
 	}
 	want := marker(key)
-	opts := &gh.IssueListByRepoOptions{State: "all", Labels: []string{Label}, Since: since}
+	// since filters on the update time, never earlier than the creation
+	// time, so it only trims what the creation order would skip anyway.
+	opts := &gh.IssueListByRepoOptions{State: "all", Sort: "created", Direction: "desc", Since: since}
 	opts.ListOptions.PerPage = 100
 	for page := 1; page <= findPages; page++ {
 		opts.ListOptions.Page = page
@@ -155,6 +164,9 @@ func (t *Tracker) Find(ctx context.Context, project, key string, since time.Time
 			return tickets.Ticket{}, false, mapError(err, "list the issues of "+project, "read issues in "+project)
 		}
 		for _, issue := range issues {
+			if issue.GetCreatedAt().Before(since) {
+				return tickets.Ticket{}, false, nil
+			}
 			if !issue.IsPullRequest() && strings.Contains(issue.GetBody(), want) {
 				return ticket(issue), true, nil
 			}
@@ -169,7 +181,11 @@ func (t *Tracker) Find(ctx context.Context, project, key string, since time.Time
 // States lists, in one request, the 100 issues labelled Label most recently
 // updated since since, and reports those among ids: GitHub cannot ask for a
 // list of numbers. An id not in the answer did not change since since, or
-// is gone, and is left out.
+// is gone, and is left out. An issue without the label (GitHub dropped it
+// at creation because the token's user may not triage the repository, or
+// someone removed it) is never in the answer: only its webhook keeps it in
+// step, since a poll makes one request and fetching each missing id would
+// make one per ticket.
 func (t *Tracker) States(ctx context.Context, project string, ids []string, since time.Time) (map[string]tickets.Ticket, error) {
 	owner, repo, err := split(project)
 	if err != nil {
@@ -307,7 +323,8 @@ func containsFold(list []string, s string) bool {
 }
 
 // mapError turns go-github's errors into the resilience package's: rate
-// limits (primary and secondary) into RateLimitError with GitHub's wait,
+// limits (primary and secondary) into RateLimitError with GitHub's wait (a
+// minute when the answer does not say, as GitHub asks),
 // other answers into HTTPStatusError, marked Permanent with a sentence when
 // asking again cannot help. what says what failed ("create an issue in
 // acme/ops"), may what the token may be missing ("create issues in
@@ -318,16 +335,13 @@ func mapError(err error, what, may string) error {
 		return nil
 	}
 	if e, ok := errors.AsType[*gh.RateLimitError](err); ok {
-		wait := retryAfter(e.Response)
-		if wait == 0 && !e.Rate.Reset.IsZero() {
-			wait = max(time.Until(e.Rate.Reset.Time), 0)
-		}
-		return fmt.Errorf("github: %s: %w", what, &resilience.RateLimitError{RetryAfter: wait})
+		return fmt.Errorf("github: %s: %w", what, &resilience.RateLimitError{RetryAfter: primaryWait(e.Response, e.Rate.Reset.Time)})
 	}
 	if e, ok := errors.AsType[*gh.AbuseRateLimitError](err); ok {
-		var wait time.Duration
-		if e.RetryAfter != nil {
-			wait = max(*e.RetryAfter, 0)
+		// go-github reads Retry-After, else x-ratelimit-reset.
+		wait := secondaryWait
+		if e.RetryAfter != nil && *e.RetryAfter > 0 {
+			wait = *e.RetryAfter
 		}
 		return fmt.Errorf("github: %s: secondary rate limit: %w", what, &resilience.RateLimitError{RetryAfter: wait})
 	}
@@ -344,7 +358,13 @@ func mapError(err error, what, may string) error {
 		// go-github knows a secondary limit by its documentation URL;
 		// GitHub's message and Retry-After say the same when the URL
 		// changes, and a wait must not become a permanent refusal.
-		return fmt.Errorf("github: %s: %s: %w", what, e.Message, &resilience.RateLimitError{RetryAfter: retryAfter(e.Response)})
+		// go-github took a primary limit (x-ratelimit-remaining 0) for
+		// one already, so this is a secondary limit.
+		wait := retryAfter(e.Response)
+		if wait == 0 {
+			wait = secondaryWait
+		}
+		return fmt.Errorf("github: %s: %s: %w", what, e.Message, &resilience.RateLimitError{RetryAfter: wait})
 	}
 	var why string
 	switch code {
@@ -385,6 +405,26 @@ func details(e *gh.ErrorResponse) string {
 		return ""
 	}
 	return " (" + strings.Join(parts, "; ") + ")"
+}
+
+// secondaryWait is how long GitHub asks a client to wait after a secondary
+// rate limit that says neither Retry-After nor x-ratelimit-reset: "at least
+// one minute".
+const secondaryWait = time.Minute
+
+// primaryWait is the wait of a primary rate limit: until reset, when
+// x-ratelimit-remaining is 0 (asking earlier fails again), or Retry-After if
+// it says longer; a minute when the answer says neither.
+func primaryWait(resp *http.Response, reset time.Time) time.Duration {
+	var wait time.Duration
+	if !reset.IsZero() {
+		wait = max(time.Until(reset), 0)
+	}
+	wait = max(wait, retryAfter(resp))
+	if wait == 0 {
+		return secondaryWait
+	}
+	return wait
 }
 
 // retryAfter reads the wait of a rate-limited answer as the resilience

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"testing"
 	"time"
 
@@ -121,6 +122,11 @@ func TestErrors(t *testing.T) {
 			class: resilience.ClassRateLimited, wait: 61 * time.Second,
 		},
 		{
+			name:  "secondary rate limit without Retry-After",
+			fault: func(f *trackertest.GitHub) { f.SecondaryRateLimit(trackertest.EndpointCreate, 0, 1) },
+			class: resilience.ClassRateLimited, wait: time.Minute,
+		},
+		{
 			name:  "primary rate limit",
 			fault: func(f *trackertest.GitHub) { f.RateLimit(trackertest.EndpointCreate, 30*time.Second, 1) },
 			class: resilience.ClassRateLimited, wait: 30 * time.Second,
@@ -187,6 +193,95 @@ func TestSecondaryLimitByMessage(t *testing.T) {
 	wait, ok := resilience.RetryAfter(err)
 	require.True(t, ok)
 	require.Equal(t, 45*time.Second, wait)
+}
+
+// TestPrimaryLimitWaits covers a primary limit (x-ratelimit-remaining 0)
+// without Retry-After: the wait runs to x-ratelimit-reset, or a minute when
+// the answer does not say.
+func TestPrimaryLimitWaits(t *testing.T) {
+	for _, c := range []struct {
+		name  string
+		reset time.Duration // 0: no x-ratelimit-reset
+		want  time.Duration
+	}{
+		{name: "until reset", reset: 90 * time.Second, want: 90 * time.Second},
+		{name: "no reset", want: time.Minute},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+				w.Header().Set("X-RateLimit-Limit", "5000")
+				w.Header().Set("X-RateLimit-Remaining", "0")
+				if c.reset > 0 {
+					w.Header().Set("X-RateLimit-Reset", strconv.FormatInt(time.Now().Add(c.reset).Unix(), 10))
+				}
+				w.Header().Set("Content-Type", "application/json")
+				w.WriteHeader(http.StatusForbidden)
+				_, _ = w.Write([]byte(`{"message":"API rate limit exceeded for user ID 1."}`))
+			}))
+			t.Cleanup(srv.Close)
+			tr := &http.Transport{}
+			t.Cleanup(tr.CloseIdleConnections)
+			g, err := github.New(github.Config{BaseURL: srv.URL, Token: "t", HTTPClient: &http.Client{Transport: tr}})
+			require.NoError(t, err)
+			_, err = g.Create(t.Context(), "acme/ops", tickets.NewTicket{Key: "K", Title: "t"})
+			require.Equal(t, resilience.ClassRateLimited, resilience.Classify(err), "%v", err)
+			wait, ok := resilience.RetryAfter(err)
+			require.True(t, ok)
+			// x-ratelimit-reset is in whole seconds.
+			require.InDelta(t, c.want, wait, float64(2*time.Second))
+		})
+	}
+}
+
+// TestFindWithoutLabels covers a token whose user may not triage the
+// repository: GitHub opens the issue without its labels, the answer is
+// lost, and the retry's Find must still see the issue, or a second one
+// would be opened.
+func TestFindWithoutLabels(t *testing.T) {
+	f, g := start(t)
+	ctx := t.Context()
+	since := time.Now().Add(-time.Hour)
+	f.DropLabels(true)
+	f.LoseResponse(trackertest.EndpointCreate, 1)
+	nt := tickets.NewTicket{Key: "INC-3/12/create_ticket", Title: "Fix the pager", Labels: []string{"sev1"}, Assignee: "octocat"}
+	_, err := g.Create(ctx, "acme/ops", nt)
+	require.Error(t, err, "the answer was lost")
+	require.Len(t, f.Tickets(), 1)
+	require.Empty(t, f.Tickets()[0].Labels, "GitHub dropped the labels")
+
+	found, ok, err := g.Find(ctx, "acme/ops", nt.Key, since)
+	require.NoError(t, err)
+	require.True(t, ok, "Find sees an issue without the label")
+	require.Equal(t, f.Tickets()[0].ID, found.ID)
+	require.Len(t, f.Tickets(), 1, "one ticket")
+}
+
+// TestFindStopsBeforeSince: the listing is newest created first, so the
+// first issue created before since ends the search, even when GitHub's
+// since (on the update time) lets older issues through.
+func TestFindStopsBeforeSince(t *testing.T) {
+	f, g := start(t)
+	ctx := t.Context()
+	now := time.Now()
+	f.SetClock(func() time.Time { return now.Add(-2 * time.Hour) })
+	var old []string
+	for range 150 {
+		tk, err := g.Create(ctx, "acme/ops", tickets.NewTicket{Key: "other", Title: "filler"})
+		require.NoError(t, err)
+		old = append(old, tk.ID)
+	}
+	f.SetClock(func() time.Time { return now })
+	_, err := g.Create(ctx, "acme/ops", tickets.NewTicket{Key: "new", Title: "filler"})
+	require.NoError(t, err)
+	for _, id := range old {
+		require.NoError(t, f.CloseTicket("acme/ops", id))
+	}
+
+	before := f.Calls(trackertest.EndpointList)
+	_, ok, err := g.Find(ctx, "acme/ops", "K/absent", now.Add(-time.Hour))
+	require.NoError(t, err)
+	require.False(t, ok)
+	require.Equal(t, 1, f.Calls(trackertest.EndpointList)-before, "no page after the first issue created before since")
 }
 
 func TestWebhookIgnoresOtherEvents(t *testing.T) {

@@ -175,28 +175,72 @@ func (t *Tracker) Find(ctx context.Context, project, key string, _ time.Time) (t
 	return tickets.Ticket{}, false, nil
 }
 
-// States asks for ids (issue keys) with one JQL search: key in (…).
+// States asks for ids (issue keys) with one request. On Cloud that is the
+// bulk fetch (POST /rest/api/2/issue/bulkfetch): it reads the issues
+// themselves, not the search index, which lags behind writes, and leaves
+// out a key that is gone or hidden instead of failing, where Cloud's JQL
+// search answers 400 to a key in (…) naming one that does not exist, which
+// would stop the whole project's polling. Data Center keeps a JQL search,
+// told to warn about such keys, not to fail.
 func (t *Tracker) States(ctx context.Context, project string, ids []string, _ time.Time) (map[string]tickets.Ticket, error) {
 	if len(ids) == 0 {
 		return map[string]tickets.Ticket{}, nil
 	}
-	quoted := make([]string, 0, len(ids))
 	for _, id := range ids {
 		if !issueKey.MatchString(id) {
 			return nil, resilience.Permanent(fmt.Errorf("jira: %q is not an issue key", id))
 		}
-		quoted = append(quoted, quote(id))
 	}
-	jql := fmt.Sprintf("project = %s AND key in (%s)", quote(project), strings.Join(quoted, ", "))
-	issues, err := t.search(ctx, jql, len(ids), "read the states of issues in "+project)
-	if err != nil {
-		return nil, err
+	what := "read the states of issues in " + project
+	var issues []issueState
+	if t.cloud {
+		var err error
+		if issues, err = t.bulkFetch(ctx, ids, what); err != nil {
+			return nil, err
+		}
+	} else {
+		quoted := make([]string, 0, len(ids))
+		for _, id := range ids {
+			quoted = append(quoted, quote(id))
+		}
+		jql := fmt.Sprintf("project = %s AND key in (%s)", quote(project), strings.Join(quoted, ", "))
+		found, err := t.search(ctx, jql, len(ids), what)
+		if err != nil {
+			return nil, err
+		}
+		for _, is := range found {
+			issues = append(issues, is.state())
+		}
+	}
+	asked := make(map[string]bool, len(ids))
+	for _, id := range ids {
+		asked[id] = true
 	}
 	out := make(map[string]tickets.Ticket, len(issues))
 	for _, is := range issues {
-		out[is.Key] = t.ticket(is)
+		// The bulk fetch follows a moved issue to its new key, which is
+		// not the ticket Ooda knows.
+		if asked[is.Key] {
+			out[is.Key] = t.state(is)
+		}
 	}
 	return out, nil
+}
+
+// bulkFetch reads the status and project of the issues keys names (100 at
+// most) with Cloud's bulk fetch. Jira leaves out of issues a key that does
+// not exist or that the account may not see, and lists in issueErrors a key
+// it could not read this time; both are left out, and the next poll asks
+// again.
+func (t *Tracker) bulkFetch(ctx context.Context, keys []string, what string) ([]issueState, error) {
+	req := map[string]any{"issueIdsOrKeys": keys, "fields": []string{"status", "project"}}
+	var out struct {
+		Issues []issueState `json:"issues"`
+	}
+	if err := t.call(ctx, http.MethodPost, "/rest/api/2/issue/bulkfetch", req, &out, what); err != nil {
+		return nil, err
+	}
+	return out.Issues, nil
 }
 
 // Comment adds a comment to issue id.
@@ -219,7 +263,7 @@ func (t *Tracker) Close(ctx context.Context, _, id, how string) error {
 		return resilience.Permanent(fmt.Errorf("jira: %q is not an issue key", id))
 	}
 	var is struct {
-		issue
+		issueState
 		Transitions []transition `json:"transitions"`
 	}
 	if err := t.call(ctx, http.MethodGet, "/rest/api/2/issue/"+id+"?fields=status&expand=transitions", nil, &is,
@@ -332,9 +376,13 @@ func (t *Tracker) Webhook(h http.Header, body []byte, secret []byte) ([]tickets.
 	if !hmac.Equal(got, m.Sum(nil)) {
 		return nil, fmt.Errorf("jira webhook: %w", tickets.ErrBadSignature)
 	}
+	// Only the fields read are declared: a field Ooda does not read (a
+	// description in Atlassian Document Format, a custom field) may take
+	// any shape without failing the delivery, which Jira would retry and
+	// then give up on.
 	var ev struct {
-		WebhookEvent string `json:"webhookEvent"`
-		Issue        issue  `json:"issue"`
+		WebhookEvent string     `json:"webhookEvent"`
+		Issue        issueState `json:"issue"`
 		Changelog    *struct {
 			Items []struct {
 				Field string `json:"field"`
@@ -356,34 +404,56 @@ func (t *Tracker) Webhook(h http.Header, body []byte, secret []byte) ([]tickets.
 			return nil, nil
 		}
 	}
-	tk := t.ticket(ev.Issue)
+	tk := t.state(ev.Issue)
 	return []tickets.Change{{Project: ev.Issue.Fields.Project.Key, ID: tk.ID, URL: tk.URL, State: tk.State}}, nil
 }
 
-// issue is the part of Jira's issue JSON Ooda reads.
-type issue struct {
-	Key    string `json:"key"`
-	Fields struct {
-		Description string `json:"description"`
-		Created     string `json:"created"`
-		Project     struct {
-			Key string `json:"key"`
-		} `json:"project"`
-		Status struct {
-			StatusCategory struct {
-				Key string `json:"key"`
-			} `json:"statusCategory"`
-		} `json:"status"`
-	} `json:"fields"`
+// issueState is the part of Jira's issue JSON that says its state: what
+// States, Close and the webhook read.
+type issueState struct {
+	Key    string      `json:"key"`
+	Fields stateFields `json:"fields"`
 }
 
+type stateFields struct {
+	Project struct {
+		Key string `json:"key"`
+	} `json:"project"`
+	Status struct {
+		StatusCategory struct {
+			Key string `json:"key"`
+		} `json:"statusCategory"`
+	} `json:"status"`
+}
+
+// issue is an issue as a search returns it for Find: its description and
+// creation time besides its state.
+type issue struct {
+	Key    string      `json:"key"`
+	Fields issueFields `json:"fields"`
+}
+
+type issueFields struct {
+	stateFields
+	Description string `json:"description"`
+	Created     string `json:"created"`
+}
+
+func (is issue) state() issueState { return issueState{Key: is.Key, Fields: is.Fields.stateFields} }
+
 func (t *Tracker) ticket(is issue) tickets.Ticket {
+	tk := t.state(is.state())
+	if c, err := time.Parse(created, is.Fields.Created); err == nil {
+		tk.Created = c
+	}
+	return tk
+}
+
+// state is the ticket is names, its creation time unknown.
+func (t *Tracker) state(is issueState) tickets.Ticket {
 	tk := tickets.Ticket{ID: is.Key, URL: t.browse(is.Key), State: tickets.StateOpen}
 	if is.Fields.Status.StatusCategory.Key == "done" {
 		tk.State = tickets.StateClosed
-	}
-	if c, err := time.Parse(created, is.Fields.Created); err == nil {
-		tk.Created = c
 	}
 	return tk
 }

@@ -1,6 +1,8 @@
 package jira_test
 
 import (
+	"encoding/json"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -186,6 +188,87 @@ func TestWebhookIgnoresOtherEvents(t *testing.T) {
 			require.Empty(t, changes)
 		})
 	}
+}
+
+// TestWebhookReadsOnlyWhatItNeeds: a field Ooda does not read may take any
+// shape (Cloud sends descriptions in Atlassian Document Format to some
+// webhooks) without failing the delivery.
+func TestWebhookReadsOnlyWhatItNeeds(t *testing.T) {
+	f, j := start(t, jira.FlavorCloud)
+	secret := []byte("s3cret")
+	tk, err := j.Create(t.Context(), "OPS", tickets.NewTicket{Key: "K", Title: "t"})
+	require.NoError(t, err)
+	require.NoError(t, f.CloseTicket("OPS", tk.ID))
+	h, body, err := f.SignedWebhook("OPS", tk.ID, secret)
+	require.NoError(t, err)
+	var ev map[string]any
+	require.NoError(t, json.Unmarshal(body, &ev))
+	fields := ev["issue"].(map[string]any)["fields"].(map[string]any)
+	fields["description"] = map[string]any{"type": "doc", "version": 1, "content": []any{
+		map[string]any{"type": "paragraph", "content": []any{map[string]any{"type": "text", "text": "From INC-3."}}},
+	}}
+	fields["created"] = 1733140000000
+	body, err = json.Marshal(ev)
+	require.NoError(t, err)
+	h.Set("X-Hub-Signature", trackertest.JiraSignature(body, secret))
+
+	changes, err := j.Webhook(h, body, secret)
+	require.NoError(t, err)
+	require.Equal(t, []tickets.Change{{Project: "OPS", ID: "OPS-1", URL: f.URL() + "/browse/OPS-1", State: tickets.StateClosed}}, changes)
+}
+
+// TestStatesSurviveADeletedKey: a ticket deleted in Jira must not stop the
+// others' states being read. Cloud's JQL search answers 400 to a key in (…)
+// naming it, so Cloud reads them with the bulk fetch.
+func TestStatesSurviveADeletedKey(t *testing.T) {
+	for _, flavor := range flavors {
+		t.Run(flavor, func(t *testing.T) {
+			f, j := start(t, flavor)
+			a, err := j.Create(t.Context(), "OPS", tickets.NewTicket{Key: "K/1", Title: "one"})
+			require.NoError(t, err)
+			b, err := j.Create(t.Context(), "OPS", tickets.NewTicket{Key: "K/2", Title: "two"})
+			require.NoError(t, err)
+			require.NoError(t, f.CloseTicket("OPS", b.ID))
+
+			before := f.Calls(trackertest.EndpointList)
+			got, err := j.States(t.Context(), "OPS", []string{a.ID, "OPS-404", b.ID}, time.Time{})
+			require.NoError(t, err)
+			require.Equal(t, 1, f.Calls(trackertest.EndpointList)-before, "one request")
+			require.Equal(t, map[string]tickets.Ticket{
+				a.ID: {ID: a.ID, URL: a.URL, State: tickets.StateOpen},
+				b.ID: {ID: b.ID, URL: b.URL, State: tickets.StateClosed},
+			}, withoutCreated(got))
+		})
+	}
+}
+
+// TestFakeCloudSearchRejectsUnknownKey pins the fake to Jira Cloud: its
+// /search/jql fails on a key in (…) naming an issue that does not exist.
+func TestFakeCloudSearchRejectsUnknownKey(t *testing.T) {
+	f := trackertest.StartJira(t, trackertest.JiraCloud)
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, f.URL()+"/rest/api/2/search/jql",
+		strings.NewReader(`{"jql":"project = \"OPS\" AND key in (\"OPS-404\")","fields":["status"]}`))
+	require.NoError(t, err)
+	req.SetBasicAuth(trackertest.DefaultJiraEmail, f.Token())
+	req.Header.Set("Content-Type", "application/json")
+	tr := &http.Transport{}
+	t.Cleanup(tr.CloseIdleConnections)
+	resp, err := (&http.Client{Transport: tr}).Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	msg, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	require.Equal(t, http.StatusBadRequest, resp.StatusCode)
+	require.Contains(t, string(msg), "An issue with key 'OPS-404' does not exist for field 'key'.")
+}
+
+func withoutCreated(m map[string]tickets.Ticket) map[string]tickets.Ticket {
+	out := make(map[string]tickets.Ticket, len(m))
+	for k, v := range m {
+		v.Created = time.Time{}
+		out[k] = v
+	}
+	return out
 }
 
 func TestNewValidates(t *testing.T) {

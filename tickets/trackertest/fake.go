@@ -31,7 +31,8 @@ import (
 )
 
 // The endpoints a fault or a call count names. Find and States both use the
-// tracker's listing (GitHub, GitLab) or search (Jira): EndpointList.
+// tracker's listing (GitHub, GitLab), search (Jira) or bulk fetch (Jira
+// Cloud's States): EndpointList.
 const (
 	EndpointCreate  = "create"
 	EndpointList    = "list"
@@ -208,6 +209,15 @@ func (s *server) Hang(endpoint string, n int) {
 // LoseResponse performs the next n calls to endpoint and drops their answers.
 func (s *server) LoseResponse(endpoint string, n int) {
 	s.queue(endpoint, &fault{kind: faultLostResponse, left: n})
+}
+
+// SetClock makes the fake read the time from now: the creation and update
+// times of the tickets created or changed afterwards. Call it between
+// requests, never during one.
+func (s *server) SetClock(now func() time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.now = now
 }
 
 // SetDown makes the tracker down (every call answers 503, and nothing

@@ -34,6 +34,10 @@ type GitHub struct {
 
 	pmu      sync.Mutex
 	projects map[string]int // full name → last issue number
+	// dropLabels makes Create drop labels and assignees, as GitHub does
+	// without an error when the token's user may not triage the
+	// repository.
+	dropLabels bool
 }
 
 var _ Fake = (*GitHub)(nil)
@@ -83,8 +87,18 @@ func (g *GitHub) AddProject(fullName string) {
 	}
 }
 
+// DropLabels makes the issues created from now on lose the labels and
+// assignees the request names, as GitHub drops them, answering 201, when
+// the token's user has no triage or push access to the repository.
+func (g *GitHub) DropLabels(drop bool) {
+	g.pmu.Lock()
+	defer g.pmu.Unlock()
+	g.dropLabels = drop
+}
+
 // SecondaryRateLimit answers the next n calls to endpoint with GitHub's
-// secondary rate limit: 403, a message saying so, and Retry-After.
+// secondary rate limit: 403, a message saying so, and Retry-After unless
+// retryAfter is 0 (GitHub does not always send it).
 func (g *GitHub) SecondaryRateLimit(endpoint string, retryAfter time.Duration, n int) {
 	g.queue(endpoint, &fault{kind: faultSecondaryRateLimit, retryAfter: retryAfter, left: n})
 }
@@ -195,7 +209,9 @@ func (g *GitHub) rateLimited(h http.Header, retryAfter time.Duration) reply {
 }
 
 func githubSecondary(h http.Header, retryAfter time.Duration) reply {
-	h.Set("Retry-After", retryAfterSeconds(retryAfter))
+	if retryAfter > 0 {
+		h.Set("Retry-After", retryAfterSeconds(retryAfter))
+	}
 	return reply{status: http.StatusForbidden, body: map[string]any{
 		"message":           GitHubSecondaryLimitMessage + ". Please wait a few minutes before you try again.",
 		"documentation_url": "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api#about-secondary-rate-limits",
@@ -241,6 +257,11 @@ func (g *GitHub) handleCreate() http.HandlerFunc {
 		if req.Title == "" {
 			return reply{status: http.StatusUnprocessableEntity, body: githubError(http.StatusUnprocessableEntity, "Validation Failed")}
 		}
+		g.pmu.Lock()
+		if g.dropLabels {
+			req.Labels, req.Assignees = nil, nil
+		}
+		g.pmu.Unlock()
 		n := g.nextNumber(project)
 		now := g.now()
 		g.mu.Lock()
@@ -256,8 +277,9 @@ func (g *GitHub) handleCreate() http.HandlerFunc {
 }
 
 // handleList serves GET /repos/{owner}/{repo}/issues with state, labels,
-// since, sort, direction, per_page and page, and a Link header to the next
-// page, as GitHub does.
+// since (on the update time), sort (created by default, or updated),
+// direction (desc by default), per_page and page, and a Link header to the
+// next page, as GitHub does.
 func (g *GitHub) handleList() http.HandlerFunc {
 	return g.handle(EndpointList, func(r *http.Request, _ []byte) reply {
 		project, ok := g.project(r)

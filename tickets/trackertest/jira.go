@@ -60,7 +60,9 @@ var DefaultJiraWorkflow = []JiraTransition{
 
 // Jira is a fake Jira REST API (v2) in the Cloud or the Data Center
 // flavour: issues, JQL search (Cloud's POST /search/jql, Data Center's
-// POST /search), comments, transitions and the user search. Project "OPS"
+// POST /search), Cloud's bulk fetch (POST /issue/bulkfetch), comments,
+// transitions and the user search. Search and bulk fetch count as
+// EndpointList. Project "OPS"
 // exists from the start.
 type Jira struct {
 	*server
@@ -113,6 +115,13 @@ func NewJira(flavor string) *Jira {
 			return
 		}
 		search(w, r)
+	})
+	mux.HandleFunc("POST /rest/api/2/issue/bulkfetch", func(w http.ResponseWriter, r *http.Request) {
+		if j.flavor != JiraCloud {
+			http.NotFound(w, r)
+			return
+		}
+		j.handleBulkFetch()(w, r)
 	})
 	mux.HandleFunc("GET /rest/api/2/issue/{key}", j.handleGet())
 	mux.HandleFunc("POST /rest/api/2/issue/{key}/comment", j.handleComment())
@@ -361,9 +370,10 @@ func unquote(s string) string {
 func (j *Jira) handleSearch() http.HandlerFunc {
 	return j.handle(EndpointList, func(_ *http.Request, body []byte) reply {
 		var req struct {
-			JQL        string   `json:"jql"`
-			Fields     []string `json:"fields"`
-			MaxResults int      `json:"maxResults"`
+			JQL           string   `json:"jql"`
+			Fields        []string `json:"fields"`
+			MaxResults    int      `json:"maxResults"`
+			ValidateQuery string   `json:"validateQuery"`
 		}
 		if err := json.Unmarshal(body, &req); err != nil {
 			return reply{status: http.StatusBadRequest, body: jiraError("Unexpected character in the request body.")}
@@ -383,6 +393,15 @@ func (j *Jira) handleSearch() http.HandlerFunc {
 		}
 		j.mu.Lock()
 		defer j.mu.Unlock()
+		// Jira validates a key in (…) strictly: Cloud's /search/jql always,
+		// Data Center unless validateQuery says warn (or none).
+		if j.flavor == JiraCloud || (req.ValidateQuery != "warn" && req.ValidateQuery != "none" && req.ValidateQuery != "false") {
+			for _, k := range q.keys {
+				if j.ticket(projectOf(k), k) == nil {
+					return reply{status: http.StatusBadRequest, body: jiraError(fmt.Sprintf("An issue with key '%s' does not exist for field 'key'.", k))}
+				}
+			}
+		}
 		issues := []map[string]any{}
 		for i := len(j.tickets) - 1; i >= 0; i-- {
 			t := j.tickets[i]
@@ -402,6 +421,41 @@ func (j *Jira) handleSearch() http.HandlerFunc {
 		return reply{status: http.StatusOK, body: map[string]any{
 			"startAt": 0, "maxResults": req.MaxResults, "total": len(issues), "issues": issues,
 		}}
+	})
+}
+
+// maxBulkFetch is how many issues Cloud's bulk fetch reads at most when
+// the request does not qualify for more.
+const maxBulkFetch = 100
+
+// handleBulkFetch serves Cloud's POST /rest/api/2/issue/bulkfetch: the
+// issues among issueIdsOrKeys, in ascending id order; a key that does not
+// exist is left out of both issues and issueErrors, as Jira leaves out
+// issues not found or hidden from the account.
+func (j *Jira) handleBulkFetch() http.HandlerFunc {
+	return j.handle(EndpointList, func(_ *http.Request, body []byte) reply {
+		var req struct {
+			IssueIdsOrKeys []string `json:"issueIdsOrKeys"`
+			Fields         []string `json:"fields"`
+		}
+		if err := json.Unmarshal(body, &req); err != nil {
+			return reply{status: http.StatusBadRequest, body: jiraError("Unexpected character in the request body.")}
+		}
+		if len(req.IssueIdsOrKeys) == 0 {
+			return jiraFieldError("issueIdsOrKeys", "You must specify at least one issue ID or key.")
+		}
+		if len(req.IssueIdsOrKeys) > maxBulkFetch {
+			return jiraFieldError("issueIdsOrKeys", fmt.Sprintf("You can request up to %d issues.", maxBulkFetch))
+		}
+		j.mu.Lock()
+		defer j.mu.Unlock()
+		issues := []map[string]any{}
+		for _, t := range j.tickets {
+			if slices.ContainsFunc(req.IssueIdsOrKeys, func(k string) bool { return strings.EqualFold(k, t.ID) }) {
+				issues = append(issues, j.issueJSON(t))
+			}
+		}
+		return reply{status: http.StatusOK, body: map[string]any{"issues": issues, "issueErrors": []any{}}}
 	})
 }
 
