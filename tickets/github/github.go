@@ -178,14 +178,19 @@ func (t *Tracker) Find(ctx context.Context, project, key string, since time.Time
 	return tickets.Ticket{}, false, nil
 }
 
-// States lists, in one request, the 100 issues labelled Label most recently
-// updated since since, and reports those among ids: GitHub cannot ask for a
-// list of numbers. An id not in the answer did not change since since, or
+// statesMaxPages bounds one States: a thousand issues changed since the
+// last poll is a repository far busier than its incidents.
+const statesMaxPages = 10
+
+// States lists the issues labelled Label updated since since, most
+// recently updated first, and reports those among ids: GitHub cannot ask
+// for a list of numbers. It pages only while ids it asked for are unseen
+// (one request when at most 100 issues changed, the common case), up to
+// statesMaxPages. An id not in the answer did not change since since, or
 // is gone, and is left out. An issue without the label (GitHub dropped it
 // at creation because the token's user may not triage the repository, or
-// someone removed it) is never in the answer: only its webhook keeps it in
-// step, since a poll makes one request and fetching each missing id would
-// make one per ticket.
+// someone removed it) is never in the answer: only its webhook keeps it
+// in step.
 func (t *Tracker) States(ctx context.Context, project string, ids []string, since time.Time) (map[string]tickets.Ticket, error) {
 	owner, repo, err := split(project)
 	if err != nil {
@@ -201,16 +206,22 @@ func (t *Tracker) States(ctx context.Context, project string, ids []string, sinc
 	}
 	opts := &gh.IssueListByRepoOptions{State: "all", Labels: []string{Label}, Since: since, Sort: "updated", Direction: "desc"}
 	opts.ListOptions.PerPage = 100
-	issues, _, err := t.client.Issues.ListByRepo(ctx, owner, repo, opts)
-	if err != nil {
-		return nil, mapError(err, "list the issues of "+project, "read issues in "+project)
-	}
 	out := make(map[string]tickets.Ticket, len(ids))
-	for _, issue := range issues {
-		if !issue.IsPullRequest() && want[issue.GetNumber()] {
-			tk := ticket(issue)
-			out[tk.ID] = tk
+	for range statesMaxPages {
+		issues, resp, err := t.client.Issues.ListByRepo(ctx, owner, repo, opts)
+		if err != nil {
+			return nil, mapError(err, "list the issues of "+project, "read issues in "+project)
 		}
+		for _, issue := range issues {
+			if !issue.IsPullRequest() && want[issue.GetNumber()] {
+				tk := ticket(issue)
+				out[tk.ID] = tk
+			}
+		}
+		if len(out) == len(want) || resp == nil || resp.NextPage == 0 {
+			break
+		}
+		opts.ListOptions.Page = resp.NextPage
 	}
 	return out, nil
 }

@@ -328,3 +328,33 @@ func TestStatesRejectsBadID(t *testing.T) {
 	_, err := g.States(context.Background(), "acme/ops", []string{"OPS-1"}, time.Time{})
 	require.ErrorIs(t, err, resilience.ErrPermanent)
 }
+
+// TestStatesPagesOnlyWhileAskedIDsAreUnseen: more than a page of issues
+// changed since the last poll (a restart in a busy repository): the
+// ticket asked about on the second page is still read, and a poll whose
+// tickets are all on the first page makes one request.
+func TestStatesPagesOnlyWhileAskedIDsAreUnseen(t *testing.T) {
+	f, g := start(t)
+	ctx := t.Context()
+	old, err := g.Create(ctx, "acme/ops", tickets.NewTicket{Key: "K/1", Title: "one", Labels: []string{"incident"}})
+	require.NoError(t, err)
+	require.NoError(t, f.CloseTicket("acme/ops", old.ID))
+	// 150 issues changed after it: it is on the listing's second page.
+	var last tickets.Ticket
+	for range 150 {
+		last, err = g.Create(ctx, "acme/ops", tickets.NewTicket{Key: "more", Title: "filler", Labels: []string{"incident"}})
+		require.NoError(t, err)
+	}
+
+	before := f.Calls(trackertest.EndpointList)
+	got, err := g.States(ctx, "acme/ops", []string{old.ID}, time.Now().Add(-time.Hour))
+	require.NoError(t, err)
+	require.Equal(t, tickets.StateClosed, got[old.ID].State)
+	require.Equal(t, 2, f.Calls(trackertest.EndpointList)-before, "it pages to find it")
+
+	before = f.Calls(trackertest.EndpointList)
+	got, err = g.States(ctx, "acme/ops", []string{last.ID}, time.Now().Add(-time.Hour))
+	require.NoError(t, err)
+	require.Contains(t, got, last.ID)
+	require.Equal(t, 1, f.Calls(trackertest.EndpointList)-before, "all it asked about is on the first page")
+}
