@@ -183,8 +183,11 @@ func settle(t testing.TB, r *slackRig, fake *slacktest.Server, n int) {
 				answered++
 			}
 		}
-		return answered >= n
-	}, 10*time.Second, time.Millisecond, "the permalink is asked for")
+		// Answered by the fake is not yet read by the handler: closing
+		// it now would cancel a call that succeeded, and the fallback
+		// link would be recorded. Wait for the background work too.
+		return answered >= n && len(r.h.bgSlots) == 0
+	}, 10*time.Second, time.Millisecond, "the permalink is asked for and the message recorded")
 	r.h.Close()
 }
 
