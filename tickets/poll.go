@@ -155,7 +155,11 @@ func sortedKeys(m map[projectKey][]followed) []projectKey {
 func (p *Poller) pollProject(ctx context.Context, tr Configured, project string, fs []followed, last time.Time) error {
 	slices.SortFunc(fs, func(a, b followed) int { return cmp.Compare(a.id, b.id) })
 	var errs []error
-	for batch := range slices.Chunk(fs, BatchSize) {
+	size := BatchSize
+	if _, ok := tr.Tracker.(ChangeLister); ok {
+		size = len(fs)
+	}
+	for batch := range slices.Chunk(fs, size) {
 		ids := make([]string, len(batch))
 		since := batch[0].since
 		for i, f := range batch {

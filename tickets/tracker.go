@@ -88,7 +88,7 @@ type Tracker interface {
 	// tracker allows.
 	Find(ctx context.Context, project, key string, since time.Time) (t Ticket, ok bool, err error)
 	// States reports the state of each of ids in project with one request
-	// (a page of 100 at most: callers batch), and leaves out ids the
+	// (a page of 100 at most: callers batch, except for a ChangeLister), and leaves out ids the
 	// tracker no longer has. since is the earliest time any of them
 	// changed state in Ooda's knowledge; trackers that cannot ask for a
 	// list of ids (GitHub) list what changed since then instead.
@@ -113,6 +113,14 @@ type Accounts interface {
 	// AccountByEmail returns the account to assign a ticket to, "" when
 	// nobody has that email.
 	AccountByEmail(ctx context.Context, email string) (string, error)
+}
+
+// ChangeLister is a tracker whose States lists what changed since a time
+// rather than asking for ids (GitHub). It takes every id of a project in
+// one call, however many, and pages through the listing once, where
+// batches of 100 would each page through the same listing.
+type ChangeLister interface {
+	ListsChanges()
 }
 
 // ErrBadSignature is a webhook delivery that is not signed with the

@@ -178,15 +178,23 @@ func (t *Tracker) Find(ctx context.Context, project, key string, since time.Time
 	return tickets.Ticket{}, false, nil
 }
 
-// statesMaxPages bounds one States: a thousand issues changed since the
-// last poll is a repository far busier than its incidents.
+// statesMaxPages bounds one States beyond a page per 100 tickets asked
+// about: a thousand other issues changed since the last poll is a
+// repository far busier than its incidents.
 const statesMaxPages = 10
+
+// ListsChanges says that States lists what changed (GitHub cannot ask
+// for a list of numbers): the poller asks about every ticket of a
+// project in one call, which pages through the listing once.
+func (t *Tracker) ListsChanges() {}
+
+var _ tickets.ChangeLister = (*Tracker)(nil)
 
 // States lists the issues labelled Label updated since since, most
 // recently updated first, and reports those among ids: GitHub cannot ask
 // for a list of numbers. It pages only while ids it asked for are unseen
 // (one request when at most 100 issues changed, the common case), up to
-// statesMaxPages. An id not in the answer did not change since since, or
+// statesMaxPages more than a page per 100 ids. An id not in the answer did not change since since, or
 // is gone, and is left out. An issue without the label (GitHub dropped it
 // at creation because the token's user may not triage the repository, or
 // someone removed it) is never in the answer: only its webhook keeps it
@@ -207,7 +215,7 @@ func (t *Tracker) States(ctx context.Context, project string, ids []string, sinc
 	opts := &gh.IssueListByRepoOptions{State: "all", Labels: []string{Label}, Since: since, Sort: "updated", Direction: "desc"}
 	opts.ListOptions.PerPage = 100
 	out := make(map[string]tickets.Ticket, len(ids))
-	for range statesMaxPages {
+	for range statesMaxPages + len(ids)/100 {
 		issues, resp, err := t.client.Issues.ListByRepo(ctx, owner, repo, opts)
 		if err != nil {
 			return nil, mapError(err, "list the issues of "+project, "read issues in "+project)
