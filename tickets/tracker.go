@@ -89,9 +89,10 @@ type Tracker interface {
 	Find(ctx context.Context, project, key string, since time.Time) (t Ticket, ok bool, err error)
 	// States reports the state of each of ids in project with one request
 	// (a page of 100 at most: callers batch, except for a ChangeLister,
-	// which pages itself), and leaves out ids the tracker no longer has. since is the earliest time any of them
-	// changed state in Ooda's knowledge; trackers that cannot ask for a
-	// list of ids (GitHub) list what changed since then instead.
+	// which pages itself), and leaves out ids the tracker no longer has.
+	// since is the earliest time any of them changed state in Ooda's
+	// knowledge; trackers that cannot ask for a list of ids (GitHub) list
+	// what changed since then instead.
 	States(ctx context.Context, project string, ids []string, since time.Time) (map[string]Ticket, error)
 	// Comment adds comment to ticket id.
 	Comment(ctx context.Context, project, id, comment string) error
