@@ -53,10 +53,7 @@ type Ticket struct {
 
 // Name is how people read the ticket's name: OPS-12 on Jira, acme/ops#42
 // on GitHub and GitLab.
-func (t Ticket) Name() string {
-	e := timeline.Event{Attrs: map[string]string{timeline.AttrTicket: t.ID, timeline.AttrProject: t.Project}}
-	return timeline.TicketName(&e)
-}
+func (t Ticket) Name() string { return timeline.TicketName(t.Project, t.ID) }
 
 // TicketLabel says in a few words where the ticket stands: "ticket
 // pending", "OPS-12 (open)", "ticket failed: …"; "" for no ticket.

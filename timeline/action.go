@@ -57,7 +57,7 @@ func appendActionUpdate(b []byte, e *Event, user func(string) string) []byte {
 		b = append(b, " ticket requested"...)
 	case ActionChangeTicketCreated:
 		b = append(b, " ticket "...)
-		b = append(b, TicketName(e)...)
+		b = append(b, ticketName(e)...)
 		b = append(b, " opened: "...)
 		b = append(b, e.Attr(AttrURL)...)
 	case ActionChangeTicketFailed:
@@ -65,7 +65,7 @@ func appendActionUpdate(b []byte, e *Event, user func(string) string) []byte {
 		b = appendText(b, e.Attr(AttrError))
 	case ActionChangeTicketState:
 		b = append(b, " ticket "...)
-		b = append(b, TicketName(e)...)
+		b = append(b, ticketName(e)...)
 		if e.Attr(AttrState) == "closed" {
 			b = append(b, " closed in its tracker"...)
 		} else {
@@ -84,15 +84,17 @@ func appendActionUpdate(b []byte, e *Event, user func(string) string) []byte {
 	return b
 }
 
-// TicketName is how a ticket event names its ticket: OPS-12 on Jira,
-// acme/ops#42 on GitHub and GitLab.
-func TicketName(e *Event) string {
-	id := e.Attr(AttrTicket)
+// TicketName is how people name ticket id of project: OPS-12 on Jira,
+// acme/ops#42 on GitHub and GitLab, whose ids are numbers.
+func TicketName(project, id string) string {
 	if id == "" || !isDigits(id) {
 		return id
 	}
-	return e.Attr(AttrProject) + "#" + id
+	return project + "#" + id
 }
+
+// ticketName is the name of a ticket event's ticket.
+func ticketName(e *Event) string { return TicketName(e.Attr(AttrProject), e.Attr(AttrTicket)) }
 
 func isDigits(s string) bool {
 	for _, r := range s {

@@ -149,9 +149,5 @@ func actionLine(e timeline.Event) string {
 // ticketLink names a ticket event's ticket, linked to its page when the
 // event has a web address.
 func ticketLink(e timeline.Event) string {
-	name := mrkdwn.Escape(timeline.TicketName(&e))
-	if u := e.Attr(timeline.AttrURL); incident.IsWebLink(u) && !strings.Contains(u, "|") {
-		return "<" + mrkdwn.Escape(u) + "|" + name + ">"
-	}
-	return name
+	return mrkdwn.Link(e.Attr(timeline.AttrURL), timeline.TicketName(e.Attr(timeline.AttrProject), e.Attr(timeline.AttrTicket)))
 }

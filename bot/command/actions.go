@@ -245,6 +245,9 @@ func noTracker(t Tickets, service string) string {
 	return "No tracker route covers service " + mrkdwn.Escape(service) + " (and there is no default route) to open a ticket"
 }
 
+// maxTicketLink is the longest ticket address the actions list links.
+const maxTicketLink = 120
+
 // ticketText is an item's ticket as replies show it: its name linked to
 // its page and its state, "ticket pending", or why it failed; "" for
 // none.
@@ -260,8 +263,9 @@ func ticketText(a incident.Action) string {
 		return "ticket failed: " + mrkdwn.Clip(mrkdwn.Escape(t.Error), 120)
 	}
 	name := mrkdwn.Escape(t.Name())
-	if link := mrkdwn.Escape(t.URL); incident.IsWebLink(t.URL) && !strings.Contains(t.URL, "|") && utf8.RuneCountInString(link) <= 120 {
-		name = "<" + link + "|" + name + ">"
+	if utf8.RuneCountInString(t.URL) <= maxTicketLink {
+		// A long address would crowd out the item's text in the list.
+		name = mrkdwn.Link(t.URL, t.Name())
 	}
 	return name + " (" + t.State + ")"
 }

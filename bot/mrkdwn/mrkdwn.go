@@ -34,6 +34,16 @@ func Escape(s string) string { return escaper.Replace(timeline.Clean(s)) }
 // back into what the person typed.
 func Unescape(s string) string { return unescaper.Replace(s) }
 
+// Link writes text linked to url, both escaped: <url|text>. An address
+// that is not http(s), or that holds a "|" (which would end it early),
+// gives the text alone.
+func Link(url, text string) string {
+	if !incident.IsWebLink(url) || strings.Contains(url, "|") {
+		return Escape(text)
+	}
+	return "<" + Escape(url) + "|" + Escape(text) + ">"
+}
+
 // Quote escapes s and puts it in quotation marks.
 func Quote(s string) string { return "“" + Escape(s) + "”" }
 

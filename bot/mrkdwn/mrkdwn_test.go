@@ -73,3 +73,16 @@ func TestClipPlainText(t *testing.T) {
 		})
 	}
 }
+
+func TestLink(t *testing.T) {
+	for _, tc := range []struct{ url, text, want string }{
+		{"https://github.example/acme/ops/issues/1", "acme/ops#1", "<https://github.example/acme/ops/issues/1|acme/ops#1>"},
+		{"https://jira.example/browse/OPS-1?a=1&b=2", "OPS-1 <b>", "<https://jira.example/browse/OPS-1?a=1&amp;b=2|OPS-1 &lt;b&gt;>"},
+		{"https://jira.example/browse/OPS-1?b=<2>", "OPS-1", "OPS-1"},
+		{"https://x.example/a|b", "name", "name"},
+		{"javascript:alert(1)", "name", "name"},
+		{"", "OPS-1", "OPS-1"},
+	} {
+		require.Equal(t, tc.want, mrkdwn.Link(tc.url, tc.text), tc.url)
+	}
+}
