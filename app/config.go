@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"regexp"
 	"strings"
 	"time"
 
@@ -323,35 +324,42 @@ func (c Config) validate() error {
 	}
 	errs = append(errs, c.validateSignIn()...)
 	if err := c.Tickets.Validate(); err != nil {
-		errs = append(errs, fmt.Errorf("tickets: %w", err))
+		errs = append(errs, err) // its sentences start with tickets:
 	}
 	return errors.Join(errs...)
+}
+
+var unknownFieldRE = regexp.MustCompile(`field (\S+) not found in type \S+`)
+
+// unknownKeys says yaml's "field token not found in type
+// tickets.TrackerConfig" as a person reads it, and where a secret was
+// written inline, where it goes instead.
+func unknownKeys(err error) string {
+	return unknownFieldRE.ReplaceAllStringFunc(err.Error(), func(m string) string {
+		key := unknownFieldRE.FindStringSubmatch(m)[1]
+		switch key {
+		case "token", "webhook_secret":
+			return fmt.Sprintf("%q is not a key: secrets are not written in the file; name a file (%s_file) or an environment variable (%s_env)", key, key, key)
+		}
+		return fmt.Sprintf("%q is not a key here (README: Tickets lists them)", key)
+	})
 }
 
 // readTickets reads the file's tickets: section strictly: a misspelt key
 // is an error, not a tracker silently left unconfigured.
 func (c *Config) readTickets(file []byte) error {
-	var doc yaml.Node
-	if err := yaml.Unmarshal(file, &doc); err != nil || len(doc.Content) == 0 {
-		return fmt.Errorf("tickets: not valid YAML: %w", err)
+	// The rest of the file is read (and checked) by readFile; decoding
+	// the whole file keeps yaml's line numbers the file's.
+	var doc struct {
+		Tickets tickets.Config `yaml:"tickets"`
+		Rest    map[string]any `yaml:",inline"`
 	}
-	root := doc.Content[0]
-	for i := 0; i+1 < len(root.Content); i += 2 {
-		if root.Content[i].Value != "tickets" {
-			continue
-		}
-		section, err := yaml.Marshal(root.Content[i+1])
-		if err != nil {
-			return fmt.Errorf("tickets: %w", err)
-		}
-		dec := yaml.NewDecoder(bytes.NewReader(section))
-		dec.KnownFields(true)
-		var t tickets.Config
-		if err := dec.Decode(&t); err != nil {
-			return fmt.Errorf("tickets: %w", err)
-		}
-		c.Tickets = t
+	dec := yaml.NewDecoder(bytes.NewReader(file))
+	dec.KnownFields(true)
+	if err := dec.Decode(&doc); err != nil {
+		return fmt.Errorf("tickets: %s", unknownKeys(err))
 	}
+	c.Tickets = doc.Tickets
 	return nil
 }
 

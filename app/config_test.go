@@ -266,10 +266,16 @@ tickets:
 
 	misspelt := write("tickets:\n  trackers:\n    - name: gh\n      kind: github\n      tokn_file: /x\n")
 	_, err = load(t, nil, map[string]string{"OODA_CONFIG": misspelt})
-	require.ErrorContains(t, err, "tokn_file", "a misspelt key is named, not ignored")
+	require.ErrorContains(t, err, `line 5: "tokn_file" is not a key here`, "a misspelt key is named with its line in the file, not ignored")
+
+	inline := write("tickets:\n  trackers:\n    - name: gh\n      kind: github\n      token: ghp_0123456789\n")
+	_, err = load(t, nil, map[string]string{"OODA_CONFIG": inline})
+	require.ErrorContains(t, err, `"token" is not a key: secrets are not written in the file; name a file (token_file) or an environment variable (token_env)`)
+	require.NotContains(t, err.Error(), "ghp_0123456789")
 
 	invalid := write("tickets:\n  trackers:\n    - name: gh\n      kind: gitbucket\n      token_file: /x\n  default: {tracker: gh, project: acme/ops}\n")
 	_, err = load(t, nil, map[string]string{"OODA_CONFIG": invalid})
 	require.ErrorContains(t, err, "tickets:")
+	require.NotContains(t, err.Error(), "tickets: tickets:")
 	require.ErrorContains(t, err, "gitbucket")
 }
