@@ -199,7 +199,7 @@ func New(ctx context.Context, cfg Config, db storage.Store, opts Options) (*App,
 	zones := newPersonZones(a.people.Current)
 	a.dispatcher.Zones = zones
 	if err := a.buildTickets(cfg, os.LookupEnv); err != nil {
-		return nil, fmt.Errorf("tickets: %w", err)
+		return nil, err
 	}
 	if cfg.slackMode() != "off" {
 		signalSlack = a.client

@@ -31,7 +31,7 @@ func (a *App) buildTickets(cfg Config, lookupEnv func(string) (string, bool)) er
 	if cfg.slackMode() == "off" {
 		// The effects executor opens tickets, and it runs with Slack:
 		// without it every item would say "ticket pending" for ever.
-		return errors.New("trackers are configured but Slack is not: tickets are opened by the effects executor, which runs with Slack; connect Slack (SLACK_BOT_TOKEN with SLACK_APP_TOKEN or SLACK_SIGNING_SECRET) or remove tickets: from the configuration")
+		return errors.New("tickets: trackers are configured but Slack is not: tickets are opened by the effects executor, which runs with Slack; connect Slack (SLACK_BOT_TOKEN with SLACK_APP_TOKEN or SLACK_SIGNING_SECRET) or remove tickets: from the configuration")
 	}
 	creds, err := tc.LoadSecrets(lookupEnv)
 	if err != nil {
@@ -50,7 +50,7 @@ func (a *App) buildTickets(cfg Config, lookupEnv func(string) (string, bool)) er
 		p.Timeout = trackerTimeout
 		g, err := resilience.New(p, resilience.WithLogger(a.logger), resilience.WithMetrics(metrics))
 		if err != nil {
-			return fmt.Errorf("tracker %s: %w", t.Name, err)
+			return fmt.Errorf("tickets: tracker %s: %w", t.Name, err)
 		}
 		token := creds[i].Token.Reveal()
 		var tr tickets.Tracker
@@ -65,7 +65,7 @@ func (a *App) buildTickets(cfg Config, lookupEnv func(string) (string, bool)) er
 			err = fmt.Errorf("kind %q is not github, gitlab or jira", t.Kind)
 		}
 		if err != nil {
-			return fmt.Errorf("tracker %s: %w", t.Name, err)
+			return fmt.Errorf("tickets: tracker %s: %w", t.Name, err)
 		}
 		c := tickets.Configured{Name: t.Name, Kind: t.Kind, Tracker: tr, Guard: g}
 		if s := creds[i].WebhookSecret; s != "" {
@@ -97,7 +97,7 @@ func (a *App) buildTickets(cfg Config, lookupEnv func(string) (string, bool)) er
 		Logger:       a.logger,
 	}
 	if a.tickets, err = tickets.New(o); err != nil {
-		return err
+		return err // its sentences start with tickets:
 	}
 	a.dispatcher.Tickets = routed{routes}
 	return nil
