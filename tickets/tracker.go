@@ -124,6 +124,19 @@ type ChangeLister interface {
 	ListsChanges()
 }
 
+// TruncatedError is what a ChangeLister's States returns, with the states
+// it did read, when it stopped listing before the end: it listed changes
+// oldest first up to Through and read no further. The caller keeps what
+// it got and asks from Through next time, so a busy tracker is read a
+// poll at a time, never skipped.
+type TruncatedError struct {
+	Through time.Time
+}
+
+func (e *TruncatedError) Error() string {
+	return "listing truncated: changes up to " + e.Through.UTC().Format(time.RFC3339) + " read, later ones next time"
+}
+
 // ErrBadSignature is a webhook delivery that is not signed with the
 // configured secret, or not signed.
 var ErrBadSignature = errors.New("webhook signature missing or invalid")
