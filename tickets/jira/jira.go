@@ -180,8 +180,8 @@ func (t *Tracker) Find(ctx context.Context, project, key string, _ time.Time) (t
 // themselves, not the search index, which lags behind writes, and leaves
 // out a key that is gone or hidden instead of failing, where Cloud's JQL
 // search answers 400 to a key in (…) naming one that does not exist, which
-// would stop the whole project's polling. Data Center keeps a JQL search,
-// told to warn about such keys, not to fail.
+// would stop the whole project's polling. Data Center keeps a JQL search
+// with validateQuery false, so that such keys give warnings, not a 400.
 func (t *Tracker) States(ctx context.Context, project string, ids []string, _ time.Time) (map[string]tickets.Ticket, error) {
 	if len(ids) == 0 {
 		return map[string]tickets.Ticket{}, nil
@@ -473,8 +473,10 @@ func (t *Tracker) search(ctx context.Context, jql string, max int, what string) 
 		"maxResults": max,
 	}
 	if !t.cloud {
-		// A key that no longer exists should drop out, not fail the query.
-		req["validateQuery"] = "warn"
+		// A key that no longer exists should drop out with a warning, not
+		// fail the query. Data Center's validateQuery is a boolean; the
+		// "strict"/"warn"/"none" of Cloud's old search would be a 400.
+		req["validateQuery"] = false
 	}
 	var out struct {
 		Issues []issue `json:"issues"`

@@ -219,7 +219,9 @@ func TestWebhookReadsOnlyWhatItNeeds(t *testing.T) {
 
 // TestStatesSurviveADeletedKey: a ticket deleted in Jira must not stop the
 // others' states being read. Cloud's JQL search answers 400 to a key in (…)
-// naming it, so Cloud reads them with the bulk fetch.
+// naming it, so Cloud reads them with the bulk fetch; Data Center's search
+// warns instead when validateQuery is false, and its fake, like Data
+// Center, answers 400 to Cloud's string values ("warn").
 func TestStatesSurviveADeletedKey(t *testing.T) {
 	for _, flavor := range flavors {
 		t.Run(flavor, func(t *testing.T) {

@@ -124,3 +124,36 @@ func TestPagination(t *testing.T) {
 	_, _, h = request(t, "GET", f.URL()+"repos/acme/ops/issues?per_page=2&page=2", auth, "")
 	require.Empty(t, h.Get("Link"))
 }
+
+// TestJiraDataCenterValidateQuery pins the Data Center search to its
+// boolean validateQuery: true (the default) fails on a key in (…) naming
+// an issue that does not exist, false only warns, and a string (Cloud's
+// "strict"/"warn"/"none") is a 400.
+func TestJiraDataCenterValidateQuery(t *testing.T) {
+	f := trackertest.StartJira(t, trackertest.JiraDataCenter)
+	auth := "Authorization: Bearer " + f.Token()
+	status, body, _ := request(t, "POST", f.URL()+"/rest/api/2/issue", auth,
+		`{"fields":{"project":{"key":"OPS"},"summary":"one","issuetype":{"name":"Task"}}}`)
+	require.Equal(t, http.StatusCreated, status, body)
+	const jql = `"jql":"project = \"OPS\" AND key in (\"OPS-1\", \"OPS-404\")"`
+	for _, c := range []struct {
+		name, validate string // validate: the validateQuery member, "" for none
+		want           int
+		says           string
+	}{
+		{"default validates", "", http.StatusBadRequest, "An issue with key 'OPS-404' does not exist"},
+		{"true validates", `,"validateQuery":true`, http.StatusBadRequest, "An issue with key 'OPS-404' does not exist"},
+		{"false warns", `,"validateQuery":false`, http.StatusOK, `"warningMessages":["An issue with key 'OPS-404' does not exist`},
+		{"cloud's warn is refused", `,"validateQuery":"warn"`, http.StatusBadRequest, "validateQuery is true or false"},
+		{"cloud's strict is refused", `,"validateQuery":"strict"`, http.StatusBadRequest, "validateQuery is true or false"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			status, body, _ := request(t, "POST", f.URL()+"/rest/api/2/search", auth, "{"+jql+c.validate+"}")
+			require.Equal(t, c.want, status, body)
+			require.Contains(t, body, c.says)
+			if c.want == http.StatusOK {
+				require.Contains(t, body, `"key":"OPS-1"`)
+			}
+		})
+	}
+}

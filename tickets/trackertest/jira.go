@@ -370,13 +370,17 @@ func unquote(s string) string {
 func (j *Jira) handleSearch() http.HandlerFunc {
 	return j.handle(EndpointList, func(_ *http.Request, body []byte) reply {
 		var req struct {
-			JQL           string   `json:"jql"`
-			Fields        []string `json:"fields"`
-			MaxResults    int      `json:"maxResults"`
-			ValidateQuery string   `json:"validateQuery"`
+			JQL           string          `json:"jql"`
+			Fields        []string        `json:"fields"`
+			MaxResults    int             `json:"maxResults"`
+			ValidateQuery json.RawMessage `json:"validateQuery"`
 		}
 		if err := json.Unmarshal(body, &req); err != nil {
 			return reply{status: http.StatusBadRequest, body: jiraError("Unexpected character in the request body.")}
+		}
+		strict, bad := j.validates(req.ValidateQuery)
+		if bad != nil {
+			return *bad
 		}
 		q, err := parseJQL(req.JQL)
 		if err != nil {
@@ -393,14 +397,16 @@ func (j *Jira) handleSearch() http.HandlerFunc {
 		}
 		j.mu.Lock()
 		defer j.mu.Unlock()
-		// Jira validates a key in (…) strictly: Cloud's /search/jql always,
-		// Data Center unless validateQuery says warn (or none).
-		if j.flavor == JiraCloud || (req.ValidateQuery != "warn" && req.ValidateQuery != "none" && req.ValidateQuery != "false") {
-			for _, k := range q.keys {
-				if j.ticket(projectOf(k), k) == nil {
-					return reply{status: http.StatusBadRequest, body: jiraError(fmt.Sprintf("An issue with key '%s' does not exist for field 'key'.", k))}
-				}
+		var warnings []string
+		for _, k := range q.keys {
+			if j.ticket(projectOf(k), k) != nil {
+				continue
 			}
+			msg := fmt.Sprintf("An issue with key '%s' does not exist for field 'key'.", k)
+			if strict {
+				return reply{status: http.StatusBadRequest, body: jiraError(msg)}
+			}
+			warnings = append(warnings, msg)
 		}
 		issues := []map[string]any{}
 		for i := len(j.tickets) - 1; i >= 0; i-- {
@@ -418,10 +424,36 @@ func (j *Jira) handleSearch() http.HandlerFunc {
 		if j.flavor == JiraCloud {
 			return reply{status: http.StatusOK, body: map[string]any{"issues": issues, "isLast": true}}
 		}
-		return reply{status: http.StatusOK, body: map[string]any{
-			"startAt": 0, "maxResults": req.MaxResults, "total": len(issues), "issues": issues,
-		}}
+		out := map[string]any{"startAt": 0, "maxResults": req.MaxResults, "total": len(issues), "issues": issues}
+		if len(warnings) > 0 {
+			out["warningMessages"] = warnings
+		}
+		return reply{status: http.StatusOK, body: out}
 	})
+}
+
+// validates reads a search's validateQuery: whether a key in (…) naming
+// an issue that does not exist fails the search (400) or only warns.
+// Cloud's /search/jql validates always (it takes no such switch; a string,
+// as its removed /search took, is ignored). Data Center's /search takes a
+// boolean, true by default, and answers 400 to anything else: the
+// "strict"/"warn"/"none" strings are Cloud's.
+func (j *Jira) validates(raw json.RawMessage) (bool, *reply) {
+	if j.flavor == JiraCloud {
+		var s string
+		if len(raw) > 0 && json.Unmarshal(raw, &s) != nil {
+			return false, &reply{status: http.StatusBadRequest, body: jiraError("Unexpected character in the request body.")}
+		}
+		return true, nil
+	}
+	if len(raw) == 0 || string(raw) == "null" {
+		return true, nil
+	}
+	var b bool
+	if err := json.Unmarshal(raw, &b); err != nil {
+		return false, &reply{status: http.StatusBadRequest, body: jiraError("Can not deserialize instance of boolean out of " + string(raw) + ": validateQuery is true or false")}
+	}
+	return b, nil
 }
 
 // maxBulkFetch is how many issues Cloud's bulk fetch reads at most when
