@@ -45,7 +45,9 @@ type Ticket struct {
 	Project string `json:"project,omitempty"` // owner/repo, a GitLab path or id, a Jira project key
 	ID      string `json:"id,omitempty"`      // 42, OPS-12
 	URL     string `json:"url,omitempty"`
-	Error   string `json:"error,omitempty"` // why it failed
+	// Error is why it failed (TicketFailed), or, on an open ticket, why
+	// Ooda could not close it when its item was done.
+	Error string `json:"error,omitempty"`
 	// Effect is the key of the create_ticket effect that creates (or
 	// created) it.
 	Effect string `json:"effect,omitempty"`
@@ -67,6 +69,9 @@ func (a Action) TicketLabel() string {
 		return "ticket pending"
 	case TicketFailed:
 		return "ticket failed: " + t.Error
+	}
+	if t.Error != "" {
+		return t.Name() + " (" + t.State + "; close failed: " + t.Error + ")"
 	}
 	return t.Name() + " (" + t.State + ")"
 }
@@ -214,6 +219,33 @@ func (inc *Incident) TicketChanged(id int, state string, m Meta) (Change, error)
 	return b.ch, nil
 }
 
+// TicketCloseFailed records that closing item id's ticket failed for
+// good, and why: the item is done in Ooda and its ticket still open in
+// the tracker, which people need to know to close it by hand.
+func (inc *Incident) TicketCloseFailed(id int, reason string, m Meta) (Change, error) {
+	a, err := inc.changeableAction(id, m)
+	if err != nil {
+		return Change{}, err
+	}
+	t := a.Ticket
+	if t == nil || t.State != TicketOpen {
+		return Change{}, nil // closed meanwhile, in the tracker
+	}
+	if len(reason) > MaxText {
+		reason = reason[:MaxText]
+	}
+	b := newBuilder(inc, m)
+	seq := b.event(timeline.KindActionUpdated, timeline.PhaseNone, "", map[string]string{
+		timeline.AttrActionID: strconv.Itoa(id), timeline.AttrChange: timeline.ActionChangeTicketCloseFailed,
+		timeline.AttrTracker: t.Tracker, timeline.AttrProject: t.Project, timeline.AttrTicket: t.ID,
+		timeline.AttrURL: t.URL, timeline.AttrError: reason,
+	})
+	if inc.Status != StatusClosed {
+		b.line(seq)
+	}
+	return b.ch, nil
+}
+
 // ActionByTicket finds the item tracked by ticket id of project in the
 // tracker named tracker.
 func (inc Incident) ActionByTicket(tracker, project, id string) (Action, bool) {
@@ -242,10 +274,16 @@ func applyTicketUpdate(a *Action, e timeline.Event, number uint64) {
 			t.State, t.Error = TicketFailed, e.Attr(timeline.AttrError)
 			a.Ticket = &t
 		}
+	case timeline.ActionChangeTicketCloseFailed:
+		if a.Ticket != nil {
+			t := *a.Ticket
+			t.Error = e.Attr(timeline.AttrError)
+			a.Ticket = &t
+		}
 	case timeline.ActionChangeTicketState:
 		if a.Ticket != nil {
 			t := *a.Ticket
-			t.State = e.Attr(timeline.AttrState)
+			t.State, t.Error = e.Attr(timeline.AttrState), ""
 			a.Ticket = &t
 		}
 		switch e.Attr(timeline.AttrStatus) {

@@ -155,3 +155,20 @@ func TestTrackerFailuresAreNotSlackFailures(t *testing.T) {
 		map[string]string{timeline.AttrEffect: "INC-7/10/post/incident", "kind": string(incident.EffectPost)}, r.meta(incident.Bot)))
 	require.Equal(t, 1, r.inc.FailedEffects)
 }
+
+// TestTicketCloseFailed: a close that failed for good is on the item
+// and in the timeline until the ticket is closed in the tracker.
+func TestTicketCloseFailed(t *testing.T) {
+	r, fx := ticketed(t)
+	r.commit(r.inc.TicketCreated(1, fx.Key, opsTicket, r.meta(incident.Bot)))
+	r.commit(r.inc.MarkActionDone(1, r.meta("U5")))
+	ch := r.commit(r.inc.TicketCloseFailed(1, "Jira refused (403): no permission to transition OPS-12", r.meta(incident.Bot)))
+	require.Equal(t, []string{"post incident line"}, effectShape(ch), "told in the channel")
+	require.Equal(t, "Action 1 ticket OPS-12 could not be closed: Jira refused (403): no permission to transition OPS-12", timeline.Describe(ch.Events[0]))
+	require.False(t, ch.Events[0].Bookkeeping(), "shown by /incident timeline")
+	require.Equal(t, "OPS-12 (open; close failed: Jira refused (403): no permission to transition OPS-12)", r.inc.Actions[0].TicketLabel())
+
+	r.commit(r.inc.TicketChanged(1, incident.TicketClosed, r.meta(incident.Bot)))
+	require.Equal(t, "OPS-12 (closed)", r.inc.Actions[0].TicketLabel(), "closed by hand: the failure is over")
+	require.Empty(t, r.commit(r.inc.TicketCloseFailed(1, "late", r.meta(incident.Bot))).Events)
+}

@@ -299,6 +299,9 @@ func (t Ticket) Label() string {
 	case incident.TicketFailed:
 		return "ticket failed: " + t.Error
 	}
+	if t.Error != "" {
+		return "(" + t.State + "; close failed: " + t.Error + ")"
+	}
 	return "(" + t.State + ")"
 }
 

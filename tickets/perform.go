@@ -16,10 +16,6 @@ import (
 	"github.com/ooda-sre/ooda/timeline"
 )
 
-// attrEffectKind names the kind of a failed effect in its timeline event,
-// as the executor names it.
-const attrEffectKind = "kind"
-
 // FindWindow is how long before its effect was queued a ticket may have
 // been created and still be found by its key: clocks differ, and the
 // tracker's creation time is its own.
@@ -446,13 +442,7 @@ func (s *Service) Failed(pe incident.Pending, err error, m incident.Meta) incide
 		}
 	case incident.EffectCloseTicket:
 		return func(inc *incident.Incident) (incident.Change, error) {
-			name := fmt.Sprintf("the ticket of action %d", id)
-			if a, ok := inc.Action(id); ok && a.Ticket != nil && a.Ticket.ID != "" {
-				name = a.Ticket.Name()
-			}
-			return inc.Record(timeline.KindEffectFailed, timeline.PhaseNone,
-				fmt.Sprintf("Ooda could not close %s: %s", name, reason),
-				map[string]string{timeline.AttrEffect: key, timeline.AttrError: reason, attrEffectKind: string(incident.EffectCloseTicket)}, m)
+			return inc.TicketCloseFailed(id, reason, m)
 		}
 	}
 	return func(*incident.Incident) (incident.Change, error) { return incident.Change{}, nil }

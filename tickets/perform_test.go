@@ -267,9 +267,11 @@ func TestClose(t *testing.T) {
 		require.ErrorIs(t, r.attempt(r.pending(incident.EffectCloseTicket)), resilience.ErrPermanent)
 		evs := r.ticketEvents(n)
 		require.NotEmpty(t, evs)
-		assert.Contains(t, evs[len(evs)-1], "effect_failed Ooda could not close acme/ops#1: ")
-		assert.Contains(t, evs[len(evs)-1], "GitHub refused (403): the token may not comment")
-		assert.Equal(t, incident.TicketOpen, r.item(n, id).Ticket.State)
+		assert.Equal(t, "ticket_close_failed", evs[len(evs)-1], "told on the item, in the timeline people read")
+		a := r.item(n, id)
+		assert.Equal(t, incident.TicketOpen, a.Ticket.State)
+		assert.Contains(t, a.Ticket.Error, "GitHub refused (403): the token may not comment")
+		assert.Contains(t, a.TicketLabel(), "acme/ops#1 (open; close failed: ")
 	})
 }
 

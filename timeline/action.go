@@ -17,6 +17,9 @@ const (
 	ActionChangeTicketCreated = "ticket_created"
 	ActionChangeTicketFailed  = "ticket_failed"
 	ActionChangeTicketState   = "ticket_state"
+	// ActionChangeTicketCloseFailed: closing the ticket of an item done
+	// in Ooda failed for good (the token may not close it).
+	ActionChangeTicketCloseFailed = "ticket_close_failed"
 )
 
 // appendActionUpdate appends the sentence of an action_updated event:
@@ -62,6 +65,11 @@ func appendActionUpdate(b []byte, e *Event, user func(string) string) []byte {
 		b = append(b, e.Attr(AttrURL)...)
 	case ActionChangeTicketFailed:
 		b = append(b, " ticket failed"...)
+		b = appendText(b, e.Attr(AttrError))
+	case ActionChangeTicketCloseFailed:
+		b = append(b, " ticket "...)
+		b = append(b, ticketName(e)...)
+		b = append(b, " could not be closed"...)
 		b = appendText(b, e.Attr(AttrError))
 	case ActionChangeTicketState:
 		b = append(b, " ticket "...)

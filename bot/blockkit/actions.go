@@ -135,6 +135,9 @@ func actionLine(e timeline.Event) string {
 	case timeline.ActionChangeTicketFailed:
 		return fmt.Sprintf("Ooda could not open the ticket of action %s: %s. Once the cause is fixed, `/incident action ticket %s` tries again.",
 			id, mrkdwn.Clip(mrkdwn.Escape(e.Attr(timeline.AttrError)), 300), id)
+	case timeline.ActionChangeTicketCloseFailed:
+		return fmt.Sprintf("Ooda could not close %s, the ticket of action %s: %s. Close it in the tracker.",
+			ticketLink(e), id, mrkdwn.Clip(mrkdwn.Escape(e.Attr(timeline.AttrError)), 300))
 	case timeline.ActionChangeTicketState:
 		switch {
 		case e.Attr(timeline.AttrState) == "closed" && e.Attr(timeline.AttrStatus) == timeline.ActionChangeDone:

@@ -176,7 +176,7 @@ func allDigits(s string) bool {
 // applies to: a change to item n when the incident has one, else a new
 // item.
 func decideAction(inc *incident.Incident, cmd Command, m incident.Meta, tickets Tickets) (incident.Change, error) {
-	if it := cmd.Item; it.Op == ItemTicket && it.Err == nil {
+	if it := cmd.Item; it.Op == ItemTicket {
 		if _, ok := inc.Action(it.ID); !ok {
 			// "ticket 2" is never a new item's text: as one, it would
 			// open a ticket titled "ticket 2".
@@ -266,6 +266,9 @@ func ticketText(a incident.Action) string {
 	if utf8.RuneCountInString(t.URL) <= maxTicketLink {
 		// A long address would crowd out the item's text in the list.
 		name = mrkdwn.Link(t.URL, t.Name())
+	}
+	if t.Error != "" {
+		return name + " (" + t.State + "; close failed: " + mrkdwn.Clip(mrkdwn.Escape(t.Error), 120) + ")"
 	}
 	return name + " (" + t.State + ")"
 }

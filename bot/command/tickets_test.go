@@ -47,6 +47,10 @@ func TestActionTickets(t *testing.T) {
 	require.Equal(t, http.StatusBadRequest, rep.Code, "no item 7: not a new item titled “ticket 7” either")
 	require.Contains(t, rep.Text, "INC-1 has no action 7; its items are 1 to 2")
 	require.Len(t, r.incident(1).Actions, 2)
+	rep = r.as(alice, "action INC-1 ticket 7 for the canary", false)
+	require.Equal(t, http.StatusBadRequest, rep.Code, "nor with words after it")
+	require.Contains(t, rep.Text, "INC-1 has no action 7")
+	require.Len(t, r.incident(1).Actions, 2)
 
 	rep = r.as(alice, "action INC-1 ticket 1 please", false)
 	require.Equal(t, http.StatusBadRequest, rep.Code)
