@@ -459,6 +459,29 @@ func (s *Service) RetryAfter(err error) (time.Duration, bool) {
 	return resilience.RetryAfter(err)
 }
 
+// Settle is how long after an attempt at pe whose outcome is unknown the
+// next may start: the settle time of the tracker its create goes to; 0
+// for a close (closing a closed ticket is harmless) or an effect with no
+// route (it fails without calling anyone).
+func (s *Service) Settle(ctx context.Context, pe incident.Pending) time.Duration {
+	if pe.Effect.Kind != incident.EffectCreateTicket {
+		return 0
+	}
+	inc, err := s.store.Incident(ctx, pe.Effect.Incident)
+	if err != nil {
+		return SettleTime
+	}
+	route, err := s.routes.Route(inc.Service)
+	if err != nil {
+		return 0
+	}
+	tr, ok := s.trackers[route.Tracker]
+	if !ok {
+		return 0
+	}
+	return settleTime(tr.Kind)
+}
+
 // settleError is a create that failed in a way that leaves its outcome
 // unknown (a timeout, a lost response, a 5xx): the tracker may yet make
 // the ticket, so the next attempt, which looks for it before creating,

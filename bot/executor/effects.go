@@ -77,6 +77,18 @@ type result struct {
 func (e *Executor) performOne(ctx context.Context, p *pass, pe incident.Pending) bool {
 	fx := pe.Effect
 	attempt := pe.Attempts + 1
+	settle := e.settle(ctx, pe)
+	if settle > 0 {
+		// Marked before it is sent, as a post is: killed mid-call, or
+		// its completion lost, the next attempt waits until it would
+		// find what this one made.
+		if err := e.cfg.Outbox.Defer(ctx, pe.OutboxSeq, incident.Retry{
+			Attempts: pe.Attempts, NextAt: e.cfg.Now().Add(settle), Error: pe.LastError, Result: pe.Result,
+		}); err != nil {
+			p.fail(fmt.Errorf("mark effect %s: %w", fx.Key, err))
+			return false
+		}
+	}
 	res, err := e.perform(ctx, pe)
 	now := e.cfg.Now()
 	kind := string(fx.Kind)
@@ -92,7 +104,7 @@ func (e *Executor) performOne(ctx context.Context, p *pass, pe incident.Pending)
 			// too, the next attempt still reconciles (see post).
 			if ctx.Err() == nil {
 				_ = e.cfg.Outbox.Defer(ctx, pe.OutboxSeq, incident.Retry{
-					Attempts: attempt, NextAt: now, Error: "complete: " + cerr.Error(), Result: res.values,
+					Attempts: attempt, NextAt: now.Add(settle), Error: "complete: " + cerr.Error(), Result: res.values,
 				})
 			}
 			p.fail(fmt.Errorf("complete effect %s: %w", fx.Key, cerr))

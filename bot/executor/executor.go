@@ -96,6 +96,11 @@ type Tickets interface {
 	Failed(pe incident.Pending, err error, m incident.Meta) incident.Decider
 	// RetryAfter is the wait a rate-limited err asked for.
 	RetryAfter(err error) (time.Duration, bool)
+	// Settle is how long after an attempt at pe whose outcome is unknown
+	// (the process killed or stopped mid-call, its completion lost) the
+	// next may start, so that it finds what this one made; 0 for none.
+	// The executor writes it into the outbox before the attempt.
+	Settle(ctx context.Context, pe incident.Pending) time.Duration
 }
 
 // isTicket reports whether an effect is worked by Tickets.

@@ -50,3 +50,12 @@ func (e *Executor) retryAfter(fx incident.Effect, err error) (time.Duration, boo
 	}
 	return e.cfg.Guard.RetryAfter(err)
 }
+
+// settle is the wait to write into pe's outbox entry before attempting it
+// (Tickets.Settle); 0 for Slack's effects, which reconcile by metadata.
+func (e *Executor) settle(ctx context.Context, pe incident.Pending) time.Duration {
+	if e.cfg.Tickets == nil || !isTicket(pe.Effect.Kind) {
+		return 0
+	}
+	return e.cfg.Tickets.Settle(ctx, pe)
+}
