@@ -28,7 +28,7 @@ import (
 const Label = "incident"
 
 // findPages bounds how far Find pages back through the listing: the 1,000
-// issues created last.
+// issues created last. Past them it asks the search API.
 const findPages = 10
 
 // Config says which GitHub to reach and how.
@@ -145,8 +145,12 @@ func (t *Tracker) Create(ctx context.Context, project string, nt tickets.NewTick
 // before since. It does not filter by Label: GitHub drops an issue's
 // labels without an error when the token's user may not triage the
 // repository, and people remove labels, and a Find that missed the
-// ticket would let a retry open a second one. It reads the listing, never
-// the search API, whose index lags behind writes.
+// ticket would let a retry open a second one. It reads the listing, which
+// is consistent with writes, where the search API's index lags behind
+// them; only when findPages pages of issues and pull requests created
+// since since leave the listing unfinished (since weeks back, in a busy
+// repository) does it ask the search API, which a lag of a minute cannot
+// fool about an issue older than a thousand others.
 func (t *Tracker) Find(ctx context.Context, project, key string, since time.Time) (tickets.Ticket, bool, error) {
 	owner, repo, err := split(project)
 	if err != nil {
@@ -172,15 +176,41 @@ func (t *Tracker) Find(ctx context.Context, project, key string, since time.Time
 			}
 		}
 		if resp == nil || resp.NextPage == 0 {
-			break
+			return tickets.Ticket{}, false, nil
 		}
+	}
+	return t.search(ctx, project, key)
+}
+
+// search asks GitHub's search API for the issue of project whose body
+// carries key's marker: Find's way past the listing's cap. It reads one
+// page of hits, best match first, and confirms the marker in each (the
+// search matches words, and a body may quote the key). An incomplete
+// answer (GitHub's search timed out) that holds no match is an error, not
+// an absence: an absence lets the caller open a second ticket.
+func (t *Tracker) search(ctx context.Context, project, key string) (tickets.Ticket, bool, error) {
+	q := fmt.Sprintf(`"%s" repo:%s in:body is:issue`, key, project)
+	opts := &gh.SearchOptions{ListOptions: gh.ListOptions{PerPage: 100}}
+	res, _, err := t.client.Search.Issues(ctx, q, opts)
+	if err != nil {
+		return tickets.Ticket{}, false, mapError(err, "search the issues of "+project+" for "+key, "read issues in "+project)
+	}
+	want := marker(key)
+	for _, issue := range res.Issues {
+		if !issue.IsPullRequest() && strings.Contains(issue.GetBody(), want) {
+			return ticket(issue), true, nil
+		}
+	}
+	if res.GetIncompleteResults() {
+		return tickets.Ticket{}, false, fmt.Errorf("github: search the issues of %s for %s: GitHub's search timed out with incomplete results", project, key)
 	}
 	return tickets.Ticket{}, false, nil
 }
 
 // statesMaxPages bounds one States beyond a page per 100 tickets asked
 // about: a thousand other issues changed since the last poll is a
-// repository far busier than its incidents.
+// repository far busier than its incidents, read a poll at a time (see
+// tickets.TruncatedError).
 const statesMaxPages = 10
 
 // ListsChanges says that States lists what changed (GitHub cannot ask
@@ -190,15 +220,19 @@ func (t *Tracker) ListsChanges() {}
 
 var _ tickets.ChangeLister = (*Tracker)(nil)
 
-// States lists the issues labelled Label updated since since, most
+// States lists the issues labelled Label updated since since, least
 // recently updated first, and reports those among ids: GitHub cannot ask
-// for a list of numbers. It pages only while ids it asked for are unseen
-// (one request when at most 100 issues changed, the common case), up to
-// statesMaxPages more than a page per 100 ids. An id not in the answer did not change since since, or
-// is gone, and is left out. An issue without the label (GitHub dropped it
-// at creation because the token's user may not triage the repository, or
-// someone removed it) is never in the answer: only its webhook keeps it
-// in step.
+// for a list of numbers. It reads the listing to its end (one request when
+// at most 100 issues changed, the common case), since a later change to an
+// id already seen may follow, and keeps an id's last state listed. At
+// statesMaxPages more than a page per 100 ids, with pages left, it stops
+// and returns what it read with a *tickets.TruncatedError through the
+// update time of the last issue listed: the caller asks from there next
+// time, so no change is skipped. An id not in the answer did not change
+// since since, or is gone, and is left out. An issue without the label
+// (GitHub dropped it at creation because the token's user may not triage
+// the repository, or someone removed it) is never in the answer: only its
+// webhook keeps it in step.
 func (t *Tracker) States(ctx context.Context, project string, ids []string, since time.Time) (map[string]tickets.Ticket, error) {
 	owner, repo, err := split(project)
 	if err != nil {
@@ -212,26 +246,30 @@ func (t *Tracker) States(ctx context.Context, project string, ids []string, sinc
 		}
 		want[n] = true
 	}
-	opts := &gh.IssueListByRepoOptions{State: "all", Labels: []string{Label}, Since: since, Sort: "updated", Direction: "desc"}
+	opts := &gh.IssueListByRepoOptions{State: "all", Labels: []string{Label}, Since: since, Sort: "updated", Direction: "asc"}
 	opts.ListOptions.PerPage = 100
 	out := make(map[string]tickets.Ticket, len(ids))
-	for range statesMaxPages + len(ids)/100 {
+	through := since
+	for page := 1; ; page++ {
 		issues, resp, err := t.client.Issues.ListByRepo(ctx, owner, repo, opts)
 		if err != nil {
 			return nil, mapError(err, "list the issues of "+project, "read issues in "+project)
 		}
 		for _, issue := range issues {
+			through = issue.GetUpdatedAt().Time
 			if !issue.IsPullRequest() && want[issue.GetNumber()] {
 				tk := ticket(issue)
 				out[tk.ID] = tk
 			}
 		}
-		if len(out) == len(want) || resp == nil || resp.NextPage == 0 {
-			break
+		if resp == nil || resp.NextPage == 0 {
+			return out, nil
+		}
+		if page == statesMaxPages+len(ids)/100 {
+			return out, &tickets.TruncatedError{Through: through}
 		}
 		opts.ListOptions.Page = resp.NextPage
 	}
-	return out, nil
 }
 
 // Comment adds a comment to issue id.

@@ -3,9 +3,11 @@ package github_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -89,6 +91,7 @@ func TestFindSkipsPullRequestsAndPages(t *testing.T) {
 	_, ok, err = g.Find(ctx, "acme/ops", "K/2", time.Now().Add(-time.Hour))
 	require.NoError(t, err)
 	require.False(t, ok, "a pull request is not a ticket")
+	require.Zero(t, f.Calls(trackertest.EndpointSearch), "no search when the listing ended")
 }
 
 func TestCloseReasons(t *testing.T) {
@@ -282,6 +285,7 @@ func TestFindStopsBeforeSince(t *testing.T) {
 	require.NoError(t, err)
 	require.False(t, ok)
 	require.Equal(t, 1, f.Calls(trackertest.EndpointList)-before, "no page after the first issue created before since")
+	require.Zero(t, f.Calls(trackertest.EndpointSearch), "no search when the listing reached since")
 }
 
 func TestWebhookIgnoresOtherEvents(t *testing.T) {
@@ -329,32 +333,157 @@ func TestStatesRejectsBadID(t *testing.T) {
 	require.ErrorIs(t, err, resilience.ErrPermanent)
 }
 
-// TestStatesPagesOnlyWhileAskedIDsAreUnseen: more than a page of issues
-// changed since the last poll (a restart in a busy repository): the
-// ticket asked about on the second page is still read, and a poll whose
-// tickets are all on the first page makes one request.
-func TestStatesPagesOnlyWhileAskedIDsAreUnseen(t *testing.T) {
+// tick is a fake's clock that moves a second each time it is read, so that
+// every issue's update time is its own and the listing's order is known.
+func tick(base time.Time) func() time.Time {
+	var n atomic.Int64
+	return func() time.Time { return base.Add(time.Duration(n.Add(1)) * time.Second) }
+}
+
+// TestStatesReadsTheListingToItsEnd: more than a page of issues changed
+// since the last poll (a restart in a busy repository). The listing is
+// oldest first, so it is read to its end, where a later change to a ticket
+// already read may still be: the ticket asked about on the first page is
+// read, and so is the one on the second, without an error.
+func TestStatesReadsTheListingToItsEnd(t *testing.T) {
 	f, g := start(t)
 	ctx := t.Context()
-	old, err := g.Create(ctx, "acme/ops", tickets.NewTicket{Key: "K/1", Title: "one", Labels: []string{"incident"}})
+	base := time.Now().Truncate(time.Second)
+	f.SetClock(tick(base))
+	old, err := g.Create(ctx, "acme/ops", tickets.NewTicket{Key: "K/1", Title: "one"})
 	require.NoError(t, err)
 	require.NoError(t, f.CloseTicket("acme/ops", old.ID))
-	// 150 issues changed after it: it is on the listing's second page.
+	// 150 issues changed after it: the last is on the listing's second page.
 	var last tickets.Ticket
 	for range 150 {
-		last, err = g.Create(ctx, "acme/ops", tickets.NewTicket{Key: "more", Title: "filler", Labels: []string{"incident"}})
+		last, err = g.Create(ctx, "acme/ops", tickets.NewTicket{Key: "more", Title: "filler"})
 		require.NoError(t, err)
 	}
 
 	before := f.Calls(trackertest.EndpointList)
-	got, err := g.States(ctx, "acme/ops", []string{old.ID}, time.Now().Add(-time.Hour))
+	got, err := g.States(ctx, "acme/ops", []string{old.ID, last.ID, "999"}, base.Add(-time.Hour))
 	require.NoError(t, err)
+	require.Equal(t, 2, f.Calls(trackertest.EndpointList)-before, "it reads every page")
+	require.Len(t, got, 2, "an id not listed is left out: %v", got)
 	require.Equal(t, tickets.StateClosed, got[old.ID].State)
-	require.Equal(t, 2, f.Calls(trackertest.EndpointList)-before, "it pages to find it")
+	require.Equal(t, tickets.StateOpen, got[last.ID].State)
+}
 
-	before = f.Calls(trackertest.EndpointList)
-	got, err = g.States(ctx, "acme/ops", []string{last.ID}, time.Now().Add(-time.Hour))
+// TestStatesTruncates: more issues changed than States reads in one call.
+// It returns what it read with a TruncatedError through the update time of
+// the last issue it listed, and the next call, from there, reads the rest.
+func TestStatesTruncates(t *testing.T) {
+	f, g := start(t)
+	ctx := t.Context()
+	base := time.Now().Truncate(time.Second)
+	f.SetClock(tick(base))
+	first, err := g.Create(ctx, "acme/ops", tickets.NewTicket{Key: "K/1", Title: "one"})
 	require.NoError(t, err)
-	require.Contains(t, got, last.ID)
-	require.Equal(t, 1, f.Calls(trackertest.EndpointList)-before, "all it asked about is on the first page")
+	require.NoError(t, f.CloseTicket("acme/ops", first.ID))
+	// 1,050 more: the listing has 11 pages, one more than the cap of
+	// statesMaxPages (10) for fewer than 100 ids.
+	var more []tickets.Ticket
+	for range 1050 {
+		tk, err := g.Create(ctx, "acme/ops", tickets.NewTicket{Key: "more", Title: "filler"})
+		require.NoError(t, err)
+		more = append(more, tk)
+	}
+	lastRead, unread := more[998], more[len(more)-1]
+	ids := []string{first.ID, lastRead.ID, unread.ID}
+
+	before := f.Calls(trackertest.EndpointList)
+	got, err := g.States(ctx, "acme/ops", ids, base.Add(-time.Hour))
+	truncated, ok := errors.AsType[*tickets.TruncatedError](err)
+	require.True(t, ok, "want a TruncatedError, got %v", err)
+	require.Equal(t, 10, f.Calls(trackertest.EndpointList)-before, "it stops at the cap")
+	require.True(t, lastRead.Created.Equal(truncated.Through),
+		"through the 1,000th issue listed: want %v, got %v", lastRead.Created, truncated.Through)
+	require.Len(t, got, 2, "what it read: %v", got)
+	require.Equal(t, tickets.StateClosed, got[first.ID].State)
+	require.Equal(t, tickets.StateOpen, got[lastRead.ID].State)
+
+	got, err = g.States(ctx, "acme/ops", ids, truncated.Through)
+	require.NoError(t, err, "the rest fits in one call")
+	require.Contains(t, got, unread.ID)
+	require.Contains(t, got, lastRead.ID, "since takes the issues updated at Through too")
+}
+
+// roundTrip is an http.RoundTripper made of a function.
+type roundTrip func(*http.Request) (*http.Response, error)
+
+func (f roundTrip) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+// TestStatesKeepsTheLatestState: a ticket reopened while States pages
+// moves to the listing's end, where it is read a second time; the later
+// state is the one reported.
+func TestStatesKeepsTheLatestState(t *testing.T) {
+	f := trackertest.StartGitHub(t)
+	ctx := t.Context()
+	base := time.Now().Truncate(time.Second)
+	f.SetClock(tick(base))
+	tr := &http.Transport{}
+	t.Cleanup(tr.CloseIdleConnections)
+	var reopen func()
+	client := &http.Client{Transport: roundTrip(func(r *http.Request) (*http.Response, error) {
+		resp, err := tr.RoundTrip(r)
+		if err == nil && r.Method == http.MethodGet && reopen != nil {
+			reopen()
+			reopen = nil
+		}
+		return resp, err
+	})}
+	g, err := github.New(github.Config{BaseURL: f.URL(), Token: f.Token(), HTTPClient: client})
+	require.NoError(t, err)
+
+	tk, err := g.Create(ctx, "acme/ops", tickets.NewTicket{Key: "K/1", Title: "one"})
+	require.NoError(t, err)
+	require.NoError(t, f.CloseTicket("acme/ops", tk.ID))
+	for range 150 {
+		_, err := g.Create(ctx, "acme/ops", tickets.NewTicket{Key: "more", Title: "filler"})
+		require.NoError(t, err)
+	}
+	// Reopened once the first page, which lists it closed, is read.
+	reopen = func() { require.NoError(t, f.ReopenTicket("acme/ops", tk.ID)) }
+
+	got, err := g.States(ctx, "acme/ops", []string{tk.ID}, base.Add(-time.Hour))
+	require.NoError(t, err)
+	require.Nil(t, reopen, "it was reopened between the pages")
+	require.Equal(t, tickets.StateOpen, got[tk.ID].State)
+}
+
+// TestFindSearchesPastTheCap: a ticket created before more issues and pull
+// requests than Find lists (a retry looking for a request's ticket weeks
+// after the item was made, in a busy repository). Find asks the search
+// API, confirms the marker, and finds it; a key no issue carries, or only
+// quotes, is not found.
+func TestFindSearchesPastTheCap(t *testing.T) {
+	f, g := start(t)
+	ctx := t.Context()
+	since := time.Now().Add(-time.Hour)
+	tk, err := g.Create(ctx, "acme/ops", tickets.NewTicket{Key: "INC-3/12/create_ticket", Title: "one"})
+	require.NoError(t, err)
+	_, err = g.Create(ctx, "acme/ops", tickets.NewTicket{Key: "other", Title: "quotes", Body: "Like INC-3/13/create_ticket."})
+	require.NoError(t, err)
+	for i := range 1000 {
+		f.AddPullRequest("acme/ops", "pr", "PR "+strconv.Itoa(i))
+	}
+
+	for _, c := range []struct {
+		name, key string
+		want      string // the ticket's id, "" for not found
+	}{
+		{"found by search", "INC-3/12/create_ticket", tk.ID},
+		{"quoted without the marker", "INC-3/13/create_ticket", ""},
+		{"absent", "INC-3/14/create_ticket", ""},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			list, search := f.Calls(trackertest.EndpointList), f.Calls(trackertest.EndpointSearch)
+			got, ok, err := g.Find(ctx, "acme/ops", c.key, since)
+			require.NoError(t, err)
+			require.Equal(t, c.want != "", ok)
+			require.Equal(t, c.want, got.ID)
+			require.Equal(t, 10, f.Calls(trackertest.EndpointList)-list, "the listing up to its cap")
+			require.Equal(t, 1, f.Calls(trackertest.EndpointSearch)-search, "then one search")
+		})
+	}
 }

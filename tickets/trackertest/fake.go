@@ -46,6 +46,9 @@ const (
 	EndpointIssue = "issue"
 	// EndpointUsers is the user search of GitLab and Jira.
 	EndpointUsers = "users"
+	// EndpointSearch is GitHub's issue search (GET /search/issues), which
+	// Find asks when the listing runs past its cap.
+	EndpointSearch = "search"
 )
 
 // maxBodyBytes bounds a request body; the trackers' own limits are lower.

@@ -3,6 +3,7 @@ package trackertest_test
 import (
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -156,4 +157,37 @@ func TestJiraDataCenterValidateQuery(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestGitHubSearch pins the fake's issue search to GitHub's: the quoted
+// phrase in the bodies of the repository's issues, pull requests left out
+// by is:issue, and a 422 for a repository that does not exist.
+func TestGitHubSearch(t *testing.T) {
+	f := trackertest.StartGitHub(t)
+	f.AddProject("acme/other")
+	auth := "Authorization: Bearer " + f.Token()
+	for _, issue := range []string{
+		`{"title":"one","body":"fix it\n\n<!-- ooda-key: INC-3/12/create_ticket -->"}`,
+		`{"title":"INC-3/12/create_ticket","body":"nothing"}`,
+	} {
+		status, body, _ := request(t, "POST", f.URL()+"repos/acme/ops/issues", auth, issue)
+		require.Equal(t, http.StatusCreated, status, body)
+	}
+	f.AddPullRequest("acme/ops", "a PR", "<!-- ooda-key: INC-3/12/create_ticket -->")
+	status, body, _ := request(t, "POST", f.URL()+"repos/acme/other/issues", auth, `{"title":"elsewhere","body":"INC-3/12/create_ticket"}`)
+	require.Equal(t, http.StatusCreated, status, body)
+
+	search := func(q string) (int, string) {
+		status, body, _ := request(t, "GET", f.URL()+"search/issues?q="+url.QueryEscape(q), auth, "")
+		return status, body
+	}
+	status, body = search(`"INC-3/12/create_ticket" repo:acme/ops in:body is:issue`)
+	require.Equal(t, http.StatusOK, status, body)
+	require.Contains(t, body, `"total_count":1`)
+	require.Contains(t, body, `"incomplete_results":false`)
+	require.Contains(t, body, `"title":"one"`)
+	status, body = search(`"INC-3/12/create_ticket" repo:acme/nope in:body is:issue`)
+	require.Equal(t, http.StatusUnprocessableEntity, status, body)
+	require.Contains(t, body, "cannot be searched")
+	require.Equal(t, 2, f.Calls(trackertest.EndpointSearch))
 }

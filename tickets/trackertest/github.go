@@ -26,8 +26,9 @@ const DefaultGitHubToken = "ghp_trackertestToken0000000000000000"
 const GitHubSecondaryLimitMessage = "You have exceeded a secondary rate limit"
 
 // GitHub is a fake GitHub REST API (the GitHub Enterprise Server layout,
-// under /api/v3/): issues, their listing, comments and edits. Repositories
-// exist once AddProject names them; "acme/ops" exists from the start.
+// under /api/v3/): issues, their listing, the issue search, comments and
+// edits. Repositories exist once AddProject names them; "acme/ops" exists
+// from the start.
 type GitHub struct {
 	*server
 	token string
@@ -61,6 +62,7 @@ func NewGitHub() *GitHub {
 	mux.HandleFunc("GET "+repo, g.handleList())
 	mux.HandleFunc("POST "+repo+"/{number}/comments", g.handleComment())
 	mux.HandleFunc("PATCH "+repo+"/{number}", g.handleEdit())
+	mux.HandleFunc("GET /api/v3/search/issues", g.handleSearch())
 	g.srv.Start()
 	return g
 }
@@ -330,16 +332,112 @@ func (g *GitHub) handleList() http.HandlerFunc {
 		for _, t := range items {
 			out = append(out, g.issueJSON(t))
 		}
-		h := http.Header{}
-		if more {
-			next := *r.URL
-			nq := next.Query()
-			nq.Set("page", strconv.Itoa(page+1))
-			next.RawQuery = nq.Encode()
-			h.Set("Link", fmt.Sprintf(`<%s%s>; rel="next"`, g.srv.URL, next.RequestURI()))
-		}
+		h := g.nextLink(r, page, more)
 		return reply{status: http.StatusOK, body: out, header: h}
 	})
+}
+
+// handleSearch serves GET /search/issues: q with quoted phrases and
+// words, which a hit's title or body (its body alone with in:body) must
+// all contain, case folded, and the qualifiers repo:owner/repo (required
+// here; a repository that does not exist is a 422, as GitHub answers),
+// is:issue or is:pr. It answers GitHub's documented shape, total_count,
+// incomplete_results and items, best match first (here: newest created
+// first), paged by per_page and page. Its index does not lag, as GitHub's
+// does by a minute or so.
+func (g *GitHub) handleSearch() http.HandlerFunc {
+	return g.handle(EndpointSearch, func(r *http.Request, _ []byte) reply {
+		q, err := parseSearch(r.URL.Query().Get("q"))
+		if err != nil {
+			return reply{status: http.StatusUnprocessableEntity, body: githubError(http.StatusUnprocessableEntity, "Validation Failed: "+err.Error())}
+		}
+		g.pmu.Lock()
+		_, ok := g.projects[q.repo]
+		g.pmu.Unlock()
+		if !ok {
+			return reply{status: http.StatusUnprocessableEntity, body: githubError(http.StatusUnprocessableEntity,
+				"Validation Failed: The listed users and repositories cannot be searched either because the resources do not exist or you do not have permission to view them.")}
+		}
+		perPage, page := pagination(r.URL.Query(), 30, 100)
+
+		g.mu.Lock()
+		defer g.mu.Unlock()
+		var match []*Ticket
+		for _, t := range g.tickets {
+			if t.Project == q.repo && q.matches(t) {
+				match = append(match, t)
+			}
+		}
+		slices.SortStableFunc(match, func(a, b *Ticket) int { return b.Created.Compare(a.Created) })
+		items, more := pageOf(match, perPage, page)
+		out := make([]map[string]any, 0, len(items))
+		for _, t := range items {
+			issue := g.issueJSON(t)
+			issue["score"] = 1.0
+			out = append(out, issue)
+		}
+		h := g.nextLink(r, page, more)
+		return reply{status: http.StatusOK, header: h, body: map[string]any{
+			"total_count": len(match), "incomplete_results": false, "items": out,
+		}}
+	})
+}
+
+// searchQuery is a parsed q of the issue search.
+type searchQuery struct {
+	repo   string
+	terms  []string // phrases and words, each contained in a hit
+	inBody bool     // in:body: the terms are looked for in the body alone
+	kind   string   // "issue", "pr" or "" for both
+}
+
+func parseSearch(q string) (searchQuery, error) {
+	var out searchQuery
+	for q = strings.TrimSpace(q); q != ""; q = strings.TrimSpace(q) {
+		var tok string
+		if q[0] == '"' {
+			end := strings.IndexByte(q[1:], '"')
+			if end < 0 {
+				return searchQuery{}, fmt.Errorf("unclosed quote in %q", q)
+			}
+			tok, q = q[1:end+1], q[end+2:]
+			out.terms = append(out.terms, tok)
+			continue
+		}
+		tok, q, _ = strings.Cut(q, " ")
+		switch name, value, _ := strings.Cut(tok, ":"); name {
+		case "repo":
+			out.repo = value
+		case "in":
+			out.inBody = value == "body"
+		case "is", "type":
+			out.kind = value
+		default:
+			out.terms = append(out.terms, tok)
+		}
+	}
+	if out.repo == "" {
+		return searchQuery{}, fmt.Errorf("the fake searches one repository: q needs repo:owner/repo")
+	}
+	return out, nil
+}
+
+// matches reports whether t is a hit.
+func (q searchQuery) matches(t *Ticket) bool {
+	switch {
+	case q.kind == "issue" && t.pull, q.kind == "pr" && !t.pull:
+		return false
+	}
+	text := strings.ToLower(t.Body)
+	if !q.inBody {
+		text = strings.ToLower(t.Title) + "\n" + text
+	}
+	for _, term := range q.terms {
+		if !strings.Contains(text, strings.ToLower(term)) {
+			return false
+		}
+	}
+	return true
 }
 
 func (g *GitHub) handleComment() http.HandlerFunc {
@@ -450,6 +548,20 @@ func (g *GitHub) issueJSON(t *Ticket) map[string]any {
 		out["pull_request"] = map[string]any{"html_url": t.URL}
 	}
 	return out
+}
+
+// nextLink is the header of a page of a listing: a Link to the next page
+// when more follow, as GitHub sends.
+func (g *GitHub) nextLink(r *http.Request, page int, more bool) http.Header {
+	h := http.Header{}
+	if more {
+		next := *r.URL
+		nq := next.Query()
+		nq.Set("page", strconv.Itoa(page+1))
+		next.RawQuery = nq.Encode()
+		h.Set("Link", fmt.Sprintf(`<%s%s>; rel="next"`, g.srv.URL, next.RequestURI()))
+	}
+	return h
 }
 
 // pagination reads per_page and page.
