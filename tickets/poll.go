@@ -125,15 +125,21 @@ func (p *Poller) PollOnce(ctx context.Context) error {
 			p.mu.Lock()
 			last := p.asked[k]
 			p.mu.Unlock()
-			if err := p.pollProject(ctx, tr, k.project, groups[k], last); err != nil {
+			through, err := p.pollProject(ctx, tr, k.project, groups[k], last)
+			if err != nil {
 				if ctx.Err() != nil {
 					return ctx.Err()
 				}
 				errs = append(errs, err)
 				continue
 			}
+			asked := now
+			if !through.IsZero() {
+				// Read up to through: the next poll asks from there.
+				asked = through.Add(PollOverlap)
+			}
 			p.mu.Lock()
-			p.asked[k] = now
+			p.asked[k] = asked
 			p.mu.Unlock()
 		}
 	}
@@ -152,7 +158,10 @@ func sortedKeys(m map[projectKey][]followed) []projectKey {
 }
 
 // pollProject asks about fs, tickets of one project, in batches.
-func (p *Poller) pollProject(ctx context.Context, tr Configured, project string, fs []followed, last time.Time) error {
+//
+// through is, when the tracker stopped listing early (TruncatedError),
+// how far it read; zero when it read everything.
+func (p *Poller) pollProject(ctx context.Context, tr Configured, project string, fs []followed, last time.Time) (through time.Time, err error) {
 	slices.SortFunc(fs, func(a, b followed) int { return cmp.Compare(a.id, b.id) })
 	var errs []error
 	size := BatchSize
@@ -172,14 +181,22 @@ func (p *Poller) pollProject(ctx context.Context, tr Configured, project string,
 			since = from
 		}
 		var states map[string]Ticket
+		var trunc *TruncatedError
 		err := tr.Guard.Do(ctx, resilience.Op{Method: "states", Idempotent: true}, func(ctx context.Context) error {
 			var err error
 			states, err = tr.Tracker.States(ctx, project, ids, since)
+			if errors.As(err, &trunc) {
+				return nil // an answer, in part: not a failure to retry
+			}
+			trunc = nil
 			return err
 		})
 		if err != nil {
 			errs = append(errs, fmt.Errorf("tickets: poll %s %s: %w", tr.Name, project, err))
 			continue
+		}
+		if trunc != nil && (through.IsZero() || trunc.Through.Before(through)) {
+			through = trunc.Through
 		}
 		for _, f := range batch {
 			cur, ok := states[f.id]
@@ -198,7 +215,7 @@ func (p *Poller) pollProject(ctx context.Context, tr Configured, project string,
 			}
 		}
 	}
-	return errors.Join(errs...)
+	return through, errors.Join(errs...)
 }
 
 // record applies a ticket's new state to incident n. Its key is made of

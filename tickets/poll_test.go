@@ -216,3 +216,33 @@ func TestPollAsksForWhatChangedSinceTheLastPoll(t *testing.T) {
 		first.Add(time.Hour - tickets.PollOverlap),
 	}, gh.statesSince, "the failed poll is not a poll to ask from")
 }
+
+// TestPollReadsATruncatedListingAPollAtATime: a tracker that stopped
+// listing early (more changed than it reads in one poll) gives what it
+// read, which is recorded, and the next poll asks from where it stopped,
+// never skipping past it.
+func TestPollReadsATruncatedListingAPollAtATime(t *testing.T) {
+	r := newRig(t, rigOptions{})
+	n, id := r.created()
+	other := r.addItem(n, "Page on card declines", alice)
+	require.NoError(t, r.attempt(r.pending(incident.EffectCreateTicket)))
+	gh := r.fake("github")
+	poller := r.svc.Poller()
+	gh.setState("acme/ops", "1", tickets.StateClosed)
+	through := r.now.Add(30 * time.Minute)
+	gh.mu.Lock()
+	gh.truncate = []time.Time{through}
+	gh.mu.Unlock()
+
+	r.now = r.now.Add(time.Hour)
+	require.NoError(t, poller.PollOnce(r.ctx), "a partial answer is an answer")
+	assert.Equal(t, incident.ActionDone, r.item(n, id).Status, "what it read is recorded")
+	assert.Equal(t, incident.ActionOpen, r.item(n, other).Status)
+	assert.Equal(t, 1, gh.count("states"), "not retried by the guard")
+	r.now = r.now.Add(time.Hour)
+	require.NoError(t, poller.PollOnce(r.ctx))
+	gh.mu.Lock()
+	defer gh.mu.Unlock()
+	require.Len(t, gh.statesSince, 2)
+	assert.Equal(t, through, gh.statesSince[1], "the next poll asks from where the last stopped, not from the last poll")
+}

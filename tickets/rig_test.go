@@ -52,6 +52,7 @@ type fakeTracker struct {
 	faults      map[string][]fault
 	statesIn    [][]string  // the ids of each States call
 	statesSince []time.Time // the since of each States call
+	truncate    []time.Time // States answers in part, read through these, in turn
 }
 
 type fakeTicket struct {
@@ -178,6 +179,11 @@ func (f *fakeTracker) States(_ context.Context, project string, ids []string, si
 		if t := f.find(project, id); t != nil {
 			out[id] = t.t
 		}
+	}
+	if len(f.truncate) > 0 {
+		through := f.truncate[0]
+		f.truncate = f.truncate[1:]
+		return out, &tickets.TruncatedError{Through: through}
 	}
 	return out, nil
 }
