@@ -248,7 +248,7 @@ func publicTicket(t *incident.Ticket) *incident.Ticket {
 		return nil
 	}
 	c := *t
-	c.Effect = ""
+	c.Effect, c.Previous = "", nil
 	return &c
 }
 

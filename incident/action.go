@@ -161,7 +161,7 @@ func (inc *Incident) AddActionItem(a NewAction, m Meta) (Change, error) {
 	seq := b.event(timeline.KindActionAdded, timeline.PhaseDecide, t, attrs)
 	b.line(seq)
 	if a.Ticket {
-		b.ticket(seq, len(inc.Actions)+1, "")
+		b.ticket(seq, len(inc.Actions)+1, nil)
 	}
 	return b.ch, nil
 }

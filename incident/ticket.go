@@ -1,7 +1,9 @@
 package incident
 
 import (
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/ooda-sre/ooda/timeline"
@@ -24,9 +26,9 @@ const (
 const (
 	ParamAction = "action"
 	ParamHow    = "how"
-	// ParamPrevious is, on a create_ticket that retries a failed one, the
-	// key of that one: its create may have landed before it failed for
-	// good, and the ticket it made is looked for too.
+	// ParamPrevious is, on a create_ticket that retries failed ones, their
+	// keys, comma-separated: a create may have landed before its request
+	// failed for good, and the ticket it made is looked for too.
 	ParamPrevious = "previous"
 )
 
@@ -49,8 +51,11 @@ type Ticket struct {
 	// Ooda could not close it when its item was done.
 	Error string `json:"error,omitempty"`
 	// Effect is the key of the create_ticket effect that creates (or
-	// created) it.
-	Effect string `json:"effect,omitempty"`
+	// created) it; Previous the keys of the earlier requests for the
+	// item's ticket that failed, whose creates may have landed all the
+	// same, and are looked for too.
+	Effect   string   `json:"effect,omitempty"`
+	Previous []string `json:"previous,omitempty"`
 }
 
 // Name is how people read the ticket's name: OPS-12 on Jira, acme/ops#42
@@ -96,22 +101,30 @@ func (inc *Incident) RequestTicket(id int, m Meta) (Change, error) {
 	seq := b.event(timeline.KindActionUpdated, timeline.PhaseNone, "", map[string]string{
 		timeline.AttrActionID: strconv.Itoa(id), timeline.AttrChange: timeline.ActionChangeTicket,
 	})
-	prev := ""
+	var prev []string
 	if a.Ticket != nil {
-		prev = a.Ticket.Effect
+		prev = append(slices.Clone(a.Ticket.Previous), a.Ticket.Effect)
 	}
 	b.ticket(seq, id, prev)
 	return b.ch, nil
 }
 
 // ticket queues the creation of item id's ticket by the event at seq;
-// previous is the key of the failed request it retries, if any.
-func (b *builder) ticket(seq uint64, id int, previous string) {
+// previous are the keys of the failed requests it retries, if any.
+func (b *builder) ticket(seq uint64, id int, previous []string) {
 	params := map[string]string{ParamAction: strconv.Itoa(id)}
-	if previous != "" {
-		params[ParamPrevious] = previous
+	if len(previous) > 0 {
+		params[ParamPrevious] = strings.Join(previous, ",")
 	}
 	b.effect(seq, EffectCreateTicket, "", "", params)
+}
+
+// PreviousKeys reads a create_ticket's ParamPrevious.
+func PreviousKeys(fx Effect) []string {
+	if p := fx.Params[ParamPrevious]; p != "" {
+		return strings.Split(p, ",")
+	}
+	return nil
 }
 
 // TicketEffectKey is the key of the create_ticket effect the event at seq
@@ -261,7 +274,11 @@ func (inc Incident) ActionByTicket(tracker, project, id string) (Action, bool) {
 func applyTicketUpdate(a *Action, e timeline.Event, number uint64) {
 	switch e.Attr(timeline.AttrChange) {
 	case timeline.ActionChangeTicket:
-		a.Ticket = &Ticket{State: TicketPending, Effect: TicketEffectKey(number, e.Seq)}
+		t := &Ticket{State: TicketPending, Effect: TicketEffectKey(number, e.Seq)}
+		if a.Ticket != nil {
+			t.Previous = append(slices.Clone(a.Ticket.Previous), a.Ticket.Effect)
+		}
+		a.Ticket = t
 	case timeline.ActionChangeTicketCreated:
 		a.Ticket = &Ticket{
 			State: e.Attr(timeline.AttrState), Tracker: e.Attr(timeline.AttrTracker),

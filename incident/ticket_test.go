@@ -63,13 +63,17 @@ func TestTicketFailedThenAskedAgain(t *testing.T) {
 	ch = r.commit(r.inc.RequestTicket(1, r.meta("U1")))
 	require.Equal(t, []string{"create_ticket"}, effectShape(ch))
 	again := ch.Effects[0]
-	require.Equal(t, fx.Key, again.Params[incident.ParamPrevious], "the failed request's ticket is looked for too")
+	require.Equal(t, []string{fx.Key}, incident.PreviousKeys(again), "the failed request's ticket is looked for too")
 	require.NotEqual(t, fx.Key, again.Key, "a new request is a new effect, with its own key")
 	require.Equal(t, incident.TicketPending, r.inc.Actions[0].Ticket.State)
 
 	// The old effect's completion no longer applies.
 	require.Empty(t, r.commit(r.inc.TicketCreated(1, fx.Key, opsTicket, r.meta(incident.Bot))).Events)
-	r.commit(r.inc.TicketCreated(1, again.Key, opsTicket, r.meta(incident.Bot)))
+	// Failed again: a third request looks for both earlier ones'.
+	r.commit(r.inc.TicketFailed(1, again.Key, "Jira refused (403)", r.meta(incident.Bot)))
+	third := r.commit(r.inc.RequestTicket(1, r.meta("U1"))).Effects[0]
+	require.Equal(t, []string{fx.Key, again.Key}, incident.PreviousKeys(third))
+	r.commit(r.inc.TicketCreated(1, third.Key, opsTicket, r.meta(incident.Bot)))
 	require.Equal(t, "OPS-12", r.inc.Actions[0].Ticket.ID)
 
 	_, err = r.inc.RequestTicket(2, r.meta("U1"))

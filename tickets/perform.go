@@ -221,14 +221,14 @@ func (s *Service) create(ctx context.Context, pe incident.Pending) (incident.Dec
 	where := tr.Name + " " + route.Project
 
 	var found Ticket
-	// The key of this effect, then the key of the request this one
-	// retries (a create that landed before its attempt failed for good
+	// The key of this effect, then the keys of the requests this one
+	// retries (a create that landed before its request failed for good
 	// would otherwise be opened a second time).
 	looks := []struct {
 		key   string
 		since time.Time
 	}{{key, pe.QueuedAt.Add(-FindWindow)}}
-	if prev := pe.Effect.Params[incident.ParamPrevious]; prev != "" {
+	for _, prev := range incident.PreviousKeys(pe.Effect) {
 		looks = append(looks, struct {
 			key   string
 			since time.Time

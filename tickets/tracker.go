@@ -83,9 +83,12 @@ type Tracker interface {
 	Create(ctx context.Context, project string, t NewTicket) (Ticket, error)
 	// Find looks in project for the ticket carrying key, among those
 	// created at or after since (an hour before the effect was queued);
-	// ok is false when there is none. Reads are consistent with writes
-	// (lists, never an eventually consistent search index) where the
-	// tracker allows.
+	// ok is false when there is none, and an error when it cannot tell.
+	// Reads are consistent with writes (lists, not an eventually
+	// consistent search index) where the tracker allows: GitHub searches
+	// only for tickets older than its listing reaches, which the index
+	// has long caught up with; Jira Cloud's search lags, which the
+	// caller's settle time covers.
 	Find(ctx context.Context, project, key string, since time.Time) (t Ticket, ok bool, err error)
 	// States reports the state of each of ids in project with one request
 	// (a page of 100 at most: callers batch, except for a ChangeLister,
