@@ -246,3 +246,33 @@ func TestPollReadsATruncatedListingAPollAtATime(t *testing.T) {
 	require.Len(t, gh.statesSince, 2)
 	assert.Equal(t, through, gh.statesSince[1], "the next poll asks from where the last stopped, not from the last poll")
 }
+
+// TestStaleDeliveryIsReadAgain: a delivery carries the state it was sent
+// with; a close redelivered after the ticket was reopened must not do the
+// item again. The ticket is read again on delivery; when that read fails,
+// the delivery's state is taken (GitHub does not resend a refused one).
+func TestStaleDeliveryIsReadAgain(t *testing.T) {
+	r := newRig(t, rigOptions{})
+	n, id := r.created()
+	gh := r.fake("github")
+	gh.setState("acme/ops", "1", tickets.StateClosed)
+	closed, body := signed(t, ghSecret, "acme/ops", "1", tickets.StateClosed)
+	require.NoError(t, r.svc.Deliver(r.ctx, "github", closed, body))
+	require.Equal(t, incident.ActionDone, r.item(n, id).Status)
+
+	gh.setState("acme/ops", "1", tickets.StateOpen)
+	h, reopened := signed(t, ghSecret, "acme/ops", "1", tickets.StateOpen)
+	require.NoError(t, r.svc.Deliver(r.ctx, "github", h, reopened))
+	require.Equal(t, incident.ActionOpen, r.item(n, id).Status)
+
+	require.NoError(t, r.svc.Deliver(r.ctx, "github", closed, body), "the old close, redelivered")
+	require.Equal(t, incident.ActionOpen, r.item(n, id).Status, "read again: it is open")
+
+	// The tracker cannot be read: the delivery is believed.
+	gh.setState("acme/ops", "1", tickets.StateClosed)
+	for range 3 { // the guard's attempts
+		gh.fail("states", errors.New("connection reset"))
+	}
+	require.NoError(t, r.svc.Deliver(r.ctx, "github", closed, body))
+	require.Equal(t, incident.ActionDone, r.item(n, id).Status)
+}

@@ -4,10 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/ooda-sre/ooda/incident"
+	"github.com/ooda-sre/ooda/resilience"
 )
 
 var (
@@ -20,7 +23,8 @@ var (
 )
 
 // Deliver verifies a webhook delivery for the tracker named tracker, then
-// records the ticket changes it reports, as the poller would. It returns
+// records the ticket changes it reports, as the poller would, each at the
+// state the tracker gives it now (current). It returns
 // an error wrapping ErrUnknownWebhook (answer 404), ErrBadSignature (401)
 // or ErrBadPayload (400); nil for a delivery about a ticket Ooda does not
 // follow, because trackers retry anything but a 2xx. Other errors are the
@@ -53,8 +57,9 @@ func (s *Service) Deliver(ctx context.Context, tracker string, h http.Header, bo
 			continue
 		}
 		for _, inc := range incs {
-			if _, ok := findAction(inc, tracker, c.Project, c.ID); ok {
-				if err := s.record(ctx, inc.Number, tracker, c.Project, c.ID, c.State); err != nil {
+			if a, ok := findAction(inc, tracker, c.Project, c.ID); ok {
+				state := s.current(ctx, tr, a.Ticket.Project, c)
+				if err := s.record(ctx, inc.Number, tracker, c.Project, c.ID, state); err != nil {
 					errs = append(errs, err)
 				}
 				break
@@ -62,6 +67,38 @@ func (s *Service) Deliver(ctx context.Context, tracker string, h http.Header, bo
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// redeliveryWindow is how far back the re-read of a delivered ticket
+// asks a tracker that lists changes (GitHub): a delivery is sent as the
+// change happens, and redelivered by hand within days at most.
+const redeliveryWindow = 7 * 24 * time.Hour
+
+// current is the ticket's state now, as its tracker answers: deliveries
+// arrive out of order (a manual redelivery of an old close after a
+// reopen), and the state a delivery carries is the one it was sent with.
+// The re-read is one call through the guard; when it fails (GitHub does
+// not send a failed delivery again, so the delivery is not refused), the
+// delivery's own state is taken.
+func (s *Service) current(ctx context.Context, tr Configured, project string, c Change) string {
+	var states map[string]Ticket
+	err := tr.Guard.Do(ctx, resilience.Op{Method: "states", Idempotent: true}, func(ctx context.Context) error {
+		var err error
+		states, err = tr.Tracker.States(ctx, project, []string{c.ID}, s.now().Add(-redeliveryWindow))
+		var trunc *TruncatedError
+		if errors.As(err, &trunc) {
+			return nil
+		}
+		return err
+	})
+	if t, ok := states[c.ID]; err == nil && ok && (t.State == StateOpen || t.State == StateClosed) {
+		return t.State
+	}
+	if err != nil {
+		s.log.LogAttrs(ctx, slog.LevelWarn, "could not re-read a delivered ticket; taking the delivery's state",
+			slog.String("tracker", tr.Name), slog.String("ticket", c.ID), slog.String("error", resilience.Redact(err.Error())))
+	}
+	return c.State
 }
 
 // findAction finds the item tracked by ticket id of project in tracker.
