@@ -378,6 +378,10 @@ func (s *Service) close(ctx context.Context, pe incident.Pending) (incident.Deci
 	err = tr.Guard.Do(ctx, resilience.Op{Method: "states", Idempotent: true}, func(ctx context.Context) error {
 		var err error
 		states, err = tr.Tracker.States(ctx, t.Project, []string{t.ID}, pe.QueuedAt.Add(-FindWindow))
+		var trunc *TruncatedError
+		if errors.As(err, &trunc) {
+			return nil // not read to its end: closed or not, close it
+		}
 		return err
 	})
 	if err != nil {
