@@ -374,20 +374,14 @@ func (s *Service) close(ctx context.Context, pe incident.Pending) (incident.Deci
 	}
 	where := t.Name()
 
-	var states map[string]Ticket
-	err = tr.Guard.Do(ctx, resilience.Op{Method: "states", Idempotent: true}, func(ctx context.Context) error {
-		var err error
-		states, err = tr.Tracker.States(ctx, t.Project, []string{t.ID}, pe.QueuedAt.Add(-FindWindow))
-		var trunc *TruncatedError
-		if errors.As(err, &trunc) {
-			return nil // not read to its end: closed or not, close it
-		}
-		return err
-	})
+	// A ticket not in the answer (or in a listing cut short) is closed
+	// all the same: closing a closed one is harmless, a comment twice is
+	// not, so the read spares the comment when it can.
+	got, _, err := states(ctx, tr, t.Project, []string{t.ID}, pe.QueuedAt.Add(-FindWindow))
 	if err != nil {
 		return nil, fmt.Errorf("read the state of %s: %w", where, err)
 	}
-	if cur, ok := states[t.ID]; !ok || cur.State != StateClosed {
+	if cur, ok := got[t.ID]; !ok || cur.State != StateClosed {
 		comment := s.closeComment(ctx, inc, a, how)
 		err = tr.Guard.Do(ctx, resilience.Op{Method: "comment"}, func(ctx context.Context) error {
 			return tr.Tracker.Comment(ctx, t.Project, t.ID, comment)

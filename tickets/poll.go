@@ -180,17 +180,7 @@ func (p *Poller) pollProject(ctx context.Context, tr Configured, project string,
 		if from := last.Add(-PollOverlap); !last.IsZero() && from.After(since) {
 			since = from
 		}
-		var states map[string]Ticket
-		var trunc *TruncatedError
-		err := tr.Guard.Do(ctx, resilience.Op{Method: "states", Idempotent: true}, func(ctx context.Context) error {
-			var err error
-			states, err = tr.Tracker.States(ctx, project, ids, since)
-			if errors.As(err, &trunc) {
-				return nil // an answer, in part: not a failure to retry
-			}
-			trunc = nil
-			return err
-		})
+		got, trunc, err := states(ctx, tr, project, ids, since)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("tickets: poll %s %s: %w", tr.Name, project, err))
 			continue
@@ -199,7 +189,7 @@ func (p *Poller) pollProject(ctx context.Context, tr Configured, project string,
 			through = trunc.Through
 		}
 		for _, f := range batch {
-			cur, ok := states[f.id]
+			cur, ok := got[f.id]
 			if !ok || cur.State == f.state || (cur.State != StateOpen && cur.State != StateClosed) {
 				continue
 			}
@@ -244,4 +234,26 @@ func (s *Service) record(ctx context.Context, n uint64, tracker, project, id, st
 		s.notify()
 	}
 	return nil
+}
+
+// states asks tr for the states of ids through its guard. A listing the
+// tracker stopped early (TruncatedError) is an answer, in part, not a
+// failure for the guard to retry or count: its states come back with how
+// far it read.
+func states(ctx context.Context, tr Configured, project string, ids []string, since time.Time) (map[string]Ticket, *TruncatedError, error) {
+	var got map[string]Ticket
+	var trunc *TruncatedError
+	err := tr.Guard.Do(ctx, resilience.Op{Method: "states", Idempotent: true}, func(ctx context.Context) error {
+		var err error
+		got, err = tr.Tracker.States(ctx, project, ids, since)
+		if errors.As(err, &trunc) {
+			return nil
+		}
+		trunc = nil
+		return err
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	return got, trunc, nil
 }

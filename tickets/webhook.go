@@ -81,17 +81,8 @@ const redeliveryWindow = 7 * 24 * time.Hour
 // not send a failed delivery again, so the delivery is not refused), the
 // delivery's own state is taken.
 func (s *Service) current(ctx context.Context, tr Configured, project string, c Change) string {
-	var states map[string]Ticket
-	err := tr.Guard.Do(ctx, resilience.Op{Method: "states", Idempotent: true}, func(ctx context.Context) error {
-		var err error
-		states, err = tr.Tracker.States(ctx, project, []string{c.ID}, s.now().Add(-redeliveryWindow))
-		var trunc *TruncatedError
-		if errors.As(err, &trunc) {
-			return nil
-		}
-		return err
-	})
-	if t, ok := states[c.ID]; err == nil && ok && (t.State == StateOpen || t.State == StateClosed) {
+	got, _, err := states(ctx, tr, project, []string{c.ID}, s.now().Add(-redeliveryWindow))
+	if t, ok := got[c.ID]; err == nil && ok && (t.State == StateOpen || t.State == StateClosed) {
 		return t.State
 	}
 	if err != nil {
