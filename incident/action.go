@@ -332,6 +332,11 @@ func (inc *Incident) applyActionUpdate(e timeline.Event) {
 		a.Status, a.Reason, a.ClosedAt, a.ClosedBy, a.ClosedByTicket = ActionWontDo, e.Text, e.At, e.Actor, false
 	case timeline.ActionChangeReopen:
 		a.Status, a.Reason, a.ClosedAt, a.ClosedBy, a.ClosedByTicket = ActionOpen, "", time.Time{}, "", false
+		if a.Ticket != nil && a.Ticket.State == TicketOpen && a.Ticket.Error != "" {
+			t := *a.Ticket
+			t.Error = "" // a close that failed: the item wants it open now
+			a.Ticket = &t
+		}
 	case timeline.ActionChangeOwner:
 		a.Owner = e.Attr(timeline.AttrOwner)
 		inc.addParticipant(a.Owner)

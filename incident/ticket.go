@@ -241,8 +241,8 @@ func (inc *Incident) TicketCloseFailed(id int, reason string, m Meta) (Change, e
 		return Change{}, err
 	}
 	t := a.Ticket
-	if t == nil || t.State != TicketOpen {
-		return Change{}, nil // closed meanwhile, in the tracker
+	if t == nil || t.State != TicketOpen || a.Status == ActionOpen {
+		return Change{}, nil // closed meanwhile in the tracker, or the item reopened
 	}
 	if len(reason) > MaxText {
 		reason = reason[:MaxText]

@@ -135,8 +135,10 @@ func (p *Poller) PollOnce(ctx context.Context) error {
 			}
 			asked := now
 			if !through.IsZero() {
-				// Read up to through: the next poll asks from there.
-				asked = through.Add(PollOverlap)
+				// Read up to through: the next poll asks from a minute
+				// before it (an issue updated while the listing was read
+				// moves past the pages read, shifting one back).
+				asked = through.Add(PollOverlap - time.Minute)
 			}
 			p.mu.Lock()
 			p.asked[k] = asked

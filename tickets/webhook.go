@@ -69,19 +69,34 @@ func (s *Service) Deliver(ctx context.Context, tracker string, h http.Header, bo
 	return errors.Join(errs...)
 }
 
-// redeliveryWindow is how far back the re-read of a delivered ticket
-// asks a tracker that lists changes (GitHub): a delivery is sent as the
-// change happens, and redelivered by hand within days at most.
-const redeliveryWindow = 7 * 24 * time.Hour
+// The re-read of a delivered ticket: how far back it asks a tracker that
+// lists changes (GitHub; a delivery is sent as its ticket changes, so the
+// ticket is among the last hour's), and how long it may take, inside the
+// tracker's own webhook request, which it gives up on after about 10 s.
+const (
+	rereadWindow  = time.Hour
+	rereadTimeout = 3 * time.Second
+)
 
 // current is the ticket's state now, as its tracker answers: deliveries
-// arrive out of order (a manual redelivery of an old close after a
-// reopen), and the state a delivery carries is the one it was sent with.
-// The re-read is one call through the guard; when it fails (GitHub does
-// not send a failed delivery again, so the delivery is not refused), the
-// delivery's own state is taken.
+// arrive out of order (a redelivery of an old close after a reopen), and
+// the state a delivery carries is the one it was sent with. The re-read
+// is one attempt, bounded by rereadTimeout; when it fails or does not
+// find the ticket, the delivery's own state is taken (GitHub does not
+// send a refused delivery again, so the delivery is not refused).
 func (s *Service) current(ctx context.Context, tr Configured, project string, c Change) string {
-	got, _, err := states(ctx, tr, project, []string{c.ID}, s.now().Add(-redeliveryWindow))
+	ctx, cancel := context.WithTimeout(ctx, rereadTimeout)
+	defer cancel()
+	var got map[string]Ticket
+	err := tr.Guard.Do(ctx, resilience.Op{Method: "states"}, func(ctx context.Context) error {
+		var err error
+		got, err = tr.Tracker.States(ctx, project, []string{c.ID}, s.now().Add(-rereadWindow))
+		var trunc *TruncatedError
+		if errors.As(err, &trunc) {
+			return nil
+		}
+		return err
+	})
 	if t, ok := got[c.ID]; err == nil && ok && (t.State == StateOpen || t.State == StateClosed) {
 		return t.State
 	}

@@ -78,18 +78,24 @@ func (e *Executor) performOne(ctx context.Context, p *pass, pe incident.Pending)
 	fx := pe.Effect
 	attempt := pe.Attempts + 1
 	settle := e.settle(ctx, pe)
+	pctx := ctx
 	if settle > 0 {
 		// Marked before it is sent, as a post is: killed mid-call, or
 		// its completion lost, the next attempt waits until it would
-		// find what this one made.
+		// find what this one made. The attempt has a budget, counted in
+		// the wait, so a slow look before the create cannot eat it.
+		var cancel context.CancelFunc
+		pctx, cancel = context.WithTimeout(ctx, ticketBudget)
+		defer cancel()
+		settle += ticketBudget
 		if err := e.cfg.Outbox.Defer(ctx, pe.OutboxSeq, incident.Retry{
-			Attempts: pe.Attempts, NextAt: e.cfg.Now().Add(settle), Error: pe.LastError, Result: pe.Result,
+			Attempts: attempt, NextAt: e.cfg.Now().Add(settle), Error: pe.LastError, Result: pe.Result,
 		}); err != nil {
 			p.fail(fmt.Errorf("mark effect %s: %w", fx.Key, err))
 			return false
 		}
 	}
-	res, err := e.perform(ctx, pe)
+	res, err := e.perform(pctx, pe)
 	now := e.cfg.Now()
 	kind := string(fx.Kind)
 	var se *storeError

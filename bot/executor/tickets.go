@@ -10,6 +10,10 @@ import (
 	"github.com/ooda-sre/ooda/resilience"
 )
 
+// ticketBudget bounds one attempt at a ticket effect that has a settle
+// time: its looks for the key, the owner's account, the create.
+const ticketBudget = 2 * time.Minute
+
 // errNoTracker fails a ticket effect when no tracker is configured: the
 // item says so, and `/incident action ticket N` asks again once one is.
 var errNoTracker = resilience.Permanent(errors.New("no tracker is configured; configure one, then ask again with /incident action ticket N"))

@@ -109,7 +109,7 @@ func TestTicketsHaveALaneOfTheirOwn(t *testing.T) {
 	require.NoError(t, err)
 	require.NotEmpty(t, got.ChannelID, "the channel is made while the ticket waits")
 	require.Len(t, tk.seen, 1)
-	require.Equal(t, []time.Time{start.Add(2 * time.Minute)}, tk.nextAt, "marked with the settle time before it was sent")
+	require.Equal(t, []time.Time{start.Add(2*time.Minute + ticketBudget)}, tk.nextAt, "marked with the settle time and the attempt's budget before it was sent")
 	_, _, down := h.exec.SlackDown()
 	require.False(t, down, "a tracker's failure says nothing about Slack")
 

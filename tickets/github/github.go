@@ -124,7 +124,10 @@ func (t *Tracker) Create(ctx context.Context, project string, nt tickets.NewTick
 	if err != nil {
 		return tickets.Ticket{}, err
 	}
-	body := nt.Body + "\n\n" + marker(nt.Key)
+	// The key twice: in a comment, which Find's listing matches exactly,
+	// and as text, because GitHub's search does not index comments and
+	// Find searches past its listing's cap.
+	body := nt.Body + "\n\n" + marker(nt.Key) + "\n<sub>Ooda key: " + nt.Key + "</sub>"
 	labels := nt.Labels
 	if !containsFold(labels, Label) {
 		labels = append(append([]string(nil), labels...), Label)

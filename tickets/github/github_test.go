@@ -64,7 +64,8 @@ func TestCreateSendsLabelsAssigneeAndMarker(t *testing.T) {
 	require.Equal(t, "1", tk.ID)
 	require.False(t, tk.Created.IsZero())
 	got := f.Tickets()[0]
-	require.Equal(t, "From INC-3.\n\n<!-- ooda-key: INC-3/12/create_ticket -->", got.Body)
+	require.Equal(t, "From INC-3.\n\n<!-- ooda-key: INC-3/12/create_ticket -->\n<sub>Ooda key: INC-3/12/create_ticket</sub>", got.Body,
+		"the key in a comment for the listing, and as text for the search, which does not index comments")
 	require.Equal(t, []string{"sev1", github.Label}, got.Labels, "the label Find lists by is added")
 	require.Equal(t, []string{"octocat"}, got.Assignees)
 }

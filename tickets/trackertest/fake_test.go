@@ -160,15 +160,17 @@ func TestJiraDataCenterValidateQuery(t *testing.T) {
 }
 
 // TestGitHubSearch pins the fake's issue search to GitHub's: the quoted
-// phrase in the bodies of the repository's issues, pull requests left out
-// by is:issue, and a 422 for a repository that does not exist.
+// phrase in the bodies of the repository's issues, outside HTML comments
+// (which GitHub does not index), pull requests left out by is:issue, and
+// a 422 for a repository that does not exist.
 func TestGitHubSearch(t *testing.T) {
 	f := trackertest.StartGitHub(t)
 	f.AddProject("acme/other")
 	auth := "Authorization: Bearer " + f.Token()
 	for _, issue := range []string{
-		`{"title":"one","body":"fix it\n\n<!-- ooda-key: INC-3/12/create_ticket -->"}`,
+		`{"title":"one","body":"fix it\n\n<!-- ooda-key: INC-3/12/create_ticket -->\n<sub>Ooda key: INC-3/12/create_ticket</sub>"}`,
 		`{"title":"INC-3/12/create_ticket","body":"nothing"}`,
+		`{"title":"hidden","body":"only in a comment <!-- ooda-key: INC-3/12/create_ticket -->"}`,
 	} {
 		status, body, _ := request(t, "POST", f.URL()+"repos/acme/ops/issues", auth, issue)
 		require.Equal(t, http.StatusCreated, status, body)

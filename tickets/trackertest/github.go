@@ -10,6 +10,7 @@ import (
 	"hash"
 	"net/http"
 	"net/url"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -423,12 +424,15 @@ func parseSearch(q string) (searchQuery, error) {
 }
 
 // matches reports whether t is a hit.
+var htmlComment = regexp.MustCompile(`(?s)<!--.*?-->`)
+
 func (q searchQuery) matches(t *Ticket) bool {
 	switch {
 	case q.kind == "issue" && t.pull, q.kind == "pr" && !t.pull:
 		return false
 	}
-	text := strings.ToLower(t.Body)
+	// GitHub's search does not index HTML comments (<!-- … -->).
+	text := strings.ToLower(htmlComment.ReplaceAllString(t.Body, " "))
 	if !q.inBody {
 		text = strings.ToLower(t.Title) + "\n" + text
 	}
