@@ -178,9 +178,12 @@ func allDigits(s string) bool {
 func decideAction(inc *incident.Incident, cmd Command, m incident.Meta, tickets Tickets) (incident.Change, error) {
 	if it := cmd.Item; it.Op == ItemTicket {
 		if _, ok := inc.Action(it.ID); !ok {
-			// "ticket 2" is never a new item's text: as one, it would
-			// open a ticket titled "ticket 2".
+			// "ticket 2 …" is never a new item's text: as one, it would
+			// open a ticket titled "ticket 2 …".
 			_, err := inc.RequestTicket(it.ID, m)
+			if it.Err != nil && err != nil {
+				return incident.Change{}, usage("%s. To add an item whose text starts with “ticket %d”, begin it with another word: `/incident action open ticket %d …`", err.Error(), it.ID, it.ID)
+			}
 			return incident.Change{}, err
 		}
 	}

@@ -50,6 +50,7 @@ func TestActionTickets(t *testing.T) {
 	rep = r.as(alice, "action INC-1 ticket 7 for the canary", false)
 	require.Equal(t, http.StatusBadRequest, rep.Code, "nor with words after it")
 	require.Contains(t, rep.Text, "INC-1 has no action 7")
+	require.Contains(t, rep.Text, "begin it with another word: `/incident action open ticket 7 …`")
 	require.Len(t, r.incident(1).Actions, 2)
 
 	rep = r.as(alice, "action INC-1 ticket 1 please", false)
