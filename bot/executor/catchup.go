@@ -95,7 +95,7 @@ func (e *Executor) catchUp(ctx context.Context, p *pass, chain []incident.Pendin
 			return chain[:0]
 		}
 		e.metrics.effects.WithLabelValues(string(pe.Effect.Kind), effectSummarized).Inc()
-		p.removedOne()
+		p.removedOne(pe.Effect.Kind)
 		drop[i] = true
 	}
 	out := chain[:0:0]

@@ -123,7 +123,7 @@ func (e *Executor) performOne(ctx context.Context, p *pass, pe incident.Pending)
 			e.slackAnswered()
 		}
 		e.metrics.effects.WithLabelValues(kind, outcome).Inc()
-		p.removedOne()
+		p.removedOne(fx.Kind)
 		return true
 	case ctx.Err() != nil:
 		// Shutting down. Whatever was in flight is ambiguous; a post was
@@ -169,7 +169,7 @@ func (e *Executor) failForGood(ctx context.Context, p *pass, pe incident.Pending
 	e.metrics.effects.WithLabelValues(string(fx.Kind), effectFailed).Inc()
 	e.log.LogAttrs(ctx, slog.LevelError, "effect failed for good",
 		slog.String("effect", fx.Key), slog.Int("attempts", pe.Attempts+1), slog.String("error", msg))
-	p.removedOne()
+	p.removedOne(fx.Kind)
 	// The chain goes on: later effects do not depend on this one, except
 	// on a channel, and those find out for themselves.
 	return true

@@ -191,7 +191,7 @@ type Executor struct {
 	noAnnounceLogged sync.Once
 
 	mu          sync.Mutex
-	depth       int       // outbox depth after the last pass
+	depth       int       // Slack's effects in the outbox after the last pass (a tracker's are not Slack's backlog)
 	nextDue     time.Time // earliest retry time the last pass saw
 	outageSince time.Time // first failure of the current Slack outage
 	failing     bool      // the last Slack call failed in a way that may pass
@@ -316,6 +316,11 @@ func (e *Executor) Drain(ctx context.Context) (done int, err error) {
 			}
 			seen[pe.OutboxSeq] = true
 			fresh++
+			if isTicket(pe.Effect.Kind) {
+				p.mu.Lock()
+				p.ticketsLeft++
+				p.mu.Unlock()
+			}
 			n := laneOf(pe.Effect)
 			if p.isStopped(n) {
 				continue
@@ -416,7 +421,7 @@ func (e *Executor) skipSuperseded(ctx context.Context, p *pass, pe incident.Pend
 		return false
 	}
 	e.metrics.effects.WithLabelValues(string(pe.Effect.Kind), effectSkipped).Inc()
-	p.removedOne()
+	p.removedOne(pe.Effect.Kind)
 	return true
 }
 
@@ -444,8 +449,11 @@ func (e *Executor) afterPass(ctx context.Context, p *pass) {
 	}
 	e.metrics.depth.Set(float64(depth))
 	e.metrics.oldestAge.Set(age)
+	p.mu.Lock()
+	slack := max(depth-p.ticketsLeft, 0)
+	p.mu.Unlock()
 	e.mu.Lock()
-	e.depth = depth
+	e.depth = slack
 	e.mu.Unlock()
 }
 
@@ -517,6 +525,9 @@ type pass struct {
 	nextDue time.Time     // earliest time a stopped chain comes due
 	err     error
 	dueNow  bool // Slack just came back: deferred effects are due now
+	// ticketsLeft counts the ticket effects read this pass that are
+	// still queued: the Slack backlog SlackDown tells is the rest.
+	ticketsLeft int
 }
 
 func (p *pass) stop(n lane, due time.Time) {
@@ -534,10 +545,13 @@ func (p *pass) isStopped(n lane) bool {
 	return p.stopped[n]
 }
 
-func (p *pass) removedOne() {
+func (p *pass) removedOne(k incident.EffectKind) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.removed++
+	if isTicket(k) {
+		p.ticketsLeft--
+	}
 }
 
 func (p *pass) removedCount() int {

@@ -110,8 +110,9 @@ func TestTicketsHaveALaneOfTheirOwn(t *testing.T) {
 	require.NotEmpty(t, got.ChannelID, "the channel is made while the ticket waits")
 	require.Len(t, tk.seen, 1)
 	require.Equal(t, []time.Time{start.Add(2*time.Minute + ticketBudget)}, tk.nextAt, "marked with the settle time and the attempt's budget before it was sent")
-	_, _, down := h.exec.SlackDown()
+	_, queued, down := h.exec.SlackDown()
 	require.False(t, down, "a tracker's failure says nothing about Slack")
+	require.Zero(t, queued, "the waiting ticket is not Slack's backlog")
 
 	ps, err := h.db.Pending(h.ctx, 100)
 	require.NoError(t, err)
