@@ -307,14 +307,22 @@ func (inc *Incident) changeableAction(id int, m Meta) (Action, error) {
 }
 
 func (inc *Incident) actionUpdated(id int, change, text string, attrs map[string]string, m Meta) (Change, error) {
+	b, _ := inc.actionEvent(id, change, text, attrs, true, m)
+	return b.ch, nil
+}
+
+// actionEvent starts the change that records an action_updated event of
+// item id, told in the channel when tell and the incident is not closed;
+// callers add the effects the event requires at the sequence it returns.
+func (inc *Incident) actionEvent(id int, change, text string, attrs map[string]string, tell bool, m Meta) (*builder, uint64) {
 	attrs[timeline.AttrActionID] = strconv.Itoa(id)
 	attrs[timeline.AttrChange] = change
 	b := newBuilder(inc, m)
 	seq := b.event(timeline.KindActionUpdated, timeline.PhaseNone, text, attrs)
-	if inc.Status != StatusClosed {
+	if tell && inc.Status != StatusClosed {
 		b.line(seq)
 	}
-	return b.ch, nil
+	return b, seq
 }
 
 // applyActionUpdate folds an action_updated event into the item it names.

@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/ooda-sre/ooda/timeline"
 )
@@ -97,10 +98,7 @@ func (inc *Incident) RequestTicket(id int, m Meta) (Change, error) {
 			return Change{}, refused("action %d of %s is tracked by %s already: %s", id, inc.ID, t.Name(), t.URL)
 		}
 	}
-	b := newBuilder(inc, m)
-	seq := b.event(timeline.KindActionUpdated, timeline.PhaseNone, "", map[string]string{
-		timeline.AttrActionID: strconv.Itoa(id), timeline.AttrChange: timeline.ActionChangeTicket,
-	})
+	b, seq := inc.actionEvent(id, timeline.ActionChangeTicket, "", map[string]string{}, false, m)
 	var prev []string
 	if a.Ticket != nil {
 		prev = append(slices.Clone(a.Ticket.Previous), a.Ticket.Effect)
@@ -149,15 +147,9 @@ func (inc *Incident) TicketCreated(id int, effect string, t Ticket, m Meta) (Cha
 	if t.State == TicketClosed {
 		state = TicketClosed
 	}
-	b := newBuilder(inc, m)
-	seq := b.event(timeline.KindActionUpdated, timeline.PhaseNone, "", map[string]string{
-		timeline.AttrActionID: strconv.Itoa(id), timeline.AttrChange: timeline.ActionChangeTicketCreated,
-		timeline.AttrTracker: t.Tracker, timeline.AttrProject: t.Project, timeline.AttrTicket: t.ID,
-		timeline.AttrURL: t.URL, timeline.AttrState: state, timeline.AttrEffect: effect,
-	})
-	if inc.Status != StatusClosed {
-		b.line(seq)
-	}
+	attrs := t.attrs()
+	attrs[timeline.AttrState], attrs[timeline.AttrEffect] = state, effect
+	b, seq := inc.actionEvent(id, timeline.ActionChangeTicketCreated, "", attrs, true, m)
 	if state == TicketOpen && a.Status != ActionOpen {
 		// Done or dropped while the tracker had not answered: the new
 		// ticket is closed at once, so the tracker agrees.
@@ -181,18 +173,9 @@ func (inc *Incident) TicketFailed(id int, effect, reason string, m Meta) (Change
 	if a.Ticket == nil || a.Ticket.Effect != effect || a.Ticket.State != TicketPending {
 		return Change{}, nil
 	}
-	if len(reason) > MaxText {
-		reason = reason[:MaxText]
-	}
-	b := newBuilder(inc, m)
-	seq := b.event(timeline.KindActionUpdated, timeline.PhaseNone, "", map[string]string{
-		timeline.AttrActionID: strconv.Itoa(id), timeline.AttrChange: timeline.ActionChangeTicketFailed,
-		timeline.AttrError: reason, timeline.AttrEffect: effect,
-	})
-	if inc.Status != StatusClosed {
-		b.line(seq)
-	}
-	return b.ch, nil
+	return inc.actionUpdated(id, timeline.ActionChangeTicketFailed, "", map[string]string{
+		timeline.AttrError: trackerText(reason), timeline.AttrEffect: effect,
+	}, m)
 }
 
 // TicketChanged records that item id's ticket is now state (TicketOpen or
@@ -213,22 +196,17 @@ func (inc *Incident) TicketChanged(id int, state string, m Meta) (Change, error)
 	if t == nil || (t.State != TicketOpen && t.State != TicketClosed) || t.State == state {
 		return Change{}, nil
 	}
-	attrs := map[string]string{
-		timeline.AttrActionID: strconv.Itoa(id), timeline.AttrChange: timeline.ActionChangeTicketState,
-		timeline.AttrTracker: t.Tracker, timeline.AttrProject: t.Project, timeline.AttrTicket: t.ID,
-		timeline.AttrURL: t.URL, timeline.AttrState: state,
-	}
+	attrs := t.attrs()
+	attrs[timeline.AttrState] = state
 	switch {
 	case state == TicketClosed && a.Status == ActionOpen:
 		attrs[timeline.AttrStatus] = timeline.ActionChangeDone
 	case state == TicketOpen && a.Status == ActionDone && a.ClosedByTicket:
 		attrs[timeline.AttrStatus] = timeline.ActionChangeReopen
 	}
-	b := newBuilder(inc, m)
-	seq := b.event(timeline.KindActionUpdated, timeline.PhaseNone, "", attrs)
-	if inc.Status != StatusClosed && attrs[timeline.AttrStatus] != "" {
-		b.line(seq)
-	}
+	// Told in the channel when it changed the item, not for the close
+	// Ooda itself asked for.
+	b, _ := inc.actionEvent(id, timeline.ActionChangeTicketState, "", attrs, attrs[timeline.AttrStatus] != "", m)
 	return b.ch, nil
 }
 
@@ -244,19 +222,31 @@ func (inc *Incident) TicketCloseFailed(id int, reason string, m Meta) (Change, e
 	if t == nil || t.State != TicketOpen || a.Status == ActionOpen {
 		return Change{}, nil // closed meanwhile in the tracker, or the item reopened
 	}
-	if len(reason) > MaxText {
-		reason = reason[:MaxText]
+	attrs := t.attrs()
+	attrs[timeline.AttrError] = trackerText(reason)
+	return inc.actionUpdated(id, timeline.ActionChangeTicketCloseFailed, "", attrs, m)
+}
+
+// attrs are the attributes that name t in an event.
+func (t Ticket) attrs() map[string]string {
+	return map[string]string{
+		timeline.AttrTracker: t.Tracker, timeline.AttrProject: t.Project,
+		timeline.AttrTicket: t.ID, timeline.AttrURL: t.URL,
 	}
-	b := newBuilder(inc, m)
-	seq := b.event(timeline.KindActionUpdated, timeline.PhaseNone, "", map[string]string{
-		timeline.AttrActionID: strconv.Itoa(id), timeline.AttrChange: timeline.ActionChangeTicketCloseFailed,
-		timeline.AttrTracker: t.Tracker, timeline.AttrProject: t.Project, timeline.AttrTicket: t.ID,
-		timeline.AttrURL: t.URL, timeline.AttrError: reason,
-	})
-	if inc.Status != StatusClosed {
-		b.line(seq)
+}
+
+// trackerText is a tracker's words (an error) as an event keeps them:
+// valid UTF-8, at most MaxText bytes, cut between characters.
+func trackerText(s string) string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	if len(s) <= MaxText {
+		return s
 	}
-	return b.ch, nil
+	n := MaxText
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
 }
 
 // ActionByTicket finds the item tracked by ticket id of project in the

@@ -1,7 +1,9 @@
 package incident_test
 
 import (
+	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/stretchr/testify/require"
 
@@ -175,4 +177,16 @@ func TestTicketCloseFailed(t *testing.T) {
 	r.commit(r.inc.TicketChanged(1, incident.TicketClosed, r.meta(incident.Bot)))
 	require.Equal(t, "OPS-12 (closed)", r.inc.Actions[0].TicketLabel(), "closed by hand: the failure is over")
 	require.Empty(t, r.commit(r.inc.TicketCloseFailed(1, "late", r.meta(incident.Bot))).Events)
+}
+
+// TestTrackerWordsAreBounded: a tracker's error, kept on the item, is
+// valid UTF-8 and at most MaxText bytes, cut between characters.
+func TestTrackerWordsAreBounded(t *testing.T) {
+	r, fx := ticketed(t)
+	long := "\xff" + strings.Repeat("é", incident.MaxText)
+	r.commit(r.inc.TicketFailed(1, fx.Key, long, r.meta(incident.Bot)))
+	got := r.inc.Actions[0].Ticket.Error
+	require.True(t, utf8.ValidString(got))
+	require.LessOrEqual(t, len(got), incident.MaxText)
+	require.True(t, strings.HasPrefix(got, "\uFFFDéé"))
 }

@@ -9,7 +9,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-	"unicode/utf8"
 
 	"github.com/ooda-sre/ooda/incident"
 	"github.com/ooda-sre/ooda/resilience"
@@ -431,7 +430,7 @@ func (s *Service) closeComment(ctx context.Context, inc incident.Incident, a inc
 // timeline for a close.
 func (s *Service) Failed(pe incident.Pending, err error, m incident.Meta) incident.Decider {
 	id, _ := strconv.Atoi(pe.Effect.Params[incident.ParamAction])
-	reason := clip(resilience.Redact(err.Error()), incident.MaxText)
+	reason := resilience.Redact(err.Error()) // the domain bounds it
 	key := pe.Effect.Key
 	switch pe.Effect.Kind {
 	case incident.EffectCreateTicket:
@@ -512,15 +511,4 @@ func settleTime(kind string) time.Duration {
 // meta is how Ooda signs what it records about tickets.
 func (s *Service) meta(key string) incident.Meta {
 	return incident.Meta{At: s.now(), Actor: incident.Bot, Source: timeline.SourceSystem, Key: key}
-}
-
-// clip cuts s to at most n bytes on a rune boundary.
-func clip(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n]
 }
