@@ -99,16 +99,8 @@ func (a *App) buildTickets(cfg Config, lookupEnv func(string) (string, bool)) er
 	if a.tickets, err = tickets.New(o); err != nil {
 		return err // its sentences start with tickets:
 	}
-	a.dispatcher.Tickets = routed{routes}
+	a.dispatcher.Tickets = routes
 	return nil
-}
-
-// routed tells the dispatcher which incidents' items get tickets.
-type routed struct{ r tickets.Routes }
-
-func (r routed) Routed(service string) bool {
-	_, err := r.r.Route(service)
-	return err == nil
 }
 
 // incidentURL is incident n's page on the web UI at public; nil without

@@ -239,12 +239,15 @@ func TestRoutes(t *testing.T) {
 		r, err := routes.Route(tc.service)
 		require.NoError(t, err, tc.service)
 		assert.Equal(t, tickets.Route{Tracker: tc.tracker, Project: tc.project}, r, tc.service)
+		assert.True(t, routes.Routed(tc.service), tc.service)
 	}
 
 	c.Default = nil
 	routes = c.Routes()
 	_, err := routes.Route("billing")
 	require.ErrorIs(t, err, tickets.ErrNotRouted)
+	assert.False(t, routes.Routed("billing"))
+	assert.True(t, routes.Routed("checkout"))
 	assert.EqualError(t, err, "no tracker route for service billing and no default route; add one under tickets: in the config")
 	_, err = routes.Route("")
 	require.ErrorIs(t, err, tickets.ErrNotRouted)

@@ -45,6 +45,14 @@ func (r Routes) Route(service string) (Route, error) {
 	return Route{}, &routeError{fmt.Sprintf("no tracker route for service %s and no default route; add one under tickets: in the config", service)}
 }
 
+// Routed reports whether an incident of service has a tracker to open
+// tickets in: its own route, or the default (the dispatcher's
+// command.Tickets).
+func (r Routes) Routed(service string) bool {
+	_, err := r.Route(service)
+	return err == nil
+}
+
 type routeError struct{ msg string }
 
 func (e *routeError) Error() string        { return e.msg }
