@@ -197,9 +197,9 @@ func (p *Poller) pollProject(ctx context.Context, tr Configured, project string,
 			}
 			if cur.State == StateOpen && p.s.now().Sub(f.since) < CloseSettle {
 				// Closed moments ago (a webhook told it): an "open" now
-				// is more likely a search that has not caught up (Jira
-				// Cloud's lags) than a reopen, which the next poll
-				// still sees.
+				// is more likely a search index behind the write (Jira
+				// Data Center reads states by search) than a reopen,
+				// which a later poll still sees.
 				continue
 			}
 			if err := p.s.record(ctx, f.incident, tr.Name, project, f.id, cur.State); err != nil {
